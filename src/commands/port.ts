@@ -1,0 +1,87 @@
+/**
+ * The seam between front ends (Discord, Slack, web) and the platform-neutral commands.
+ * A front end turns its platform's events into a CommandRequest + Invocation, and implements
+ * ReplyPort to show what the commands say. Commands decide what to say; front ends decide only how.
+ */
+
+export type Platform = 'discord' | 'slack' | 'web' | 'cli';
+
+/** Where a job's conversation lives, as stored in the job store (enough to post there after a restart). */
+export interface ThreadRef {
+  channel: string;
+  /** Platform thread id (Discord thread channel id, Slack thread_ts, web conversation id), once one exists. */
+  thread?: string;
+  /** Anything else the front end needs to find the place again (JSON-serializable). */
+  extra?: Record<string, string>;
+}
+
+export interface Invocation {
+  platform: Platform;
+  user: { id: string; name?: string };
+  where: ThreadRef;
+}
+
+/** An image offered by a user. Commands check name/type/size before calling load(). */
+export interface ImageSource {
+  name: string;
+  /** MIME type as declared by the platform, if any. */
+  contentType?: string;
+  /** Size in bytes as declared by the platform, if known. */
+  size?: number;
+  /** Downloads the bytes (the front end restricts hosts and applies a timeout). Rejects on failure. */
+  load(): Promise<Buffer>;
+}
+
+/** Option values as they arrive: typed (Discord) or from text such as "tiles=4 size=384" (Slack). */
+export type RawOptions = Record<string, string | number | boolean | undefined>;
+
+export type CommandRequest =
+  | { kind: 'stylize'; content: ImageSource; style: ImageSource; options: RawOptions }
+  | { kind: 'palette'; style: ImageSource; options: RawOptions }
+  /** Re-run the job that posted `messageId` (or the job `jobId`) with the next finer tile count. */
+  | { kind: 'rerun'; messageId?: string; jobId?: string }
+  /** Cancel the invoking user's job that posted `messageId`, or `jobId`, or their latest job. */
+  | { kind: 'cancel'; messageId?: string; jobId?: string }
+  | { kind: 'status' }
+  | { kind: 'help' }
+  /** Anything the front end did not recognise, so the answer is the same everywhere. */
+  | { kind: 'unknown'; name: string };
+
+export interface Attachment {
+  filename: string;
+  data: Buffer;
+  /** Alt text / caption for accessibility. */
+  description?: string;
+}
+
+/** A message the front end posted, identified by the platform's own id (Discord message id, Slack ts, ...). */
+export interface MessageRef {
+  id: string;
+}
+
+/** The reaction meanings commands use; a front end maps them to its own emoji (🔁/:repeat:, ❌/:x:). */
+export type Reaction = 'rerun' | 'cancel';
+
+export interface ReplyPort {
+  /** Posts in the job's thread (the front end creates the thread on first use where it can). */
+  post(text: string, files?: Attachment[]): Promise<MessageRef>;
+  /** Edits an earlier message; files, where given, replace the message's previews (a front end may ignore them). */
+  update(ref: MessageRef, text: string, files?: Attachment[]): Promise<void>;
+  react(ref: MessageRef, reaction: Reaction): Promise<void>;
+  /** A reply only the invoking user sees where the platform can (ephemeral); else a normal post. */
+  whisper(text: string): Promise<void>;
+  /** Where the conversation lives now (includes the thread id once the thread exists). */
+  where(): ThreadRef;
+}
+
+/** Each front end registers one, so jobs resumed after a restart can reach their thread again. */
+export interface Frontend {
+  platform: Platform;
+  portFor(where: ThreadRef, user: { id: string }): ReplyPort;
+}
+
+/** What front ends call. It never throws: every outcome, errors included, is answered through the port. */
+export interface CommandHandler {
+  handle(request: CommandRequest, invocation: Invocation, port: ReplyPort): Promise<void>;
+  registerFrontend(frontend: Frontend): void;
+}

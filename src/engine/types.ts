@@ -1,0 +1,137 @@
+/** Public types of the style-transfer engine. The engine knows nothing of chat platforms. */
+
+export type BackendName = 'onnx' | 'tfjs';
+export type OptimizerName = 'lbfgs' | 'adam';
+export type InitName = 'content' | 'noise' | 'style';
+
+/** VGG19 layer names as used for losses, e.g. 'relu4_2'. */
+export type LayerName = string;
+
+export interface TransferOptions {
+  /** Longest side of the result in pixels. */
+  size: number;
+  /** Optimizer steps (summed over all scales). */
+  iterations: number;
+  /** The style image is repeated tiles×tiles before its Gram matrices are taken (1 = no tiling). */
+  tiles: number;
+  styleWeight: number;
+  contentWeight: number;
+  tvWeight: number;
+  optimizer: OptimizerName;
+  init: InitName;
+  /** Makes a run reproducible (noise init, any randomness). */
+  seed: number;
+  /** Transfer luminance only and keep the content image's colours. */
+  preserveColors: boolean;
+  /** Size of the style features relative to the result (1 = same longest side). */
+  styleScale: number;
+  /** Coarse-to-fine levels: 1 = single scale; each level doubles the side up to `size`. */
+  scales: number;
+  /** Adam learning rate (pixels, 0..255 scale). */
+  learningRate: number;
+  contentLayers: LayerName[];
+  styleLayers: LayerName[];
+  /** Emit a preview PNG every this many steps (0 = never). */
+  previewEvery: number;
+}
+
+export interface StyleInput {
+  image: Buffer;
+  /** Blend weight among several styles; normalized by the engine. Default 1. */
+  weight?: number;
+}
+
+export interface Losses {
+  total: number;
+  content: number;
+  style: number;
+  tv: number;
+}
+
+export interface Progress {
+  step: number;
+  total: number;
+  losses: Losses;
+  elapsedMs: number;
+  /** PNG of the current image, every `previewEvery` steps. */
+  preview?: Buffer;
+}
+
+export interface RunControls {
+  onProgress?: (p: Progress) => void;
+  /** Aborting cancels the job within one optimizer step (the promise rejects with JobCancelledError). */
+  signal?: AbortSignal;
+}
+
+export interface TransferStats {
+  backend: string;
+  device: string;
+  steps: number;
+  wallMs: number;
+  msPerStep: number;
+  initialLosses: Losses;
+  finalLosses: Losses;
+  width: number;
+  height: number;
+}
+
+export interface TransferResult {
+  /** PNG bytes. */
+  image: Buffer;
+  stats: TransferStats;
+  /** Options actually used (after defaults and clamping), so a run can be reproduced. */
+  options: TransferOptions;
+}
+
+export interface EngineConfig {
+  /** Directory in the format of models/vgg19 (manifest.json + raw uint8 files). */
+  modelDir: string;
+  backend?: BackendName;
+  /** 'cpu', 'webgpu', or 'cuda:N'. Default 'cpu'. */
+  device?: string;
+  /** Intra-op threads for CPU backends (default: all cores). */
+  threads?: number;
+}
+
+/** A problem with an input image that the user can fix; `message` is written for the user. */
+export class ImageInputError extends Error {
+  constructor(
+    readonly code:
+      | 'not_image'
+      | 'corrupt'
+      | 'too_large'
+      | 'too_many_pixels'
+      | 'too_small'
+      | 'unsupported',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ImageInputError';
+  }
+}
+
+/** Options the engine cannot serve; `message` is written for the user. */
+export class OptionError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OptionError';
+  }
+}
+
+export class JobCancelledError extends Error {
+  constructor() {
+    super('The job was cancelled.');
+    this.name = 'JobCancelledError';
+  }
+}
+
+/** Weights missing, corrupt or unreachable; `message` names what to fix. */
+export class ModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
