@@ -1,0 +1,67 @@
+/**
+ * The web front end: a small page on localhost that speaks to the same commands as the chat bots,
+ * so the project can be tried before any Discord or Slack app exists.
+ */
+import { join, resolve } from 'node:path';
+import { ConfigError, readBool, readInt, readString, type Env } from '../../config.js';
+import { Conversations } from './conversations.js';
+import { FileStore } from './files.js';
+import { webFrontend } from './reply-port.js';
+import { historyMessages } from './history.js';
+import { WebServer, type WebCommands } from './server.js';
+
+export interface WebConfig {
+  host: string;
+  /** 0 picks any free port (tests). */
+  port: number;
+  /** Conversations and their images live in <dataDir>/web. */
+  dataDir: string;
+  /** Largest image accepted; by default the commands' own limit, so both refuse the same files. */
+  maxUploadBytes?: number;
+}
+
+export interface WebHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const FALLBACK_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The web front end runs by itself when no chat credentials are set; beside the bots only with
+ * WEB_ENABLED=true. WEB_ENABLED=false turns it off either way.
+ */
+export function configFromEnv(env: Env, { chatConfigured }: { chatConfigured: boolean } = { chatConfigured: false }): WebConfig | null {
+  const enabled = readBool(env, 'WEB_ENABLED', !chatConfigured);
+  if (!enabled) return null;
+  const host = readString(env, 'WEB_HOST') ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:-]+$/.test(host)) {
+    throw new ConfigError('WEB_HOST', `must be a host name or IP address to listen on (got "${host}").`);
+  }
+  return {
+    host,
+    port: readInt(env, 'WEB_PORT', 8080, 0, 65535),
+    dataDir: resolve(readString(env, 'DATA_DIR') ?? 'data'),
+  };
+}
+
+/**
+ * `commands` is the command service; where it offers the job store's read API (history, job), earlier
+ * jobs missing from a conversation are shown from there, and its image limit applies to uploads.
+ */
+export async function start(config: WebConfig, commands: WebCommands): Promise<WebHandle> {
+  const { history, job } = commands;
+  const jobHistory = history && job ? { history: history.bind(commands), job: job.bind(commands) } : undefined;
+  const conversations = new Conversations(
+    join(config.dataDir, 'web', 'conversations'),
+    jobHistory ? (conversation, present) => historyMessages(jobHistory, conversation, present) : undefined,
+  );
+  const files = new FileStore(join(config.dataDir, 'web', 'files'));
+  await Promise.all([conversations.init(), files.init()]);
+  commands.registerFrontend(webFrontend(conversations, files));
+  const maxUploadBytes = config.maxUploadBytes ?? commands.limits?.maxImageBytes ?? FALLBACK_MAX_UPLOAD_BYTES;
+  const server = new WebServer({ ...config, maxUploadBytes }, commands, conversations, files, jobHistory);
+  await server.listen();
+  console.info(`Web front end: open ${server.url} in a browser.`);
+  return { url: server.url, stop: () => server.close() };
+}

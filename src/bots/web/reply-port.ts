@@ -1,0 +1,78 @@
+/** ReplyPort for the web: what the commands say becomes messages in the browser's conversation. */
+import type { Attachment, Frontend, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
+import { newId, type Conversations, type WebFile } from './conversations.js';
+import type { FileStore } from './files.js';
+import { imageExtension } from './files.js';
+
+export class WebReplyPort implements ReplyPort {
+  constructor(
+    private readonly conversations: Conversations,
+    private readonly files: FileStore,
+    private readonly conversation: string,
+    private readonly thread: string,
+  ) {}
+
+  async post(text: string, files?: Attachment[]): Promise<MessageRef> {
+    const stored = await this.store(files);
+    const message = await this.conversations.add(this.conversation, {
+      thread: this.thread,
+      author: 'bot',
+      text,
+      files: stored,
+    });
+    return { id: message.id };
+  }
+
+  async update(ref: MessageRef, text: string, files?: Attachment[]): Promise<void> {
+    const stored = files ? await this.store(files) : undefined;
+    const before = await this.conversations.edit(this.conversation, ref.id, (m) => {
+      m.text = text;
+      if (stored) m.files = stored;
+    });
+    if (!before) {
+      // The message is gone (trimmed from a long conversation): say it anew rather than lose it.
+      await this.conversations.add(this.conversation, { thread: this.thread, author: 'bot', text, files: stored });
+      return;
+    }
+    // Replaced previews are no longer shown anywhere.
+    if (stored) await Promise.all(before.files.map((f) => this.files.remove(f.url)));
+  }
+
+  async react(ref: MessageRef, reaction: Reaction): Promise<void> {
+    await this.conversations.edit(this.conversation, ref.id, (m) => {
+      if (!m.reactions.includes(reaction)) m.reactions.push(reaction);
+    });
+  }
+
+  async whisper(text: string): Promise<void> {
+    await this.conversations.add(this.conversation, { thread: this.thread, author: 'bot', text, whisper: true });
+  }
+
+  where(): ThreadRef {
+    return { channel: this.conversation, thread: this.thread };
+  }
+
+  private async store(files: Attachment[] | undefined): Promise<WebFile[]> {
+    const stored: WebFile[] = [];
+    for (const file of files ?? []) {
+      const extension = imageExtension(file.filename);
+      if (!extension) continue; // the page only shows images
+      stored.push({
+        url: await this.files.save(file.data, extension),
+        filename: file.filename,
+        description: file.description,
+      });
+    }
+    return stored;
+  }
+}
+
+/** Lets the commands reach a web conversation again, e.g. for a job resumed after a restart. */
+export function webFrontend(conversations: Conversations, files: FileStore): Frontend {
+  return {
+    platform: 'web',
+    portFor(where: ThreadRef): ReplyPort {
+      return new WebReplyPort(conversations, files, where.channel, where.thread ?? newId('t'));
+    },
+  };
+}

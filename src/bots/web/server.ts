@@ -1,0 +1,327 @@
+/**
+ * The web front end's HTTP server (node:http): the page, its images, a server-sent event stream per
+ * conversation, and the requests the page sends, each turned into a CommandRequest for the commands.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CommandHandler, CommandRequest, ImageSource, Invocation, RawOptions } from '../../commands/port.js';
+import { jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
+import { Conversations, isConversationId, newId, type WebEvent, type WebFile } from './conversations.js';
+import { FILES_PREFIX, FileStore, sniffImageExtension } from './files.js';
+import { WebReplyPort } from './reply-port.js';
+import { loadStaticFiles, type StaticFile } from './static.js';
+import { checkDeclaredLength, formatBytes, parseMultipart, UploadError, type UploadedFile } from './uploads.js';
+
+/** The commands, with the job store's read API where the service offers it. */
+export type WebCommands = CommandHandler & Partial<JobHistory> & { readonly limits?: { readonly maxImageBytes: number } };
+
+export interface WebServerOptions {
+  host: string;
+  port: number;
+  maxUploadBytes: number;
+}
+
+const SECURITY_HEADERS = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; connect-src 'self'; " +
+    "font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+const SSE_HEARTBEAT_MS = 20_000;
+const MAX_JSON_BYTES = 4096;
+/** Form fields that are not options; every other field is handed to the commands, which check it. */
+const FORM_ONLY_FIELDS = new Set(['mode']);
+
+export class WebServer {
+  private readonly server: Server;
+  private readonly conversations: Conversations;
+  private readonly files: FileStore;
+  private readonly streams = new Set<ServerResponse>();
+  private staticFiles = new Map<string, StaticFile>();
+  private readonly running = new Set<Promise<void>>();
+  private boundPort = 0;
+
+  constructor(
+    private readonly options: WebServerOptions,
+    private readonly commands: WebCommands,
+    conversations: Conversations,
+    files: FileStore,
+    private readonly jobHistory?: JobHistory,
+  ) {
+    this.conversations = conversations;
+    this.files = files;
+    this.server = createServer((req, res) => {
+      this.route(req, res).catch((error: unknown) => {
+        console.error(`web: ${req.method} ${req.url?.split('?')[0]} failed: ${String(error)}`);
+        if (!res.headersSent) this.json(res, 500, { error: 'Something went wrong on the server.' });
+        else res.destroy();
+      });
+    });
+    // Slow or stalled clients must not hold sockets forever (SSE streams are exempt: they keep writing).
+    this.server.requestTimeout = 120_000;
+    this.server.headersTimeout = 30_000;
+  }
+
+  get url(): string {
+    const host = this.options.host.includes(':') ? `[${this.options.host}]` : this.options.host;
+    return `http://${host}:${this.boundPort}/`;
+  }
+
+  async listen(): Promise<void> {
+    this.staticFiles = await loadStaticFiles((html) =>
+      html
+        .replaceAll('{{MAX_UPLOAD_BYTES}}', String(this.options.maxUploadBytes))
+        .replaceAll('{{MAX_UPLOAD}}', formatBytes(this.options.maxUploadBytes)),
+    );
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.boundPort = (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.streams) res.end();
+    this.streams.clear();
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      // A request still uploading gets a moment to finish, then is cut off.
+      setTimeout(() => this.server.closeAllConnections(), 2000).unref();
+    });
+    // Jobs already handed to the commands keep running there; only the hand-over is awaited.
+    await Promise.allSettled([...this.running]);
+    await this.conversations.flush();
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+    if (!this.hostAllowed(req)) return this.json(res, 421, { error: 'Unknown host name.' });
+
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+
+    if (method === 'GET' || method === 'HEAD') {
+      const file = this.staticFiles.get(path);
+      if (file) return this.send(res, 200, file.type, file.body, 'no-cache');
+      if (path.startsWith(FILES_PREFIX)) {
+        const image = await this.files.read(path);
+        if (image) return this.send(res, 200, image.type, image.data, 'private, max-age=31536000, immutable');
+        return this.json(res, 404, { error: 'Not found.' });
+      }
+      if (path.startsWith('/results/') && this.jobHistory) {
+        const png = await readJobResult(this.jobHistory, path, url.searchParams.get('c'));
+        if (png) return this.send(res, 200, 'image/png', png, 'private, max-age=3600');
+        return this.json(res, 404, { error: 'Not found.' });
+      }
+      if (path === '/api/events' && method === 'GET') return this.events(url, req, res);
+      return this.json(res, 404, { error: 'Not found.' });
+    }
+
+    if (method === 'POST') {
+      // Another site open in the same browser must not be able to send jobs here.
+      if (!this.sameOrigin(req)) return this.json(res, 403, { error: 'Cross-site requests are not accepted.' });
+      const conversation = url.searchParams.get('c');
+      if (!isConversationId(conversation)) return this.json(res, 400, { error: 'Missing or bad conversation id.' });
+      try {
+        if (path === '/api/stylize') return await this.submitImages(req, res, conversation, 'stylize');
+        if (path === '/api/palette') return await this.submitImages(req, res, conversation, 'palette');
+        if (path === '/api/react') return await this.reaction(req, res, conversation);
+      } catch (error) {
+        if (error instanceof UploadError) {
+          // The rest of a refused body is not read: close the connection instead.
+          res.setHeader('Connection', 'close');
+          return this.json(res, error.status, { error: error.message });
+        }
+        throw error;
+      }
+      return this.json(res, 404, { error: 'Not found.' });
+    }
+
+    res.setHeader('Allow', 'GET, HEAD, POST');
+    return this.json(res, 405, { error: 'Method not allowed.' });
+  }
+
+  private async events(url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const conversation = url.searchParams.get('c');
+    if (!isConversationId(conversation)) return this.json(res, 400, { error: 'Missing or bad conversation id.' });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write('retry: 2000\n\n');
+    const send = (event: WebEvent): void => {
+      res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+    };
+    this.streams.add(res);
+    const unsubscribe = await this.conversations.subscribe(conversation, send);
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+    heartbeat.unref();
+    const done = (): void => {
+      clearInterval(heartbeat);
+      unsubscribe();
+      this.streams.delete(res);
+    };
+    req.on('close', done);
+    res.on('close', done);
+  }
+
+  private async submitImages(
+    req: IncomingMessage,
+    res: ServerResponse,
+    conversation: string,
+    kind: 'stylize' | 'palette',
+  ): Promise<void> {
+    const fileFields = kind === 'stylize' ? ['content', 'style'] : ['style'];
+    const form = await parseMultipart(req, { maxFileBytes: this.options.maxUploadBytes, fileFields });
+    const missing = fileFields.filter((field) => !form.files.has(field));
+    if (missing.length > 0) {
+      throw new UploadError(400, `Pick ${missing.map((f) => `a ${f} image`).join(' and ')} first.`);
+    }
+    const options: RawOptions = {};
+    for (const [name, value] of Object.entries(form.fields)) {
+      if (!FORM_ONLY_FIELDS.has(name) && value.trim() !== '') options[name] = value.trim();
+    }
+    const style = form.files.get('style')!;
+    const content = form.files.get('content');
+    const request: CommandRequest =
+      kind === 'stylize'
+        ? { kind, content: imageSource(content!), style: imageSource(style), options }
+        : { kind, style: imageSource(style), options };
+
+    const thread = newId('t');
+    const settings = Object.entries(options)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
+    const text =
+      kind === 'stylize'
+        ? `Stylize ${content!.name} in the style of ${style.name}`
+        : `Show the palette of ${style.name}`;
+    await this.conversations.add(conversation, {
+      thread,
+      author: 'you',
+      text: settings ? `${text}\n${settings}` : text,
+      files: await this.thumbnails(kind === 'stylize' ? [content!, style] : [style]),
+    });
+    this.json(res, 202, { thread });
+    this.dispatch(request, conversation, thread);
+  }
+
+  private async reaction(req: IncomingMessage, res: ServerResponse, conversation: string): Promise<void> {
+    const body = await readJson(req);
+    const messageId = typeof body.message === 'string' ? body.message : '';
+    const reaction = body.reaction;
+    if (reaction !== 'rerun' && reaction !== 'cancel') {
+      throw new UploadError(400, 'Unknown reaction: use "rerun" or "cancel".');
+    }
+    const message = await this.conversations.find(conversation, messageId);
+    // A job shown from the job store's history is addressed by its id.
+    const jobId = message ? undefined : jobIdOfHistoryMessage(messageId);
+    const job = jobId ? this.jobHistory?.job(jobId) : undefined;
+    if (!message && !(job && job.platform === 'web' && job.where.channel === conversation)) {
+      throw new UploadError(404, 'That message is not in this conversation.');
+    }
+    // A re-run is a new job, so it gets a thread of its own; a cancel answers in the job's thread.
+    const thread = reaction === 'rerun' ? newId('t') : (message?.thread ?? job?.where.thread ?? newId('t'));
+    if (reaction === 'rerun') {
+      await this.conversations.add(conversation, { thread, author: 'you', text: '🔁 Again, with finer tiles' });
+    }
+    this.json(res, 202, { thread });
+    this.dispatch(message ? { kind: reaction, messageId } : { kind: reaction, jobId }, conversation, thread);
+  }
+
+  /** Hands a request to the commands; their answers arrive through the port, not this HTTP response. */
+  private dispatch(request: CommandRequest, conversation: string, thread: string): void {
+    const port = new WebReplyPort(this.conversations, this.files, conversation, thread);
+    const invocation: Invocation = { platform: 'web', user: { id: conversation, name: 'you' }, where: port.where() };
+    const handled = this.commands
+      .handle(request, invocation, port)
+      .catch(async (error: unknown) => {
+        console.error(`web: a ${request.kind} request failed: ${String(error)}`);
+        await port.whisper('Something went wrong while handling that request. Please try again.').catch(() => {});
+      })
+      .finally(() => this.running.delete(handled));
+    this.running.add(handled);
+  }
+
+  /** The user's own images, shown in their message when their bytes are an image the page may display. */
+  private async thumbnails(uploads: UploadedFile[]): Promise<WebFile[]> {
+    const shown: WebFile[] = [];
+    for (const upload of uploads) {
+      const extension = sniffImageExtension(upload.data);
+      if (!extension) continue;
+      const url = await this.files.save(upload.data, extension);
+      shown.push({ url, filename: upload.name, description: `Your ${upload.field} image, ${upload.name}` });
+    }
+    return shown;
+  }
+
+  private hostAllowed(req: IncomingMessage): boolean {
+    // Bound to loopback, only loopback names are accepted (defeats DNS rebinding from other sites).
+    if (!isLoopback(this.options.host)) return true;
+    const host = (req.headers.host ?? '').toLowerCase();
+    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+    return name === 'localhost' || name === '127.0.0.1' || name === '[::1]';
+  }
+
+  private sameOrigin(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    if (!origin) return true; // not a browser form/fetch from another site
+    try {
+      return new URL(origin).host === req.headers.host;
+    } catch {
+      return false;
+    }
+  }
+
+  private send(res: ServerResponse, status: number, type: string, body: Buffer, cache: string): void {
+    res.writeHead(status, { 'Content-Type': type, 'Content-Length': body.length, 'Cache-Control': cache });
+    res.end(res.req.method === 'HEAD' ? undefined : body);
+  }
+
+  private json(res: ServerResponse, status: number, value: unknown): void {
+    this.send(res, status, 'application/json; charset=utf-8', Buffer.from(JSON.stringify(value)), 'no-store');
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function imageSource(upload: UploadedFile): ImageSource {
+  return {
+    name: upload.name,
+    contentType: upload.contentType,
+    size: upload.data.length,
+    load: async () => upload.data,
+  };
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const tooLarge = 'That request is too large.';
+  checkDeclaredLength(req, MAX_JSON_BYTES, tooLarge);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_JSON_BYTES) throw new UploadError(413, tooLarge);
+    chunks.push(chunk);
+  }
+  try {
+    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw new UploadError(400, 'The request body must be a JSON object.');
+}

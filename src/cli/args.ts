@@ -1,0 +1,166 @@
+/** Command-line parsing for `npm run stylize`; every problem becomes a UsageError with a one-line message. */
+import { parseArgs } from 'node:util';
+import type { BackendName, TransferOptions } from '../engine/types.js';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `Usage:
+  npm run stylize -- <content> <style>[:weight] [more styles...] [options]
+  npm run stylize -- --palette <style>[:weight] [more styles...] [options]
+
+Options:
+  --out <dir>              where result.png / palette.png go (default: out)
+  --size <px>              longest side of the result
+  --iterations <n>         optimizer steps
+  --tiles <n>              repeat the style n×n before taking its Gram matrices
+  --style <file[:weight]>  another style image (repeatable); weights blend the styles
+  --style-weight <w>  --content-weight <w>  --tv-weight <w>
+  --optimizer lbfgs|adam   --init content|noise|style   --seed <n>
+  --preserve-colors        keep the content image's colours
+  --style-scale <s>        style features' size relative to the result
+  --scales <n>             coarse-to-fine levels
+  --learning-rate <lr>     Adam step size
+  --no-palette             skip palette.png when stylizing
+  --backend onnx|tfjs  --device cpu|webgpu|cuda:N  --threads <n>
+  --model-dir <dir>        VGG19 weights (default: TILESTYLE_MODEL_DIR, else downloaded to models/vgg19)
+  --help`;
+
+export interface StyleArg {
+  file: string;
+  weight?: number;
+}
+
+export interface CliArgs {
+  mode: 'stylize' | 'palette';
+  content?: string;
+  styles: StyleArg[];
+  out: string;
+  palette: boolean;
+  options: Partial<TransferOptions>;
+  backend?: BackendName;
+  device?: string;
+  threads?: number;
+  modelDir?: string;
+  help: boolean;
+}
+
+/** 'guitar.png:0.3' → { file: 'guitar.png', weight: 0.3 }; a plain path keeps any colons it has. */
+export function parseStyleArg(text: string): StyleArg {
+  const m = /^(.+):([^:]+)$/.exec(text);
+  if (m && /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(m[2])) {
+    const weight = Number(m[2]);
+    if (!(weight > 0)) throw new UsageError(`The blend weight of style ${m[1]} must be a positive number (got ${m[2]}).`);
+    return { file: m[1], weight };
+  }
+  return { file: text };
+}
+
+function number(flag: string, text: string | undefined, integer = false): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new UsageError(`--${flag} must be a number (got '${text}').`);
+  if (integer && !Number.isInteger(value)) throw new UsageError(`--${flag} must be a whole number (got '${text}').`);
+  return value;
+}
+
+function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T | undefined {
+  if (text === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new UsageError(`--${flag} must be one of ${allowed.join(', ')} (got '${text}').`);
+  }
+  return text as T;
+}
+
+export function parseCliArgs(argv: string[]): CliArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        palette: { type: 'boolean', default: false },
+        'no-palette': { type: 'boolean', default: false },
+        style: { type: 'string', multiple: true },
+        out: { type: 'string', default: 'out' },
+        size: { type: 'string' },
+        iterations: { type: 'string' },
+        tiles: { type: 'string' },
+        'style-weight': { type: 'string' },
+        'content-weight': { type: 'string' },
+        'tv-weight': { type: 'string' },
+        optimizer: { type: 'string' },
+        init: { type: 'string' },
+        seed: { type: 'string' },
+        'preserve-colors': { type: 'boolean' },
+        'style-scale': { type: 'string' },
+        scales: { type: 'string' },
+        'learning-rate': { type: 'string' },
+        backend: { type: 'string' },
+        device: { type: 'string' },
+        threads: { type: 'string' },
+        'model-dir': { type: 'string' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    // parseArgs explains unknown flags and missing values well; keep its first sentence.
+    const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+    throw new UsageError(message);
+  }
+  const { values: v, positionals } = parsed;
+  const help = v.help === true;
+  const mode = v.palette ? 'palette' : 'stylize';
+  const content = mode === 'stylize' ? positionals[0] : undefined;
+  const styleFiles = mode === 'stylize' ? positionals.slice(1) : positionals;
+  const styles = [...styleFiles, ...(v.style ?? [])].map(parseStyleArg);
+  if (!help) {
+    if (mode === 'stylize' && (!content || styles.length === 0)) {
+      throw new UsageError('Give a content image and a style image, or --palette and a style image (see --help).');
+    }
+    if (styles.length === 0) throw new UsageError('Give at least one style image (see --help).');
+  }
+
+  const options: Partial<TransferOptions> = {};
+  const set = <K extends keyof TransferOptions>(key: K, value: TransferOptions[K] | undefined) => {
+    if (value !== undefined) options[key] = value;
+  };
+  set('size', number('size', v.size, true));
+  set('iterations', number('iterations', v.iterations, true));
+  set('tiles', number('tiles', v.tiles, true));
+  set('styleWeight', number('style-weight', v['style-weight']));
+  set('contentWeight', number('content-weight', v['content-weight']));
+  set('tvWeight', number('tv-weight', v['tv-weight']));
+  set('optimizer', oneOf('optimizer', v.optimizer, ['lbfgs', 'adam'] as const));
+  set('init', oneOf('init', v.init, ['content', 'noise', 'style'] as const));
+  set('seed', number('seed', v.seed, true));
+  set('preserveColors', v['preserve-colors']);
+  set('styleScale', number('style-scale', v['style-scale']));
+  set('scales', number('scales', v.scales, true));
+  set('learningRate', number('learning-rate', v['learning-rate']));
+
+  const threads = number('threads', v.threads, true);
+  if (threads !== undefined && threads < 1) throw new UsageError(`--threads must be at least 1 (got ${threads}).`);
+  const device = v.device;
+  if (device !== undefined && !/^(cpu|webgpu|cuda(:\d+)?)$/.test(device)) {
+    throw new UsageError(`--device must be cpu, webgpu or cuda:N (got '${device}').`);
+  }
+  return {
+    mode,
+    content,
+    styles,
+    out: v.out ?? 'out',
+    palette: mode === 'palette' || !v['no-palette'],
+    options,
+    backend: oneOf('backend', v.backend, ['onnx', 'tfjs'] as const),
+    device,
+    threads,
+    modelDir: v['model-dir'],
+    help,
+  };
+}

@@ -1,0 +1,16 @@
+/** The platform-neutral commands: what every front end talks to (see port.ts for the seam). */
+export { createCommandService, DEFAULT_LIMITS } from './service.js';
+export type { CommandService, CommandServiceOptions, JobSummary, ServiceLimits, StyleEngine } from './service.js';
+export {
+  formatOptions,
+  nextTiles,
+  OPTION_SPECS,
+  parseOptionText,
+  resolveUserOptions,
+  validateOptions,
+  MAX_TILES,
+  PALETTE_SEED,
+} from './options.js';
+export type { JobKind, OptionDefaults, OptionLimits, UserOptions, ValidationResult } from './options.js';
+export type { JobRecord, JobState } from './store.js';
+export * from './port.js';

@@ -1,0 +1,78 @@
+/** The words the commands say, kept apart from the logic so every platform says the same thing. */
+import { OPTION_SPECS, optionsFor, type JobKind, type OptionDefaults, type OptionLimits, type OptionName } from './options.js';
+import type { DeviceLoad } from './queue.js';
+
+export function seconds(ms: number): string {
+  const s = ms / 1000;
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 90) return `${Math.round(s)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+export function shortNumber(value: number): string {
+  if (!Number.isFinite(value)) return String(value);
+  if (value !== 0 && (Math.abs(value) >= 1e4 || Math.abs(value) < 1e-2)) return value.toExponential(2).replace('+', '');
+  return String(Number(value.toPrecision(3)));
+}
+
+export function queuedText(position: number, device: string): string {
+  return position === 0 ? `Starting now on ${device}.` : `Queued — position ${position} on ${device}.`;
+}
+
+function range(name: OptionName, limits: OptionLimits): string {
+  switch (name) {
+    case 'tiles':
+      return `1–${limits.maxTiles}`;
+    case 'size':
+      return `${limits.minSize}–${limits.maxSize} px`;
+    case 'iterations':
+      return `1–${limits.maxIterations}`;
+    case 'styleWeight':
+    case 'contentWeight':
+      return '≥ 0';
+    case 'preserveColors':
+      return 'yes/no';
+    case 'seed':
+      return 'whole number';
+  }
+}
+
+function defaultText(name: OptionName, kind: JobKind, defaults: OptionDefaults, limits: OptionLimits): string {
+  if (name === 'seed') return kind === 'palette' ? '0' : 'random (reported with the result)';
+  if (name === 'size') return `${Math.min(defaults.size, limits.maxSize)}`;
+  const value = defaults[name];
+  return typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value);
+}
+
+export function helpText(defaults: OptionDefaults, limits: OptionLimits): string {
+  const lines = [
+    'I redraw a picture in the style of another. Non-artistic styles (an emoji, a game controller, a face) work too: I tile the style image so the object itself becomes the brush stroke.',
+    '',
+    'Commands:',
+    '• stylize — content image + style image [+ options]: redraws the content in the style; posts the style\'s palette, then the result.',
+    '• palette — style image [+ tiles, size, iterations, seed]: the style alone, redrawn from noise.',
+    '• status — how long the queues are, and your jobs.',
+    '• cancel — stops your latest waiting or running job (or react ❌ on its status message).',
+    '• help — this message.',
+    'React 🔁 on a result to run it again with finer tiles (1 → 2 → 4 → 8 → 16).',
+    '',
+    'Options (e.g. tiles=4 size=256 preserve_colors=yes):',
+  ];
+  for (const name of optionsFor('stylize')) {
+    const spec = OPTION_SPECS[name];
+    const paletteToo = spec.kinds.includes('palette') ? '' : ' (stylize only)';
+    lines.push(`• ${spec.label} — ${spec.describe}${paletteToo}. Range ${range(name, limits)}, default ${defaultText(name, 'stylize', defaults, limits)}.`);
+  }
+  return lines.join('\n');
+}
+
+export function statusText(loads: DeviceLoad[], mine: string[]): string {
+  const lines = ['Queues:'];
+  for (const load of loads) {
+    const what = load.running === 0 && load.waiting === 0 ? 'idle' : `${load.running} running, ${load.waiting} waiting`;
+    lines.push(`• ${load.device}: ${what}`);
+  }
+  lines.push(mine.length === 0 ? 'You have no jobs waiting or running.' : 'Your jobs:');
+  for (const line of mine) lines.push(`• ${line}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,120 @@
+/**
+ * Starts tilestyle: checks the configuration, finds the weights, creates and warms one engine per
+ * device, opens the job store and starts every front end that is configured. SIGINT/SIGTERM stop it
+ * gracefully: running jobs are paused and resumed at the next start.
+ */
+import 'dotenv/config';
+import { createCommandService, type CommandService } from './commands/index.js';
+import type { CommandHandler } from './commands/port.js';
+import { settingsFromEnv } from './commands/settings.js';
+import { ConfigError, type Env } from './config.js';
+import { Engine } from './engine/index.js';
+import { DEFAULT_CACHE_DIR, ensureModelDir } from './engine/model-store.js';
+import { ModelError } from './engine/types.js';
+
+interface FrontendModule {
+  configFromEnv(env: Env, context?: { chatConfigured: boolean }): unknown;
+  start(config: unknown, commands: CommandHandler): Promise<{ stop(): Promise<void> }>;
+}
+
+const FRONTENDS = [
+  { name: 'discord', module: './bots/discord/index.js', chat: true },
+  { name: 'slack', module: './bots/slack/index.js', chat: true },
+  { name: 'web', module: './bots/web/index.js', chat: false },
+] as const;
+
+/** Loads a front end's module; a front end not present in this installation is skipped with a note. */
+async function loadFrontend(specifier: string): Promise<FrontendModule | null> {
+  try {
+    return (await import(specifier)) as FrontendModule;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const url = new URL(specifier, import.meta.url).pathname.replace(/\.js$/, '');
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && String((err as Error).message).includes(url)) return null;
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const env = process.env as Env;
+  const settings = settingsFromEnv(env);
+
+  // Every front end's configuration is checked before anything slow starts.
+  const configured: { name: string; module: FrontendModule; config: unknown }[] = [];
+  let chatConfigured = false;
+  for (const frontend of FRONTENDS) {
+    const module = await loadFrontend(frontend.module);
+    if (!module) {
+      console.warn(`The ${frontend.name} front end is not part of this installation; skipping it.`);
+      continue;
+    }
+    const config = module.configFromEnv(env, { chatConfigured });
+    if (config === null || config === undefined) continue;
+    if (frontend.chat) chatConfigured = true;
+    configured.push({ name: frontend.name, module, config });
+  }
+  if (configured.length === 0) {
+    throw new ConfigError('WEB_ENABLED', 'no front end is configured: set the Discord or Slack variables, or leave WEB_ENABLED unset (or true) for the web page.');
+  }
+
+  const modelDir = await ensureModelDir({
+    ...(settings.modelDir ? { dir: settings.modelDir } : {}),
+    ...(settings.modelBaseUrl ? { baseUrl: settings.modelBaseUrl } : {}),
+    cacheDir: DEFAULT_CACHE_DIR,
+    onDownload: (file, index, count) => console.info(`Downloading VGG19 weights: ${index + 1}/${count} (${file})`),
+  });
+
+  const started = Date.now();
+  const service: CommandService = await createCommandService({
+    dataDir: settings.dataDir,
+    devices: settings.devices,
+    limits: settings.limits,
+    defaults: settings.defaults,
+    createEngine: async (device) => {
+      const engine = await Engine.create({
+        modelDir,
+        device,
+        ...(settings.backend ? { backend: settings.backend } : {}),
+        ...(settings.threads ? { threads: settings.threads } : {}),
+      });
+      await engine.warm();
+      return engine;
+    },
+  });
+  console.info(`Engines ready on ${service.devices.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s; data in ${settings.dataDir}.`);
+
+  const running: { name: string; stop(): Promise<void> }[] = [];
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      console.warn(`${signal} again: exiting now.`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.info(`${signal}: stopping (running jobs are paused and resume at the next start)…`);
+    for (const frontend of running.reverse()) {
+      await frontend.stop().catch((err: unknown) => console.error(`Stopping the ${frontend.name} front end failed:`, err));
+    }
+    await service.stop();
+    console.info('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  for (const frontend of configured) {
+    const handle = await frontend.module.start(frontend.config, service);
+    running.push({ name: frontend.name, stop: () => handle.stop() });
+  }
+  await service.start();
+  console.info(`Front ends started: ${running.map((f) => f.name).join(', ')}.`);
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof ModelError) {
+    console.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : `Cannot load the VGG19 weights: ${err.message}`);
+  } else {
+    console.error('tilestyle could not start:', err);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+import { parseCliArgs, parseStyleArg, UsageError } from '../src/cli/args.js';
+
+function usageError(argv: string[]): string {
+  try {
+    parseCliArgs(argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(UsageError);
+    return (err as Error).message;
+  }
+  throw new Error(`expected a UsageError for ${argv.join(' ')}`);
+}
+
+describe('stylize command line', () => {
+  it('reads content, styles with blend weights and transfer options', () => {
+    const a = parseCliArgs([
+      'dog.jpg', 'guitar.png:0.7', '--style', 'face.png:0.3', '--tiles', '4', '--size', '256', '--iterations', '200',
+      '--style-weight', '1e4', '--tv-weight', '0.001', '--optimizer', 'adam', '--init', 'noise', '--seed', '42',
+      '--preserve-colors', '--scales', '2', '--backend', 'tfjs', '--device', 'cpu', '--out', 'here',
+    ]);
+    expect(a.mode).toBe('stylize');
+    expect(a.content).toBe('dog.jpg');
+    expect(a.styles).toEqual([{ file: 'guitar.png', weight: 0.7 }, { file: 'face.png', weight: 0.3 }]);
+    expect(a.options).toEqual({
+      tiles: 4, size: 256, iterations: 200, styleWeight: 1e4, tvWeight: 0.001, optimizer: 'adam', init: 'noise',
+      seed: 42, preserveColors: true, scales: 2,
+    });
+    expect([a.backend, a.device, a.out, a.palette]).toEqual(['tfjs', 'cpu', 'here', true]);
+  });
+
+  it('has a palette-only form', () => {
+    const a = parseCliArgs(['--palette', 'guitar.png', '--tiles', '3']);
+    expect(a.mode).toBe('palette');
+    expect(a.content).toBeUndefined();
+    expect(a.styles).toEqual([{ file: 'guitar.png' }]);
+    expect(a.out).toBe('out');
+  });
+
+  it('keeps colons that are part of a path', () => {
+    expect(parseStyleArg('C:/img/a.png')).toEqual({ file: 'C:/img/a.png' });
+    expect(parseStyleArg('weird:name.png:2')).toEqual({ file: 'weird:name.png', weight: 2 });
+  });
+
+  it('explains bad command lines in one line', () => {
+    expect(usageError(['a.jpg', 'b.jpg', '--frobnicate'])).toMatch(/Unknown option '--frobnicate'/);
+    expect(usageError(['a.jpg', 'b.jpg', '--size', 'big'])).toBe("--size must be a number (got 'big').");
+    expect(usageError(['a.jpg', 'b.jpg', '--tiles', '2.5'])).toBe("--tiles must be a whole number (got '2.5').");
+    expect(usageError(['a.jpg', 'b.jpg', '--optimizer', 'sgd'])).toBe("--optimizer must be one of lbfgs, adam (got 'sgd').");
+    expect(usageError(['a.jpg', 'b.jpg:0'])).toMatch(/blend weight of style b\.jpg must be a positive number/);
+    expect(usageError(['a.jpg'])).toMatch(/content image and a style image/);
+    expect(usageError(['--palette'])).toMatch(/at least one style image/);
+    expect(usageError(['a.jpg', 'b.jpg', '--device', 'tpu'])).toMatch(/--device must be cpu, webgpu or cuda:N/);
+    expect(usageError(['a.jpg', 'b.jpg', '--size'])).toMatch(/--size/);
+    for (const msg of [usageError(['a.jpg', 'b.jpg', '--frobnicate']), usageError(['a.jpg', 'b.jpg', '--size'])]) {
+      expect(msg).not.toMatch(/\n/);
+    }
+  });
+});

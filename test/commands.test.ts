@@ -1,0 +1,218 @@
+/**
+ * The commands over the real engine at 64 px and a few steps: what a user sees for each command,
+ * in order, and what must never happen (a job queued after a refusal, a stack trace in a reply).
+ */
+import sharp from 'sharp';
+import { readFile } from 'node:fs/promises';
+import { imageSource, invocation, makeTestCommands, RecordingPort, type TestCommands } from './helpers/commands.js';
+
+let t: TestCommands;
+
+beforeAll(async () => {
+  t = await makeTestCommands();
+});
+
+afterAll(async () => {
+  await t?.close();
+});
+
+async function decodes(png: Buffer): Promise<{ width: number; height: number }> {
+  const meta = await sharp(png).metadata();
+  expect(meta.format).toBe('png');
+  return { width: meta.width!, height: meta.height! };
+}
+
+function statusId(port: RecordingPort): string {
+  return port.posts()[0]!.id;
+}
+
+describe('stylize', () => {
+  it('answers with the queue position, progress, the palette then the result, the settings and rerun reactions', async () => {
+    const port = new RecordingPort();
+    await t.handler.handle(
+      { kind: 'stylize', content: imageSource('dog.jpg'), style: imageSource('guitar.png'), options: { tiles: 2, seed: 7, iterations: 6 } },
+      invocation('alice'),
+      port,
+    );
+    await port.waitForSettings();
+    expect(port.whispers()).toEqual([]);
+    const [status, palette, result, settings] = port.posts();
+    expect(status!.text).toContain('Starting now on cpu.');
+    expect(port.reactionsOn(status!.id)).toEqual(['cancel']);
+
+    const updates = port.updatesOf(status!.id).map((u) => u.text);
+    expect(updates.some((u) => /palette: step \d+\/6/.test(u))).toBe(true);
+    expect(updates.some((u) => /stylizing: step \d+\/6, about .* left · loss /.test(u))).toBe(true);
+    await port.waitFor((p) => /Done in .* on cpu\./.test(p.textOf(status!.id) ?? ''));
+
+    expect(palette!.text).toContain('Palette of the style');
+    expect(palette!.files[0]!.filename).toMatch(/^palette-.*\.png$/);
+    expect(result!.text).toContain('Result — tiles 2×2, 64 px');
+    expect(result!.files[0]!.filename).toMatch(/^result-.*\.png$/);
+    const paletteSize = await decodes(palette!.files[0]!.data);
+    const resultSize = await decodes(result!.files[0]!.data);
+    expect(Math.max(paletteSize.width, paletteSize.height)).toBe(64);
+    expect(Math.max(resultSize.width, resultSize.height)).toBe(64);
+    // dog.jpg is landscape: the result keeps the content's aspect ratio.
+    expect(resultSize.width).toBeGreaterThan(resultSize.height);
+
+    expect(settings!.text).toMatch(
+      /^Settings: tiles=2 size=64 iterations=6 style_weight=\S+ content_weight=\S+ preserve_colors=no seed=7 · took [\d.]+ s on cpu · job \w+$/,
+    );
+    expect(port.reactionsOn(palette!.id)).toEqual(['rerun']);
+    expect(port.reactionsOn(result!.id)).toEqual(['rerun']);
+
+    const jobId = /job (\w+)$/.exec(settings!.text)![1]!;
+    const job = t.service.job(jobId)!;
+    expect(job.state).toBe('done');
+    expect(job.options).toMatchObject({ tiles: 2, seed: 7, size: 64 });
+    expect(await readFile(job.files.result!)).toEqual(result!.files[0]!.data);
+    const history = t.service.history({ platform: 'web', channel: 'test-channel' });
+    expect(history.map((h) => h.id)).toContain(jobId);
+  });
+});
+
+describe('palette', () => {
+  it('posts the palette and the settings; the same style again comes from the cache in under a second', async () => {
+    const port = new RecordingPort();
+    await t.handler.handle({ kind: 'palette', style: imageSource('game-controller.png'), options: { tiles: 3, iterations: 5 } }, invocation('bob'), port);
+    await port.waitForSettings();
+    const files = port.filePosts();
+    expect(files).toHaveLength(1);
+    expect(files[0]!.files[0]!.filename).toMatch(/^palette-/);
+    await decodes(files[0]!.files[0]!.data);
+    expect(port.posts().at(-1)!.text).toMatch(/^Settings: tiles=3 size=64 iterations=5 seed=0 · took .* on cpu · job \w+$/);
+
+    // Keep the queue busy so a cache hit must bypass it.
+    const busy = new RecordingPort();
+    await t.handler.handle(
+      { kind: 'stylize', content: imageSource('eagle.jpg'), style: imageSource('face.png'), options: { iterations: 60 } },
+      invocation('carol'),
+      busy,
+    );
+    const again = new RecordingPort();
+    const started = Date.now();
+    await t.handler.handle({ kind: 'palette', style: imageSource('game-controller.png'), options: { tiles: '3', iterations: '5' } }, invocation('bob'), again);
+    await again.waitForSettings(5000);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeLessThan(1000);
+    expect(again.filePosts()[0]!.files[0]!.data).toEqual(files[0]!.files[0]!.data);
+    expect(again.posts().at(-1)!.text).toContain('on the cache');
+    await t.handler.handle({ kind: 'cancel' }, invocation('carol'), busy);
+    await busy.waitFor((p) => (p.textOf(statusId(p)) ?? '').includes('Cancelled'));
+  });
+});
+
+describe('rerun', () => {
+  it('runs the job again with the next finer tiling and says so, from a reaction on any of its results', async () => {
+    const port = new RecordingPort();
+    await t.handler.handle({ kind: 'palette', style: imageSource('guitar.png'), options: { tiles: 2, iterations: 4 } }, invocation('dave'), port);
+    await port.waitForSettings();
+    const paletteMessage = port.filePosts()[0]!;
+
+    const rerun = new RecordingPort(port.where());
+    await t.handler.handle({ kind: 'rerun', messageId: paletteMessage.id }, invocation('erin'), rerun);
+    await rerun.waitForSettings();
+    expect(rerun.posts()[0]!.text).toMatch(/^Re-run of job \w+ with finer tiles: 2 → 4\.\n(Starting now|Queued)/);
+    expect(rerun.posts().at(-1)!.text).toMatch(/^Settings: tiles=4 size=64 iterations=4 seed=0/);
+    expect(rerun.filePosts()[0]!.files[0]!.data).not.toEqual(paletteMessage.files[0]!.data);
+  });
+
+  it('says so at the finest tiling, and when it cannot find the job', async () => {
+    const port = new RecordingPort();
+    await t.handler.handle({ kind: 'palette', style: imageSource('face.png'), options: { tiles: 16, iterations: 1, size: 32 } }, invocation('dave'), port);
+    await port.waitForSettings();
+    const jobId = /job (\w+)$/.exec(port.posts().at(-1)!.text)![1]!;
+    await t.handler.handle({ kind: 'rerun', jobId }, invocation('dave'), port);
+    expect(port.whispers().at(-1)).toBe(`Job ${jobId} already used the finest tiling (16×16), so there is nothing finer to run.`);
+    await t.handler.handle({ kind: 'rerun', messageId: 'no-such-message' }, invocation('dave'), port);
+    expect(port.whispers().at(-1)).toContain("I can't find a job for that.");
+  });
+});
+
+describe('cancel', () => {
+  it('removes a waiting job, stops a running one, and refuses politely for someone else', async () => {
+    const first = new RecordingPort();
+    const second = new RecordingPort();
+    const user = invocation('frank');
+    await t.handler.handle({ kind: 'palette', style: imageSource('eagle.jpg'), options: { iterations: 400 } }, user, first);
+    await t.handler.handle({ kind: 'palette', style: imageSource('person.jpg'), options: { iterations: 400 } }, user, second);
+    expect(first.posts()[0]!.text).toContain('Starting now on cpu.');
+    expect(second.posts()[0]!.text).toContain('Queued — position 1 on cpu.');
+
+    const other = new RecordingPort();
+    await t.handler.handle({ kind: 'cancel', messageId: statusId(second) }, invocation('grace'), other);
+    expect(other.whispers()).toEqual([expect.stringContaining("belongs to someone else, so I can't cancel it for you")]);
+
+    const canceller = new RecordingPort();
+    await t.handler.handle({ kind: 'cancel', messageId: statusId(second) }, user, canceller);
+    expect(canceller.whispers().at(-1)).toMatch(/^Cancelled your waiting job \w+\.$/);
+    expect(second.textOf(statusId(second))).toBe('Cancelled before it started.');
+
+    await first.waitFor((p) => p.updatesOf(statusId(p)).some((u) => u.text.includes('step')));
+    const stopAt = Date.now();
+    await t.handler.handle({ kind: 'cancel' }, user, canceller);
+    expect(canceller.whispers().at(-1)).toMatch(/^Cancelling your running job \w+ — it stops within a step\.$/);
+    await first.waitFor((p) => p.textOf(statusId(p)) === 'Cancelled.');
+    expect(Date.now() - stopAt).toBeLessThan(5000);
+    expect(first.posts().at(-1)!.text).toMatch(/^Job \w+ was cancelled\.$/);
+    expect(first.filePosts()).toEqual([]);
+    expect(second.filePosts()).toEqual([]);
+
+    await t.handler.handle({ kind: 'cancel' }, user, canceller);
+    expect(canceller.whispers().at(-1)).toBe('You have no job waiting or running.');
+  });
+});
+
+describe('refusals', () => {
+  const garbage = Buffer.from('this is not an image at all, just some text pretending to be a png');
+  it.each([
+    ['an unknown option', { options: { colour: 'red' } }, 'I don\'t know the option "colour".'],
+    ['a bad value', { options: { tiles: 40 } }, 'tiles must be from 1 to 16 (got 40).'],
+    ['a size over the cap', { options: { size: 4096 } }, 'size must be from 32 to 512 pixels here (got 4096).'],
+    ['a declared non-image', { style: imageSource('guitar.png', { contentType: 'application/pdf' }) }, 'The style image "guitar.png" is application/pdf, not an image.'],
+    ['a declared size over the limit', { content: imageSource('dog.jpg', { size: 50 * 2 ** 20 }) }, 'The content image "dog.jpg" is 50 MB; the limit is 10 MB.'],
+    ['a download that fails', { style: { name: 'x.png', load: () => Promise.reject(new Error('timed out')) } }, 'I couldn\'t download the style image "x.png" (timed out).'],
+    ['a file that is no image', { style: imageSource({ name: 'fake.png', bytes: garbage }) }, 'The style image "fake.png": That file isn\'t an image I can read (text).'],
+  ])('%s gets one clear message and nothing is queued', async (_what, change, message) => {
+    const port = new RecordingPort({ channel: 'refusals' });
+    const request = { kind: 'stylize' as const, content: imageSource('dog.jpg'), style: imageSource('scream.jpg'), options: {}, ...change };
+    await t.handler.handle(request, invocation('henry', { channel: 'refusals' }), port);
+    expect(port.whispers()).toHaveLength(1);
+    expect(port.whispers()[0]).toContain(message);
+    expect(port.whispers()[0]).not.toMatch(/\bat .*\.(ts|js):\d+/);
+    expect(port.posts()).toEqual([]);
+    expect(t.service.history({ platform: 'web', channel: 'refusals' })).toEqual([]);
+  });
+});
+
+describe('help, status and unknown commands', () => {
+  it('help lists the commands and every option with its range and default', async () => {
+    const port = new RecordingPort();
+    await t.handler.handle({ kind: 'help' }, invocation(), port);
+    const text = port.whispers()[0]!;
+    for (const word of ['stylize', 'palette', 'status', 'cancel', '🔁']) expect(text).toContain(word);
+    expect(text).toContain('• tiles — repeat the style image N×N, so an object becomes the brush stroke. Range 1–16, default');
+    expect(text).toContain('• size — longest side of the result in pixels. Range 32–512 px, default 64.');
+    expect(text).toContain('• iterations — optimizer steps; more is slower and finer. Range 1–1000, default 6.');
+    for (const option of ['style_weight', 'content_weight', 'preserve_colors', 'seed']) expect(text).toContain(`• ${option} — `);
+  });
+
+  it('status shows the queues and the user\'s jobs', async () => {
+    const port = new RecordingPort();
+    await t.handler.handle({ kind: 'status' }, invocation('ivan'), port);
+    expect(port.whispers()[0]).toBe('Queues:\n• cpu: idle\nYou have no jobs waiting or running.');
+    await t.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: { iterations: 300 } }, invocation('ivan'), port);
+    await t.handler.handle({ kind: 'status' }, invocation('ivan'), port);
+    expect(port.whispers()[1]).toMatch(/^Queues:\n• cpu: 1 running, 0 waiting\nYour jobs:\n• palette \w+ — running on cpu$/);
+    await t.handler.handle({ kind: 'cancel' }, invocation('ivan'), port);
+    await t.service.idle();
+  });
+
+  it('an unknown command points to help', async () => {
+    const port = new RecordingPort();
+    await t.handler.handle({ kind: 'unknown', name: 'paint' }, invocation(), port);
+    expect(port.whispers()).toEqual(['I don\'t know the command "paint". Try help to see what I can do.']);
+    expect(port.posts()).toEqual([]);
+  });
+});

@@ -1,0 +1,133 @@
+/**
+ * Starting the program: configuration problems stop it with one line naming the variable and exit
+ * code 1; a good configuration starts the engines and the front ends, and SIGTERM stops it cleanly.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { settingsFromEnv } from '../src/commands/settings.js';
+import { ConfigError } from '../src/config.js';
+import { MODEL_DIR } from './helpers/commands.js';
+
+const repo = fileURLToPath(new URL('../', import.meta.url));
+const tsx = path.join(repo, 'node_modules/.bin/tsx');
+const mainFile = path.join(repo, 'src/main.ts');
+
+describe('settingsFromEnv', () => {
+  it('has defaults for everything', () => {
+    const s = settingsFromEnv({}, '/srv');
+    expect(s).toMatchObject({ dataDir: '/srv/data', devices: ['cpu'], defaults: {} });
+    expect(s.limits).toMatchObject({ maxSize: 512, maxIterations: 1000, maxImageBytes: 10 * 2 ** 20, perUserWaiting: 2, globalWaiting: 20, progressIntervalMs: 3000 });
+    expect(s.backend).toBeUndefined();
+    expect(s.modelDir).toBeUndefined();
+  });
+
+  it('reads every variable', () => {
+    const s = settingsFromEnv(
+      {
+        TILESTYLE_DATA_DIR: 'store',
+        TILESTYLE_MODEL_DIR: '/models/vgg19',
+        TILESTYLE_DEVICES: 'cpu, CUDA:0',
+        TILESTYLE_BACKEND: 'tfjs',
+        TILESTYLE_THREADS: '2',
+        TILESTYLE_MAX_SIZE: '256',
+        TILESTYLE_MAX_IMAGE_MB: '4',
+        TILESTYLE_MAX_WAITING_PER_USER: '1',
+        TILESTYLE_DEFAULT_SIZE: '128',
+        TILESTYLE_DEFAULT_TILES: '4',
+      },
+      '/srv',
+    );
+    expect(s).toMatchObject({
+      dataDir: '/srv/store',
+      modelDir: '/models/vgg19',
+      devices: ['cpu', 'cuda:0'],
+      backend: 'tfjs',
+      threads: 2,
+      defaults: { size: 128, tiles: 4 },
+      limits: { maxSize: 256, maxImageBytes: 4 * 2 ** 20, perUserWaiting: 1 },
+    });
+  });
+
+  it.each([
+    ['TILESTYLE_DEVICES', 'gpu0'],
+    ['TILESTYLE_BACKEND', 'pytorch'],
+    ['TILESTYLE_MAX_SIZE', 'huge'],
+    ['TILESTYLE_MAX_WAITING', '-1'],
+    ['TILESTYLE_DEFAULT_SIZE', '4096'],
+    ['TILESTYLE_MODEL_URL', 'ftp://mirror'],
+  ])('names %s when it is wrong', (variable, value) => {
+    expect(() => settingsFromEnv({ [variable]: value })).toThrow(ConfigError);
+    expect(() => settingsFromEnv({ [variable]: value })).toThrow(new RegExp(`^${variable}: `));
+  });
+});
+
+interface Run {
+  code: number | null;
+  output: string;
+}
+
+/** Runs `npm start`'s command in an empty directory (no .env) with exactly the given environment. */
+function startMain(env: Record<string, string>, until?: { line: RegExp; then: (child: ReturnType<typeof spawn>) => void }): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(tsx, [mainFile], {
+      cwd: env.CWD!,
+      env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let triggered = false;
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (until && !triggered && until.line.test(output)) {
+        triggered = true;
+        until.then(child);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
+
+describe('npm start', () => {
+  let cwd: string;
+  beforeEach(async () => {
+    cwd = await mkdtemp(path.join(tmpdir(), 'tilestyle-main-'));
+  });
+  afterEach(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  it('stops with one line naming the variable and exit code 1 on a configuration error', async () => {
+    const run = await startMain({ CWD: cwd, TILESTYLE_DEVICES: 'cpu,tpu', TILESTYLE_MODEL_DIR: MODEL_DIR });
+    expect(run.code).toBe(1);
+    expect(run.output.trim()).toBe(
+      'Configuration error: TILESTYLE_DEVICES: lists "tpu", which is not a device; use cpu, webgpu or cuda:N, comma-separated.',
+    );
+  });
+
+  it('names a missing weights directory', async () => {
+    const run = await startMain({ CWD: cwd, TILESTYLE_MODEL_DIR: path.join(cwd, 'nowhere'), WEB_PORT: '0', TILESTYLE_DATA_DIR: cwd, DATA_DIR: cwd });
+    expect(run.code).toBe(1);
+    expect(run.output.trim().split('\n')).toHaveLength(1);
+    expect(run.output).toContain('nowhere');
+  });
+
+  it('starts the web front end when no chat is configured, and stops on SIGTERM', async () => {
+    const run = await startMain(
+      { CWD: cwd, TILESTYLE_MODEL_DIR: MODEL_DIR, TILESTYLE_DATA_DIR: cwd, DATA_DIR: cwd, WEB_PORT: '0', TILESTYLE_THREADS: '1' },
+      { line: /Front ends started: .*\.\n/, then: (child) => child.kill('SIGTERM') },
+    );
+    expect(run.output).toMatch(/Engines ready on cpu in [\d.]+ s/);
+    expect(run.output).toContain('Front ends started: web.');
+    expect(run.output).toContain('Stopped.');
+    expect(run.code).toBe(0);
+  });
+});

@@ -1,0 +1,408 @@
+/**
+ * HTTP-level tests of the web front end: configuration, the page's files, upload limits enforced
+ * before a body is read, traversal, the event stream, the reply port and persistence.
+ */
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { configFromEnv, start, type WebConfig, type WebHandle } from '../src/bots/web/index.js';
+import type { CommandHandler, CommandRequest, Frontend, Invocation, ReplyPort } from '../src/commands/port.js';
+import { ConfigError } from '../src/config.js';
+import { conversationId, EventStream, FIXTURES, postForm, rawRequest } from './e2e/web-client.js';
+import { makeTestCommands, type TestCommands } from './helpers/commands.js';
+
+/** Records what reaches the commands, to prove what the transport refuses never gets there. */
+class RecordingHandler implements CommandHandler {
+  readonly calls: { request: CommandRequest; invocation: Invocation; port: ReplyPort }[] = [];
+  readonly frontends: Frontend[] = [];
+  async handle(request: CommandRequest, invocation: Invocation, port: ReplyPort): Promise<void> {
+    this.calls.push({ request, invocation, port });
+  }
+  registerFrontend(frontend: Frontend): void {
+    this.frontends.push(frontend);
+  }
+}
+
+const MAX_UPLOAD = 256 * 1024;
+
+describe('configFromEnv', () => {
+  it('runs by itself when no chat app is configured, on 127.0.0.1:8080', () => {
+    const config = configFromEnv({}, { chatConfigured: false });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 8080 });
+    expect(config!.maxUploadBytes).toBeUndefined(); // the commands' own image limit applies
+  });
+
+  it('stays off beside the chat bots unless WEB_ENABLED=true, and WEB_ENABLED=false turns it off', () => {
+    expect(configFromEnv({}, { chatConfigured: true })).toBeNull();
+    expect(configFromEnv({ WEB_ENABLED: 'true' }, { chatConfigured: true })).not.toBeNull();
+    expect(configFromEnv({ WEB_ENABLED: 'false' }, { chatConfigured: false })).toBeNull();
+  });
+
+  it('names the variable when a value is wrong', () => {
+    expect(() => configFromEnv({ WEB_PORT: 'http' }, { chatConfigured: false })).toThrow(ConfigError);
+    expect(() => configFromEnv({ WEB_PORT: '70000' }, { chatConfigured: false })).toThrow(/WEB_PORT/);
+    expect(() => configFromEnv({ WEB_ENABLED: 'maybe' }, { chatConfigured: false })).toThrow(/WEB_ENABLED/);
+    expect(() => configFromEnv({ WEB_HOST: 'a b' }, { chatConfigured: false })).toThrow(/WEB_HOST/);
+    expect(configFromEnv({ WEB_PORT: '0', WEB_HOST: '::1' }, { chatConfigured: false })).toMatchObject({ port: 0, host: '::1' });
+  });
+});
+
+describe('web server', () => {
+  let dataDir: string;
+  let handler: RecordingHandler;
+  let web: WebHandle;
+  let config: WebConfig;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'tilestyle-web-'));
+    handler = new RecordingHandler();
+    config = { host: '127.0.0.1', port: 0, dataDir, maxUploadBytes: MAX_UPLOAD };
+    web = await start(config, handler);
+  });
+
+  afterAll(async () => {
+    await web.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('registers itself as the web front end and listens on the loopback address', () => {
+    expect(handler.frontends.map((f) => f.platform)).toEqual(['web']);
+    expect(web.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  });
+
+  it('serves the page, its script and styles with the right types and security headers', async () => {
+    const cases: [string, RegExp][] = [
+      ['/', /^text\/html/],
+      ['/app.js', /^text\/javascript/],
+      ['/style.css', /^text\/css/],
+      ['/favicon.svg', /^image\/svg\+xml/],
+    ];
+    for (const [path, type] of cases) {
+      const res = await rawRequest(web.url, path);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toMatch(type);
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+      expect(res.headers['content-security-policy']).not.toContain('unsafe-inline');
+    }
+    const page = await rawRequest(web.url, '/');
+    expect(page.body).toContain('<script type="module" src="/app.js">');
+    expect(page.body).not.toMatch(/<script>(?!<\/script>)/); // no inline scripts for the CSP to allow
+    expect(page.body).toContain(`data-max-upload="${MAX_UPLOAD}"`);
+    expect(page.body).toContain('256 KB');
+  });
+
+  it('blocks directory traversal and unknown paths', async () => {
+    const paths = [
+      '/../package.json',
+      '/%2e%2e/package.json',
+      '/%2e%2e%2f%2e%2e%2fpackage.json',
+      '/static/../../../package.json',
+      '/app.js/../../index.ts',
+      '/files/../../../package.json',
+      '/files/..%2f..%2f..%2f..%2fpackage.json',
+      '/files/%2e%2e%2fconversations%2fx.json',
+      '/index.ts',
+      '/server.ts',
+      '/static/app.js',
+      '//etc/passwd',
+    ];
+    for (const path of paths) {
+      const res = await rawRequest(web.url, path);
+      expect({ path, status: res.status }).toEqual({ path, status: 404 });
+      expect(res.body).not.toContain('dependencies');
+      expect(res.body).not.toContain('import ');
+    }
+  });
+
+  it('refuses a body whose declared length is over the limit before reading it', async () => {
+    const { hostname, port } = new URL(web.url);
+    const before = handler.calls.length;
+    const started = Date.now();
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({
+        hostname,
+        port,
+        method: 'POST',
+        path: `/api/stylize?c=${conversationId()}`,
+        headers: { 'Content-Type': 'multipart/form-data; boundary=x', 'Content-Length': 50 * 1024 * 1024 },
+      });
+      req.on('response', (r) => {
+        let body = '';
+        r.on('data', (c: Buffer) => (body += c.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      // Only the headers and a few bytes are sent: the answer must not wait for the other 50 MB.
+      req.write('--x\r\n');
+    });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body).error).toBe('That upload is over the limit of 256 KB per image. Send a smaller image.');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(handler.calls.length).toBe(before);
+  });
+
+  it('stops reading a chunked upload once it passes the limit', async () => {
+    const { hostname, port } = new URL(web.url);
+    const before = handler.calls.length;
+    const boundary = 'tilestyleboundary';
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const offered = 64 * 1024 * 1024;
+    let sent = 0;
+    const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const req = http.request({
+        hostname,
+        port,
+        method: 'POST',
+        path: `/api/stylize?c=${conversationId()}`,
+        headers: { 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Transfer-Encoding': 'chunked' },
+      });
+      let answered = false;
+      req.on('response', (r) => {
+        answered = true;
+        let body = '';
+        r.on('data', (c: Buffer) => (body += c.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
+      });
+      req.on('error', (error) => (answered ? undefined : reject(error)));
+      req.write(
+        `--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n`,
+      );
+      const pump = (): void => {
+        while (!answered && sent < offered) {
+          sent += chunk.length;
+          if (!req.write(chunk)) return void req.once('drain', pump);
+        }
+        if (!answered) req.end();
+      };
+      pump();
+    });
+    expect(res.status).toBe(413);
+    expect(JSON.parse(res.body).error).toBe('The content image "big.png" is over the limit of 256 KB per image. Send a smaller image.');
+    expect(sent).toBeLessThan(offered / 2);
+    expect(handler.calls.length).toBe(before);
+  });
+
+  it('refuses other host names, cross-site posts and bad conversation ids', async () => {
+    const c = conversationId();
+    const rebinding = await rawRequest(web.url, '/', { headers: { Host: 'evil.example:8080' } });
+    expect(rebinding.status).toBe(421);
+    const crossSite = await rawRequest(web.url, `/api/react?c=${c}`, {
+      method: 'POST',
+      headers: { Origin: 'https://evil.example', 'Content-Type': 'application/json' },
+      body: Buffer.from('{"message":"m","reaction":"cancel"}'),
+    });
+    expect(crossSite.status).toBe(403);
+    for (const bad of ['', 'short', '../../etc', 'a'.repeat(65)]) {
+      const res = await rawRequest(web.url, `/api/events?c=${encodeURIComponent(bad)}`);
+      expect(res.status).toBe(400);
+    }
+  });
+
+  it('turns a form into a stylize request with ImageSources and streams the conversation', async () => {
+    const c = conversationId();
+    const events = await EventStream.open(web.url, c);
+    await events.waitFor(() => true, 200).catch(() => undefined);
+    expect(events.events[0]).toEqual({ type: 'snapshot', messages: [] });
+
+    const before = handler.calls.length;
+    const res = await postForm(
+      web.url,
+      '/api/stylize',
+      c,
+      { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'guitar.png', type: 'image/png' } },
+      { tiles: '3', size: '64', iterations: '4', seed: ' ', mode: 'stylize' },
+    );
+    expect(res.status).toBe(202);
+    const thread = res.body.thread as string;
+    expect(handler.calls.length).toBe(before + 1);
+    const { request, invocation, port } = handler.calls.at(-1)!;
+    expect(request.kind).toBe('stylize');
+    if (request.kind !== 'stylize') return;
+    expect(request.options).toEqual({ tiles: '3', size: '64', iterations: '4' });
+    expect(request.content).toMatchObject({ name: 'dog.jpg', contentType: 'image/jpeg' });
+    const dog = await readFile(FIXTURES + 'dog.jpg');
+    expect(request.content.size).toBe(dog.length);
+    expect((await request.content.load()).equals(dog)).toBe(true);
+    expect(invocation).toEqual({ platform: 'web', user: { id: c, name: 'you' }, where: { channel: c, thread } });
+    expect(port.where()).toEqual({ channel: c, thread });
+
+    // The user's own message, with their images served by URL.
+    const mine = await events.waitFor((m) => m.author === 'you', 5000, 'the user message');
+    expect(mine.text).toContain('dog.jpg');
+    expect(mine.text).toContain('tiles=3');
+    expect(mine.files).toHaveLength(2);
+    const thumb = await fetch(new URL(mine.files[0]!.url, web.url));
+    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
+    expect(Buffer.from(await thumb.arrayBuffer()).equals(dog)).toBe(true);
+
+    // What the commands say through the port arrives as events: post, update (previews replaced), react, whisper.
+    const png = await readFile(FIXTURES + 'guitar.png');
+    const ref = await port.post('You are #1 in the queue.');
+    await events.waitFor((m) => m.id === ref.id, 5000, 'the post');
+    await port.update(ref, 'Step 2/4', [{ filename: 'preview.png', data: png, description: 'Preview at step 2' }]);
+    const updated = await events.waitFor((m) => m.id === ref.id && m.text === 'Step 2/4', 5000, 'the update');
+    expect(updated.files).toEqual([expect.objectContaining({ filename: 'preview.png', description: 'Preview at step 2' })]);
+    const firstPreview = updated.files[0]!.url;
+    await port.update(ref, 'Step 4/4', [{ filename: 'preview.png', data: png }]);
+    const second = await events.waitFor((m) => m.id === ref.id && m.text === 'Step 4/4', 5000, 'the second update');
+    expect(second.files[0]!.url).not.toBe(firstPreview);
+    expect((await rawRequest(web.url, firstPreview)).status).toBe(404); // replaced previews are deleted
+    const served = await fetch(new URL(second.files[0]!.url, web.url));
+    expect(served.headers.get('content-type')).toBe('image/png');
+    await port.react(ref, 'rerun');
+    await events.waitFor((m) => m.id === ref.id && m.reactions.includes('rerun'), 5000, 'the reaction');
+    await port.whisper('Only for you.');
+    const whisper = await events.waitFor((m) => m.whisper, 5000, 'the whisper');
+    expect(whisper).toMatchObject({ text: 'Only for you.', thread, author: 'bot' });
+
+    // A second stream (a page reload) starts with everything so far.
+    const reload = await EventStream.open(web.url, c);
+    await reload.waitFor((m) => m.whisper, 5000, 'the snapshot');
+    expect(reload.events[0]!.type).toBe('snapshot');
+    expect(reload.messages.size).toBe(3);
+    reload.close();
+
+    // 🔁 on a message becomes a rerun request in a new thread; ❌ a cancel in the job's thread.
+    const rerun = await rawRequest(web.url, `/api/react?c=${c}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ message: ref.id, reaction: 'rerun' })),
+    });
+    expect(rerun.status).toBe(202);
+    const rerunCall = handler.calls.at(-1)!;
+    expect(rerunCall.request).toEqual({ kind: 'rerun', messageId: ref.id });
+    expect(rerunCall.invocation.where.thread).not.toBe(thread);
+    const cancel = await rawRequest(web.url, `/api/react?c=${c}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ message: ref.id, reaction: 'cancel' })),
+    });
+    expect(cancel.status).toBe(202);
+    expect(handler.calls.at(-1)!.request).toEqual({ kind: 'cancel', messageId: ref.id });
+    expect(handler.calls.at(-1)!.invocation.where.thread).toBe(thread);
+    const unknown = await rawRequest(web.url, `/api/react?c=${c}`, {
+      method: 'POST',
+      body: Buffer.from(JSON.stringify({ message: 'nope', reaction: 'rerun' })),
+    });
+    expect(unknown.status).toBe(404);
+    events.close();
+  });
+
+  it('asks for the missing image instead of sending half a request', async () => {
+    const before = handler.calls.length;
+    const res = await postForm(web.url, '/api/stylize', conversationId(), { style: { name: 'guitar.png', type: 'image/png' } });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(/content image/);
+    expect(handler.calls.length).toBe(before);
+  });
+
+  it('keeps conversations across a restart, and the commands can reach them again through the front end', async () => {
+    const c = conversationId();
+    const port = handler.frontends[0]!.portFor({ channel: c, thread: 'tresumed0001' }, { id: c });
+    const ref = await port.post('Result', [{ filename: 'result.png', data: await readFile(FIXTURES + 'face.png') }]);
+    await web.stop();
+
+    const again = new RecordingHandler();
+    web = await start(config, again);
+    const events = await EventStream.open(web.url, c);
+    const kept = await events.waitFor((m) => m.id === ref.id, 5000, 'the kept message');
+    expect(kept).toMatchObject({ text: 'Result', thread: 'tresumed0001' });
+    expect((await rawRequest(web.url, kept.files[0]!.url)).status).toBe(200);
+    // A job resumed after the restart edits its old message through the new front end.
+    await again.frontends[0]!.portFor({ channel: c, thread: 'tresumed0001' }, { id: c }).update(ref, 'Result (resumed)');
+    await events.waitFor((m) => m.id === ref.id && m.text === 'Result (resumed)', 5000, 'the resumed update');
+    events.close();
+  });
+});
+
+describe('web server with the real commands', () => {
+  let commands: TestCommands;
+  let dataDir: string;
+  let web: WebHandle;
+
+  beforeAll(async () => {
+    commands = await makeTestCommands();
+    dataDir = await mkdtemp(join(tmpdir(), 'tilestyle-web-'));
+    web = await start({ host: '127.0.0.1', port: 0, dataDir }, commands.service);
+  }, 120_000);
+
+  afterAll(async () => {
+    await web?.stop();
+    await commands?.close();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("uses the commands' upload limit and answers a non-image with the commands' message", async () => {
+    const page = await rawRequest(web.url, '/');
+    expect(page.body).toContain(`data-max-upload="${commands.service.limits.maxImageBytes}"`);
+
+    const c = conversationId();
+    const events = await EventStream.open(web.url, c);
+    const notes = Buffer.from('these are notes, not a picture\n'.repeat(20));
+    const asText = await postForm(web.url, '/api/stylize', c, {
+      content: { name: 'notes.txt', type: 'text/plain', data: notes },
+      style: { name: 'guitar.png', type: 'image/png' },
+    });
+    expect(asText.status).toBe(202);
+    const first = await events.waitFor((m) => m.whisper, 30_000, 'the refusal');
+    expect(first.text).toBe('The content image "notes.txt" is text/plain, not an image. Send a PNG, JPEG, WebP or GIF.');
+    expect(first.thread).toBe(asText.body.thread);
+
+    const disguised = await postForm(web.url, '/api/stylize', c, {
+      content: { name: 'notes.png', type: 'image/png', data: notes },
+      style: { name: 'guitar.png', type: 'image/png' },
+    });
+    const second = await events.waitFor((m) => m.whisper && m.thread === disguised.body.thread, 30_000, 'the second refusal');
+    expect(second.text).toMatch(/^The content image "notes\.png": /);
+    // The user's message shows no thumbnail for bytes that are not an image.
+    const mine = await events.waitFor((m) => m.author === 'you' && m.thread === disguised.body.thread, 5000, 'the user message');
+    expect(mine.files.map((f) => f.filename)).toEqual(['guitar.png']);
+    events.close();
+  }, 60_000);
+
+  it('runs a palette job, and shows it from the job store when the conversation file is gone', async () => {
+    const c = conversationId();
+    const events = await EventStream.open(web.url, c);
+    const sent = await postForm(web.url, '/api/palette', c, { style: { name: 'guitar.png', type: 'image/png' } }, { tiles: '2', iterations: '4' });
+    expect(sent.status).toBe(202);
+    const palette = await events.waitFor((m) => m.files.some((f) => f.filename.startsWith('palette-')), 120_000, 'the palette');
+    expect(palette.reactions).toEqual(['rerun']);
+    expect(palette.files[0]!.description).toMatch(/palette/i);
+    const settings = await events.waitFor((m) => m.text.startsWith('Settings:'), 30_000, 'the settings line');
+    expect(settings.text).toContain('tiles=2');
+    const png = await fetch(new URL(palette.files[0]!.url, web.url));
+    expect(png.headers.get('content-type')).toBe('image/png');
+    const meta = await (await import('sharp')).default(Buffer.from(await png.arrayBuffer())).metadata();
+    expect(Math.max(meta.width ?? 0, meta.height ?? 0)).toBe(64);
+    events.close();
+    await commands.service.idle();
+
+    // Lose the conversation's own file: the job is still in the job store and is shown from there.
+    await web.stop();
+    await writeFile(join(dataDir, 'web', 'conversations', `${c}.json`), '[]');
+    web = await start({ host: '127.0.0.1', port: 0, dataDir }, commands.service);
+    const again = await EventStream.open(web.url, c);
+    const [job] = commands.service.history({ platform: 'web', channel: c });
+    const shown = await again.waitFor((m) => m.id === `job-${job!.id}`, 5000, 'the job from the history');
+    expect(shown.text).toContain('tiles=2');
+    expect(shown.reactions).toEqual(['rerun']);
+    expect(shown.files.map((f) => f.filename)).toEqual([`palette-${job!.id}.png`]);
+    expect((await rawRequest(web.url, shown.files[0]!.url)).status).toBe(200);
+    // Another conversation can't read it.
+    const foreign = shown.files[0]!.url.replace(`c=${c}`, `c=${conversationId()}`);
+    expect((await rawRequest(web.url, foreign)).status).toBe(404);
+
+    // 🔁 on the history entry re-runs that job with finer tiles.
+    const rerun = await rawRequest(web.url, `/api/react?c=${c}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: Buffer.from(JSON.stringify({ message: shown.id, reaction: 'rerun' })),
+    });
+    expect(rerun.status).toBe(202);
+    const finer = await again.waitFor((m) => m.text.startsWith('Settings:') && m.text.includes('tiles=4'), 120_000, 'the finer re-run');
+    expect(finer.thread).toBe(JSON.parse(rerun.body).thread);
+    again.close();
+  }, 300_000);
+});
