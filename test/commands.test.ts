@@ -1,10 +1,13 @@
 /**
+ * @jest-environment ./test/onnx-environment.cjs
+ */
+/**
  * The commands over the real engine at 64 px and a few steps: what a user sees for each command,
  * in order, and what must never happen (a job queued after a refusal, a stack trace in a reply).
  */
 import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
-import { imageSource, invocation, makeTestCommands, RecordingPort, type TestCommands } from './helpers/commands.js';
+import { imageSource, invocation, makeTestCommands, RecordingPort, testEngine, type TestCommands } from './helpers/commands.js';
 
 let t: TestCommands;
 
@@ -43,6 +46,10 @@ describe('stylize', () => {
     const updates = port.updatesOf(status!.id).map((u) => u.text);
     expect(updates.some((u) => /palette: step \d+\/6/.test(u))).toBe(true);
     expect(updates.some((u) => /stylizing: step \d+\/6, about .* left · loss /.test(u))).toBe(true);
+    const previews = port.updatesOf(status!.id).flatMap((u) => u.files ?? []);
+    expect(previews.length).toBeGreaterThan(0);
+    expect(previews[0]!.filename).toBe('preview.png');
+    await decodes(previews[0]!.data);
     await port.waitFor((p) => /Done in .* on cpu\./.test(p.textOf(status!.id) ?? ''));
 
     expect(palette!.text).toContain('Palette of the style');
@@ -86,7 +93,7 @@ describe('palette', () => {
     // Keep the queue busy so a cache hit must bypass it.
     const busy = new RecordingPort();
     await t.handler.handle(
-      { kind: 'stylize', content: imageSource('eagle.jpg'), style: imageSource('face.png'), options: { iterations: 60 } },
+      { kind: 'stylize', content: imageSource('eagle.jpg'), style: imageSource('face.png'), options: { iterations: 300 } },
       invocation('carol'),
       busy,
     );
@@ -100,6 +107,7 @@ describe('palette', () => {
     expect(again.posts().at(-1)!.text).toContain('on the cache');
     await t.handler.handle({ kind: 'cancel' }, invocation('carol'), busy);
     await busy.waitFor((p) => (p.textOf(statusId(p)) ?? '').includes('Cancelled'));
+    await t.service.idle();
   });
 });
 
@@ -153,14 +161,14 @@ describe('cancel', () => {
     const stopAt = Date.now();
     await t.handler.handle({ kind: 'cancel' }, user, canceller);
     expect(canceller.whispers().at(-1)).toMatch(/^Cancelling your running job \w+ — it stops within a step\.$/);
-    await first.waitFor((p) => p.textOf(statusId(p)) === 'Cancelled.');
+    await first.waitFor((p) => p.textOf(statusId(p)) === 'Cancelled.' && /^Job \w+ was cancelled\.$/.test(p.posts().at(-1)!.text));
     expect(Date.now() - stopAt).toBeLessThan(5000);
-    expect(first.posts().at(-1)!.text).toMatch(/^Job \w+ was cancelled\.$/);
     expect(first.filePosts()).toEqual([]);
     expect(second.filePosts()).toEqual([]);
 
     await t.handler.handle({ kind: 'cancel' }, user, canceller);
     expect(canceller.whispers().at(-1)).toBe('You have no job waiting or running.');
+    await t.service.idle();
   });
 });
 
@@ -183,6 +191,67 @@ describe('refusals', () => {
     expect(port.whispers()[0]).not.toMatch(/\bat .*\.(ts|js):\d+/);
     expect(port.posts()).toEqual([]);
     expect(t.service.history({ platform: 'web', channel: 'refusals' })).toEqual([]);
+  });
+});
+
+describe('progress and failures', () => {
+  it('updates the status message at most once per interval', async () => {
+    const slow = await makeTestCommands({ limits: { progressIntervalMs: 1000 } });
+    try {
+      const port = new RecordingPort();
+      await slow.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: { iterations: 30, seed: 11 } }, invocation(), port);
+      await port.waitForSettings();
+      const status = port.posts()[0]!;
+      const duration = port.posts().at(-1)!.at - status.at;
+      expect(duration).toBeGreaterThan(1500);
+      const progress = port.updatesOf(status.id).filter((u) => u.text.includes(' step '));
+      expect(progress.length).toBeGreaterThan(0);
+      expect(progress.length).toBeLessThanOrEqual(Math.ceil(duration / 1000));
+      for (let i = 1; i < progress.length; i++) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(990);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('answers an unexpected engine failure with a friendly message, and survives a port that fails', async () => {
+    const errors: unknown[][] = [];
+    const log = { error: (...args: unknown[]) => void errors.push(args), warn: () => undefined, info: () => undefined };
+    const broken = await makeTestCommands({
+      log,
+      createEngine: async (device, index) => {
+        const engine = await testEngine(device, index);
+        return {
+          backend: engine.backend,
+          device: engine.device,
+          maxSize: engine.maxSize,
+          warm: () => engine.warm(),
+          dispose: () => engine.dispose(),
+          stylize: (...args) => engine.stylize(...args),
+          palette: () => Promise.reject(new Error('native tensor exploded at kernel.cc:42')),
+        };
+      },
+    });
+    try {
+      const port = new RecordingPort();
+      await broken.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: {} }, invocation(), port);
+      await port.waitFor((p) => p.posts().length >= 2);
+      const last = port.posts().at(-1)!.text;
+      expect(last).toMatch(/^Sorry, job \w+ failed: Something went wrong on my side/);
+      expect(last).not.toContain('exploded');
+      expect(port.textOf(statusId(port))).toBe('Failed.');
+      expect(errors.some((args) => String(args[1]).includes('exploded'))).toBe(true);
+
+      const failing: RecordingPort = Object.assign(new RecordingPort(), {
+        post: () => Promise.reject(new Error('platform down')),
+        whisper: () => Promise.reject(new Error('platform down')),
+      });
+      await expect(broken.handler.handle({ kind: 'help' }, invocation(), failing)).resolves.toBeUndefined();
+      await expect(
+        broken.handler.handle({ kind: 'palette', style: imageSource('guitar.png'), options: { size: 'x' } }, invocation(), failing),
+      ).resolves.toBeUndefined();
+    } finally {
+      await broken.close();
+    }
   });
 });
 

@@ -1,4 +1,7 @@
 /**
+ * @jest-environment ./test/onnx-environment.cjs
+ */
+/**
  * The TensorFlow.js backend is the reference: a finite-difference check guards its gradient, and the
  * ONNX backend must agree with it on losses, features and gradient.
  */
@@ -6,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LossBackend, LossSpec, LossTargets, VggImage } from '../src/engine/backend.js';
 import { decodeImage, resizeRgb } from '../src/engine/image.js';
+import { createOnnxBackend } from '../src/engine/onnx/backend.js';
 import { createTfjsBackend } from '../src/engine/tfjs/backend.js';
 import { tf } from '../src/engine/tfjs/runtime.js';
 import { loadVgg19, VGG_MEAN_BGR, type ConvLayer } from '../src/engine/weights.js';
@@ -128,3 +132,37 @@ describe('tfjs reference backend', () => {
   });
 });
 
+describe('onnx backend agrees with the tfjs reference', () => {
+  let onnx: LossBackend;
+  beforeAll(async () => {
+    onnx = await createOnnxBackend(layers, { device: 'cpu' });
+  });
+  afterAll(async () => {
+    await onnx?.dispose();
+  });
+
+  it.each([
+    [32, 32],
+    [48, 40],
+  ])('at %i×%i: features, losses and gradient within 1e-3', async (width, height) => {
+    const { x, targets, spec } = await problem(reference, width, height);
+
+    const fr = await reference.features(x, { content: CONTENT_LAYERS, style: STYLE_LAYERS });
+    const fo = await onnx.features(x, { content: CONTENT_LAYERS, style: STYLE_LAYERS });
+    expect(fo.content[0].length).toBe(fr.content[0].length);
+    expect(relErr(fo.content[0], fr.content[0])).toBeLessThan(1e-3);
+    fr.grams.forEach((g, i) => {
+      expect(fo.grams[i].length).toBe(g.length);
+      expect(relErr(fo.grams[i], g)).toBeLessThan(1e-3);
+    });
+
+    const r = await reference.lossAndGrad(x, targets, spec);
+    const o = await onnx.lossAndGrad(x, targets, spec);
+    for (const part of ['total', 'content', 'style', 'tv'] as const) {
+      expect(r.losses[part]).toBeGreaterThan(0);
+      expect(rel(o.losses[part], r.losses[part])).toBeLessThan(1e-3);
+    }
+    expect(o.grad.length).toBe(r.grad.length);
+    expect(relErr(o.grad, r.grad)).toBeLessThan(1e-3);
+  });
+});

@@ -1,4 +1,7 @@
 /**
+ * @jest-environment ./test/onnx-environment.cjs
+ */
+/**
  * Two device queues (two real CPU engines) and six jobs from three users: each job goes where it
  * starts soonest, is told its place (and told again as it moves), runs exactly once, and a user's
  * third waiting job is refused.
@@ -8,6 +11,10 @@ import { imageSource, invocation, makeTestCommands, RecordingPort, testEngine, t
 
 let t: TestCommands;
 const calls: { device: number; seed: number | undefined }[] = [];
+
+/** Holds every job at its start until all six are queued, so the positions do not depend on machine speed. */
+let release!: () => void;
+const gate = new Promise<void>((resolve) => (release = resolve));
 
 /** The real engine, counting the palettes it computes. */
 async function countingEngine(device: string, index: number): Promise<StyleEngine> {
@@ -19,8 +26,9 @@ async function countingEngine(device: string, index: number): Promise<StyleEngin
     warm: () => engine.warm(),
     dispose: () => engine.dispose(),
     stylize: (...args) => engine.stylize(...args),
-    palette: (styles, options, controls) => {
+    palette: async (styles, options, controls) => {
       calls.push({ device: index, seed: options.seed });
+      await gate;
       return engine.palette(styles, options, controls);
     },
   };
@@ -42,7 +50,7 @@ it('spreads six jobs over two devices, reports positions, runs each once and enf
     const port = new RecordingPort({ channel: 'queue-test' });
     ports.push(port);
     // Different seeds keep the palette cache out of the way: every job must reach an engine.
-    await t.handler.handle({ kind: 'palette', style: imageSource('guitar.png'), options: { seed: i + 1, iterations: 20 } }, invocation(user), port);
+    await t.handler.handle({ kind: 'palette', style: imageSource('guitar.png'), options: { seed: i + 1, iterations: 3 } }, invocation(user), port);
   }
   const first = ports.map((p) => p.posts()[0]!.text.replace(' React ❌ here to cancel.', ''));
   expect(first).toEqual([
@@ -59,6 +67,7 @@ it('spreads six jobs over two devices, reports positions, runs each once and enf
   await t.handler.handle({ kind: 'palette', style: imageSource('face.png'), options: {} }, invocation('ben'), refused);
   expect(refused.whispers()).toEqual(['You already have 2 jobs waiting (the limit is 2). Wait until one starts, or cancel one.']);
   expect(refused.posts()).toEqual([]);
+  release();
 
   await Promise.all(ports.map((p) => p.waitForSettings()));
   await t.service.idle();

@@ -1,4 +1,7 @@
 /**
+ * @jest-environment ./test/onnx-environment.cjs
+ */
+/**
  * The job store and restarts: jobs survive in SQLite; a new service resumes what the old one left
  * waiting or running, fails (and says so) what it cannot resume, and re-runs jobs from before.
  */

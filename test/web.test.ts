@@ -1,4 +1,6 @@
 /**
+ * @jest-environment ./test/onnx-environment.cjs
+ *
  * HTTP-level tests of the web front end: configuration, the page's files, upload limits enforced
  * before a body is read, traversal, the event stream, the reply port and persistence.
  */
@@ -31,6 +33,7 @@ describe('configFromEnv', () => {
     const config = configFromEnv({}, { chatConfigured: false });
     expect(config).toMatchObject({ host: '127.0.0.1', port: 8080 });
     expect(config!.maxUploadBytes).toBeUndefined(); // the commands' own image limit applies
+    expect(configFromEnv({ TILESTYLE_DATA_DIR: '/srv/tilestyle' }, { chatConfigured: false })!.dataDir).toBe('/srv/tilestyle');
   });
 
   it('stays off beside the chat bots unless WEB_ENABLED=true, and WEB_ENABLED=false turns it off', () => {
@@ -141,7 +144,7 @@ describe('web server', () => {
     expect(JSON.parse(res.body).error).toBe('That upload is over the limit of 256 KB per image. Send a smaller image.');
     expect(Date.now() - started).toBeLessThan(5000);
     expect(handler.calls.length).toBe(before);
-  });
+  }, 10_000);
 
   it('stops reading a chunked upload once it passes the limit', async () => {
     const { hostname, port } = new URL(web.url);
@@ -182,7 +185,7 @@ describe('web server', () => {
     expect(JSON.parse(res.body).error).toBe('The content image "big.png" is over the limit of 256 KB per image. Send a smaller image.');
     expect(sent).toBeLessThan(offered / 2);
     expect(handler.calls.length).toBe(before);
-  });
+  }, 10_000);
 
   it('refuses other host names, cross-site posts and bad conversation ids', async () => {
     const c = conversationId();
@@ -367,7 +370,11 @@ describe('web server with the real commands', () => {
     const events = await EventStream.open(web.url, c);
     const sent = await postForm(web.url, '/api/palette', c, { style: { name: 'guitar.png', type: 'image/png' } }, { tiles: '2', iterations: '4' });
     expect(sent.status).toBe(202);
-    const palette = await events.waitFor((m) => m.files.some((f) => f.filename.startsWith('palette-')), 120_000, 'the palette');
+    const palette = await events.waitFor(
+      (m) => m.files.some((f) => f.filename.startsWith('palette-')) && m.reactions.length > 0,
+      120_000,
+      'the palette',
+    );
     expect(palette.reactions).toEqual(['rerun']);
     expect(palette.files[0]!.description).toMatch(/palette/i);
     const settings = await events.waitFor((m) => m.text.startsWith('Settings:'), 30_000, 'the settings line');

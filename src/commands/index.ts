@@ -4,7 +4,10 @@ export type { CommandService, CommandServiceOptions, JobSummary, ServiceLimits, 
 export {
   formatOptions,
   nextTiles,
+  OPTION_ORDER,
   OPTION_SPECS,
+  optionNameFor,
+  optionsFor,
   parseOptionText,
   resolveUserOptions,
   validateOptions,
@@ -13,4 +16,5 @@ export {
 } from './options.js';
 export type { JobKind, OptionDefaults, OptionLimits, UserOptions, ValidationResult } from './options.js';
 export type { JobRecord, JobState } from './store.js';
+export { settingsFromEnv, type Settings } from './settings.js';
 export * from './port.js';

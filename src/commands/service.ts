@@ -152,6 +152,8 @@ interface ActiveJob {
   abort: AbortController | null;
   cancelRequested: boolean;
   pausedForShutdown: boolean;
+  /** Settles once the status message is posted: nothing else is posted for the job before it. */
+  ready: Promise<void>;
 }
 
 const CANCEL_HINT = 'React ❌ here to cancel.';
@@ -430,6 +432,7 @@ class Service implements CommandService {
       abort: null,
       cancelRequested: false,
       pausedForShutdown: false,
+      ready: Promise.resolve(),
     };
     await this.queueJob(job);
   }
@@ -437,13 +440,19 @@ class Service implements CommandService {
   /** Puts a job (new or resumed) in a device queue and posts its status message. */
   private async queueJob(job: ActiveJob): Promise<void> {
     this.active.set(job.id, job);
+    let posted!: () => void;
+    job.ready = new Promise<void>((resolve) => (posted = resolve));
     const placement = this.queues.enqueue(job, (j, device) => this.track(this.run(j, device)));
     job.lastPosition = placement.position;
-    const text = `${job.intro}${queuedText(placement.position, placement.device.label)} ${CANCEL_HINT}`;
-    const ref = await this.post(job, text, 'status');
-    if (ref) {
-      job.status = new StatusLine(job.port, ref, this.limits.progressIntervalMs, this.log);
-      await this.safely(() => job.port.react(ref, 'cancel'));
+    try {
+      const text = `${job.intro}${queuedText(placement.position, placement.device.label)} ${CANCEL_HINT}`;
+      const ref = await this.post(job, text, 'status');
+      if (ref) {
+        job.status = new StatusLine(job.port, ref, this.limits.progressIntervalMs, this.log);
+        await this.safely(() => job.port.react(ref, 'cancel'));
+      }
+    } finally {
+      posted();
     }
   }
 
@@ -517,22 +526,24 @@ class Service implements CommandService {
       abort: null,
       cancelRequested: false,
       pausedForShutdown: false,
+      ready: Promise.resolve(),
     };
     const started = Date.now();
     this.store.setState(record.id, 'running', { device: 'cache', startedAt: started });
     await this.files.saveResult(record.id, 'palette', png);
     await this.postResult(job, 'palette', png);
     const elapsed = Date.now() - started;
-    await this.post(job, this.settingsLine(job, elapsed, 'the cache (computed earlier)'), 'settings');
     this.store.setState(record.id, 'done', { finishedAt: Date.now() });
+    await this.post(job, this.settingsLine(job, elapsed, 'the cache (computed earlier)'), 'settings');
   }
 
   private captionFor(job: ActiveJob, name: ResultName): string {
     const o = job.record.options;
     const tiling = o.tiles === 1 ? 'no tiling' : `tiles ${o.tiles}×${o.tiles}`;
+    const hint = nextTiles(o.tiles) === null ? 'This is the finest tiling.' : 'React 🔁 for finer tiles.';
     return name === 'palette'
-      ? `${job.intro}Palette of the style — the style alone, redrawn from noise (${tiling}, ${o.size} px). React 🔁 for finer tiles.`
-      : `Result — ${tiling}, ${o.size} px${o.preserveColors ? ', colours kept' : ''}. React 🔁 for finer tiles.`;
+      ? `Palette of the style — the style alone, redrawn from noise (${tiling}, ${o.size} px). ${hint}`
+      : `Result — ${tiling}, ${o.size} px${o.preserveColors ? ', colours kept' : ''}. ${hint}`;
   }
 
   private async postResult(job: ActiveJob, name: ResultName, png: Buffer): Promise<void> {
@@ -551,15 +562,22 @@ class Service implements CommandService {
 
   private async run(job: ActiveJob, device: DeviceQueue<ActiveJob, StyleEngine>): Promise<void> {
     const { record } = job;
-    if (job.cancelRequested || this.stopping) return;
-    const started = Date.now();
-    record.state = 'running';
-    record.device = device.label;
-    this.store.setState(job.id, 'running', { device: device.label, startedAt: started });
     job.abort = new AbortController();
     const engine = device.engine;
     const phase = (name: string) => `${job.intro}Running on ${device.label} — ${name}: starting… ${CANCEL_HINT}`;
+    const started = Date.now();
     try {
+      await job.ready;
+      // Left 'queued' in the store: the next start() resumes it.
+      if (this.stopping) return;
+      if (job.cancelRequested) {
+        this.finish(job, 'cancelled');
+        await job.status?.set(`${job.intro}Cancelled before it started.`);
+        return;
+      }
+      record.state = 'running';
+      record.device = device.label;
+      this.store.setState(job.id, 'running', { device: device.label, startedAt: started });
       const style = await this.files.loadInput(record.inputs.style);
       const styles: StyleInput[] = [{ image: style }];
       const o = record.options;
@@ -599,8 +617,9 @@ class Service implements CommandService {
         await this.postResult(job, 'result', result.image);
       }
       const elapsed = Date.now() - started;
-      await this.post(job, this.settingsLine(job, elapsed, device.label), 'settings');
+      // Done before the last post, so whoever sees the settings line finds the job finished.
       this.finish(job, 'done');
+      await this.post(job, this.settingsLine(job, elapsed, device.label), 'settings');
       await job.status?.set(`${job.intro}Done in ${seconds(elapsed)} on ${device.label}.`);
     } catch (err) {
       await this.failed(job, err);
@@ -782,6 +801,7 @@ class Service implements CommandService {
         abort: null,
         cancelRequested: false,
         pausedForShutdown: false,
+        ready: Promise.resolve(),
       };
       await this.queueJob(job);
     }

@@ -35,11 +35,14 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(repoRoot, '../shared/models/vgg19');
 export const FIXTURES_DIR = process.env.TILESTYLE_FIXTURES_DIR ?? path.resolve(repoRoot, '../shared/fixtures');
 
+/** `at` is Date.now() when the call arrived. */
 export type PortEvent =
-  | { type: 'post'; id: string; text: string; files: Attachment[] }
-  | { type: 'update'; id: string; text: string; files?: Attachment[] }
-  | { type: 'react'; id: string; reaction: Reaction }
-  | { type: 'whisper'; text: string };
+  | { type: 'post'; id: string; text: string; files: Attachment[]; at: number }
+  | { type: 'update'; id: string; text: string; files?: Attachment[]; at: number }
+  | { type: 'react'; id: string; reaction: Reaction; at: number }
+  | { type: 'whisper'; text: string; at: number };
+
+type WithoutTime<E> = E extends unknown ? Omit<E, 'at'> : never;
 
 let messageCounter = 0;
 const runTag = Math.random().toString(36).slice(2, 8);
@@ -139,8 +142,8 @@ export class RecordingPort implements ReplyPort {
       .join('\n');
   }
 
-  private record(event: PortEvent): void {
-    this.events.push(event);
+  private record(event: WithoutTime<PortEvent>): void {
+    this.events.push({ ...event, at: Date.now() } as PortEvent);
     for (const waiter of [...this.waiters]) waiter();
   }
 }
@@ -215,6 +218,8 @@ export interface TestCommandsOptions {
   frontends?: Frontend[];
   /** Use another engine factory (default: the shared real engines). */
   createEngine?: (device: string, index: number) => Promise<StyleEngine>;
+  /** Operator log (default: errors to the console, warnings dropped). */
+  log?: Pick<Console, 'error' | 'warn' | 'info'>;
 }
 
 export interface TestCommands {
@@ -235,7 +240,7 @@ export async function makeTestCommands(opts: TestCommandsOptions = {}): Promise<
     disposeEngines: false,
     limits: { progressIntervalMs: 50, ...opts.limits },
     defaults: { size: 64, iterations: 6, ...opts.defaults },
-    log: quietLog,
+    log: opts.log ?? quietLog,
   });
   for (const frontend of opts.frontends ?? []) service.registerFrontend(frontend);
   await service.start();

@@ -14,7 +14,7 @@ export interface WebConfig {
   host: string;
   /** 0 picks any free port (tests). */
   port: number;
-  /** Conversations and their images live in <dataDir>/web. */
+  /** Conversations and their images live in <dataDir>/web (TILESTYLE_DATA_DIR, beside the job store). */
   dataDir: string;
   /** Largest image accepted; by default the commands' own limit, so both refuse the same files. */
   maxUploadBytes?: number;
@@ -41,7 +41,7 @@ export function configFromEnv(env: Env, { chatConfigured }: { chatConfigured: bo
   return {
     host,
     port: readInt(env, 'WEB_PORT', 8080, 0, 65535),
-    dataDir: resolve(readString(env, 'DATA_DIR') ?? 'data'),
+    dataDir: resolve(readString(env, 'TILESTYLE_DATA_DIR') ?? 'data'),
   };
 }
 

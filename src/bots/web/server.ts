@@ -39,8 +39,6 @@ const FORM_ONLY_FIELDS = new Set(['mode']);
 
 export class WebServer {
   private readonly server: Server;
-  private readonly conversations: Conversations;
-  private readonly files: FileStore;
   private readonly streams = new Set<ServerResponse>();
   private staticFiles = new Map<string, StaticFile>();
   private readonly running = new Set<Promise<void>>();
@@ -49,12 +47,10 @@ export class WebServer {
   constructor(
     private readonly options: WebServerOptions,
     private readonly commands: WebCommands,
-    conversations: Conversations,
-    files: FileStore,
+    private readonly conversations: Conversations,
+    private readonly files: FileStore,
     private readonly jobHistory?: JobHistory,
   ) {
-    this.conversations = conversations;
-    this.files = files;
     this.server = createServer((req, res) => {
       this.route(req, res).catch((error: unknown) => {
         console.error(`web: ${req.method} ${req.url?.split('?')[0]} failed: ${String(error)}`);
@@ -62,7 +58,7 @@ export class WebServer {
         else res.destroy();
       });
     });
-    // Slow or stalled clients must not hold sockets forever (SSE streams are exempt: they keep writing).
+    // Stalled uploads must not hold sockets forever (this bounds receiving a request, not an event stream).
     this.server.requestTimeout = 120_000;
     this.server.headersTimeout = 30_000;
   }
@@ -164,16 +160,22 @@ export class WebServer {
       res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     };
     this.streams.add(res);
-    const unsubscribe = await this.conversations.subscribe(conversation, send);
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
     heartbeat.unref();
+    let closed = false;
+    let unsubscribe: (() => void) | undefined;
     const done = (): void => {
+      closed = true;
       clearInterval(heartbeat);
-      unsubscribe();
+      unsubscribe?.();
       this.streams.delete(res);
     };
     req.on('close', done);
     res.on('close', done);
+    // The page may be gone already by the time the conversation is read from disk.
+    const off = await this.conversations.subscribe(conversation, send);
+    if (closed) off();
+    else unsubscribe = off;
   }
 
   private async submitImages(

@@ -111,6 +111,8 @@ function actionsNode(message) {
   for (const reaction of message.reactions) {
     const spec = REACTIONS[reaction];
     if (!spec) continue;
+    // A status message offers ❌ only while its text does (a finished job's status no longer does).
+    if (reaction === 'cancel' && !message.text.includes('❌')) continue;
     const button = document.createElement('button');
     button.type = 'button';
     button.className = `reaction ${reaction}`;
@@ -142,10 +144,17 @@ function renderMessage(message) {
     const text = document.createElement('div');
     text.className = 'text';
     node.append(meta, text, document.createElement('div'), document.createElement('div'));
-    threadNode(message.thread).append(node);
+    const thread = threadNode(message.thread);
+    const previous = messages.get(thread.lastElementChild?.id.slice(4));
+    // Consecutive messages from the same author read as one block, as in chat apps.
+    if (previous && previous.author === message.author && previous.whisper === message.whisper && message.at - previous.at < 300_000) {
+      meta.classList.add('visually-hidden');
+      node.dataset.continued = 'true';
+    }
+    thread.append(node);
     messageNodes.set(message.id, node);
   }
-  node.className = `msg ${message.author}${message.whisper ? ' whisper' : ''}`;
+  node.className = `msg ${message.author}${message.whisper ? ' whisper' : ''}${node.dataset.continued ? ' continued' : ''}`;
   const [, text, images, actions] = node.children;
   // Rebuild only what changed, so images do not flicker and a focused button keeps its focus.
   if (node.dataset.text !== message.text) {
@@ -157,7 +166,7 @@ function renderMessage(message) {
     images.replaceWith(imagesNode(message.files));
     node.dataset.images = imageKey;
   }
-  const actionKey = message.reactions.join(' ');
+  const actionKey = `${message.reactions.join(' ')}${message.text.includes('❌') ? ' ❌' : ''}`;
   if (node.dataset.actions !== actionKey) {
     actions.replaceWith(actionsNode(message));
     node.dataset.actions = actionKey;

@@ -1,0 +1,105 @@
+/**
+ * The slash commands, defined in code with discord.js builders (registered by register.ts), and the
+ * translation of an interaction's options into a CommandRequest.
+ */
+import {
+  SlashCommandBuilder,
+  type SlashCommandOptionsOnlyBuilder,
+  type ChatInputCommandInteraction,
+  type RESTPostAPIChatInputApplicationCommandsJSONBody,
+} from 'discord.js';
+import { MAX_SEED, MAX_TILES } from '../../commands/options.js';
+import type { CommandRequest, RawOptions } from '../../commands/port.js';
+import { imageSourceFor, type DownloadOptions } from './attachments.js';
+
+export const STYLIZE = 'stylize';
+export const PALETTE = 'palette';
+/** Help, status and cancel, as subcommands of one command so they sit together in Discord's menu. */
+export const TILESTYLE = 'tilestyle';
+
+/** Bounds Discord enforces itself before a command reaches the bot; the commands check the real limits. */
+export interface CommandBounds {
+  maxSize: number;
+  maxIterations: number;
+}
+
+const DEFAULT_BOUNDS: CommandBounds = { maxSize: 2048, maxIterations: 10_000 };
+const MIN_SIZE = 32;
+
+type Builder = SlashCommandOptionsOnlyBuilder;
+
+function addShared(builder: Builder, bounds: CommandBounds, kind: 'stylize' | 'palette'): void {
+  builder
+    .addIntegerOption((o) =>
+      o.setName('tiles').setDescription('Repeat the style image N×N, so an object becomes the brush stroke').setMinValue(1).setMaxValue(MAX_TILES),
+    )
+    .addIntegerOption((o) => o.setName('size').setDescription('Longest side of the result in pixels').setMinValue(MIN_SIZE).setMaxValue(bounds.maxSize))
+    .addIntegerOption((o) => o.setName('iterations').setDescription('Optimizer steps; more is slower and finer').setMinValue(1).setMaxValue(bounds.maxIterations));
+  if (kind === 'stylize') {
+    builder
+      .addNumberOption((o) => o.setName('style_weight').setDescription('How strongly the style is imposed').setMinValue(0))
+      .addNumberOption((o) => o.setName('content_weight').setDescription('How closely the content picture is kept').setMinValue(0))
+      .addBooleanOption((o) => o.setName('preserve_colors').setDescription("Keep the content picture's colours"));
+  }
+  builder.addIntegerOption((o) => o.setName('seed').setDescription('Makes a run reproducible').setMinValue(0).setMaxValue(MAX_SEED));
+}
+
+/** The commands as the JSON Discord's API takes (PUT /applications/{app}/commands). */
+export function commandDefinitions(bounds: Partial<CommandBounds> = {}): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
+  const b = { ...DEFAULT_BOUNDS, ...bounds };
+  const stylize = new SlashCommandBuilder()
+    .setName(STYLIZE)
+    .setDescription('Redraw a picture in the style of another')
+    .addAttachmentOption((o) => o.setName('content').setDescription('The picture to redraw').setRequired(true))
+    .addAttachmentOption((o) => o.setName('style').setDescription('The style: a painting, or any object (use tiles)').setRequired(true));
+  addShared(stylize, b, 'stylize');
+  const palette = new SlashCommandBuilder()
+    .setName(PALETTE)
+    .setDescription("Show a style's palette: the style alone, redrawn from noise")
+    .addAttachmentOption((o) => o.setName('style').setDescription('The style image').setRequired(true));
+  addShared(palette, b, 'palette');
+  const tilestyle = new SlashCommandBuilder()
+    .setName(TILESTYLE)
+    .setDescription('Help, queue status, or cancel your latest job')
+    .addSubcommand((s) => s.setName('help').setDescription('What the bot does and its options'))
+    .addSubcommand((s) => s.setName('status').setDescription('How long the queues are, and your jobs'))
+    .addSubcommand((s) => s.setName('cancel').setDescription('Stop your latest waiting or running job'));
+  return [stylize.toJSON(), palette.toJSON(), tilestyle.toJSON()];
+}
+
+/** Option values as typed in Discord, under their own names (the commands accept them as they are). */
+export function rawOptions(interaction: ChatInputCommandInteraction): RawOptions {
+  const out: RawOptions = {};
+  for (const option of interaction.options.data) {
+    if (option.value === undefined || option.attachment) continue;
+    if (typeof option.value === 'string' || typeof option.value === 'number' || typeof option.value === 'boolean') out[option.name] = option.value;
+  }
+  return out;
+}
+
+/** Whether the command only ever answers privately (its reply is deferred ephemerally). */
+export function isPrivateCommand(interaction: ChatInputCommandInteraction): boolean {
+  return interaction.commandName === TILESTYLE;
+}
+
+export function requestFor(interaction: ChatInputCommandInteraction, download: DownloadOptions): CommandRequest {
+  const source = (name: string) => {
+    const attachment = interaction.options.getAttachment(name, true);
+    return imageSourceFor({ name: attachment.name, url: attachment.url, proxyURL: attachment.proxyURL, contentType: attachment.contentType, size: attachment.size }, download);
+  };
+  switch (interaction.commandName) {
+    case STYLIZE:
+      return { kind: 'stylize', content: source('content'), style: source('style'), options: rawOptions(interaction) };
+    case PALETTE:
+      return { kind: 'palette', style: source('style'), options: rawOptions(interaction) };
+    case TILESTYLE: {
+      const sub = interaction.options.getSubcommand(false);
+      if (sub === 'help') return { kind: 'help' };
+      if (sub === 'status') return { kind: 'status' };
+      if (sub === 'cancel') return { kind: 'cancel' };
+      return { kind: 'unknown', name: `${TILESTYLE} ${sub ?? ''}`.trim() };
+    }
+    default:
+      return { kind: 'unknown', name: interaction.commandName };
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * ReplyPort for Discord: what the commands say becomes messages, edits, files and reactions in a
+ * thread started from the command's reply (or in the thread the command was used in). Where the bot
+ * lacks a permission it falls back — channel instead of thread, the interaction's webhook instead of
+ * the channel, text instead of images, no reactions — and never throws for that alone.
+ */
+import { DiscordAPIError, MessageFlags, type REST } from 'discord.js';
+import type { Attachment, Frontend, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
+
+/** The emoji the commands' reactions are shown as. */
+export const REACTION_EMOJI: Record<Reaction, string> = { rerun: '🔁', cancel: '❌' };
+
+/** Errors that mean "not allowed here" rather than "something broke". */
+const NOT_ALLOWED = new Set([
+  50001, // Missing Access
+  50013, // Missing Permissions
+  50024, // Cannot execute action on this channel type (e.g. no threads in DMs)
+  160002, // Cannot reply without permission to read message history
+  160006, // Maximum number of active threads reached
+  40060, // Interaction has already been acknowledged
+]);
+/** "A thread has already been created for this message": its thread has the message's id. */
+const THREAD_EXISTS = 160004;
+
+const MAX_CONTENT = 2000;
+/** Interaction tokens live 15 minutes; after that only channel messages work. */
+const INTERACTION_TOKEN_MS = 14 * 60 * 1000;
+
+export function apiCode(err: unknown): number | string | undefined {
+  return err instanceof DiscordAPIError ? err.code : undefined;
+}
+
+export function isNotAllowed(err: unknown): boolean {
+  const code = apiCode(err);
+  return typeof code === 'number' && NOT_ALLOWED.has(code);
+}
+
+function clip(text: string): string {
+  return text.length <= MAX_CONTENT ? text : `${text.slice(0, MAX_CONTENT - 1)}…`;
+}
+
+type Log = Pick<Console, 'error' | 'warn' | 'info'>;
+
+/** What the port needs of the slash command's interaction (discord.js's interaction, deferred already). */
+export interface InteractionReply {
+  /** Deferred ephemerally (help, status): the reply itself is the whisper. */
+  readonly ephemeral: boolean;
+  readonly createdAt: number;
+  editReply(text: string): Promise<{ id: string }>;
+  deleteReply(): Promise<void>;
+  followUp(text: string, opts: { ephemeral: boolean; files?: Attachment[] }): Promise<{ id: string }>;
+  editFollowUp(id: string, text: string): Promise<void>;
+}
+
+export interface DiscordPortOptions {
+  /** Present for slash commands: the deferred reply becomes the thread's starter message. */
+  interaction?: InteractionReply;
+  /** The reply's text, shown in the channel above the thread. */
+  header?: string;
+  /** Name of the thread to start. */
+  threadName?: string;
+  log?: Log;
+}
+
+interface Sent {
+  id: string;
+  /** Messages that went through the interaction's webhook are edited through it too. */
+  viaWebhook: boolean;
+}
+
+export class DiscordReplyPort implements ReplyPort {
+  private channel: string;
+  private thread: string | undefined;
+  /** Thread, channel or (when the channel is closed to the bot) the interaction's webhook. */
+  private prepared: Promise<void> | null = null;
+  private useWebhook = false;
+  private replyPending: boolean;
+  private readonly sent = new Map<string, Sent>();
+  private readonly log: Log;
+
+  constructor(
+    private readonly rest: REST,
+    where: ThreadRef,
+    private readonly user: string,
+    private readonly opts: DiscordPortOptions = {},
+  ) {
+    this.channel = where.channel;
+    this.thread = where.thread;
+    this.replyPending = opts.interaction !== undefined;
+    this.log = opts.log ?? console;
+  }
+
+  where(): ThreadRef {
+    return this.thread ? { channel: this.channel, thread: this.thread } : { channel: this.channel };
+  }
+
+  async post(text: string, files?: Attachment[]): Promise<MessageRef> {
+    await this.prepare();
+    return { id: await this.send(clip(text), files ?? []) };
+  }
+
+  async update(ref: MessageRef, text: string): Promise<void> {
+    // Previews that come with progress are dropped: re-uploading an image per step would be heavy.
+    const body = { content: clip(text), allowed_mentions: { parse: [] } };
+    if (this.sent.get(ref.id)?.viaWebhook && this.interactionAlive()) {
+      await this.opts.interaction!.editFollowUp(ref.id, clip(text));
+      return;
+    }
+    await this.rest.patch(`/channels/${this.target()}/messages/${ref.id}`, { body });
+  }
+
+  async react(ref: MessageRef, reaction: Reaction): Promise<void> {
+    const emoji = encodeURIComponent(REACTION_EMOJI[reaction]);
+    try {
+      await this.rest.put(`/channels/${this.target()}/messages/${ref.id}/reactions/${emoji}/@me`);
+    } catch (err) {
+      if (!isNotAllowed(err)) throw err;
+      this.log.warn(`Discord: cannot add reactions in channel ${this.target()} (missing Add Reactions / Read Message History); skipping.`);
+    }
+  }
+
+  async whisper(text: string): Promise<void> {
+    const interaction = this.opts.interaction;
+    if (interaction && this.interactionAlive()) {
+      try {
+        if (this.replyPending) {
+          this.replyPending = false;
+          if (interaction.ephemeral) {
+            await interaction.editReply(clip(text));
+            return;
+          }
+          // The public "thinking…" reply is replaced by a message only the user sees.
+          await interaction.deleteReply().catch((err: unknown) => this.log.warn('Discord: could not remove the pending reply:', err));
+        }
+        await interaction.followUp(clip(text), { ephemeral: true });
+        return;
+      } catch (err) {
+        this.log.warn('Discord: an ephemeral reply failed; posting instead:', err);
+      }
+    }
+    await this.prepare();
+    await this.send(clip(`<@${this.user}> ${text}`), [], [this.user]);
+  }
+
+  /** Called once the command was handled: a reply still "thinking" is resolved, never left hanging. */
+  async finish(): Promise<void> {
+    if (!this.replyPending || !this.opts.interaction) return;
+    this.replyPending = false;
+    await this.opts.interaction.deleteReply().catch(() => undefined);
+  }
+
+  private target(): string {
+    return this.thread ?? this.channel;
+  }
+
+  private interactionAlive(): boolean {
+    const i = this.opts.interaction;
+    return i !== undefined && Date.now() - i.createdAt < INTERACTION_TOKEN_MS;
+  }
+
+  private prepare(): Promise<void> {
+    this.prepared ??= this.startConversation().catch((err: unknown) => {
+      this.prepared = null;
+      throw err;
+    });
+    return this.prepared;
+  }
+
+  /** First post of a slash command: the reply announces the job and a thread is started from it. */
+  private async startConversation(): Promise<void> {
+    const interaction = this.opts.interaction;
+    if (!interaction || !this.replyPending) return;
+    this.replyPending = false;
+    const reply = await interaction.editReply(clip(this.opts.header ?? 'Working on it…'));
+    if (this.thread) return; // used inside a thread: answer there
+    try {
+      const thread = (await this.rest.post(`/channels/${this.channel}/messages/${reply.id}/threads`, {
+        body: { name: (this.opts.threadName ?? 'tilestyle').slice(0, 100), auto_archive_duration: 1440 },
+      })) as { id: string };
+      this.thread = thread.id;
+    } catch (err) {
+      if (apiCode(err) === THREAD_EXISTS) {
+        this.thread = reply.id;
+      } else if (isNotAllowed(err)) {
+        this.log.warn(`Discord: cannot start a thread in channel ${this.channel} (missing Create Public Threads?); answering in the channel.`);
+      } else {
+        this.log.error('Discord: starting a thread failed; answering in the channel:', err);
+      }
+    }
+  }
+
+  private async send(content: string, files: Attachment[], mention: string[] = []): Promise<string> {
+    if (!this.useWebhook) {
+      try {
+        return await this.sendToChannel(content, files, mention);
+      } catch (err) {
+        if (!isNotAllowed(err) || !this.interactionAlive()) throw err;
+        this.log.warn(`Discord: cannot post in channel ${this.target()} (missing View Channel / Send Messages?); answering through the command's reply instead.`);
+        this.useWebhook = true;
+        this.thread = undefined;
+      }
+    }
+    const message = await this.opts.interaction!.followUp(content, { ephemeral: false, files });
+    this.sent.set(message.id, { id: message.id, viaWebhook: true });
+    return message.id;
+  }
+
+  private async sendToChannel(content: string, files: Attachment[], mention: string[]): Promise<string> {
+    const body = (text: string, withFiles: boolean) => ({
+      content: text,
+      allowed_mentions: { parse: [], users: mention },
+      ...(withFiles ? { attachments: files.map((f, id) => ({ id, filename: f.filename, ...(f.description ? { description: f.description.slice(0, 1024) } : {}) })) } : {}),
+    });
+    const path = `/channels/${this.target()}/messages` as const;
+    try {
+      const message = (await this.rest.post(path, {
+        body: body(content, files.length > 0),
+        ...(files.length > 0 ? { files: files.map((f) => ({ name: f.filename, data: f.data, contentType: 'image/png' })) } : {}),
+      })) as { id: string };
+      this.sent.set(message.id, { id: message.id, viaWebhook: false });
+      return message.id;
+    } catch (err) {
+      if (files.length === 0 || !isNotAllowed(err)) throw err;
+      this.log.warn(`Discord: cannot attach files in channel ${this.target()} (missing Attach Files); posting text only.`);
+      const note = `${content}\n(I can't attach images here: I'm missing the Attach Files permission in this channel.)`;
+      const message = (await this.rest.post(path, { body: body(clip(note), false) })) as { id: string };
+      this.sent.set(message.id, { id: message.id, viaWebhook: false });
+      return message.id;
+    }
+  }
+}
+
+/** Lets the commands reach a Discord thread again, e.g. for a job resumed after a restart. */
+export function discordFrontend(rest: REST, log?: Log): Frontend {
+  return {
+    platform: 'discord',
+    portFor(where: ThreadRef, user: { id: string }): ReplyPort {
+      return new DiscordReplyPort(rest, where, user.id, log ? { log } : {});
+    },
+  };
+}
+
+/** Wraps a deferred discord.js interaction for the port. */
+export function interactionReply(
+  interaction: {
+    createdTimestamp: number;
+    editReply(o: { content: string; allowedMentions: { parse: [] } }): Promise<{ id: string }>;
+    deleteReply(): Promise<void>;
+    followUp(o: object): Promise<{ id: string }>;
+    webhook: { editMessage(id: string, o: object): Promise<unknown> };
+  },
+  ephemeral: boolean,
+): InteractionReply {
+  return {
+    ephemeral,
+    createdAt: interaction.createdTimestamp,
+    editReply: (text) => interaction.editReply({ content: text, allowedMentions: { parse: [] } }),
+    deleteReply: () => interaction.deleteReply(),
+    followUp: (text, opts) =>
+      interaction.followUp({
+        content: text,
+        allowedMentions: { parse: [] },
+        ...(opts.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
+        ...(opts.files?.length ? { files: opts.files.map((f) => ({ attachment: f.data, name: f.filename, ...(f.description ? { description: f.description } : {}) })) } : {}),
+      }),
+    editFollowUp: async (id, text) => void (await interaction.webhook.editMessage(id, { content: text, allowedMentions: { parse: [] } })),
+  };
+}

@@ -1,0 +1,355 @@
+/**
+ * The Slack front end on Bolt: mentions with images, /stylize and /palette (images from the channel's
+ * history), 🔁 / ❌ reactions. It translates Slack events into commands and nothing else.
+ */
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, LogLevel, type Logger, type webApi } from '@slack/bolt';
+import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
+import { ConfigError } from '../../config.js';
+import type { SlackConfig } from './config.js';
+import { imageSourceFor, fileName, type DownloadOptions, type SlackFile } from './files.js';
+import { findRecentImages } from './find-images.js';
+import { escapeText, SlackReplyPort, slackFrontend, type SlackPortOptions } from './reply-port.js';
+import { historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
+
+type WebClient = webApi.WebClient;
+
+export interface SlackHandle {
+  /** HTTP mode: where the receiver listens (Slack's Request URL is <url>/slack/events). */
+  url?: string;
+  stop(): Promise<void>;
+}
+
+export interface SlackStartOptions {
+  /** Delays between look-ups of an upload's message (tests shorten them). */
+  sharePollMs?: number[];
+  log?: Pick<Console, 'error' | 'warn' | 'info'>;
+}
+
+const EVENTS_PATH = '/slack/events';
+const FALLBACK_MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+/** Slack retries an event it thinks was not received; the same event must not start a second job. */
+const REMEMBERED_EVENTS = 1000;
+
+/** A message that may carry a request: an app_mention, or a direct message to the bot. */
+interface IncomingMessage {
+  user?: string;
+  channel: string;
+  ts: string;
+  thread_ts?: string;
+  text?: string;
+  files?: SlackFile[];
+}
+
+interface SlashCommand {
+  user_id: string;
+  user_name?: string;
+  channel_id: string;
+  text: string;
+}
+
+interface ReactionEvent {
+  user: string;
+  reaction: string;
+  item_user?: string;
+  item: { type: string; channel?: string; ts?: string };
+}
+
+function apiError(err: unknown): string {
+  return (err as { data?: { error?: string } })?.data?.error ?? (err instanceof Error ? err.message : String(err));
+}
+
+class SlackFrontEnd {
+  private botUserId = '';
+  /** How users write the bot's name in messages, e.g. "@tilestyle". */
+  private botName = '@tilestyle';
+  private readonly inflight = new Set<Promise<void>>();
+  private readonly seenEvents = new Set<string>();
+  private readonly download: DownloadOptions;
+
+  constructor(
+    private readonly app: App,
+    private readonly client: WebClient,
+    private readonly commands: CommandHandler,
+    config: SlackConfig,
+    private readonly opts: SlackStartOptions,
+    private readonly log: Pick<Console, 'error' | 'warn' | 'info'>,
+  ) {
+    const limits = (commands as { limits?: { maxImageBytes?: number } }).limits;
+    this.download = {
+      token: config.botToken,
+      allowedOrigins: config.fileOrigins,
+      timeoutMs: config.downloadTimeoutMs,
+      maxBytes: limits?.maxImageBytes ?? FALLBACK_MAX_IMAGE_BYTES,
+    };
+  }
+
+  async identify(): Promise<void> {
+    let res: webApi.AuthTestResponse;
+    try {
+      res = await this.client.auth.test();
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'slack_webapi_platform_error') {
+        throw new Error(`Slack: could not reach the Slack API to check the bot token (${apiError(err)}).`);
+      }
+      throw new ConfigError('SLACK_BOT_TOKEN', `was refused by Slack (${apiError(err)}). Copy the Bot User OAuth Token of the installed app.`);
+    }
+    this.botUserId = res.user_id ?? '';
+    if (res.user) this.botName = `@${res.user}`;
+  }
+
+  register(): void {
+    this.app.command('/stylize', async ({ command, ack, respond }) => {
+      await ack();
+      this.track(() => this.onSlash('stylize', command, (text) => respond({ response_type: 'ephemeral', text }).then(() => undefined)));
+    });
+    this.app.command('/palette', async ({ command, ack, respond }) => {
+      await ack();
+      this.track(() => this.onSlash('palette', command, (text) => respond({ response_type: 'ephemeral', text }).then(() => undefined)));
+    });
+    this.app.event('app_mention', async ({ event, body }) => {
+      if (this.seen(body)) return;
+      this.track(() => this.onMessage(event as unknown as IncomingMessage));
+    });
+    // Direct messages to the bot work like mentions (no @ needed there).
+    this.app.message(async ({ message, body }) => {
+      const m = message as unknown as IncomingMessage & { channel_type?: string; subtype?: string; bot_id?: string };
+      if (m.channel_type !== 'im' || m.bot_id || (m.subtype !== undefined && m.subtype !== 'file_share')) return;
+      if (this.seen(body)) return;
+      this.track(() => this.onMessage(m));
+    });
+    this.app.event('reaction_added', async ({ event, body }) => {
+      if (this.seen(body)) return;
+      this.track(() => this.onReaction(event as unknown as ReactionEvent));
+    });
+    this.app.error(async (error) => {
+      this.log.error('Slack: error while handling a request:', error.message);
+    });
+  }
+
+  frontend(): Frontend {
+    return slackFrontend(this.client, this.portOptions());
+  }
+
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+  }
+
+  private portOptions(): Pick<SlackPortOptions, 'sharePollMs'> {
+    return this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {};
+  }
+
+  /** Work runs after the acknowledgement, so Slack gets its answer within 3 s however long it takes. */
+  private track(work: () => Promise<void>): void {
+    const run = work()
+      .catch((err: unknown) => this.log.error('Slack: a request failed:', err))
+      .finally(() => this.inflight.delete(run));
+    this.inflight.add(run);
+  }
+
+  private seen(body: unknown): boolean {
+    const id = (body as { event_id?: string }).event_id;
+    if (!id) return false;
+    if (this.seenEvents.has(id)) return true;
+    this.seenEvents.add(id);
+    if (this.seenEvents.size > REMEMBERED_EVENTS) this.seenEvents.delete(this.seenEvents.values().next().value!);
+    return false;
+  }
+
+  private invocation(user: string, channel: string, thread?: string, name?: string): Invocation {
+    return {
+      platform: 'slack',
+      user: name ? { id: user, name } : { id: user },
+      where: thread ? { channel, thread } : { channel },
+    };
+  }
+
+  /** help, status and cancel need no images; help starts with how to send them on Slack. */
+  private async simpleCommand(command: 'help' | 'status' | 'cancel', invocation: Invocation, port: ReplyPort): Promise<void> {
+    const request: CommandRequest = { kind: command };
+    if (command !== 'help') return this.commands.handle(request, invocation, port);
+    const usage = slackUsage(this.botName);
+    const withUsage: ReplyPort = {
+      post: (text, files) => port.post(text, files),
+      update: (ref, text, files) => port.update(ref, text, files),
+      react: (ref, reaction) => port.react(ref, reaction),
+      whisper: (text) => port.whisper(`${usage}\n${text}`),
+      where: () => port.where(),
+    };
+    return this.commands.handle(request, invocation, withUsage);
+  }
+
+  private async onSlash(kind: 'stylize' | 'palette', command: SlashCommand, respond: (text: string) => Promise<void>): Promise<void> {
+    const { user_id: user, channel_id: channel } = command;
+    const parsed = parseCommandText(command.text ?? '', kind);
+    const invocation = this.invocation(user, channel, undefined, command.user_name);
+    if (parsed.command === 'help' || parsed.command === 'status' || parsed.command === 'cancel') {
+      const port = new SlackReplyPort(this.client, channel, undefined, user, { ...this.portOptions(), respond });
+      return this.simpleCommand(parsed.command, invocation, port);
+    }
+    const job = parsed.command;
+    const needed = job === 'stylize' ? 2 : 1;
+    const found = await findRecentImages(this.client, channel, user, needed);
+    if (!found.ok) {
+      await respond(escapeText(historyError(found.error, this.botName)));
+      return;
+    }
+    if (found.images.length < needed) {
+      await respond(escapeText(slashTooFew(job, found.images.map((i) => ({ name: fileName(i.file) })), this.botName)));
+      return;
+    }
+    // Answer in the thread the images came from; otherwise start one under a message saying what was asked.
+    const threads = new Set(found.images.map((i) => i.thread));
+    const thread = threads.size === 1 ? [...threads][0] : undefined;
+    const names = found.images.map((i) => `*${escapeText(fileName(i.file))}*`);
+    const what = job === 'stylize' ? `content ${names[0]}, style ${names[1]}` : `style ${names[0]}`;
+    const optionText = (command.text ?? '').trim();
+    const parentText = `<@${user}> asked for /${job}${optionText ? ` ${escapeText(optionText)}` : ''} — ${what}`;
+    const port = new SlackReplyPort(this.client, channel, thread, user, { ...this.portOptions(), respond, parentText });
+    const sources = found.images.map((i) => imageSourceFor(i.file, this.download));
+    await this.commands.handle(this.jobRequest(job, sources, parsed.options), this.invocation(user, channel, thread, command.user_name), port);
+  }
+
+  private jobRequest(kind: 'stylize' | 'palette', sources: ImageSource[], options: RawOptions): CommandRequest {
+    return kind === 'stylize'
+      ? { kind: 'stylize', content: sources[0]!, style: sources[1]!, options }
+      : { kind: 'palette', style: sources[sources.length - 1]!, options };
+  }
+
+  private async onMessage(message: IncomingMessage): Promise<void> {
+    const user = message.user;
+    if (!user || user === this.botUserId) return;
+    const inThread = message.thread_ts !== undefined && message.thread_ts !== message.ts;
+    const thread = message.thread_ts ?? message.ts;
+    const port = new SlackReplyPort(this.client, message.channel, thread, user, { ...this.portOptions(), threadStarted: inThread });
+    const invocation = this.invocation(user, message.channel, thread);
+    const files = await this.fullFiles(message.files ?? []);
+    const parsed = parseCommandText(stripMentions(message.text ?? ''), 'stylize');
+    if (parsed.command === 'help' || parsed.command === 'status' || parsed.command === 'cancel') {
+      return this.simpleCommand(parsed.command, invocation, port);
+    }
+    const kind = parsed.command;
+    const needed = kind === 'stylize' ? 2 : 1;
+    if (files.length < needed) {
+      await port.whisper(mentionTooFew(kind, files.length, this.botName));
+      return;
+    }
+    // Non-image files are passed on as they are: the commands name the file and say what is wrong with it.
+    const sources = files.slice(0, kind === 'stylize' ? 2 : files.length).map((f) => imageSourceFor(f, this.download));
+    await this.commands.handle(this.jobRequest(kind, sources, parsed.options), invocation, port);
+  }
+
+  /** Events may carry only a stub of a file (file_access: check_file_info); files.info has the rest. */
+  private async fullFiles(files: SlackFile[]): Promise<SlackFile[]> {
+    return Promise.all(
+      files.map(async (file) => {
+        if (file.file_access !== 'check_file_info' && (file.url_private || file.url_private_download)) return file;
+        try {
+          const res = (await this.client.files.info({ file: file.id })) as unknown as { file?: SlackFile };
+          return res.file ?? file;
+        } catch (err) {
+          this.log.warn(`Slack: files.info failed for ${file.id}: ${apiError(err)}`);
+          return file;
+        }
+      }),
+    );
+  }
+
+  private async onReaction(event: ReactionEvent): Promise<void> {
+    // Our own 🔁 and ❌ (put on every result and status message) are not requests.
+    if (!event.user || event.user === this.botUserId) return;
+    const name = event.reaction.split('::')[0];
+    const kind = name === 'repeat' ? 'rerun' : name === 'x' ? 'cancel' : null;
+    if (!kind || event.item.type !== 'message' || !event.item.channel || !event.item.ts) return;
+    // Only reactions on the bot's own messages can refer to a job.
+    if (event.item_user && this.botUserId && event.item_user !== this.botUserId) return;
+    const { channel, ts } = event.item;
+    const thread = (await this.threadOf(channel, ts)) ?? ts;
+    const port = new SlackReplyPort(this.client, channel, thread, event.user, this.portOptions());
+    await this.commands.handle({ kind, messageId: ts }, this.invocation(event.user, channel, thread), port);
+  }
+
+  /** The thread a message belongs to (reaction events say only which message). */
+  private async threadOf(channel: string, ts: string): Promise<string | undefined> {
+    try {
+      const res = await this.client.conversations.replies({ channel, ts, limit: 1 });
+      const message = (res.messages ?? []).find((m) => m.ts === ts) ?? res.messages?.[0];
+      return message?.thread_ts;
+    } catch (err) {
+      this.log.warn(`Slack: could not find the thread of a message: ${apiError(err)}`);
+      return undefined;
+    }
+  }
+}
+
+/** Bolt's warnings and errors go to our log; its debug output (request dumps) never does. */
+function boltLogger(log: Pick<Console, 'error' | 'warn'>): Logger {
+  let level = LogLevel.WARN;
+  return {
+    debug: () => undefined,
+    info: () => undefined,
+    warn: (...msg: unknown[]) => log.warn('Slack:', ...msg),
+    error: (...msg: unknown[]) => log.error('Slack:', ...msg),
+    setLevel: (next: LogLevel) => void (level = next),
+    getLevel: () => level,
+    setName: () => undefined,
+  };
+}
+
+/** Starts the Slack front end: Socket Mode with an app token, else an HTTP receiver that Bolt guards with the signing secret. */
+export async function startSlack(config: SlackConfig, commands: CommandHandler, opts: SlackStartOptions = {}): Promise<SlackHandle> {
+  const log = opts.log ?? console;
+  const logger = boltLogger(log);
+  const clientOptions: webApi.WebClientOptions = {
+    // A failing call should fail soon rather than retry for half an hour.
+    retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 },
+    ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
+  };
+  const receiver =
+    config.mode === 'http'
+      ? new HTTPReceiver({ signingSecret: config.signingSecret!, endpoints: EVENTS_PATH, logger })
+      : undefined;
+  const app = new App({
+    token: config.botToken,
+    ...(receiver ? { receiver } : { socketMode: true, appToken: config.appToken! }),
+    clientOptions,
+    logger,
+    deferInitialization: true,
+  });
+  const frontEnd = new SlackFrontEnd(app, app.client, commands, config, opts, log);
+  await frontEnd.identify();
+  await app.init();
+  frontEnd.register();
+  commands.registerFrontend(frontEnd.frontend());
+
+  let url: string | undefined;
+  if (receiver) {
+    const server = await app.start({ port: config.port, ...(config.host ? { host: config.host } : {}) });
+    const address = server.address() as AddressInfo;
+    const host = config.host ?? 'localhost';
+    url = `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+    log.info(`Slack: listening for events on ${url}${EVENTS_PATH} (HTTP mode).`);
+  } else {
+    try {
+      await app.start();
+    } catch (err) {
+      await app.stop().catch(() => undefined);
+      if ((err as { code?: string }).code !== 'slack_webapi_platform_error') throw err;
+      throw new ConfigError(
+        'SLACK_APP_TOKEN',
+        `was refused by Slack (${apiError(err)}). Use an app-level token (xapp-…) with the connections:write scope, and turn Socket Mode on for the app.`,
+      );
+    }
+    log.info('Slack: connected in Socket Mode.');
+  }
+  let stopped = false;
+  return {
+    ...(url ? { url } : {}),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await app.stop();
+      await frontEnd.drain();
+    },
+  };
+}

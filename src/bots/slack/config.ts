@@ -1,0 +1,85 @@
+/** Slack configuration from the environment. Tokens are kept in the config object and never logged. */
+import { ConfigError, readInt, readString, type Env } from '../../config.js';
+
+/** Where Slack serves private files (url_private / url_private_download). */
+export const SLACK_FILE_ORIGIN = 'https://files.slack.com';
+
+export interface SlackConfig {
+  /** xoxb-… bot token. */
+  botToken: string;
+  /** Socket Mode (outbound WebSocket, no public URL) when an app token is set; else the HTTP receiver. */
+  mode: 'socket' | 'http';
+  /** xapp-… app-level token with connections:write (Socket Mode only). */
+  appToken?: string;
+  /** Verifies that HTTP requests come from Slack (HTTP mode only). */
+  signingSecret?: string;
+  /** HTTP mode: where the receiver listens; host undefined = every interface. */
+  port: number;
+  host?: string;
+  /** Web API base, e.g. a fake server in tests; default Slack's own. */
+  apiUrl?: string;
+  /** Origins private files may be downloaded from (the bot token is sent to them). */
+  fileOrigins: string[];
+  /** Per-file download timeout. */
+  downloadTimeoutMs: number;
+}
+
+function originOf(variable: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(variable, `must be a URL such as https://files.example.com (got "${raw}").`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(variable, `must be an http(s) URL (got "${raw}").`);
+  }
+  return url.origin;
+}
+
+/**
+ * Null when SLACK_BOT_TOKEN is unset (Slack is not used). Socket Mode when SLACK_APP_TOKEN is set;
+ * otherwise HTTP, which needs SLACK_SIGNING_SECRET.
+ */
+export function configFromEnv(env: Env): SlackConfig | null {
+  const botToken = readString(env, 'SLACK_BOT_TOKEN');
+  if (!botToken) return null;
+  if (!botToken.startsWith('xoxb-')) {
+    throw new ConfigError('SLACK_BOT_TOKEN', 'must be the bot token that starts with "xoxb-" (OAuth & Permissions → Bot User OAuth Token).');
+  }
+  const appToken = readString(env, 'SLACK_APP_TOKEN');
+  if (appToken && !appToken.startsWith('xapp-')) {
+    throw new ConfigError('SLACK_APP_TOKEN', 'must be an app-level token that starts with "xapp-" (Basic Information → App-Level Tokens, scope connections:write).');
+  }
+  const signingSecret = readString(env, 'SLACK_SIGNING_SECRET');
+  if (!appToken && !signingSecret) {
+    throw new ConfigError(
+      'SLACK_SIGNING_SECRET',
+      'is required in HTTP mode (Basic Information → Signing Secret); or set SLACK_APP_TOKEN to use Socket Mode instead.',
+    );
+  }
+  const apiRaw = readString(env, 'SLACK_API_URL');
+  let apiUrl: string | undefined;
+  if (apiRaw) {
+    originOf('SLACK_API_URL', apiRaw);
+    apiUrl = apiRaw.endsWith('/') ? apiRaw : `${apiRaw}/`;
+  }
+  const extraOrigins = (readString(env, 'SLACK_FILE_ORIGINS') ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => originOf('SLACK_FILE_ORIGINS', s));
+  const host = readString(env, 'SLACK_HOST');
+  const config: SlackConfig = {
+    botToken,
+    mode: appToken ? 'socket' : 'http',
+    port: readInt(env, 'SLACK_PORT', 3000, 0, 65535),
+    fileOrigins: [...new Set([SLACK_FILE_ORIGIN, ...extraOrigins])],
+    downloadTimeoutMs: readInt(env, 'SLACK_DOWNLOAD_TIMEOUT_MS', 30_000, 1000, 600_000),
+  };
+  if (appToken) config.appToken = appToken;
+  if (signingSecret) config.signingSecret = signingSecret;
+  if (host) config.host = host;
+  if (apiUrl) config.apiUrl = apiUrl;
+  return config;
+}

@@ -1,0 +1,117 @@
+/**
+ * Slack files as the commands' ImageSource: private files are fetched with the bot token, only from
+ * Slack's own file hosts, with a timeout and a byte cap applied while streaming.
+ */
+import type { ImageSource } from '../../commands/port.js';
+
+/** The fields of a Slack file object this front end reads (events, files.info, conversations.*). */
+export interface SlackFile {
+  id: string;
+  name?: string;
+  title?: string;
+  mimetype?: string;
+  size?: number;
+  url_private?: string;
+  url_private_download?: string;
+  /** 'tombstone' (deleted), 'hidden_by_limit', … */
+  mode?: string;
+  /** 'check_file_info' when the event carries only a stub (e.g. Slack Connect). */
+  file_access?: string;
+}
+
+export interface DownloadOptions {
+  token: string;
+  allowedOrigins: string[];
+  timeoutMs: number;
+  maxBytes: number;
+}
+
+export function isImageFile(file: SlackFile): boolean {
+  return /^image\//i.test(file.mimetype ?? '');
+}
+
+/** Deleted or hidden files show up in history but cannot be used. */
+export function isUsableFile(file: SlackFile): boolean {
+  return file.mode !== 'tombstone' && file.mode !== 'hidden_by_limit';
+}
+
+export function fileName(file: SlackFile): string {
+  return file.name || file.title || file.id;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '')} MB`;
+}
+
+/** Downloads a private Slack file. Errors carry a short reason a user can read. */
+export async function downloadPrivateFile(address: string, opts: DownloadOptions): Promise<Buffer> {
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    throw new Error('Slack gave an invalid file address');
+  }
+  // The bot token goes with the request, so it must never reach another host.
+  if (!opts.allowedOrigins.includes(url.origin)) throw new Error(`the file is not on Slack's file host (${url.host})`);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { Authorization: `Bearer ${opts.token}` },
+      // Slack answers a request it does not authorize with a redirect to a login page: treat it as a refusal.
+      redirect: 'manual',
+      signal: AbortSignal.timeout(opts.timeoutMs),
+    });
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+      throw new Error(`the download took longer than ${Math.round(opts.timeoutMs / 1000)} s`);
+    }
+    throw new Error('Slack could not be reached');
+  }
+  if (response.status >= 300 && response.status < 400) {
+    await response.body?.cancel();
+    throw new Error('Slack refused the download; the app may be missing the files:read scope');
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new Error(`Slack answered ${response.status}`);
+  }
+  if (/text\/html/i.test(response.headers.get('content-type') ?? '')) {
+    await response.body?.cancel();
+    throw new Error('Slack sent a web page instead of the file; the app may be missing the files:read scope');
+  }
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > opts.maxBytes) {
+    await response.body?.cancel();
+    throw new Error(`it is larger than ${megabytes(opts.maxBytes)}`);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  try {
+    for await (const chunk of response.body ?? []) {
+      total += chunk.length;
+      if (total > opts.maxBytes) throw new Error(`it is larger than ${megabytes(opts.maxBytes)}`);
+      chunks.push(Buffer.from(chunk));
+    }
+  } catch (err) {
+    if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
+      throw new Error(`the download took longer than ${Math.round(opts.timeoutMs / 1000)} s`);
+    }
+    throw err;
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The ImageSource the commands check (name, declared type and size) before calling load(). */
+export function imageSourceFor(file: SlackFile, opts: DownloadOptions): ImageSource {
+  const source: ImageSource = {
+    name: fileName(file),
+    load: () => {
+      const address = file.url_private_download ?? file.url_private;
+      if (!address) return Promise.reject(new Error('Slack gave no download address for it'));
+      return downloadPrivateFile(address, opts);
+    },
+  };
+  if (file.mimetype) source.contentType = file.mimetype;
+  if (typeof file.size === 'number') source.size = file.size;
+  return source;
+}

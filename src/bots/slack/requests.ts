@@ -1,0 +1,83 @@
+/**
+ * What a Slack user typed, turned into a command: a leading command word (help, status, cancel,
+ * stylize, palette) and the options after it, and the Slack-specific words for "send images first".
+ */
+import { parseOptionText } from '../../commands/index.js';
+import type { RawOptions } from '../../commands/port.js';
+
+export type TextCommand = 'stylize' | 'palette' | 'help' | 'status' | 'cancel';
+
+const WORDS: Record<string, TextCommand> = {
+  stylize: 'stylize',
+  stylise: 'stylize',
+  palette: 'palette',
+  help: 'help',
+  status: 'status',
+  queue: 'status',
+  cancel: 'cancel',
+  stop: 'cancel',
+};
+
+/** Drops user, channel and group mentions (<@U…>, <!here>, <#C…|name>) so only the command text is left. */
+export function stripMentions(text: string): string {
+  return text.replace(/<[@!#][^>]*>/g, ' ').trim();
+}
+
+/** Slack sends "&", "<" and ">" escaped; the options parser wants them plain. */
+function unescape(text: string): string {
+  return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/** Splits "palette tiles=4 size=384" into the command word (or the fallback) and its options. */
+export function parseCommandText(text: string, fallback: TextCommand): { command: TextCommand; options: RawOptions } {
+  const plain = unescape(text).trim();
+  const match = /^(\S+)\s*([\s\S]*)$/.exec(plain);
+  const word = match ? WORDS[match[1]!.toLowerCase().replace(/^\//, '')] : undefined;
+  const rest = word ? match![2]! : plain;
+  return { command: word ?? fallback, options: parseOptionText(rest) };
+}
+
+/** Short Slack-specific usage, put before the shared help. */
+export function slackUsage(bot: string): string {
+  return [
+    'On Slack:',
+    `• Mention me with two images attached — the content picture first, then the style — and options in the text: ${bot} tiles=4 size=384`,
+    `• ${bot} palette with one image attached shows the palette of that style.`,
+    '• Or post the images first, then type /stylize [options] (your two latest images here) or /palette [options] (your latest one).',
+    '• /stylize help, /stylize status, /stylize cancel.',
+    '',
+  ].join('\n');
+}
+
+/** What to do when a mention carries too few images. */
+export function mentionTooFew(kind: 'stylize' | 'palette', attached: number, bot: string): string {
+  if (kind === 'palette') {
+    return `Attach the style image to your message and I'll show its palette: ${bot} palette tiles=4 (with the image attached).`;
+  }
+  if (attached === 1) {
+    return `I need two images and you attached one. Attach both — the content picture first, then the style picture — in one message: ${bot} tiles=4 size=384. Or write ${bot} palette with this one image to see its palette.`;
+  }
+  return `I need two images: attach the content picture first, then the style picture, to one message that mentions me, with options in the text if you like: ${bot} tiles=4 size=384.`;
+}
+
+/** What to do when a slash command finds too few of the user's images in the channel. */
+export function slashTooFew(kind: 'stylize' | 'palette', found: { name: string }[], bot: string): string {
+  if (kind === 'palette') {
+    return `/palette uses the latest image you posted in this channel, and I found none. Post the style image here, then run /palette again — or mention me with the image attached: ${bot} palette.`;
+  }
+  if (found.length === 1) {
+    return `/stylize uses the two latest images you posted in this channel, and I found only one ("${found[0]!.name}"). Post the style image too, then run /stylize again — or mention me with both images attached: ${bot} tiles=4.`;
+  }
+  return `/stylize uses the two latest images you posted in this channel (content first, then style), and I found none. Post both images here, then run /stylize again — or mention me with both images attached: ${bot} tiles=4.`;
+}
+
+/** When the channel's history cannot be read. */
+export function historyError(code: string, bot: string): string {
+  if (code === 'not_in_channel' || code === 'channel_not_found') {
+    return `I can't see the messages in this channel. Invite me first (/invite ${bot}), then run the command again — or mention me with the images attached.`;
+  }
+  if (code === 'missing_scope') {
+    return 'I am not allowed to read this conversation (the app is missing a *:history scope). Mention me with the images attached instead, or ask an admin to reinstall the app from its manifest.';
+  }
+  return `I couldn't read this channel's recent messages (${code}). Mention me with the images attached instead.`;
+}

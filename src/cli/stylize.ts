@@ -1,0 +1,154 @@
+/**
+ * `npm run stylize -- <content> <style> [options]` and `npm run stylize -- --palette <style> [options]`:
+ * runs the engine locally and writes result.png and/or palette.png (plus result.json with the options
+ * and timings) into --out. Bad input exits with code 2 and one line on stderr; never a stack trace.
+ */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import dotenv from 'dotenv';
+import { decodeImage } from '../engine/image.js';
+import { Engine, resolveOptions } from '../engine/index.js';
+import { DEFAULT_CACHE_DIR, ensureModelDir } from '../engine/model-store.js';
+import {
+  ImageInputError,
+  JobCancelledError,
+  ModelError,
+  OptionError,
+  type RunControls,
+  type StyleInput,
+  type TransferResult,
+} from '../engine/types.js';
+import { parseCliArgs, UsageError, USAGE, type CliArgs } from './args.js';
+import { createProgressView } from './progress.js';
+
+/** Exit codes: 2 = the command line or an input file is wrong; 1 = anything else; 130 = interrupted. */
+export const EXIT_USAGE = 2;
+
+class InputFileError extends Error {}
+
+async function readInput(role: string, file: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : code;
+    throw new InputFileError(`Cannot read the ${role} image ${file}: ${why}.`);
+  }
+  // A quick decode at a small size names the bad file before any model is loaded.
+  try {
+    await decodeImage(bytes, { maxSide: 64 });
+  } catch (err) {
+    if (err instanceof ImageInputError) throw new InputFileError(`${role[0].toUpperCase()}${role.slice(1)} image ${file}: ${err.message}`);
+    throw err;
+  }
+  return bytes;
+}
+
+async function modelDir(args: CliArgs): Promise<string> {
+  const dir = args.modelDir ?? process.env.TILESTYLE_MODEL_DIR;
+  if (dir) return ensureModelDir({ dir, cacheDir: DEFAULT_CACHE_DIR });
+  return ensureModelDir({
+    cacheDir: DEFAULT_CACHE_DIR,
+    onDownload: (file, i, n) => process.stderr.write(`Downloading VGG19 weights (${i + 1}/${n}): ${file}\n`),
+  });
+}
+
+function summary(label: string, file: string, r: TransferResult): string {
+  const s = r.stats;
+  return `${label}: ${file} (${s.width}×${s.height}, ${s.steps} steps in ${(s.wallMs / 1000).toFixed(1)} s, ${s.msPerStep.toFixed(0)} ms/step, loss ${s.finalLosses.total.toExponential(3)})`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  dotenv.config({ quiet: true });
+  const args = parseCliArgs(argv);
+  if (args.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  // Reject out-of-range options before any work; the size limit depends on the device, so the engine checks that one.
+  resolveOptions(args.options, Number.MAX_SAFE_INTEGER);
+
+  const content = args.content ? await readInput('content', args.content) : undefined;
+  const styles: StyleInput[] = [];
+  for (const s of args.styles) styles.push({ image: await readInput('style', s.file), weight: s.weight });
+
+  const engine = await Engine.create({
+    modelDir: await modelDir(args),
+    backend: args.backend,
+    device: args.device,
+    threads: args.threads,
+  });
+  const abort = new AbortController();
+  // First Ctrl-C cancels within a step (the engine rejects with JobCancelledError); a second one quits at once.
+  const onSignal = () => {
+    if (abort.signal.aborted) process.exit(130);
+    abort.abort();
+  };
+  process.on('SIGINT', onSignal);
+  try {
+    await mkdir(args.out, { recursive: true });
+    process.stdout.write(`Engine: ${engine.backend} on ${engine.device}\n`);
+    const record: Record<string, unknown> = {};
+
+    const runOne = async (label: string, file: string, job: (controls: RunControls) => Promise<TransferResult>) => {
+      const view = createProgressView(label);
+      let result: TransferResult;
+      try {
+        result = await job({ onProgress: (p) => view.update(p), signal: abort.signal });
+      } finally {
+        view.stop();
+      }
+      const target = path.join(args.out, file);
+      await writeFile(target, result.image);
+      record[label] = { file, options: result.options, stats: result.stats };
+      process.stdout.write(`${summary(label, target, result)}\n`);
+    };
+
+    if (args.mode === 'stylize') {
+      await runOne('result', 'result.png', (c) => engine.stylize(content!, styles, args.options, c));
+    }
+    if (args.palette) {
+      await runOne('palette', 'palette.png', (c) => engine.palette(styles, args.options, c));
+    }
+    await writeFile(path.join(args.out, 'result.json'), `${JSON.stringify(record, null, 2)}\n`);
+    return 0;
+  } finally {
+    process.off('SIGINT', onSignal);
+    await engine.dispose();
+  }
+}
+
+/** One line for the user; the stack only with TILESTYLE_DEBUG set. */
+export function report(err: unknown): number {
+  if (err instanceof OptionError) {
+    const flag = err.option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+    process.stderr.write(`stylize: --${flag}: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof UsageError || err instanceof InputFileError || err instanceof ImageInputError) {
+    process.stderr.write(`stylize: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (err instanceof JobCancelledError) {
+    process.stderr.write('stylize: cancelled.\n');
+    return 130;
+  }
+  if (err instanceof ModelError) {
+    process.stderr.write(`stylize: ${err.message}\n`);
+    return 1;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`stylize: failed: ${message.split('\n')[0]}\n`);
+  if (process.env.TILESTYLE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  return 1;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  run(process.argv.slice(2)).then(
+    // Exit explicitly: native runtimes may keep worker threads alive. Linux pipes and TTYs are written synchronously.
+    (code) => process.exit(code),
+    (err: unknown) => process.exit(report(err)),
+  );
+}

@@ -1,0 +1,100 @@
+/** The style-transfer engine: one backend (and its sessions) per device, jobs run one at a time. */
+import os from 'node:os';
+import type { LossBackend } from './backend.js';
+import { createOnnxBackend } from './onnx/backend.js';
+import { DEFAULT_OPTIONS, resolveOptions } from './options.js';
+import { LruCache } from './style-cache.js';
+import { palette, stylize, type TransferContext } from './transfer.js';
+import type { EngineConfig, RunControls, StyleInput, TransferOptions, TransferResult } from './types.js';
+import { ModelError } from './types.js';
+import { loadVgg19 } from './weights.js';
+
+export interface EngineCreateOptions extends EngineConfig {
+  /** Largest result side this engine accepts (default 1024 on CPU, 2048 on a GPU). */
+  maxSize?: number;
+  /** Style targets kept in memory (default 8). */
+  styleCacheEntries?: number;
+  /** Where device fallbacks are reported (default console.warn). */
+  warn?: (message: string) => void;
+}
+
+export class Engine {
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly ctx: TransferContext;
+  private disposed = false;
+
+  private constructor(
+    private readonly lossBackend: LossBackend & { warm?: (c: string[], s: string[]) => Promise<void> },
+    readonly maxSize: number,
+    styleCacheEntries: number,
+  ) {
+    this.ctx = { backend: lossBackend, styleCache: new LruCache(styleCacheEntries) };
+  }
+
+  static async create(config: EngineCreateOptions): Promise<Engine> {
+    const layers = await loadVgg19(config.modelDir);
+    const device = config.device ?? 'cpu';
+    const threads = config.threads ?? os.cpus().length;
+    let backend: LossBackend;
+    if ((config.backend ?? 'onnx') === 'tfjs') {
+      if (device !== 'cpu') (config.warn ?? console.warn)(`The tfjs backend runs on the CPU only; ignoring device ${device}.`);
+      const { createTfjsBackend } = await import('./tfjs/backend.js');
+      backend = await createTfjsBackend(layers, { threads });
+    } else {
+      backend = await createOnnxBackend(layers, { device, threads, warn: config.warn });
+    }
+    if (!backend) throw new ModelError('No backend could be created.');
+    const warmable = backend as LossBackend & { warm?: (c: string[], s: string[]) => Promise<void> };
+    // An accelerator may turn out unusable (the backend then falls back to the CPU): find out now,
+    // so the limits below fit the device actually used.
+    if (device !== 'cpu' && warmable.warm) await warmable.warm(DEFAULT_OPTIONS.contentLayers, DEFAULT_OPTIONS.styleLayers);
+    const maxSize = config.maxSize ?? (backend.device === 'cpu' ? 1024 : 2048);
+    return new Engine(backend, maxSize, config.styleCacheEntries ?? 8);
+  }
+
+  get backend(): string {
+    return this.lossBackend.name;
+  }
+
+  /** The device actually in use (after any fallback to CPU). */
+  get device(): string {
+    return this.lossBackend.device;
+  }
+
+  /** Validates options against this engine's limits. */
+  resolve(options: Partial<TransferOptions>): TransferOptions {
+    return resolveOptions(options, this.maxSize);
+  }
+
+  stylize(content: Buffer, styles: StyleInput[], options: Partial<TransferOptions> = {}, controls: RunControls = {}): Promise<TransferResult> {
+    return this.exclusive(() => stylize(this.ctx, content, styles, this.resolve(options), controls));
+  }
+
+  palette(styles: StyleInput[], options: Partial<TransferOptions> = {}, controls: RunControls = {}): Promise<TransferResult> {
+    return this.exclusive(() => palette(this.ctx, styles, this.resolve(options), controls));
+  }
+
+  /** Builds the sessions for the default layers, so the first job does not pay for it. */
+  async warm(): Promise<void> {
+    const o = DEFAULT_OPTIONS;
+    if (this.lossBackend.warm) {
+      await this.lossBackend.warm(o.contentLayers, o.styleLayers);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.queue.catch(() => undefined);
+    this.ctx.styleCache.clear();
+    await this.lossBackend.dispose();
+  }
+
+  /** Runs jobs one after another: two at once would only share the same cores and double the memory. */
+  private exclusive<T>(job: () => Promise<T>): Promise<T> {
+    if (this.disposed) return Promise.reject(new Error('The engine has been disposed.'));
+    const run = this.queue.then(job, job);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}

@@ -1,0 +1,3 @@
+export * from './types.js';
+export { createLbfgs, type LbfgsOptions } from './lbfgs.js';
+export { createAdam } from './adam.js';

@@ -1,0 +1,96 @@
+/** Runs the real CLI as a child process, as a user would, at a tiny size. */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+
+const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
+const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
+const FIXTURES = process.env.TILESTYLE_FIXTURES ?? path.resolve(ROOT, '../shared/fixtures');
+const TSX = path.join(ROOT, 'node_modules/.bin/tsx');
+const CLI = path.join(ROOT, 'src/cli/stylize.ts');
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function stylize(args: string[], cwd: string): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      TSX,
+      [CLI, ...args],
+      { cwd, env: { ...process.env, TILESTYLE_MODEL_DIR: MODEL_DIR, TILESTYLE_DEBUG: '' }, timeout: 300_000 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(os.tmpdir(), 'tilestyle-cli-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function expectPng(file: string, longSide: number) {
+  const meta = await sharp(await readFile(file)).metadata();
+  expect(meta.format).toBe('png');
+  expect(Math.max(meta.width ?? 0, meta.height ?? 0)).toBe(longSide);
+  const stats = await sharp(await readFile(file)).stats();
+  expect(stats.channels.slice(0, 3).some((c) => c.stdev > 1)).toBe(true); // not a blank image
+}
+
+describe('npm run stylize', () => {
+  it('writes result.png, palette.png and result.json', async () => {
+    const out = path.join(tmp, 'full');
+    const run = await stylize(
+      [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--tiles', '2', '--size', '64', '--iterations', '3', '--out', out],
+      tmp,
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/result: .*result\.png \(\d+×\d+, 3 steps/);
+    expect(run.stdout).toMatch(/palette: .*palette\.png/);
+    expect(run.stdout).toMatch(/result step 3\/3 loss/); // plain progress lines: stdout is not a TTY here
+    expect((await readdir(out)).sort()).toEqual(['palette.png', 'result.json', 'result.png']);
+    await expectPng(path.join(out, 'result.png'), 64);
+    await expectPng(path.join(out, 'palette.png'), 64);
+    const record = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8'));
+    expect(record.result.options.tiles).toBe(2);
+    expect(record.palette.options.tiles).toBe(2);
+    expect(record.result.stats.steps).toBe(3);
+  });
+
+  it('has a palette-only form', async () => {
+    const out = path.join(tmp, 'palette');
+    const run = await stylize(['--palette', path.join(FIXTURES, 'game-controller.png'), '--tiles', '3', '--size', '64', '--iterations', '2', '--out', out], tmp);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(await readdir(out)).toEqual(expect.arrayContaining(['palette.png']));
+    expect(await readdir(out)).not.toContain('result.png');
+    await expectPng(path.join(out, 'palette.png'), 64);
+  });
+
+  it.each([
+    ['a text file as content', (t: string) => [path.join(t, 'notes.txt'), path.join(FIXTURES, 'guitar.png')], /Content image .*notes\.txt: That file isn't an image I can read \(text\)\. Send a PNG, JPEG, WebP or GIF\./],
+    ['a missing style file', (t: string) => [path.join(FIXTURES, 'dog.jpg'), path.join(t, 'nope.png')], /Cannot read the style image .*nope\.png: no such file\./],
+    ['an unknown flag', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--frobnicate'], /Unknown option '--frobnicate'/],
+    ['an out-of-range option', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--tiles', '0'], /tiles/i],
+    ['a malformed number', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--size', 'huge'], /--size must be a number/],
+  ])('rejects %s with exit code 2 and one friendly line', async (_name, args, message) => {
+    await writeFile(path.join(tmp, 'notes.txt'), 'shopping list: eggs, milk\n');
+    const run = await stylize(['--size', '64', '--out', path.join(tmp, 'bad'), ...args(tmp)], tmp); // later flags win
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(run.stdout).toBe('');
+  });
+});

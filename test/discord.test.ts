@@ -1,0 +1,333 @@
+/**
+ * @jest-environment ./test/onnx-environment.cjs
+ *
+ * The Discord front end end to end: the real discord.js client against a fake Discord on 127.0.0.1
+ * (REST, gateway WebSocket and attachment CDN), and the real commands over the real engine at 64 px
+ * and a few steps. Assertions are on what Discord would receive.
+ */
+import sharp from 'sharp';
+import { ApplicationCommandOptionType } from 'discord.js';
+import { downloadAttachment } from '../src/bots/discord/attachments.js';
+import { registerCommands } from '../src/bots/discord/register.js';
+import { commandDefinitions, configFromEnv, startDiscord, type DiscordConfig, type DiscordHandle } from '../src/bots/discord/index.js';
+import { ConfigError } from '../src/config.js';
+import { FakeDiscord, type RecordedRequest } from './fakes/discord/server.js';
+import { FIXTURES_DIR, makeTestCommands, type TestCommands } from './helpers/commands.js';
+
+const RERUN = '%F0%9F%94%81';
+const CANCEL = '%E2%9D%8C';
+
+let fake: FakeDiscord;
+let t: TestCommands;
+let bot: DiscordHandle;
+let config: DiscordConfig;
+/** The first /stylize result, reacted to again after a restart. */
+let resultOfFirstJob = { id: '', thread: '' };
+const logged: string[] = [];
+const log = {
+  error: (...args: unknown[]) => {
+    logged.push(args.map(String).join(' '));
+    console.error(...args);
+  },
+  warn: (...args: unknown[]) => void logged.push(args.map(String).join(' ')),
+  info: (...args: unknown[]) => void logged.push(args.map(String).join(' ')),
+};
+
+type Option = { name: string; type: number; value?: unknown; options?: Option[] };
+
+async function stylizeOptions(content: string | Record<string, unknown>, style: string, extra: Option[]) {
+  const c = typeof content === 'string' ? await fake.attachment(content) : content;
+  const s = await fake.attachment(style);
+  const options: Option[] = [
+    { name: 'content', type: ApplicationCommandOptionType.Attachment, value: c.id },
+    { name: 'style', type: ApplicationCommandOptionType.Attachment, value: s.id },
+    ...extra,
+  ];
+  return { options, attachments: [c, s] };
+}
+
+const int = (name: string, value: number): Option => ({ name, type: ApplicationCommandOptionType.Integer, value });
+
+function postsIn(channel: string, from = 0): RecordedRequest[] {
+  return fake.requests.slice(from).filter((r) => r.method === 'POST' && r.path === `/channels/${channel}/messages`);
+}
+
+function content(r: RecordedRequest): string {
+  return String(r.body?.content ?? '');
+}
+
+/** The id Discord gave the message a recorded POST created. */
+function messageIdOf(r: RecordedRequest): string {
+  if (!r.messageId) throw new Error(`no message was created by ${r.method} ${r.path}`);
+  return r.messageId;
+}
+
+beforeAll(async () => {
+  fake = new FakeDiscord(FIXTURES_DIR);
+  await fake.start();
+  t = await makeTestCommands();
+  config = configFromEnv({
+    DISCORD_TOKEN: fake.token,
+    DISCORD_APP_ID: fake.appId,
+    DISCORD_API_URL: fake.apiUrl,
+    DISCORD_CDN_ORIGINS: fake.origin,
+  })!;
+  bot = await startDiscord(config, t.handler, { log, readyTimeoutMs: 20_000 });
+});
+
+afterAll(async () => {
+  await bot?.stop();
+  await t?.close();
+  await fake?.stop();
+});
+
+describe('configuration', () => {
+  it('is off without DISCORD_TOKEN and names the missing variable', () => {
+    expect(configFromEnv({})).toBeNull();
+    expect(() => configFromEnv({ DISCORD_TOKEN: 'x' })).toThrow(ConfigError);
+    expect(() => configFromEnv({ DISCORD_TOKEN: 'x' })).toThrow(/DISCORD_APP_ID/);
+    expect(() => configFromEnv({ DISCORD_TOKEN: 'x', DISCORD_APP_ID: '123456789012345678', DISCORD_CDN_ORIGINS: 'not a url' })).toThrow(/DISCORD_CDN_ORIGINS/);
+    const c = configFromEnv({ DISCORD_TOKEN: 'secret-token', DISCORD_APP_ID: '123456789012345678', DISCORD_GUILD_ID: '223456789012345678' })!;
+    expect(c.cdnOrigins).toEqual(['https://cdn.discordapp.com', 'https://media.discordapp.net']);
+    expect(c.guildId).toBe('223456789012345678');
+  });
+
+  it('declares the options with bounds Discord enforces', () => {
+    const [stylize, palette] = commandDefinitions({ maxSize: 512, maxIterations: 1000 });
+    const byName = Object.fromEntries((stylize!.options ?? []).map((o) => [o.name, o as unknown as Record<string, unknown>]));
+    expect(byName.content).toMatchObject({ type: ApplicationCommandOptionType.Attachment, required: true });
+    expect(byName.style).toMatchObject({ type: ApplicationCommandOptionType.Attachment, required: true });
+    expect(byName.tiles).toMatchObject({ type: ApplicationCommandOptionType.Integer, min_value: 1, max_value: 16 });
+    expect(byName.size).toMatchObject({ min_value: 32, max_value: 512 });
+    expect(byName.style_weight).toMatchObject({ type: ApplicationCommandOptionType.Number, min_value: 0 });
+    expect(byName.preserve_colors).toMatchObject({ type: ApplicationCommandOptionType.Boolean });
+    expect(byName.seed).toMatchObject({ type: ApplicationCommandOptionType.Integer, min_value: 0 });
+    expect((palette!.options ?? []).map((o) => o.name)).toEqual(['style', 'tiles', 'size', 'iterations', 'seed']);
+  });
+});
+
+describe('attachments and registration', () => {
+  it("downloads only from Discord's hosts (plus the configured ones) and caps the bytes while streaming", async () => {
+    const a = await fake.attachment('guitar.png');
+    const url = String(a.url);
+    const opts = { allowedOrigins: config.cdnOrigins, timeoutMs: 5000, maxBytes: 10 * 2 ** 20 };
+    expect((await downloadAttachment(url, opts)).length).toBe(a.size);
+    await expect(downloadAttachment(url, { ...opts, allowedOrigins: ['https://cdn.discordapp.com'] })).rejects.toThrow(/not on Discord's file host/);
+    await expect(downloadAttachment(url, { ...opts, maxBytes: 100 })).rejects.toThrow(/larger than/);
+    await expect(downloadAttachment(`${fake.origin}/cdn/attachments/1/2/gone.png`, opts)).rejects.toThrow(/expired or was deleted/);
+  });
+
+  it('registers the commands in the configured guild', async () => {
+    const names = await registerCommands({ ...config, guildId: fake.guildId }, { maxSize: 512, maxIterations: 1000 });
+    expect(names).toEqual(['stylize', 'palette', 'tilestyle']);
+    const put = fake.find('PUT', /\/commands$/).at(-1)!;
+    expect(put.path).toBe(`/applications/${fake.appId}/guilds/${fake.guildId}/commands`);
+    expect((put.body as unknown as { name: string }[]).map((c) => c.name)).toEqual(names);
+  });
+});
+
+describe('gateway', () => {
+  it('identifies with the reaction intent and becomes ready', () => {
+    const identify = fake.gatewayLog.find((p) => p.op === 2)!.d as { token: string; intents: number };
+    expect(identify.token).toBe(fake.token);
+    expect(identify.intents & (1 << 10)).toBeTruthy(); // GUILD_MESSAGE_REACTIONS
+    expect(bot.userId).toBe(fake.bot.id);
+    expect(logged.join('\n')).not.toContain(fake.token);
+  });
+});
+
+describe('/stylize', () => {
+  const alice = () => fake.users.get(aliceId)!;
+  let aliceId = '';
+  let thread = '';
+  let resultId = '';
+
+  beforeAll(() => {
+    aliceId = fake.addUser('alice').id;
+  });
+
+  it('defers within 3 s, answers in a thread with progress, palette, result and settings', async () => {
+    const from = fake.requests.length;
+    const { options, attachments } = await stylizeOptions('dog.jpg', 'guitar.png', [int('tiles', 1), int('size', 64), int('iterations', 6)]);
+    const sent = Date.now();
+    const { id, token } = fake.interaction(alice(), 'stylize', options, attachments);
+
+    const callback = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/interactions/${id}/${token}/callback`, 10_000, from);
+    expect(callback.body).toMatchObject({ type: 5 });
+    expect(callback.at - sent).toBeLessThan(3000);
+
+    const original = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/webhooks/${fake.appId}/${token}/messages/%40original`, 30_000, from);
+    expect(content(original)).toContain('dog.jpg');
+    expect(content(original)).toContain('guitar.png');
+    const threadCall = await fake.waitForRequest((r) => r.method === 'POST' && /\/threads$/.test(r.path), 30_000, from);
+    const [, , channel, , starter] = threadCall.path.split('/');
+    expect(channel).toBe(fake.channelId);
+    expect(fake.messages.get(starter!)?.type).toBe(20); // the command's reply starts the thread
+    thread = starter!; // a thread started from a message has the message's id
+
+    const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'), 120_000, from);
+    expect(content(settings)).toContain('tiles=1');
+    expect(content(settings)).toContain('size=64');
+
+    const posts = postsIn(thread, from);
+    const status = posts[0]!;
+    expect(content(status)).toMatch(/Starting now|Queued/);
+    const statusId = messageIdOf(status);
+    const edits = fake.requests.slice(from).filter((r) => r.method === 'PATCH' && r.path === `/channels/${thread}/messages/${statusId}`);
+    expect(edits.some((e) => /step \d+\/6/.test(content(e)))).toBe(true);
+    await fake.waitUntil(() => fake.messages.get(statusId)?.content.startsWith('Done'), 10_000);
+
+    const withFiles = posts.filter((p) => p.files.length > 0);
+    expect(withFiles.map((p) => content(p).split(' ')[0])).toEqual(['Palette', 'Result']);
+    for (const post of withFiles) {
+      expect(post.files[0]!.field).toBe('files[0]');
+      expect(post.body?.attachments).toEqual([expect.objectContaining({ id: 0, filename: post.files[0]!.name })]);
+      const meta = await sharp(post.files[0]!.data).metadata();
+      expect(meta.format).toBe('png');
+      expect(Math.max(meta.width!, meta.height!)).toBe(64);
+    }
+    resultId = messageIdOf(withFiles[1]!);
+    resultOfFirstJob = { id: resultId, thread };
+    await fake.waitForRequest((r) => r.method === 'PUT' && r.path === `/channels/${thread}/messages/${resultId}/reactions/${RERUN}/@me`, 10_000, from);
+    expect(fake.find('PUT', new RegExp(`/messages/${statusId}/reactions/${CANCEL}/@me$`))).toHaveLength(1);
+  });
+
+  it("re-runs with finer tiles in the same thread when a user reacts 🔁, but not for bots' reactions or on others' messages", async () => {
+    expect(resultId).not.toBe('');
+    let from = fake.requests.length;
+    fake.react(fake.bot, resultId, '🔁');
+    fake.react(fake.addUser('otherbot', true), resultId, '🔁');
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(postsIn(thread, from)).toHaveLength(0);
+
+    // A 🔁 on someone else's message is none of the bot's business, even without message_author_id.
+    const chatter = fake.userMessage(alice(), thread, 'nice!');
+    fake.react(alice(), chatter, '🔁', { withAuthor: false });
+    await fake.waitForRequest((r) => r.method === 'GET' && r.path === `/channels/${thread}/messages/${chatter}`, 10_000, from);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(postsIn(thread, from)).toHaveLength(0);
+
+    from = fake.requests.length;
+    fake.react(alice(), resultId, '🔁');
+    const intro = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).includes('Re-run'), 30_000, from);
+    expect(content(intro)).toContain('1 → 2');
+    const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'), 120_000, from);
+    expect(content(settings)).toContain('tiles=2');
+    expect(fake.find('POST', /\/threads$/)).toHaveLength(1); // no second thread
+  });
+
+  it('answers in the thread itself when a command is used inside one', async () => {
+    expect(thread).not.toBe('');
+    const from = fake.requests.length;
+    const style = await fake.attachment('guitar.png');
+    const { token } = fake.interaction(alice(), 'palette', [{ name: 'style', type: 11, value: style.id }, int('tiles', 1), int('size', 64), int('iterations', 6)], [style], thread);
+    const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'), 60_000, from);
+    expect(content(settings)).toContain('iterations=6');
+    expect(fake.find('PATCH', new RegExp(`/webhooks/${fake.appId}/${token}/messages/%40original$`))).toHaveLength(1);
+    expect(fake.requests.slice(from).some((r) => /\/threads$/.test(r.path))).toBe(false);
+    expect(postsIn(fake.channelId, from)).toHaveLength(0);
+  });
+
+  it('cancels a running job on its owner’s ❌, and refuses another user’s', async () => {
+    const from = fake.requests.length;
+    const { options, attachments } = await stylizeOptions('eagle.jpg', 'scream.jpg', [int('size', 64), int('iterations', 100)]);
+    fake.interaction(alice(), 'stylize', options, attachments);
+    const threadCall = await fake.waitForRequest((r) => r.method === 'POST' && /\/threads$/.test(r.path), 30_000, from);
+    const jobThread = threadCall.path.split('/')[4]!;
+    const status = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${jobThread}/messages`, 30_000, from);
+    const statusId = messageIdOf(status);
+    await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/channels/${jobThread}/messages/${statusId}` && /step/.test(content(r)), 60_000, from);
+
+    const bob = fake.addUser('bob');
+    fake.react(bob, statusId, '❌');
+    const refusal = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${jobThread}/messages` && content(r).includes('someone else'), 30_000, from);
+    expect(content(refusal)).toContain(`<@${bob.id}>`);
+    expect(refusal.body?.allowed_mentions).toEqual({ parse: [], users: [bob.id] });
+
+    fake.react(alice(), statusId, '❌');
+    await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${jobThread}/messages` && /was cancelled/.test(content(r)), 30_000, from);
+    await fake.waitUntil(() => fake.messages.get(statusId)?.content.includes('Cancelled'), 10_000);
+    expect(postsIn(jobThread, from).some((p) => content(p).startsWith('Result'))).toBe(false);
+  });
+
+  it('answers a non-image attachment with a message only the user sees', async () => {
+    const from = fake.requests.length;
+    const txt = await fake.attachment({ filename: 'notes.txt', contentType: 'text/plain; charset=utf-8', data: Buffer.from('not a picture') });
+    const { options, attachments } = await stylizeOptions(txt, 'guitar.png', [int('size', 64)]);
+    const { token } = fake.interaction(alice(), 'stylize', options, attachments);
+    const whisper = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/webhooks/${fake.appId}/${token}`, 30_000, from);
+    expect(content(whisper)).toMatch(/notes\.txt.*not an image/);
+    expect(Number(whisper.body?.flags) & 64).toBe(64); // EPHEMERAL
+    expect(fake.find('DELETE', new RegExp(`/webhooks/${fake.appId}/${token}/messages/%40original$`))).toHaveLength(1);
+    expect(fake.requests.slice(from).some((r) => /\/threads$/.test(r.path))).toBe(false);
+  });
+});
+
+describe('missing permissions', () => {
+  afterEach(() => {
+    fake.denials = {};
+  });
+
+  it('answers in the channel, with text instead of images and without reactions', async () => {
+    fake.denials = { threads: true, files: true, reactions: true };
+    const from = fake.requests.length;
+    const style = await fake.attachment('game-controller.png');
+    fake.interaction(fake.addUser('carol'), 'palette', [{ name: 'style', type: 11, value: style.id }, int('size', 64), int('iterations', 4)], [style]);
+    const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${fake.channelId}/messages` && content(r).startsWith('Settings:'), 120_000, from);
+    expect(content(settings)).toContain('size=64');
+    const posts = postsIn(fake.channelId, from);
+    expect(posts.some((p) => p.files.length > 0)).toBe(true); // tried with the image …
+    expect(posts.some((p) => content(p).startsWith('Palette') && content(p).includes('Attach Files') && p.files.length === 0)).toBe(true); // … then text
+    expect(logged.some((l) => /cannot start a thread/.test(l))).toBe(true);
+    expect(logged.some((l) => /cannot add reactions/.test(l))).toBe(true);
+  });
+
+  it("answers through the command's reply when the channel is closed to the bot", async () => {
+    fake.denials = { threads: true, channel: true };
+    const from = fake.requests.length;
+    const style = await fake.attachment('game-controller.png');
+    const { token } = fake.interaction(fake.addUser('erin'), 'palette', [{ name: 'style', type: 11, value: style.id }, int('size', 64), int('iterations', 4)], [style]);
+    const viaWebhook = (r: RecordedRequest) => r.method === 'POST' && r.path === `/webhooks/${fake.appId}/${token}`;
+    const settings = await fake.waitForRequest((r) => viaWebhook(r) && content(r).startsWith('Settings:'), 60_000, from);
+    expect(Number(settings.body?.flags ?? 0) & 64).toBe(0); // visible to everyone, not a whisper
+    const palette = fake.requests.slice(from).find((r) => viaWebhook(r) && r.files.length > 0)!;
+    expect((await sharp(palette.files[0]!.data).metadata()).format).toBe('png');
+    expect(logged.some((l) => /cannot post in channel/.test(l))).toBe(true);
+  });
+});
+
+describe('connection loss', () => {
+  it('resumes the gateway session and keeps answering', async () => {
+    const sessionId = fake.session;
+    fake.dropConnection(4000);
+    const resume = await fake.waitUntil(() => fake.gatewayLog.find((p) => p.op === 6), 30_000);
+    expect(resume.d).toMatchObject({ token: fake.token, session_id: sessionId });
+    await fake.waitUntil(() => fake.connected, 10_000);
+    expect(fake.gatewayLog.filter((p) => p.op === 2)).toHaveLength(1); // resumed, not re-identified
+
+    const from = fake.requests.length;
+    const { id, token } = fake.interaction(fake.addUser('dave'), 'tilestyle', [{ name: 'help', type: ApplicationCommandOptionType.Subcommand, options: [] }]);
+    const callback = await fake.waitForRequest((r) => r.path === `/interactions/${id}/${token}/callback`, 10_000, from);
+    expect(callback.body).toMatchObject({ type: 5, data: { flags: 64 } });
+    const reply = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/webhooks/${fake.appId}/${token}/messages/%40original`, 10_000, from);
+    expect(content(reply)).toContain('tiles');
+  });
+
+  it('after a restart of the bot, 🔁 on an earlier result still re-runs it', async () => {
+    expect(resultOfFirstJob.id).not.toBe('');
+    await bot.stop();
+    const identifies = fake.gatewayLog.filter((p) => p.op === 2).length;
+    bot = await startDiscord(config, t.handler, { log, readyTimeoutMs: 20_000 });
+    expect(fake.gatewayLog.filter((p) => p.op === 2)).toHaveLength(identifies + 1);
+
+    const from = fake.requests.length;
+    // Neither the thread nor the message is in the new client's cache, and the payload does not say
+    // who wrote the message: it is fetched to check that it is the bot's.
+    fake.react(fake.addUser('frank'), resultOfFirstJob.id, '🔁', { withAuthor: false });
+    const { thread } = resultOfFirstJob;
+    await fake.waitForRequest((r) => r.method === 'GET' && r.path === `/channels/${thread}/messages/${resultOfFirstJob.id}`, 10_000, from);
+    const intro = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).includes('Re-run'), 30_000, from);
+    expect(content(intro)).toContain('1 → 2');
+    await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'), 120_000, from);
+  });
+});

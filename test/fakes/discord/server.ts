@@ -1,0 +1,587 @@
+/**
+ * A fake Discord on 127.0.0.1 for tests, speaking the real protocol to the real discord.js client:
+ * the REST API (v10) that the front end calls, a CDN for attachments, and the gateway WebSocket
+ * (HELLO → IDENTIFY → READY → GUILD_CREATE, heartbeats, RESUME → RESUMED, dispatches). Every REST
+ * call is recorded with its JSON body or multipart files; messages and threads are kept in memory
+ * so fetches answer like Discord does. Shapes follow Discord's documentation.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+const DISCORD_EPOCH = 1420070400000n;
+let increment = 0n;
+
+/** A snowflake for now, so discord.js derives a current createdTimestamp from it. */
+export function snowflake(): string {
+  increment = (increment + 1n) & 0xfffn;
+  return (((BigInt(Date.now()) - DISCORD_EPOCH) << 22n) | increment).toString();
+}
+
+export interface RecordedFile {
+  field: string;
+  name: string;
+  contentType: string;
+  data: Buffer;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path after /api/v10, e.g. /channels/1/messages (percent-encoding kept). */
+  path: string;
+  query: URLSearchParams;
+  body: Record<string, unknown> | null;
+  files: RecordedFile[];
+  at: number;
+  /** The id of the message the request created, if it created one. */
+  messageId?: string;
+}
+
+interface FakeUser {
+  id: string;
+  username: string;
+  discriminator: string;
+  global_name: string | null;
+  avatar: null;
+  bot?: boolean;
+}
+
+interface FakeMessage {
+  id: string;
+  channel_id: string;
+  author: FakeUser;
+  content: string;
+  attachments: { id: string; filename: string; size: number; url: string; proxy_url: string; content_type: string }[];
+  type: number;
+  webhook_id?: string;
+  flags: number;
+}
+
+export interface AttachmentSpec {
+  filename: string;
+  contentType: string;
+  data: Buffer;
+  width?: number;
+  height?: number;
+}
+
+/** Which REST actions answer 403 Missing Permissions, as Discord does when the bot lacks them. */
+export interface Denials {
+  threads?: boolean;
+  files?: boolean;
+  reactions?: boolean;
+  /** Channel messages at all (403 Missing Access, code 50001). */
+  channel?: boolean;
+}
+
+const ALL_PERMISSIONS = '2251799813685247';
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, status: number, body?: unknown): void {
+  if (body === undefined) {
+    res.writeHead(status);
+    res.end();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+export class FakeDiscord {
+  readonly token = 'fake-bot-token.not-a-secret';
+  readonly appId = snowflake();
+  readonly guildId = snowflake();
+  readonly channelId = snowflake();
+  readonly bot: FakeUser = { id: snowflake(), username: 'tilestyle', discriminator: '0000', global_name: null, avatar: null, bot: true };
+  readonly requests: RecordedRequest[] = [];
+  readonly messages = new Map<string, FakeMessage>();
+  readonly threads = new Map<string, { id: string; parent_id: string; name: string }>();
+  readonly users = new Map<string, FakeUser>([[this.bot.id, this.bot]]);
+  /** Gateway opcodes the clients sent, in order (heartbeats left out). */
+  readonly gatewayLog: { op: number; d: unknown }[] = [];
+  denials: Denials = {};
+  private readonly cdn = new Map<string, { data: Buffer; contentType: string }>();
+  private readonly sockets = new Set<WebSocket>();
+  private readonly waiters = new Set<() => void>();
+  private readonly server: Server;
+  private readonly wss = new WebSocketServer({ noServer: true });
+  private port = 0;
+  private current: RecordedRequest | null = null;
+  private sessionId = '';
+  private seq = 0;
+  private socket: WebSocket | null = null;
+
+  constructor(private readonly fixturesDir: string) {
+    this.server = createServer((req, res) => {
+      this.route(req, res).catch((err: unknown) => {
+        if (!res.headersSent) send(res, 500, { message: String(err), code: 0 });
+      });
+    });
+    this.server.on('upgrade', (req, socket, head) => {
+      if (!req.url?.startsWith('/gateway')) return socket.destroy();
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.onGateway(ws, new URL(req.url!, 'http://x').searchParams));
+    });
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** The REST base for discord.js (`rest.api`). */
+  get apiUrl(): string {
+    return `${this.origin}/api`;
+  }
+
+  async stop(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  addUser(username: string, bot = false): FakeUser {
+    const user: FakeUser = { id: snowflake(), username, discriminator: '0', global_name: username, avatar: null, ...(bot ? { bot } : {}) };
+    this.users.set(user.id, user);
+    return user;
+  }
+
+  /** Puts a file on the fake CDN; returns its resolved attachment object for an interaction. */
+  async attachment(spec: AttachmentSpec | string): Promise<Record<string, unknown>> {
+    const file: AttachmentSpec =
+      typeof spec === 'string'
+        ? { filename: spec, contentType: spec.endsWith('.png') ? 'image/png' : 'image/jpeg', data: await readFile(path.join(this.fixturesDir, spec)) }
+        : spec;
+    const id = snowflake();
+    this.cdn.set(`${id}/${file.filename}`, { data: file.data, contentType: file.contentType });
+    const url = `${this.origin}/cdn/attachments/${this.channelId}/${id}/${encodeURIComponent(file.filename)}`;
+    return {
+      id,
+      filename: file.filename,
+      size: file.data.length,
+      url,
+      proxy_url: url,
+      content_type: file.contentType,
+      ...(file.width ? { width: file.width, height: file.height } : {}),
+    };
+  }
+
+  /** A message a user wrote (it exists only on the server; the bot has no reason to know it). */
+  userMessage(user: FakeUser, channelId: string, text: string): string {
+    const message: FakeMessage = { id: snowflake(), channel_id: channelId, author: user, content: text, attachments: [], type: 0, flags: 0 };
+    this.messages.set(message.id, message);
+    return message.id;
+  }
+
+  // ---- gateway ----
+
+  private onGateway(ws: WebSocket, query: URLSearchParams): void {
+    this.sockets.add(ws);
+    ws.on('close', () => this.sockets.delete(ws));
+    if (query.get('v') !== '10' || query.get('encoding') !== 'json') {
+      ws.close(4012, 'Invalid API version');
+      return;
+    }
+    ws.on('message', (raw) => this.onPayload(ws, JSON.parse(raw.toString()) as { op: number; d: Record<string, unknown> }));
+    ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 41250 }, s: null, t: null }));
+  }
+
+  private onPayload(ws: WebSocket, payload: { op: number; d: Record<string, unknown> }): void {
+    if (payload.op === 1) {
+      ws.send(JSON.stringify({ op: 11, d: null, s: null, t: null }));
+      return;
+    }
+    this.gatewayLog.push({ op: payload.op, d: payload.d });
+    this.notify();
+    if (payload.op === 2) {
+      if (payload.d.token !== this.token) return ws.close(4004, 'Authentication failed.');
+      this.socket = ws;
+      this.sessionId = `session-${snowflake()}`;
+      this.seq = 0;
+      this.dispatch('READY', {
+        v: 10,
+        user: { ...this.bot, verified: true, mfa_enabled: false, flags: 0 },
+        guilds: [{ id: this.guildId, unavailable: true }],
+        session_id: this.sessionId,
+        resume_gateway_url: `ws://127.0.0.1:${this.port}/gateway`,
+        shard: [0, 1],
+        application: { id: this.appId, flags: 0 },
+        private_channels: [],
+      });
+      this.dispatch('GUILD_CREATE', this.guild());
+    } else if (payload.op === 6) {
+      if (payload.d.token !== this.token || payload.d.session_id !== this.sessionId) {
+        ws.send(JSON.stringify({ op: 9, d: false, s: null, t: null }));
+        return;
+      }
+      this.socket = ws;
+      this.dispatch('RESUMED', {});
+    }
+  }
+
+  /** Sends a dispatch (op 0) on the current gateway connection. */
+  dispatch(t: string, d: unknown): void {
+    if (!this.socket) throw new Error('no gateway connection');
+    this.socket.send(JSON.stringify({ op: 0, t, s: ++this.seq, d }));
+  }
+
+  /** Closes the gateway connection as Discord does on a server-side problem (4000: resumable). */
+  dropConnection(code = 4000): void {
+    const ws = this.socket;
+    this.socket = null;
+    ws?.close(code, 'Unknown error');
+  }
+
+  /** The session id READY gave out, which a RESUME must quote. */
+  get session(): string {
+    return this.sessionId;
+  }
+
+  get connected(): boolean {
+    return this.socket !== null;
+  }
+
+  private member(user: FakeUser): Record<string, unknown> {
+    return { user, roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0, nick: null, avatar: null, premium_since: null, pending: false };
+  }
+
+  private channel(): Record<string, unknown> {
+    return { id: this.channelId, type: 0, guild_id: this.guildId, name: 'general', position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0 };
+  }
+
+  private guild(): Record<string, unknown> {
+    return {
+      id: this.guildId,
+      name: 'Test guild',
+      icon: null,
+      owner_id: this.bot.id,
+      afk_channel_id: null,
+      afk_timeout: 300,
+      verification_level: 0,
+      default_message_notifications: 0,
+      explicit_content_filter: 0,
+      roles: [{ id: this.guildId, name: '@everyone', permissions: ALL_PERMISSIONS, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+      emojis: [],
+      stickers: [],
+      features: [],
+      mfa_level: 0,
+      application_id: null,
+      system_channel_id: null,
+      system_channel_flags: 0,
+      rules_channel_id: null,
+      joined_at: new Date().toISOString(),
+      large: false,
+      unavailable: false,
+      member_count: 1,
+      voice_states: [],
+      members: [this.member(this.bot)],
+      channels: [this.channel()],
+      threads: [],
+      presences: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+      premium_tier: 0,
+      preferred_locale: 'en-US',
+      nsfw_level: 0,
+      premium_progress_bar_enabled: false,
+    };
+  }
+
+  /** Sends INTERACTION_CREATE for a slash command; returns the interaction's id and token. */
+  interaction(
+    user: FakeUser,
+    name: string,
+    options: { name: string; type: number; value?: unknown; options?: unknown[] }[],
+    attachments: Record<string, unknown>[] = [],
+    channelId = this.channelId,
+  ): { id: string; token: string } {
+    const id = snowflake();
+    const token = `interaction-token-${id}`;
+    const thread = this.threads.get(channelId);
+    this.dispatch('INTERACTION_CREATE', {
+      id,
+      application_id: this.appId,
+      type: 2,
+      data: {
+        id: snowflake(),
+        name,
+        type: 1,
+        options,
+        ...(attachments.length > 0 ? { resolved: { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) } } : {}),
+      },
+      guild_id: this.guildId,
+      channel_id: channelId,
+      channel: thread
+        ? { id: thread.id, type: 11, guild_id: this.guildId, parent_id: thread.parent_id, name: thread.name, permissions: ALL_PERMISSIONS }
+        : { ...this.channel(), permissions: ALL_PERMISSIONS },
+      member: { ...this.member(user), permissions: ALL_PERMISSIONS },
+      token,
+      version: 1,
+      app_permissions: ALL_PERMISSIONS,
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': this.guildId },
+      context: 0,
+      attachment_size_limit: 10485760,
+    });
+    return { id, token };
+  }
+
+  /**
+   * A user's reaction (MESSAGE_REACTION_ADD) on a message. `withAuthor: false` leaves out
+   * message_author_id, as older gateway payloads do, so the client must fetch the message.
+   */
+  react(user: FakeUser, messageId: string, emoji: string, { withAuthor = true } = {}): void {
+    const message = this.messages.get(messageId);
+    if (!message) throw new Error(`no message ${messageId}`);
+    this.dispatch('MESSAGE_REACTION_ADD', {
+      user_id: user.id,
+      channel_id: message.channel_id,
+      message_id: messageId,
+      guild_id: this.guildId,
+      member: this.member(user),
+      emoji: { id: null, name: emoji },
+      ...(withAuthor ? { message_author_id: message.author.id } : {}),
+      burst: false,
+      burst_colors: [],
+      type: 0,
+    });
+  }
+
+  // ---- REST ----
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.origin);
+    const method = req.method ?? 'GET';
+    if (url.pathname.startsWith('/cdn/attachments/')) {
+      const [, , , , id, name] = url.pathname.split('/');
+      const file = this.cdn.get(`${id}/${decodeURIComponent(name ?? '')}`);
+      if (!file) return send(res, 404, { message: 'Not found' });
+      res.writeHead(200, { 'content-type': file.contentType, 'content-length': file.data.length });
+      res.end(file.data);
+      return;
+    }
+    if (!url.pathname.startsWith('/api/v10/')) return send(res, 404, { message: '404: Not Found', code: 0 });
+    const route = url.pathname.slice('/api/v10'.length);
+    const raw = await readBody(req);
+    const contentType = req.headers['content-type'] ?? '';
+    let body: Record<string, unknown> | null = null;
+    const files: RecordedFile[] = [];
+    if (contentType.startsWith('multipart/form-data')) {
+      const form = await new Response(new Uint8Array(raw), { headers: { 'content-type': contentType } }).formData();
+      for (const [field, value] of form.entries()) {
+        if (field === 'payload_json') body = JSON.parse(String(value)) as Record<string, unknown>;
+        else if (typeof value !== 'string') files.push({ field, name: value.name, contentType: value.type, data: Buffer.from(await value.arrayBuffer()) });
+      }
+    } else if (raw.length > 0) {
+      body = JSON.parse(raw.toString()) as Record<string, unknown>;
+    }
+    const isInteractionCallback = route.startsWith('/interactions/');
+    const isWebhook = route.startsWith('/webhooks/');
+    if (!isInteractionCallback && !isWebhook && route !== '/gateway/bot' && req.headers.authorization !== `Bot ${this.token}`) {
+      return send(res, 401, { message: '401: Unauthorized', code: 0 });
+    }
+    const record: RecordedRequest = { method, path: route, query: url.searchParams, body, files, at: Date.now() };
+    this.requests.push(record);
+    this.current = record;
+    this.answer(method, route, body, files, res);
+    this.notify();
+  }
+
+  private missingPermissions(res: ServerResponse): void {
+    send(res, 403, { message: 'Missing Permissions', code: 50013 });
+  }
+
+  private newMessage(channelId: string, body: Record<string, unknown> | null, files: RecordedFile[], extra: Partial<FakeMessage> = {}): FakeMessage {
+    const message: FakeMessage = {
+      id: snowflake(),
+      channel_id: channelId,
+      author: this.bot,
+      content: String(body?.content ?? ''),
+      attachments: files.map((f) => {
+        const id = snowflake();
+        return { id, filename: f.name, size: f.data.length, url: `${this.origin}/cdn/attachments/${channelId}/${id}/${f.name}`, proxy_url: '', content_type: f.contentType };
+      }),
+      type: 0,
+      flags: Number(body?.flags ?? 0),
+      ...extra,
+    };
+    this.messages.set(message.id, message);
+    if (this.current) this.current.messageId = message.id;
+    return message;
+  }
+
+  private messageJson(message: FakeMessage): Record<string, unknown> {
+    return {
+      ...message,
+      guild_id: this.guildId,
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: false,
+      mentions: [],
+      mention_roles: [],
+      embeds: [],
+      pinned: false,
+      components: [],
+    };
+  }
+
+  /** The reply message of an interaction token (PATCH @original creates it on first edit). */
+  private readonly originals = new Map<string, string>();
+
+  private answer(method: string, route: string, body: Record<string, unknown> | null, files: RecordedFile[], res: ServerResponse): void {
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && route === '/gateway/bot') {
+      return send(res, 200, {
+        url: `ws://127.0.0.1:${this.port}/gateway`,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
+      });
+    }
+    if (method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(route))) return send(res, 204);
+    if ((m = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(%40original|@original|\d+)$/.exec(route))) {
+      const [, , token, which] = m;
+      const id = which!.endsWith('original') ? this.originals.get(token!) : which;
+      if (method === 'DELETE') {
+        if (id) this.messages.delete(id);
+        return send(res, 204);
+      }
+      if (method === 'PATCH') {
+        let message = id ? this.messages.get(id) : undefined;
+        if (!message) {
+          message = this.newMessage(this.channelOfToken(token!), body, files, { type: 20, webhook_id: this.appId });
+          this.originals.set(token!, message.id);
+        } else if (body && 'content' in body) {
+          message.content = String(body.content);
+        }
+        return send(res, 200, this.messageJson(message));
+      }
+    }
+    if (method === 'POST' && (m = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(route))) {
+      const message = this.newMessage(this.channelOfToken(m[2]!), body, files, { webhook_id: this.appId });
+      return send(res, 200, this.messageJson(message));
+    }
+    if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(route))) {
+      if (this.denials.threads) return this.missingPermissions(res);
+      const [, parent, messageId] = m;
+      const thread = { id: messageId!, parent_id: parent!, name: String(body?.name ?? '') };
+      this.threads.set(thread.id, thread);
+      const channel = {
+        id: thread.id,
+        type: 11,
+        guild_id: this.guildId,
+        parent_id: parent,
+        name: thread.name,
+        owner_id: this.bot.id,
+        last_message_id: null,
+        rate_limit_per_user: 0,
+        message_count: 0,
+        member_count: 1,
+        total_message_sent: 0,
+        flags: 0,
+        thread_metadata: { archived: false, auto_archive_duration: Number(body?.auto_archive_duration ?? 1440), archive_timestamp: new Date().toISOString(), locked: false },
+      };
+      // Discord tells the gateway too, so the client caches the thread.
+      if (this.socket) this.dispatch('THREAD_CREATE', { ...channel, newly_created: true });
+      return send(res, 201, channel);
+    }
+    if ((m = /^\/channels\/(\d+)\/messages$/.exec(route)) && method === 'POST') {
+      if (this.denials.channel) return send(res, 403, { message: 'Missing Access', code: 50001 });
+      if (files.length > 0 && this.denials.files) return this.missingPermissions(res);
+      return send(res, 200, this.messageJson(this.newMessage(m[1]!, body, files)));
+    }
+    if ((m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(route))) {
+      const message = this.messages.get(m[2]!);
+      if (!message || message.channel_id !== m[1]) return send(res, 404, { message: 'Unknown Message', code: 10008 });
+      if (method === 'PATCH') {
+        if (body && 'content' in body) message.content = String(body.content);
+        return send(res, 200, this.messageJson(message));
+      }
+      if (method === 'GET') return send(res, 200, this.messageJson(message));
+    }
+    if (method === 'PUT' && /^\/channels\/\d+\/messages\/\d+\/reactions\/[^/]+\/@me$/.test(route)) {
+      if (this.denials.channel) return send(res, 403, { message: 'Missing Access', code: 50001 });
+      if (this.denials.reactions) return this.missingPermissions(res);
+      return send(res, 204);
+    }
+    if (method === 'PUT' && /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(route)) {
+      const commands = Array.isArray(body) ? (body as Record<string, unknown>[]) : [];
+      return send(res, 200, commands.map((c) => ({ ...c, id: snowflake(), application_id: this.appId, version: snowflake() })));
+    }
+    if (method === 'GET' && (m = /^\/users\/(\d+)$/.exec(route))) {
+      const user = this.users.get(m[1]!);
+      return user ? send(res, 200, user) : send(res, 404, { message: 'Unknown User', code: 10013 });
+    }
+    if (method === 'GET' && (m = /^\/channels\/(\d+)$/.exec(route))) {
+      const thread = this.threads.get(m[1]!);
+      if (thread) return send(res, 200, { id: thread.id, type: 11, guild_id: this.guildId, parent_id: thread.parent_id, name: thread.name });
+      if (m[1] === this.channelId) return send(res, 200, this.channel());
+      return send(res, 404, { message: 'Unknown Channel', code: 10003 });
+    }
+    send(res, 404, { message: `fake Discord has no ${method} ${route}`, code: 0 });
+  }
+
+  private readonly tokenChannels = new Map<string, string>();
+
+  private channelOfToken(token: string): string {
+    return this.tokenChannels.get(token) ?? this.channelId;
+  }
+
+  /** Remembers where an interaction was used, so its webhook messages land in that channel. */
+  interactionIn(token: string, channelId: string): void {
+    this.tokenChannels.set(token, channelId);
+  }
+
+  // ---- assertions ----
+
+  find(method: string, pattern: RegExp): RecordedRequest[] {
+    return this.requests.filter((r) => r.method === method && pattern.test(r.path));
+  }
+
+  /** Resolves with the first recorded request that matches, waiting for it up to timeoutMs. */
+  waitForRequest(match: (r: RecordedRequest) => boolean, timeoutMs = 60_000, after = 0): Promise<RecordedRequest> {
+    return this.waitUntil(() => this.requests.slice(after).find(match), timeoutMs, () => this.describe());
+  }
+
+  waitUntil<T>(check: () => T | undefined | false, timeoutMs = 60_000, describe: () => string = () => ''): Promise<T> {
+    const now = check();
+    if (now) return Promise.resolve(now);
+    return new Promise((resolve, reject) => {
+      const waiter = () => {
+        const value = check();
+        if (!value) return;
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new Error(`timed out after ${timeoutMs} ms; requests:\n${describe()}`));
+      }, timeoutMs);
+      this.waiters.add(waiter);
+    });
+  }
+
+  describe(): string {
+    return this.requests
+      .map((r) => `${r.method} ${r.path} ${r.body ? JSON.stringify(r.body).slice(0, 200) : ''}${r.files.length ? ` files=${r.files.map((f) => f.name).join(',')}` : ''}`)
+      .join('\n');
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}

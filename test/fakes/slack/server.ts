@@ -1,0 +1,472 @@
+/**
+ * A fake Slack Web API on 127.0.0.1 for tests: the methods tilestyle's Slack front end calls, the
+ * upload URL that files.uploadV2 posts to, private file downloads that need the bot token, and
+ * response_url replies, and a Socket Mode WebSocket (apps.connections.open). Every call is recorded; messages, threads, reactions and files are kept in
+ * memory so history and replies answer like Slack does.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+export interface FakeCall {
+  method: string;
+  args: Record<string, unknown>;
+  at: number;
+}
+
+export interface FakeFile {
+  id: string;
+  name: string;
+  title: string;
+  mimetype: string;
+  filetype: string;
+  size: number;
+  user: string;
+  url_private: string;
+  url_private_download: string;
+  mode?: string;
+  shares?: { public?: Record<string, { ts: string; thread_ts?: string }[]> };
+}
+
+export interface FakeMessage {
+  type: 'message';
+  ts: string;
+  channel: string;
+  user: string;
+  text: string;
+  bot_id?: string;
+  thread_ts?: string;
+  reply_count?: number;
+  latest_reply?: string;
+  files?: FakeFile[];
+  reactions?: { name: string; users: string[] }[];
+}
+
+const TYPES: Record<string, string> = {
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
+  '.gif': 'image/gif',
+  '.webp': 'image/webp',
+  '.pdf': 'application/pdf',
+  '.txt': 'text/plain',
+};
+
+function mimetypeOf(name: string): string {
+  return TYPES[path.extname(name).toLowerCase()] ?? 'application/octet-stream';
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}
+
+export class FakeSlack {
+  readonly botUserId = 'UBOT0001';
+  readonly botId = 'BBOT0001';
+  readonly botName = 'tilestyle';
+  readonly teamId = 'T0000001';
+  readonly calls: FakeCall[] = [];
+  readonly messages: FakeMessage[] = [];
+  readonly files = new Map<string, { file: FakeFile; data: Buffer }>();
+  /** When true, files.info leaves `shares` out, as Slack does while it is still sharing an upload. */
+  hideShares = false;
+  /** Channels whose history the bot may not read, with the error Slack gives. */
+  readonly historyErrors = new Map<string, string>();
+  private readonly pendingUploads = new Map<string, { filename: string; length: number; altText?: string; data?: Buffer }>();
+  private readonly waiters = new Set<() => void>();
+  private server: Server | null = null;
+  private wss: WebSocketServer | null = null;
+  private readonly sockets = new Set<WebSocket>();
+  private counter = 0;
+  private fileCounter = 0;
+  private readonly second = Math.floor(Date.now() / 1000);
+  url = '';
+
+  constructor(
+    readonly botToken = 'xoxb-fake-bot-token',
+    readonly appToken = 'xapp-fake-app-token',
+  ) {}
+
+  /** Base for SLACK_API_URL. */
+  get apiUrl(): string {
+    return `${this.url}/api/`;
+  }
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => {
+      this.route(req, res).catch((err: unknown) => {
+        res.writeHead(500);
+        res.end(String(err));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.wss = new WebSocketServer({ server: this.server, path: '/link/' });
+    this.wss.on('connection', (socket) => {
+      this.sockets.add(socket);
+      this.record('socket.connect', {});
+      socket.on('message', (data) => this.record('socket.ack', JSON.parse(String(data)) as Record<string, unknown>));
+      socket.on('close', () => this.sockets.delete(socket));
+      socket.send(JSON.stringify({ type: 'hello', num_connections: 1, connection_info: { app_id: 'A0000001' }, debug_info: { host: 'fake' } }));
+    });
+    return this;
+  }
+
+  /** Sends a Socket Mode envelope to every connected client. */
+  socketSend(envelope: Record<string, unknown>): void {
+    for (const socket of this.sockets) socket.send(JSON.stringify(envelope));
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    for (const socket of this.sockets) socket.terminate();
+    this.wss?.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
+    this.server = null;
+  }
+
+  // ---- what tests set up and read ----
+
+  /** A user's message with files from the fixtures (or given bytes), like one posted in Slack. */
+  async postUserMessage(opts: {
+    channel: string;
+    user: string;
+    text?: string;
+    thread_ts?: string;
+    files?: (string | { name: string; data: Buffer; mimetype?: string })[];
+    fixturesDir?: string;
+  }): Promise<FakeMessage> {
+    const files: FakeFile[] = [];
+    for (const f of opts.files ?? []) {
+      const name = typeof f === 'string' ? path.basename(f) : f.name;
+      const data = typeof f === 'string' ? await readFile(opts.fixturesDir ? path.join(opts.fixturesDir, f) : f) : f.data;
+      const mimetype = typeof f === 'string' ? mimetypeOf(name) : (f.mimetype ?? mimetypeOf(name));
+      files.push(this.storeFile(name, name, data, mimetype, opts.user));
+    }
+    const message = this.addMessage({
+      channel: opts.channel,
+      user: opts.user,
+      text: opts.text ?? '',
+      ...(opts.thread_ts ? { thread_ts: opts.thread_ts } : {}),
+      ...(files.length > 0 ? { files } : {}),
+    });
+    return message;
+  }
+
+  callsOf(method: string): FakeCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  message(channel: string, ts: string): FakeMessage | undefined {
+    return this.messages.find((m) => m.channel === channel && m.ts === ts);
+  }
+
+  /** Messages of a thread (parent first). */
+  thread(channel: string, threadTs: string): FakeMessage[] {
+    return this.messages.filter((m) => m.channel === channel && (m.ts === threadTs || m.thread_ts === threadTs));
+  }
+
+  /** Resolves once `done(this)` holds; rejects after timeoutMs listing the calls so far. */
+  waitFor(done: (fake: this) => boolean, timeoutMs = 60_000): Promise<void> {
+    if (done(this)) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!done(this)) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(new Error(`waitFor timed out after ${timeoutMs} ms; calls:\n${this.describe()}`));
+      }, timeoutMs);
+      this.waiters.add(check);
+    });
+  }
+
+  describe(): string {
+    return this.calls
+      .map((c) => {
+        const { method, args } = c;
+        const brief = ['text', 'channel', 'ts', 'thread_ts', 'name', 'timestamp', 'initial_comment', 'channel_id', 'file_id', 'bytes']
+          .filter((k) => args[k] !== undefined)
+          .map((k) => `${k}=${JSON.stringify(args[k])}`)
+          .join(' ');
+        return `${method} ${brief}`;
+      })
+      .join('\n');
+  }
+
+  // ---- state ----
+
+  private nextTs(): string {
+    this.counter += 1;
+    return `${this.second}.${String(this.counter).padStart(6, '0')}`;
+  }
+
+  private addMessage(fields: Omit<FakeMessage, 'type' | 'ts'>): FakeMessage {
+    const message: FakeMessage = { type: 'message', ts: this.nextTs(), ...fields };
+    if (message.thread_ts) {
+      const parent = this.message(message.channel, message.thread_ts);
+      if (parent) {
+        parent.thread_ts = parent.ts;
+        parent.reply_count = (parent.reply_count ?? 0) + 1;
+        parent.latest_reply = message.ts;
+      }
+    }
+    this.messages.push(message);
+    return message;
+  }
+
+  private storeFile(name: string, title: string, data: Buffer, mimetype: string, user: string): FakeFile {
+    const id = `F${String(++this.fileCounter).padStart(8, '0')}`;
+    const file: FakeFile = {
+      id,
+      name,
+      title,
+      mimetype,
+      filetype: path.extname(name).slice(1).toLowerCase(),
+      size: data.length,
+      user,
+      url_private: `${this.url}/files-pri/${this.teamId}-${id}/${encodeURIComponent(name)}`,
+      url_private_download: `${this.url}/files-pri/${this.teamId}-${id}/download/${encodeURIComponent(name)}`,
+    };
+    this.files.set(id, { file, data });
+    return file;
+  }
+
+  private record(method: string, args: Record<string, unknown>): void {
+    this.calls.push({ method, args, at: Date.now() });
+    this.notify();
+  }
+
+  /** Re-checks every waitFor (after a call is recorded, and again once its effect is in place). */
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+
+  // ---- HTTP ----
+
+  private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', this.url);
+    if (req.method === 'POST' && url.pathname.startsWith('/api/')) return this.api(url.pathname.slice(5), req, res);
+    if (req.method === 'POST' && url.pathname.startsWith('/upload/')) return this.upload(url.pathname.slice(8), req, res);
+    if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
+      const body = JSON.parse((await readBody(req)).toString('utf8')) as Record<string, unknown>;
+      this.record('response_url', { ...body, id: url.pathname.slice(9) });
+      return json(res, 200, { ok: true });
+    }
+    if (req.method === 'GET' && url.pathname.startsWith('/files-pri/')) return this.serveFile(url.pathname, req, res);
+    res.writeHead(404);
+    res.end('not found');
+  }
+
+  private authorized(method: string, req: IncomingMessage, args: Record<string, unknown>): boolean {
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7) : (args.token as string | undefined);
+    // Socket Mode connects with the app-level token; everything else needs the bot token.
+    return token === (method === 'apps.connections.open' ? this.appToken : this.botToken);
+  }
+
+  private async parseArgs(req: IncomingMessage): Promise<Record<string, unknown>> {
+    const body = await readBody(req);
+    const type = req.headers['content-type'] ?? '';
+    if (type.includes('application/json')) return JSON.parse(body.toString('utf8') || '{}') as Record<string, unknown>;
+    if (type.includes('multipart/form-data')) {
+      const form = await new Request('http://fake/', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(body) }).formData();
+      const out: Record<string, unknown> = {};
+      for (const [key, value] of form) out[key] = typeof value === 'string' ? value : Buffer.from(await value.arrayBuffer());
+      return out;
+    }
+    return Object.fromEntries(new URLSearchParams(body.toString('utf8')));
+  }
+
+  private async api(method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const args = await this.parseArgs(req);
+    const { token: _token, ...recorded } = args;
+    this.record(method, recorded);
+    if (!this.authorized(method, req, args)) return json(res, 200, { ok: false, error: 'invalid_auth' });
+    const result = this.call(method, args);
+    this.notify();
+    return json(res, 200, result);
+  }
+
+  private call(method: string, a: Record<string, unknown>): Record<string, unknown> {
+    const str = (k: string) => (a[k] === undefined ? undefined : String(a[k]));
+    switch (method) {
+      case 'apps.connections.open':
+        return { ok: true, url: `${this.url.replace(/^http/, 'ws')}/link/?ticket=fake-ticket` };
+      case 'auth.test':
+        return { ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: this.botName, team_id: this.teamId, user_id: this.botUserId, bot_id: this.botId };
+      case 'chat.postMessage': {
+        const channel = str('channel');
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        if (!str('text') && !a.blocks) return { ok: false, error: 'no_text' };
+        const thread = str('thread_ts');
+        const message = this.addMessage({
+          channel,
+          user: this.botUserId,
+          bot_id: this.botId,
+          text: str('text') ?? '',
+          ...(thread ? { thread_ts: thread } : {}),
+        });
+        return { ok: true, channel, ts: message.ts, message };
+      }
+      case 'chat.update': {
+        const message = this.message(str('channel') ?? '', str('ts') ?? '');
+        if (!message) return { ok: false, error: 'message_not_found' };
+        if (message.user !== this.botUserId) return { ok: false, error: 'cant_update_message' };
+        message.text = str('text') ?? '';
+        return { ok: true, channel: message.channel, ts: message.ts, text: message.text };
+      }
+      case 'chat.postEphemeral':
+        if (!str('channel') || !str('user')) return { ok: false, error: 'channel_not_found' };
+        return { ok: true, message_ts: this.nextTs() };
+      case 'reactions.add': {
+        const message = this.message(str('channel') ?? '', str('timestamp') ?? '');
+        if (!message) return { ok: false, error: 'message_not_found' };
+        const name = str('name') ?? '';
+        message.reactions ??= [];
+        let reaction = message.reactions.find((r) => r.name === name);
+        if (reaction?.users.includes(this.botUserId)) return { ok: false, error: 'already_reacted' };
+        if (!reaction) message.reactions.push((reaction = { name, users: [] }));
+        reaction.users.push(this.botUserId);
+        return { ok: true };
+      }
+      case 'files.getUploadURLExternal': {
+        const filename = str('filename');
+        const length = Number(str('length'));
+        if (!filename || !Number.isInteger(length) || length <= 0) return { ok: false, error: 'invalid_arguments' };
+        const id = `F${String(++this.fileCounter).padStart(8, '0')}`;
+        const alt = str('alt_text');
+        this.pendingUploads.set(id, { filename, length, ...(alt ? { altText: alt } : {}) });
+        return { ok: true, upload_url: `${this.url}/upload/${id}`, file_id: id };
+      }
+      case 'files.completeUploadExternal': {
+        let list: { id: string; title?: string }[];
+        try {
+          list = JSON.parse(str('files') ?? '[]') as { id: string; title?: string }[];
+        } catch {
+          return { ok: false, error: 'invalid_arguments' };
+        }
+        const channel = str('channel_id');
+        const thread = str('thread_ts');
+        const made: FakeFile[] = [];
+        for (const entry of list) {
+          const pending = this.pendingUploads.get(entry.id);
+          if (!pending?.data) return { ok: false, error: 'file_not_found' };
+          this.pendingUploads.delete(entry.id);
+          const file: FakeFile = {
+            id: entry.id,
+            name: pending.filename,
+            title: entry.title ?? pending.filename,
+            mimetype: mimetypeOf(pending.filename),
+            filetype: path.extname(pending.filename).slice(1),
+            size: pending.data.length,
+            user: this.botUserId,
+            url_private: `${this.url}/files-pri/${this.teamId}-${entry.id}/${encodeURIComponent(pending.filename)}`,
+            url_private_download: `${this.url}/files-pri/${this.teamId}-${entry.id}/download/${encodeURIComponent(pending.filename)}`,
+          };
+          this.files.set(entry.id, { file, data: pending.data });
+          made.push(file);
+        }
+        if (channel) {
+          const message = this.addMessage({
+            channel,
+            user: this.botUserId,
+            bot_id: this.botId,
+            text: str('initial_comment') ?? '',
+            files: made,
+            ...(thread ? { thread_ts: thread } : {}),
+          });
+          for (const file of made) file.shares = { public: { [channel]: [{ ts: message.ts, ...(thread ? { thread_ts: thread } : {}) }] } };
+        }
+        // As documented, the completion names the files but not the message that shares them.
+        return { ok: true, files: made.map((f) => ({ id: f.id, title: f.title })) };
+      }
+      case 'files.info': {
+        const entry = this.files.get(str('file') ?? '');
+        if (!entry) return { ok: false, error: 'file_not_found' };
+        if (!this.hideShares) return { ok: true, file: entry.file };
+        const { shares: _shares, ...file } = entry.file;
+        return { ok: true, file };
+      }
+      case 'conversations.history': {
+        const channel = str('channel') ?? '';
+        const error = this.historyErrors.get(channel);
+        if (error) return { ok: false, error };
+        const limit = Number(str('limit') ?? 100);
+        const top = this.messages.filter((m) => m.channel === channel && (!m.thread_ts || m.thread_ts === m.ts));
+        return { ok: true, messages: top.reverse().slice(0, limit), has_more: false, response_metadata: { next_cursor: '' } };
+      }
+      case 'conversations.replies': {
+        const channel = str('channel') ?? '';
+        const error = this.historyErrors.get(channel);
+        if (error) return { ok: false, error };
+        const message = this.message(channel, str('ts') ?? '');
+        if (!message) return { ok: false, error: 'thread_not_found' };
+        const root = message.thread_ts ?? message.ts;
+        return { ok: true, messages: this.thread(channel, root), has_more: false, response_metadata: { next_cursor: '' } };
+      }
+      default:
+        return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  private async upload(id: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const pending = this.pendingUploads.get(id);
+    const type = req.headers['content-type'] ?? '';
+    let data: Buffer;
+    if (type.includes('multipart/form-data')) {
+      const args = await this.parseArgs(req);
+      const file = Object.values(args).find((v): v is Buffer => Buffer.isBuffer(v));
+      data = file ?? Buffer.alloc(0);
+    } else {
+      data = await readBody(req);
+    }
+    this.record('upload', { file_id: id, bytes: data.length, filename: pending?.filename });
+    if (!pending) {
+      res.writeHead(404);
+      res.end('unknown upload');
+      return;
+    }
+    if (data.length !== pending.length) {
+      res.writeHead(400);
+      res.end(`expected ${pending.length} bytes, got ${data.length}`);
+      return;
+    }
+    pending.data = data;
+    this.notify();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`OK - ${data.length}`);
+  }
+
+  private serveFile(pathname: string, req: IncomingMessage, res: ServerResponse): void {
+    this.record('file.download', { path: pathname, authorized: req.headers.authorization === `Bearer ${this.botToken}` });
+    // Like Slack: without the token the answer is a redirect to a login page, not the file.
+    if (req.headers.authorization !== `Bearer ${this.botToken}`) {
+      res.writeHead(302, { location: `${this.url}/?redir=${encodeURIComponent(pathname)}` });
+      res.end();
+      return;
+    }
+    const match = /^\/files-pri\/[^-]+-(F[0-9]+)\//.exec(pathname);
+    const entry = match ? this.files.get(match[1]!) : undefined;
+    if (!entry) {
+      res.writeHead(404);
+      res.end('file not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': entry.file.mimetype, 'content-length': String(entry.data.length) });
+    res.end(entry.data);
+  }
+}
