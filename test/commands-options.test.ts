@@ -77,6 +77,13 @@ describe('resolveUserOptions / formatOptions / nextTiles', () => {
     expect(validateOptions(parseOptionText(text), 'stylize', limits)).toEqual({ ok: true, options });
   });
 
+  it('writes a large seed out in full, so it can be typed back in', () => {
+    const options = { tiles: 1, size: 96, iterations: 7, styleWeight: 1e5, contentWeight: 1, preserveColors: false, seed: 1192356733 };
+    const text = formatOptions(options, 'stylize');
+    expect(text).toContain('seed=1192356733');
+    expect(validateOptions(parseOptionText(text), 'stylize', limits)).toEqual({ ok: true, options });
+  });
+
   it('goes to the next power of two, capped at 16', () => {
     expect([1, 2, 3, 4, 8, 12, 15].map((t) => nextTiles(t))).toEqual([2, 4, 4, 8, 16, 16, 16]);
     expect(nextTiles(16)).toBeNull();

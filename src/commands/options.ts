@@ -252,7 +252,9 @@ export function formatOptions(options: UserOptions, kind: JobKind): string {
     .map((name) => {
       const value = options[name];
       const label = OPTION_SPECS[name].label;
-      return typeof value === 'boolean' ? `${label}=${value ? 'yes' : 'no'}` : `${label}=${formatNumber(value)}`;
+      if (typeof value === 'boolean') return `${label}=${value ? 'yes' : 'no'}`;
+      // Whole-number options (a seed above all) are written out in full, so they can be typed back in.
+      return `${label}=${OPTION_SPECS[name].type === 'int' ? String(value) : formatNumber(value)}`;
     })
     .join(' ');
 }
