@@ -156,6 +156,22 @@ interface ActiveJob {
   ready: Promise<void>;
 }
 
+/** A job as it enters a queue: nothing posted, nothing running yet. */
+function activeJob(record: JobRecord, port: ReplyPort, intro: string): ActiveJob {
+  return {
+    id: record.id,
+    record,
+    port,
+    status: null,
+    intro,
+    lastPosition: -1,
+    abort: null,
+    cancelRequested: false,
+    pausedForShutdown: false,
+    ready: Promise.resolve(),
+  };
+}
+
 const CANCEL_HINT = 'React ❌ here to cancel.';
 
 /** One status message per job, edited as the job moves; progress edits are rate-limited, final ones not. */
@@ -422,19 +438,7 @@ class Service implements CommandService {
         return;
       }
     }
-    const job: ActiveJob = {
-      id,
-      record,
-      port,
-      status: null,
-      intro,
-      lastPosition: -1,
-      abort: null,
-      cancelRequested: false,
-      pausedForShutdown: false,
-      ready: Promise.resolve(),
-    };
-    await this.queueJob(job);
+    await this.queueJob(activeJob(record, port, intro));
   }
 
   /** Puts a job (new or resumed) in a device queue and posts its status message. */
@@ -791,19 +795,7 @@ class Service implements CommandService {
       }
       record.state = 'queued';
       this.store.setState(record.id, 'queued');
-      const job: ActiveJob = {
-        id: record.id,
-        record,
-        port,
-        status: null,
-        intro: `Resuming job ${record.id} after a restart.\n`,
-        lastPosition: -1,
-        abort: null,
-        cancelRequested: false,
-        pausedForShutdown: false,
-        ready: Promise.resolve(),
-      };
-      await this.queueJob(job);
+      await this.queueJob(activeJob(record, port, `Resuming job ${record.id} after a restart.\n`));
     }
   }
 

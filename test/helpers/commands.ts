@@ -17,6 +17,7 @@ import { Engine } from '../../src/engine/index.js';
 import type { BackendName } from '../../src/engine/types.js';
 import { createCommandService, type CommandService, type ServiceLimits, type StyleEngine } from '../../src/commands/index.js';
 import type { OptionDefaults } from '../../src/commands/options.js';
+import { Conditions } from './conditions.js';
 import type {
   Attachment,
   CommandHandler,
@@ -50,7 +51,7 @@ const runTag = Math.random().toString(36).slice(2, 8);
 /** A ReplyPort that records every call. Like a chat platform, the first post creates the thread. */
 export class RecordingPort implements ReplyPort {
   readonly events: PortEvent[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly conditions = new Conditions();
   private place: ThreadRef;
 
   constructor(where: ThreadRef = { channel: 'test-channel' }) {
@@ -110,20 +111,7 @@ export class RecordingPort implements ReplyPort {
 
   /** Resolves once `done(this)` holds; rejects after timeoutMs with what was recorded. */
   waitFor(done: (port: this) => boolean, timeoutMs = 60_000): Promise<void> {
-    if (done(this)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!done(this)) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`waitFor timed out after ${timeoutMs} ms; events:\n${this.describe()}`));
-      }, timeoutMs);
-      this.waiters.add(check);
-    });
+    return this.conditions.until(() => done(this), timeoutMs, () => this.describe()).then(() => undefined);
   }
 
   /** The settings line ends every finished job. */
@@ -144,7 +132,7 @@ export class RecordingPort implements ReplyPort {
 
   private record(event: WithoutTime<PortEvent>): void {
     this.events.push({ ...event, at: Date.now() } as PortEvent);
-    for (const waiter of [...this.waiters]) waiter();
+    this.conditions.notify();
   }
 }
 

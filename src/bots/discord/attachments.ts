@@ -3,6 +3,7 @@
  * with a timeout and a byte cap applied while streaming.
  */
 import type { ImageSource } from '../../commands/port.js';
+import { fetchCapped } from '../shared/download.js';
 
 /** The fields of an attachment this front end reads (discord.js Attachment has them). */
 export interface DiscordAttachment {
@@ -19,14 +20,6 @@ export interface DownloadOptions {
   maxBytes: number;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '')} MB`;
-}
-
-function isTimeout(err: unknown): boolean {
-  return err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-}
-
 /** Downloads an attachment. Errors carry a short reason a user can read. */
 export async function downloadAttachment(address: string, opts: DownloadOptions): Promise<Buffer> {
   let url: URL;
@@ -36,37 +29,12 @@ export async function downloadAttachment(address: string, opts: DownloadOptions)
     throw new Error('Discord gave an invalid file address');
   }
   if (!opts.allowedOrigins.includes(url.origin)) throw new Error(`the file is not on Discord's file host (${url.host})`);
-  const seconds = Math.round(opts.timeoutMs / 1000);
-  let response: Response;
-  try {
-    // A redirect could lead off Discord's hosts, so none is followed.
-    response = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(opts.timeoutMs) });
-  } catch (err) {
-    if (isTimeout(err)) throw new Error(`the download took longer than ${seconds} s`);
-    throw new Error("Discord's file host could not be reached");
-  }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new Error(response.status === 404 || response.status === 403 ? 'the file has expired or was deleted' : `Discord's file host answered ${response.status}`);
-  }
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > opts.maxBytes) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new Error(`it is larger than ${megabytes(opts.maxBytes)}`);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of response.body ?? []) {
-      total += chunk.length;
-      if (total > opts.maxBytes) throw new Error(`it is larger than ${megabytes(opts.maxBytes)}`);
-      chunks.push(Buffer.from(chunk));
-    }
-  } catch (err) {
-    if (isTimeout(err)) throw new Error(`the download took longer than ${seconds} s`);
-    throw err;
-  }
-  return Buffer.concat(chunks);
+  return fetchCapped(url, {
+    host: "Discord's file host",
+    timeoutMs: opts.timeoutMs,
+    maxBytes: opts.maxBytes,
+    refuse: (r) => (r.status === 404 || r.status === 403 ? 'the file has expired or was deleted' : null),
+  });
 }
 
 /** The ImageSource the commands check (name, declared type and size) before calling load(). */

@@ -3,6 +3,7 @@
  * Slack's own file hosts, with a timeout and a byte cap applied while streaming.
  */
 import type { ImageSource } from '../../commands/port.js';
+import { fetchCapped } from '../shared/download.js';
 
 /** The fields of a Slack file object this front end reads (events, files.info, conversations.*). */
 export interface SlackFile {
@@ -39,10 +40,6 @@ export function fileName(file: SlackFile): string {
   return file.name || file.title || file.id;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '')} MB`;
-}
-
 /** Downloads a private Slack file. Errors carry a short reason a user can read. */
 export async function downloadPrivateFile(address: string, opts: DownloadOptions): Promise<Buffer> {
   let url: URL;
@@ -53,52 +50,20 @@ export async function downloadPrivateFile(address: string, opts: DownloadOptions
   }
   // The bot token goes with the request, so it must never reach another host.
   if (!opts.allowedOrigins.includes(url.origin)) throw new Error(`the file is not on Slack's file host (${url.host})`);
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      headers: { Authorization: `Bearer ${opts.token}` },
-      // Slack answers a request it does not authorize with a redirect to a login page: treat it as a refusal.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(opts.timeoutMs),
-    });
-  } catch (err) {
-    if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-      throw new Error(`the download took longer than ${Math.round(opts.timeoutMs / 1000)} s`);
-    }
-    throw new Error('Slack could not be reached');
-  }
-  if (response.status >= 300 && response.status < 400) {
-    await response.body?.cancel();
-    throw new Error('Slack refused the download; the app may be missing the files:read scope');
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw new Error(`Slack answered ${response.status}`);
-  }
-  if (/text\/html/i.test(response.headers.get('content-type') ?? '')) {
-    await response.body?.cancel();
-    throw new Error('Slack sent a web page instead of the file; the app may be missing the files:read scope');
-  }
-  const declared = Number(response.headers.get('content-length') ?? NaN);
-  if (Number.isFinite(declared) && declared > opts.maxBytes) {
-    await response.body?.cancel();
-    throw new Error(`it is larger than ${megabytes(opts.maxBytes)}`);
-  }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  try {
-    for await (const chunk of response.body ?? []) {
-      total += chunk.length;
-      if (total > opts.maxBytes) throw new Error(`it is larger than ${megabytes(opts.maxBytes)}`);
-      chunks.push(Buffer.from(chunk));
-    }
-  } catch (err) {
-    if (err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError')) {
-      throw new Error(`the download took longer than ${Math.round(opts.timeoutMs / 1000)} s`);
-    }
-    throw err;
-  }
-  return Buffer.concat(chunks);
+  return fetchCapped(url, {
+    host: 'Slack',
+    timeoutMs: opts.timeoutMs,
+    maxBytes: opts.maxBytes,
+    headers: { Authorization: `Bearer ${opts.token}` },
+    refuse: (r) => {
+      // Slack answers a request it does not authorize with a redirect to a login page, or the page itself.
+      if (r.status >= 300 && r.status < 400) return 'Slack refused the download; the app may be missing the files:read scope';
+      if (r.ok && /text\/html/i.test(r.headers.get('content-type') ?? '')) {
+        return 'Slack sent a web page instead of the file; the app may be missing the files:read scope';
+      }
+      return null;
+    },
+  });
 }
 
 /** The ImageSource the commands check (name, declared type and size) before calling load(). */

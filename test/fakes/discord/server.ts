@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { Conditions } from '../../helpers/conditions.js';
 
 const DISCORD_EPOCH = 1420070400000n;
 let increment = 0n;
@@ -109,7 +110,7 @@ export class FakeDiscord {
   denials: Denials = {};
   private readonly cdn = new Map<string, { data: Buffer; contentType: string }>();
   private readonly sockets = new Set<WebSocket>();
-  private readonly waiters = new Set<() => void>();
+  private readonly conditions = new Conditions();
   private readonly server: Server;
   private readonly wss = new WebSocketServer({ noServer: true });
   private port = 0;
@@ -557,22 +558,7 @@ export class FakeDiscord {
   }
 
   waitUntil<T>(check: () => T | undefined | false, timeoutMs = 60_000, describe: () => string = () => ''): Promise<T> {
-    const now = check();
-    if (now) return Promise.resolve(now);
-    return new Promise((resolve, reject) => {
-      const waiter = () => {
-        const value = check();
-        if (!value) return;
-        clearTimeout(timer);
-        this.waiters.delete(waiter);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(waiter);
-        reject(new Error(`timed out after ${timeoutMs} ms; requests:\n${describe()}`));
-      }, timeoutMs);
-      this.waiters.add(waiter);
-    });
+    return this.conditions.until(check, timeoutMs, describe);
   }
 
   describe(): string {
@@ -582,6 +568,6 @@ export class FakeDiscord {
   }
 
   private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    this.conditions.notify();
   }
 }

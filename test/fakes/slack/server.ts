@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { Conditions } from '../../helpers/conditions.js';
 
 export interface FakeCall {
   method: string;
@@ -82,7 +83,7 @@ export class FakeSlack {
   /** Channels whose history the bot may not read, with the error Slack gives. */
   readonly historyErrors = new Map<string, string>();
   private readonly pendingUploads = new Map<string, { filename: string; length: number; altText?: string; data?: Buffer }>();
-  private readonly waiters = new Set<() => void>();
+  private readonly conditions = new Conditions();
   private server: Server | null = null;
   private wss: WebSocketServer | null = null;
   private readonly sockets = new Set<WebSocket>();
@@ -178,20 +179,7 @@ export class FakeSlack {
 
   /** Resolves once `done(this)` holds; rejects after timeoutMs listing the calls so far. */
   waitFor(done: (fake: this) => boolean, timeoutMs = 60_000): Promise<void> {
-    if (done(this)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!done(this)) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(new Error(`waitFor timed out after ${timeoutMs} ms; calls:\n${this.describe()}`));
-      }, timeoutMs);
-      this.waiters.add(check);
-    });
+    return this.conditions.until(() => done(this), timeoutMs, () => this.describe()).then(() => undefined);
   }
 
   describe(): string {
@@ -252,7 +240,7 @@ export class FakeSlack {
 
   /** Re-checks every waitFor (after a call is recorded, and again once its effect is in place). */
   private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    this.conditions.notify();
   }
 
   // ---- HTTP ----
