@@ -7,7 +7,7 @@
  */
 import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
-import { imageSource, invocation, makeTestCommands, RecordingPort, testEngine, type TestCommands } from './helpers/commands.js';
+import { imageSource, invocation, makeTestCommands, RecordingPort, testEngineWith, type TestCommands } from './helpers/commands.js';
 
 let t: TestCommands;
 
@@ -218,18 +218,8 @@ describe('progress and failures', () => {
     const log = { error: (...args: unknown[]) => void errors.push(args), warn: () => undefined, info: () => undefined };
     const broken = await makeTestCommands({
       log,
-      createEngine: async (device, index) => {
-        const engine = await testEngine(device, index);
-        return {
-          backend: engine.backend,
-          device: engine.device,
-          maxSize: engine.maxSize,
-          warm: () => engine.warm(),
-          dispose: () => engine.dispose(),
-          stylize: (...args) => engine.stylize(...args),
-          palette: () => Promise.reject(new Error('native tensor exploded at kernel.cc:42')),
-        };
-      },
+      createEngine: (device, index) =>
+        testEngineWith(device, index, () => ({ palette: () => Promise.reject(new Error('native tensor exploded at kernel.cc:42')) })),
     });
     try {
       const port = new RecordingPort();

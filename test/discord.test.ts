@@ -175,6 +175,11 @@ describe('/stylize', () => {
     const statusId = messageIdOf(status);
     const edits = fake.requests.slice(from).filter((r) => r.method === 'PATCH' && r.path === `/channels/${thread}/messages/${statusId}`);
     expect(edits.some((e) => /step \d+\/6/.test(content(e)))).toBe(true);
+    // Now and then a progress edit carries a preview, which replaces the message's attachments.
+    const withPreview = edits.filter((e) => e.files.length > 0);
+    expect(withPreview.length).toBeGreaterThan(0);
+    expect(withPreview[0]!.body?.attachments).toEqual([expect.objectContaining({ id: 0, filename: 'preview.png' })]);
+    expect((await sharp(withPreview[0]!.files[0]!.data).metadata()).format).toBe('png');
     await fake.waitUntil(() => fake.messages.get(statusId)?.content.startsWith('Done'), 10_000);
 
     const withFiles = posts.filter((p) => p.files.length > 0);

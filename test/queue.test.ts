@@ -7,7 +7,7 @@
  * third waiting job is refused.
  */
 import type { StyleEngine } from '../src/commands/index.js';
-import { imageSource, invocation, makeTestCommands, RecordingPort, testEngine, type TestCommands } from './helpers/commands.js';
+import { imageSource, invocation, makeTestCommands, RecordingPort, testEngineWith, type TestCommands } from './helpers/commands.js';
 
 let t: TestCommands;
 const calls: { device: number; seed: number | undefined }[] = [];
@@ -17,21 +17,14 @@ let release!: () => void;
 const gate = new Promise<void>((resolve) => (release = resolve));
 
 /** The real engine, counting the palettes it computes. */
-async function countingEngine(device: string, index: number): Promise<StyleEngine> {
-  const engine = await testEngine(device, index);
-  return {
-    backend: engine.backend,
-    device: engine.device,
-    maxSize: engine.maxSize,
-    warm: () => engine.warm(),
-    dispose: () => engine.dispose(),
-    stylize: (...args) => engine.stylize(...args),
+function countingEngine(device: string, index: number): Promise<StyleEngine> {
+  return testEngineWith(device, index, (engine) => ({
     palette: async (styles, options, controls) => {
       calls.push({ device: index, seed: options.seed });
       await gate;
       return engine.palette(styles, options, controls);
     },
-  };
+  }));
 }
 
 beforeAll(async () => {

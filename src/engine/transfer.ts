@@ -213,6 +213,17 @@ function finish(x: VggImage, contentColour: RgbImage | undefined, width: number,
   return combineLuminance(rgb, contentColour);
 }
 
+/** Optimizes a plan and encodes its image; the options reported are the ones it ran with. */
+async function run(ctx: TransferContext, plan: RunPlan): Promise<TransferResult> {
+  const { image, stats } = await optimize(ctx, plan);
+  checkAbort(plan.controls.signal);
+  return {
+    image: await encodePng(image),
+    stats: { backend: ctx.backend.name, device: ctx.backend.device, ...stats },
+    options: plan.opts,
+  };
+}
+
 export async function stylize(
   ctx: TransferContext,
   contentBytes: Buffer,
@@ -234,13 +245,7 @@ export async function stylize(
     width: content.width,
     height: content.height,
   };
-  const { image, stats } = await optimize(ctx, plan);
-  checkAbort(controls.signal);
-  return {
-    image: await encodePng(image),
-    stats: { backend: ctx.backend.name, device: ctx.backend.device, ...stats },
-    options: opts,
-  };
+  return run(ctx, plan);
 }
 
 /** The style-only reconstruction from noise, at `size` with the first style's aspect. */
@@ -256,11 +261,5 @@ export async function palette(
   for (const s of sources.slice(1)) await decodeImage(s.bytes, { maxSide: 64 });
   const used: TransferOptions = { ...opts, contentWeight: 0, init: 'noise', preserveColors: false };
   const plan: RunPlan = { opts: used, controls, sources, width: first.width, height: first.height };
-  const { image, stats } = await optimize(ctx, plan);
-  checkAbort(controls.signal);
-  return {
-    image: await encodePng(image),
-    stats: { backend: ctx.backend.name, device: ctx.backend.device, ...stats },
-    options: used,
-  };
+  return run(ctx, plan);
 }

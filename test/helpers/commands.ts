@@ -187,6 +187,25 @@ export function testEngine(device = 'cpu', index = 0): Promise<Engine> {
   return engine;
 }
 
+/** The shared test engine for a device, with some of its methods replaced (to count or to fail). */
+export async function testEngineWith(
+  device: string,
+  index: number,
+  replace: (engine: Engine) => Partial<Pick<StyleEngine, 'stylize' | 'palette'>>,
+): Promise<StyleEngine> {
+  const engine = await testEngine(device, index);
+  return {
+    backend: engine.backend,
+    device: engine.device,
+    maxSize: engine.maxSize,
+    warm: () => engine.warm(),
+    dispose: () => engine.dispose(),
+    stylize: (...args) => engine.stylize(...args),
+    palette: (...args) => engine.palette(...args),
+    ...replace(engine),
+  };
+}
+
 /** Disposes the shared engines (call in afterAll of the last suite that uses them, if at all). */
 export async function disposeTestEngines(): Promise<void> {
   const all = [...engines.values()];

@@ -39,6 +39,15 @@ function clip(text: string): string {
   return text.length <= MAX_CONTENT ? text : `${text.slice(0, MAX_CONTENT - 1)}…`;
 }
 
+/** The `attachments` field that names the uploaded files (by index) of a message body. */
+function attachmentsOf(files: Attachment[]) {
+  return files.map((f, id) => ({ id, filename: f.filename, ...(f.description ? { description: f.description.slice(0, 1024) } : {}) }));
+}
+
+function uploadsOf(files: Attachment[]) {
+  return files.map((f) => ({ name: f.filename, data: f.data, contentType: 'image/png' }));
+}
+
 type Log = Pick<Console, 'error' | 'warn' | 'info'>;
 
 /** What the port needs of the slash command's interaction (discord.js's interaction, deferred already). */
@@ -49,7 +58,8 @@ export interface InteractionReply {
   editReply(text: string): Promise<{ id: string }>;
   deleteReply(): Promise<void>;
   followUp(text: string, opts: { ephemeral: boolean; files?: Attachment[] }): Promise<{ id: string }>;
-  editFollowUp(id: string, text: string): Promise<void>;
+  /** Edits a message sent through the webhook; files, where given, replace its attachments. */
+  editFollowUp(id: string, text: string, files?: Attachment[]): Promise<void>;
 }
 
 export interface DiscordPortOptions {
@@ -76,6 +86,8 @@ export class DiscordReplyPort implements ReplyPort {
   private useWebhook = false;
   private replyPending: boolean;
   private readonly sent = new Map<string, Sent>();
+  /** Cleared when an edit with a preview is refused, so later progress goes as text alone. */
+  private canAttach = true;
   private readonly log: Log;
 
   constructor(
@@ -99,14 +111,27 @@ export class DiscordReplyPort implements ReplyPort {
     return { id: await this.send(clip(text), files ?? []) };
   }
 
-  async update(ref: MessageRef, text: string): Promise<void> {
-    // Previews that come with progress are dropped: re-uploading an image per step would be heavy.
-    const body = { content: clip(text), allowed_mentions: { parse: [] } };
+  /** Edits a message; a preview that comes with it replaces the message's attachments. */
+  async update(ref: MessageRef, text: string, files: Attachment[] = []): Promise<void> {
+    const previews = this.canAttach ? files : [];
     if (this.sent.get(ref.id)?.viaWebhook && this.interactionAlive()) {
-      await this.opts.interaction!.editFollowUp(ref.id, clip(text));
+      await this.opts.interaction!.editFollowUp(ref.id, clip(text), previews);
       return;
     }
-    await this.rest.patch(`/channels/${this.target()}/messages/${ref.id}`, { body });
+    const route = `/channels/${this.target()}/messages/${ref.id}` as const;
+    const body = { content: clip(text), allowed_mentions: { parse: [] } };
+    if (previews.length === 0) {
+      await this.rest.patch(route, { body });
+      return;
+    }
+    try {
+      await this.rest.patch(route, { body: { ...body, attachments: attachmentsOf(previews) }, files: uploadsOf(previews) });
+    } catch (err) {
+      if (!isNotAllowed(err)) throw err;
+      this.log.warn(`Discord: cannot attach files in channel ${this.target()} (missing Attach Files); progress goes without previews.`);
+      this.canAttach = false;
+      await this.rest.patch(route, { body });
+    }
   }
 
   async react(ref: MessageRef, reaction: Reaction): Promise<void> {
@@ -209,13 +234,13 @@ export class DiscordReplyPort implements ReplyPort {
     const body = (text: string, withFiles: boolean) => ({
       content: text,
       allowed_mentions: { parse: [], users: mention },
-      ...(withFiles ? { attachments: files.map((f, id) => ({ id, filename: f.filename, ...(f.description ? { description: f.description.slice(0, 1024) } : {}) })) } : {}),
+      ...(withFiles ? { attachments: attachmentsOf(files) } : {}),
     });
     const path = `/channels/${this.target()}/messages` as const;
     try {
       const message = (await this.rest.post(path, {
         body: body(content, files.length > 0),
-        ...(files.length > 0 ? { files: files.map((f) => ({ name: f.filename, data: f.data, contentType: 'image/png' })) } : {}),
+        ...(files.length > 0 ? { files: uploadsOf(files) } : {}),
       })) as { id: string };
       this.sent.set(message.id, { id: message.id, viaWebhook: false });
       return message.id;
@@ -263,6 +288,11 @@ export function interactionReply(
         ...(opts.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
         ...(opts.files?.length ? { files: opts.files.map((f) => ({ attachment: f.data, name: f.filename, ...(f.description ? { description: f.description } : {}) })) } : {}),
       }),
-    editFollowUp: async (id, text) => void (await interaction.webhook.editMessage(id, { content: text, allowedMentions: { parse: [] } })),
+    editFollowUp: async (id, text, files = []) =>
+      void (await interaction.webhook.editMessage(id, {
+        content: text,
+        allowedMentions: { parse: [] },
+        ...(files.length ? { files: files.map((f) => ({ attachment: f.data, name: f.filename })), attachments: [] } : {}),
+      })),
   };
 }

@@ -405,16 +405,20 @@ export class FakeDiscord {
     send(res, 403, { message: 'Missing Permissions', code: 50013 });
   }
 
+  private attachmentsFor(channelId: string, files: RecordedFile[]): FakeMessage['attachments'] {
+    return files.map((f) => {
+      const id = snowflake();
+      return { id, filename: f.name, size: f.data.length, url: `${this.origin}/cdn/attachments/${channelId}/${id}/${f.name}`, proxy_url: '', content_type: f.contentType };
+    });
+  }
+
   private newMessage(channelId: string, body: Record<string, unknown> | null, files: RecordedFile[], extra: Partial<FakeMessage> = {}): FakeMessage {
     const message: FakeMessage = {
       id: snowflake(),
       channel_id: channelId,
       author: this.bot,
       content: String(body?.content ?? ''),
-      attachments: files.map((f) => {
-        const id = snowflake();
-        return { id, filename: f.name, size: f.data.length, url: `${this.origin}/cdn/attachments/${channelId}/${id}/${f.name}`, proxy_url: '', content_type: f.contentType };
-      }),
+      attachments: this.attachmentsFor(channelId, files),
       type: 0,
       flags: Number(body?.flags ?? 0),
       ...extra,
@@ -509,6 +513,11 @@ export class FakeDiscord {
       if (!message || message.channel_id !== m[1]) return send(res, 404, { message: 'Unknown Message', code: 10008 });
       if (method === 'PATCH') {
         if (body && 'content' in body) message.content = String(body.content);
+        // Like Discord: `attachments` lists what the message keeps; new uploads are added to it.
+        if (body && Array.isArray(body.attachments)) {
+          if (files.length > 0 && this.denials.files) return this.missingPermissions(res);
+          message.attachments = this.attachmentsFor(m[1]!, files);
+        }
         return send(res, 200, this.messageJson(message));
       }
       if (method === 'GET') return send(res, 200, this.messageJson(message));
