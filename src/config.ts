@@ -40,3 +40,24 @@ export function readBool(env: Env, name: string, fallback: boolean): boolean {
   if (['0', 'false', 'no', 'off'].includes(raw)) return false;
   throw new ConfigError(name, `must be true or false (got "${raw}").`);
 }
+
+/** The origin of an http(s) URL given in `variable`. */
+export function originOf(variable: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(variable, `must be a URL such as https://files.example.com (got "${raw}").`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(variable, `must be an http(s) URL (got "${raw}").`);
+  return url.origin;
+}
+
+/** A comma-separated list of http(s) origins; empty when unset. */
+export function readOrigins(env: Env, name: string): string[] {
+  return (readString(env, name) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+    .map((s) => originOf(name, s));
+}

@@ -44,7 +44,6 @@ import type {
   Platform,
   RawOptions,
   ReplyPort,
-  ThreadRef,
 } from './port.js';
 import { DeviceQueues, type DeviceQueue } from './queue.js';
 import { JobStore, type JobInputs, type JobRecord, type JobState, type MessageRole } from './store.js';
@@ -104,23 +103,11 @@ export interface CommandServiceOptions {
 }
 
 /** A job as the history shows it. */
-export interface JobSummary {
-  id: string;
-  kind: JobKind;
-  state: JobState;
-  platform: Platform;
-  user: { id: string; name?: string };
-  where: ThreadRef;
-  options: UserOptions;
-  parentId?: string;
-  device?: string;
-  error?: string;
-  createdAt: number;
-  startedAt?: number;
-  finishedAt?: number;
+/** A job as front ends show it: its record without the input hashes, plus the result files. */
+export type JobSummary = Omit<JobRecord, 'inputs'> & {
   /** Absolute paths of the PNGs the job produced (absent until produced). */
   files: Partial<Record<ResultName, string>>;
-}
+};
 
 export interface CommandService extends CommandHandler {
   /** Labels of the device queues, in order. */
@@ -821,23 +808,8 @@ class Service implements CommandService {
   }
 
   private summary(record: JobRecord): JobSummary {
-    const summary: JobSummary = {
-      id: record.id,
-      kind: record.kind,
-      state: record.state,
-      platform: record.platform,
-      user: record.user,
-      where: record.where,
-      options: record.options,
-      createdAt: record.createdAt,
-      files: this.files.resultsOf(record.id),
-    };
-    if (record.parentId !== undefined) summary.parentId = record.parentId;
-    if (record.device !== undefined) summary.device = record.device;
-    if (record.error !== undefined) summary.error = record.error;
-    if (record.startedAt !== undefined) summary.startedAt = record.startedAt;
-    if (record.finishedAt !== undefined) summary.finishedAt = record.finishedAt;
-    return summary;
+    const { inputs: _inputs, ...shown } = record;
+    return { ...shown, files: this.files.resultsOf(record.id) };
   }
 
   history(where: { platform: Platform; channel: string; thread?: string }, limit = 50): JobSummary[] {

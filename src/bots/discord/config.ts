@@ -1,5 +1,5 @@
 /** Discord configuration from the environment. The token stays in the config object and is never logged. */
-import { ConfigError, readInt, readString, type Env } from '../../config.js';
+import { ConfigError, originOf, readInt, readOrigins, readString, type Env } from '../../config.js';
 
 /** Where Discord serves attachments: the CDN and its media proxy. */
 export const DISCORD_CDN_ORIGINS = ['https://cdn.discordapp.com', 'https://media.discordapp.net'];
@@ -18,17 +18,6 @@ export interface DiscordConfig {
 }
 
 const SNOWFLAKE = /^\d{15,22}$/;
-
-function originOf(variable: string, raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(variable, `must be a URL such as https://cdn.example.com (got "${raw}").`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError(variable, `must be an http(s) URL (got "${raw}").`);
-  return url.origin;
-}
 
 function snowflake(env: Env, name: string, where: string): string | undefined {
   const value = readString(env, name);
@@ -49,11 +38,7 @@ export function configFromEnv(env: Env): DiscordConfig | null {
   const guildId = snowflake(env, 'DISCORD_GUILD_ID', 'right-click the server with Developer Mode on → Copy Server ID');
   const apiRaw = readString(env, 'DISCORD_API_URL');
   if (apiRaw) originOf('DISCORD_API_URL', apiRaw);
-  const extra = (readString(env, 'DISCORD_CDN_ORIGINS') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => originOf('DISCORD_CDN_ORIGINS', s));
+  const extra = readOrigins(env, 'DISCORD_CDN_ORIGINS');
   const config: DiscordConfig = {
     token,
     appId,

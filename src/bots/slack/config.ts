@@ -1,5 +1,5 @@
 /** Slack configuration from the environment. Tokens are kept in the config object and never logged. */
-import { ConfigError, readInt, readString, type Env } from '../../config.js';
+import { ConfigError, originOf, readInt, readOrigins, readString, type Env } from '../../config.js';
 
 /** Where Slack serves private files (url_private / url_private_download). */
 export const SLACK_FILE_ORIGIN = 'https://files.slack.com';
@@ -22,19 +22,6 @@ export interface SlackConfig {
   fileOrigins: string[];
   /** Per-file download timeout. */
   downloadTimeoutMs: number;
-}
-
-function originOf(variable: string, raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new ConfigError(variable, `must be a URL such as https://files.example.com (got "${raw}").`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(variable, `must be an http(s) URL (got "${raw}").`);
-  }
-  return url.origin;
 }
 
 /**
@@ -64,11 +51,7 @@ export function configFromEnv(env: Env): SlackConfig | null {
     originOf('SLACK_API_URL', apiRaw);
     apiUrl = apiRaw.endsWith('/') ? apiRaw : `${apiRaw}/`;
   }
-  const extraOrigins = (readString(env, 'SLACK_FILE_ORIGINS') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0)
-    .map((s) => originOf('SLACK_FILE_ORIGINS', s));
+  const extraOrigins = readOrigins(env, 'SLACK_FILE_ORIGINS');
   const host = readString(env, 'SLACK_HOST');
   const config: SlackConfig = {
     botToken,

@@ -15,7 +15,7 @@
  */
 import os from 'node:os';
 import * as ort from 'onnxruntime-node';
-import type { LossAndGrad, LossBackend, LossSpec, LossTargets, VggImage } from '../backend.js';
+import type { LossAndGrad, LossBackend, LossSpec, VggImage } from '../backend.js';
 import type { LayerName } from '../types.js';
 import { VGG19_BLOCKS, type ConvLayer } from '../weights.js';
 import { buildFeaturesGraph, buildLossGraph, convOf } from './graph.js';
