@@ -39,6 +39,11 @@ describe('validateOptions', () => {
     [{ colour: 'red' }, 'I don\'t know the option "colour". The options of /stylize are: tiles, size, iterations, style_weight, content_weight, preserve_colors, seed.'],
     [{ style_weight: 0, content_weight: 0 }, 'style_weight and content_weight are both 0'],
     [{ tiles: 2, Tiles: 3 }, 'tiles is given twice'],
+    [{ size: '0x40' }, 'size must be a number, not "0x40".'],
+    [{ seed: '0b101' }, 'seed must be a number, not "0b101".'],
+    [{ iterations: '0o17' }, 'iterations must be a number, not "0o17".'],
+    [{ style_weight: '1e308' }, 'style_weight must be from 0 to 1e9 (got 1e+308).'],
+    [{ content_weight: 2e9 }, 'content_weight must be from 0 to 1e9 (got 2000000000).'],
   ])('refuses %j with a clear message', (raw, message) => {
     const result = validateOptions(raw, 'stylize', limits);
     expect(result.ok).toBe(false);
@@ -57,6 +62,23 @@ describe('validateOptions', () => {
     const result = validateOptions({ tiles: 99, size: 1, bogus: 1 }, 'stylize', limits);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.problems).toHaveLength(3);
+  });
+});
+
+describe('user keys that are also names of Object.prototype', () => {
+  it.each(['constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf'])('refuses an option named %s like any unknown name', (name) => {
+    const parsed = parseOptionText(`${name}=1 tiles=2`);
+    expect(Object.keys(parsed)).toEqual([name, 'tiles']);
+    const result = validateOptions(parsed, 'stylize', limits);
+    expect(result).toEqual({ ok: false, problems: [expect.stringContaining(`I don't know the option "${name}".`)] });
+  });
+
+  it('reads a bare flag named like a prototype member as an unknown option, not a crash', () => {
+    expect(validateOptions(parseOptionText('constructor'), 'palette', limits).ok).toBe(false);
+    expect(validateOptions(parseOptionText('preserve_colors=constructor'), 'stylize', limits)).toEqual({
+      ok: false,
+      problems: ['preserve_colors must be yes or no (true/false), not "constructor".'],
+    });
   });
 });
 

@@ -125,6 +125,11 @@ describe('command text', () => {
     expect(parseCommandText('HELP', 'palette').command).toBe('help');
     expect(stripMentions('<@U123> tiles=2 <!here>')).toBe('tiles=2');
   });
+
+  it('reads a first word named like a prototype member as options, not as a command', () => {
+    expect(parseCommandText('constructor tiles=2', 'palette')).toEqual({ command: 'palette', options: { constructor: true, tiles: '2' } });
+    expect(Object.entries(parseCommandText('__proto__=1', 'stylize').options)).toEqual([['__proto__', '1']]);
+  });
 });
 
 describe('Slack front end', () => {

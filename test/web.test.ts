@@ -293,6 +293,16 @@ describe('web server', () => {
     events.close();
   });
 
+  it('hands option fields named like prototype members on as ordinary options', async () => {
+    const before = handler.calls.length;
+    const res = await postForm(web.url, '/api/palette', conversationId(), { style: { name: 'guitar.png', type: 'image/png' } }, { constructor: '1', ['__proto__']: '2', toString: '3' });
+    expect(res.status).toBe(202);
+    expect(handler.calls.length).toBe(before + 1);
+    const { request } = handler.calls.at(-1)!;
+    if (request.kind !== 'palette') throw new Error(`expected a palette request, got ${request.kind}`);
+    expect(Object.keys(request.options).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+  });
+
   it('asks for the missing image instead of sending half a request', async () => {
     const before = handler.calls.length;
     const res = await postForm(web.url, '/api/stylize', conversationId(), { style: { name: 'guitar.png', type: 'image/png' } });

@@ -28,6 +28,8 @@ export interface OptionLimits {
 
 export const MAX_SEED = 2 ** 31 - 1;
 export const MAX_TILES = 16;
+/** Far above any useful weight (the default is 1), and far below where the loss overflows to Infinity. */
+export const MAX_WEIGHT = 1e9;
 
 /** Defaults for every option but the seed, which is drawn at random when not given (and reported). */
 export type OptionDefaults = Omit<UserOptions, 'seed'>;
@@ -78,7 +80,14 @@ function normalizeName(name: string): string {
 }
 
 export function optionNameFor(raw: string): OptionName | undefined {
-  return ALIASES[normalizeName(raw)];
+  // Own keys only: "constructor" or "__proto__" must not find Object.prototype's members.
+  const key = normalizeName(raw);
+  return Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
+}
+
+/** An empty options map without a prototype, so any name a user types is an ordinary key. */
+export function emptyRawOptions(): RawOptions {
+  return Object.create(null) as RawOptions;
 }
 
 export function optionsFor(kind: JobKind): OptionName[] {
@@ -97,7 +106,7 @@ function knownList(kind: JobKind): string {
  * a bare word is a flag set to true. Values are left as strings; validateOptions checks them.
  */
 export function parseOptionText(text: string): RawOptions {
-  const out: RawOptions = {};
+  const out = emptyRawOptions();
   const tokens = text
     .replace(/\s*([=:])\s*/g, '$1')
     .split(/[\s,]+/)
@@ -126,18 +135,20 @@ export type ValidationResult =
   | { ok: false; problems: string[] };
 
 const BOOL_WORDS: Record<string, boolean> = { true: true, yes: true, on: true, '1': true, false: false, no: false, off: false, '0': false };
+/** Plain decimal numbers only: Number() would also take "0x40", "0b11", "0o7" and "Infinity". */
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
 function parseValue(name: OptionName, value: string | number | boolean): { value: number | boolean } | { problem: string } {
   const spec = OPTION_SPECS[name];
   if (spec.type === 'bool') {
     if (typeof value === 'boolean') return { value };
     const word = String(value).trim().toLowerCase();
-    if (word in BOOL_WORDS) return { value: BOOL_WORDS[word]! };
+    if (Object.hasOwn(BOOL_WORDS, word)) return { value: BOOL_WORDS[word]! };
     return { problem: `${spec.label} must be yes or no (true/false), not "${value}".` };
   }
   if (typeof value === 'boolean') return { problem: `${spec.label} needs a number, e.g. ${spec.label}=${exampleFor(name)}.` };
   const text = String(value).trim();
-  const number = typeof value === 'number' ? value : text === '' ? NaN : Number(text);
+  const number = typeof value === 'number' ? value : DECIMAL.test(text) ? Number(text) : NaN;
   if (!Number.isFinite(number)) return { problem: `${spec.label} must be a number, not "${value}".` };
   if (spec.type === 'int' && !Number.isInteger(number)) return { problem: `${spec.label} must be a whole number, not ${value}.` };
   return { value: number };
@@ -160,7 +171,8 @@ function rangeProblem(name: OptionName, value: number, limits: OptionLimits): st
       return value < 1 || value > limits.maxIterations ? `iterations must be from 1 to ${limits.maxIterations} (got ${value}).` : null;
     case 'styleWeight':
     case 'contentWeight':
-      return value < 0 ? `${label} can't be negative (got ${value}).` : null;
+      if (value < 0) return `${label} can't be negative (got ${value}).`;
+      return value > MAX_WEIGHT ? `${label} must be from 0 to ${formatNumber(MAX_WEIGHT)} (got ${value}).` : null;
     case 'seed':
       return value < 0 || value > MAX_SEED ? `seed must be a whole number from 0 to ${MAX_SEED} (got ${value}).` : null;
     default:
@@ -176,6 +188,7 @@ export function validateOptions(raw: RawOptions, kind: JobKind, limits: OptionLi
   const problems: string[] = [];
   const options: Partial<UserOptions> = {};
   const seen = new Map<OptionName, string>();
+  // Object.keys sees a "__proto__" key of a null-prototype map, so it is refused like any unknown name.
   for (const [rawName, value] of Object.entries(raw)) {
     if (value === undefined || (typeof value === 'string' && value.trim() === '')) continue;
     const name = optionNameFor(rawName);

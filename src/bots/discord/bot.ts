@@ -159,7 +159,8 @@ class DiscordFrontEnd {
    */
   private async onReaction(d: GatewayMessageReactionAddDispatchData): Promise<void> {
     const self = this.client.user?.id;
-    const kind = REACTIONS[d.emoji.name ?? ''];
+    const emoji = d.emoji.name ?? '';
+    const kind = Object.hasOwn(REACTIONS, emoji) ? REACTIONS[emoji] : undefined;
     if (!kind || d.user_id === self) return;
     const user = d.member?.user ?? (await this.client.rest.get(`/users/${d.user_id}`)) as APIUser;
     if (user.bot) return;

@@ -8,7 +8,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { MAX_SEED, MAX_TILES } from '../../commands/options.js';
+import { emptyRawOptions, MAX_SEED, MAX_TILES, MAX_WEIGHT } from '../../commands/options.js';
 import type { CommandRequest, RawOptions } from '../../commands/port.js';
 import { imageSourceFor, type DownloadOptions } from './attachments.js';
 
@@ -37,8 +37,8 @@ function addShared(builder: Builder, bounds: CommandBounds, kind: 'stylize' | 'p
     .addIntegerOption((o) => o.setName('iterations').setDescription('Optimizer steps; more is slower and finer').setMinValue(1).setMaxValue(bounds.maxIterations));
   if (kind === 'stylize') {
     builder
-      .addNumberOption((o) => o.setName('style_weight').setDescription('How strongly the style is imposed').setMinValue(0))
-      .addNumberOption((o) => o.setName('content_weight').setDescription('How closely the content picture is kept').setMinValue(0))
+      .addNumberOption((o) => o.setName('style_weight').setDescription('How strongly the style is imposed').setMinValue(0).setMaxValue(MAX_WEIGHT))
+      .addNumberOption((o) => o.setName('content_weight').setDescription('How closely the content picture is kept').setMinValue(0).setMaxValue(MAX_WEIGHT))
       .addBooleanOption((o) => o.setName('preserve_colors').setDescription("Keep the content picture's colours"));
   }
   builder.addIntegerOption((o) => o.setName('seed').setDescription('Makes a run reproducible').setMinValue(0).setMaxValue(MAX_SEED));
@@ -69,7 +69,7 @@ export function commandDefinitions(bounds: Partial<CommandBounds> = {}): RESTPos
 
 /** Option values as typed in Discord, under their own names (the commands accept them as they are). */
 export function rawOptions(interaction: ChatInputCommandInteraction): RawOptions {
-  const out: RawOptions = {};
+  const out = emptyRawOptions();
   for (const option of interaction.options.data) {
     if (option.value === undefined || option.attachment) continue;
     if (typeof option.value === 'string' || typeof option.value === 'number' || typeof option.value === 'boolean') out[option.name] = option.value;

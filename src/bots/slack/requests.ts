@@ -32,7 +32,8 @@ function unescape(text: string): string {
 export function parseCommandText(text: string, fallback: TextCommand): { command: TextCommand; options: RawOptions } {
   const plain = unescape(text).trim();
   const match = /^(\S+)\s*([\s\S]*)$/.exec(plain);
-  const word = match ? WORDS[match[1]!.toLowerCase().replace(/^\//, '')] : undefined;
+  const first = match?.[1]!.toLowerCase().replace(/^\//, '') ?? '';
+  const word = Object.hasOwn(WORDS, first) ? WORDS[first] : undefined;
   const rest = word ? match![2]! : plain;
   return { command: word ?? fallback, options: parseOptionText(rest) };
 }

@@ -28,11 +28,11 @@ export const FILES_PREFIX = '/files/';
 
 /** The stored extension of an upload or attachment, when it is a type the page may show; else undefined. */
 export function imageExtension(filename: string, contentType?: string): string | undefined {
-  const byType = contentType ? EXTENSION_FOR_TYPE[contentType.toLowerCase()] : undefined;
-  if (byType) return byType;
+  const type = contentType?.toLowerCase() ?? '';
+  if (Object.hasOwn(EXTENSION_FOR_TYPE, type)) return EXTENSION_FOR_TYPE[type];
   const ext = extname(filename).toLowerCase();
   if (ext === '.jpeg') return '.jpg';
-  return ext in IMAGE_TYPES ? ext : undefined;
+  return Object.hasOwn(IMAGE_TYPES, ext) ? ext : undefined;
 }
 
 /** The extension for bytes that really are a PNG, JPEG, GIF or WebP image (by their signature); else undefined. */

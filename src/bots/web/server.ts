@@ -4,7 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { CommandHandler, CommandRequest, ImageSource, Invocation, RawOptions } from '../../commands/port.js';
+import { emptyRawOptions } from '../../commands/options.js';
+import type { CommandHandler, CommandRequest, ImageSource, Invocation } from '../../commands/port.js';
 import { jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
 import { Conversations, isConversationId, newId, type WebEvent, type WebFile } from './conversations.js';
 import { FILES_PREFIX, FileStore, sniffImageExtension } from './files.js';
@@ -190,7 +191,7 @@ export class WebServer {
     if (missing.length > 0) {
       throw new UploadError(400, `Pick ${missing.map((f) => `a ${f} image`).join(' and ')} first.`);
     }
-    const options: RawOptions = {};
+    const options = emptyRawOptions();
     for (const [name, value] of Object.entries(form.fields)) {
       if (!FORM_ONLY_FIELDS.has(name) && value.trim() !== '') options[name] = value.trim();
     }

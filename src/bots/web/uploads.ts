@@ -70,7 +70,8 @@ export function parseMultipart(req: IncomingMessage, limits: UploadLimits): Prom
   }
 
   return new Promise<ParsedForm>((resolve, reject) => {
-    const fields: Record<string, string> = {};
+    // No prototype: a field named "__proto__" or "constructor" is an ordinary (unknown) option.
+    const fields = Object.create(null) as Record<string, string>;
     const files = new Map<string, UploadedFile>();
     let settled = false;
     let received = 0;
