@@ -35,6 +35,10 @@ describe('stylize command line', () => {
     expect(a.out).toBe('out');
   });
 
+  it('reads a negative number after a flag as its value, so the range check can explain it', () => {
+    expect(parseCliArgs(['a.jpg', 'b.jpg', '--size', '-5', '--style-weight', '-.5']).options).toEqual({ size: -5, styleWeight: -0.5 });
+  });
+
   it('keeps colons that are part of a path', () => {
     expect(parseStyleArg('C:/img/a.png')).toEqual({ file: 'C:/img/a.png' });
     expect(parseStyleArg('weird:name.png:2')).toEqual({ file: 'weird:name.png', weight: 2 });
@@ -50,6 +54,7 @@ describe('stylize command line', () => {
     expect(usageError(['--palette'])).toMatch(/at least one style image/);
     expect(usageError(['a.jpg', 'b.jpg', '--device', 'tpu'])).toMatch(/--device must be cpu, webgpu or cuda:N/);
     expect(usageError(['a.jpg', 'b.jpg', '--size'])).toMatch(/--size/);
+    expect(usageError(['a.jpg', 'b.jpg', '--threads', '-2'])).toBe('--threads must be at least 1 (got -2).');
     for (const msg of [usageError(['a.jpg', 'b.jpg', '--frobnicate']), usageError(['a.jpg', 'b.jpg', '--size'])]) {
       expect(msg).not.toMatch(/\n/);
     }

@@ -17,12 +17,12 @@ interface Run {
   stderr: string;
 }
 
-function stylize(args: string[], cwd: string): Promise<Run> {
+function stylize(args: string[], cwd: string, modelDir = MODEL_DIR): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       TSX,
       [CLI, ...args],
-      { cwd, env: { ...process.env, TILESTYLE_MODEL_DIR: MODEL_DIR, TILESTYLE_DEBUG: '' }, timeout: 300_000 },
+      { cwd, env: { ...process.env, TILESTYLE_MODEL_DIR: modelDir, TILESTYLE_DEBUG: '' }, timeout: 300_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
         resolve({ code, stdout, stderr });
@@ -84,9 +84,13 @@ describe('npm run stylize', () => {
     ['an unknown flag', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--frobnicate'], /Unknown option '--frobnicate'/],
     ['an out-of-range option', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--tiles', '0'], /tiles/i],
     ['a malformed number', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--size', 'huge'], /--size must be a number/],
-  ])('rejects %s with exit code 2 and one friendly line', async (_name, args, message) => {
+    ['a negative size', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--size', '-5'], /^stylize: --size: .*-5/],
+    ['--out naming an existing file', (t: string) => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--out', path.join(t, 'notes.txt')], /Cannot write the results into --out .*notes\.txt: it \(or a folder above it\) is a file, not a folder\./],
+  ])('rejects %s with exit code 2 and one friendly line, before loading the model', async (_name, args, message) => {
     await writeFile(path.join(tmp, 'notes.txt'), 'shopping list: eggs, milk\n');
-    const run = await stylize(['--size', '64', '--out', path.join(tmp, 'bad'), ...args(tmp)], tmp); // later flags win
+    // No weights where the model would be looked for: reaching the model would fail differently.
+    const noModel = path.join(tmp, 'no-model-here');
+    const run = await stylize(['--size', '64', '--out', path.join(tmp, 'bad'), ...args(tmp)], tmp, noModel); // later flags win
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);

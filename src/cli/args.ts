@@ -76,11 +76,36 @@ function oneOf<T extends string>(flag: string, text: string | undefined, allowed
   return text as T;
 }
 
+/** Flags that take a value; a negative number after one of them is its value, not another flag. */
+const VALUE_FLAGS = new Set([
+  'style', 'out', 'size', 'iterations', 'tiles', 'style-weight', 'content-weight', 'tv-weight', 'optimizer', 'init', 'seed',
+  'style-scale', 'scales', 'learning-rate', 'backend', 'device', 'threads', 'model-dir',
+]);
+
+/**
+ * parseArgs reads "--size -5" as a flag missing its value ("argument is ambiguous"); joining it as
+ * "--size=-5" lets the number checks explain what is wrong with -5 instead.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i]!;
+    const next = argv[i + 1];
+    if (token.startsWith('--') && VALUE_FLAGS.has(token.slice(2)) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${token}=${next}`);
+      i++;
+    } else {
+      out.push(token);
+    }
+  }
+  return out;
+}
+
 export function parseCliArgs(argv: string[]): CliArgs {
   let parsed;
   try {
     parsed = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       allowPositionals: true,
       strict: true,
       options: {

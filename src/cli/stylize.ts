@@ -46,6 +46,16 @@ async function readInput(role: string, file: string): Promise<Buffer> {
   return bytes;
 }
 
+async function prepareOutDir(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EEXIST' || code === 'ENOTDIR' ? 'it (or a folder above it) is a file, not a folder' : code === 'EACCES' ? 'permission denied' : code;
+    throw new InputFileError(`Cannot write the results into --out ${dir}: ${why}.`);
+  }
+}
+
 async function modelDir(args: CliArgs): Promise<string> {
   const dir = args.modelDir ?? process.env.TILESTYLE_MODEL_DIR;
   if (dir) return ensureModelDir({ dir, cacheDir: DEFAULT_CACHE_DIR });
@@ -73,6 +83,8 @@ export async function run(argv: string[]): Promise<number> {
   const content = args.content ? await readInput('content', args.content) : undefined;
   const styles: StyleInput[] = [];
   for (const s of args.styles) styles.push({ image: await readInput('style', s.file), weight: s.weight });
+  // Where the results go is checked before the model loads, so a wrong --out costs nothing.
+  await prepareOutDir(args.out);
 
   const engine = await Engine.create({
     modelDir: await modelDir(args),
@@ -88,7 +100,6 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   try {
-    await mkdir(args.out, { recursive: true });
     process.stdout.write(`Engine: ${engine.backend} on ${engine.device}\n`);
     const record: Record<string, unknown> = {};
 
