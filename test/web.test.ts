@@ -330,6 +330,44 @@ describe('web server', () => {
   });
 });
 
+describe('web server on every interface (WEB_HOST=0.0.0.0)', () => {
+  let dataDir: string;
+  let web: WebHandle;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'tilestyle-web-'));
+    const config = configFromEnv({ WEB_HOST: '0.0.0.0', WEB_PORT: '0', TILESTYLE_DATA_DIR: dataDir, WEB_ALLOWED_HOSTS: 'Tilestyle.lan, studio.example' })!;
+    expect(config.allowedHosts).toEqual(['tilestyle.lan', 'studio.example']);
+    web = await start(config, new RecordingHandler());
+  });
+
+  afterAll(async () => {
+    await web?.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('still refuses host names it was not given, so a DNS-rebinding page cannot post jobs', async () => {
+    const port = new URL(web.url).port;
+    const status = async (host: string, path = '/') => (await rawRequest(web.url, path, { headers: { Host: host } })).status;
+    expect(await status(`evil.example:${port}`)).toBe(421);
+    expect(await status('evil.example')).toBe(421);
+    expect(await status(`localhost.evil.example:${port}`)).toBe(421);
+    const post = await rawRequest(web.url, `/api/react?c=${conversationId()}`, {
+      method: 'POST',
+      headers: { Host: `rebound.example:${port}`, 'Content-Type': 'application/json' },
+      body: Buffer.from('{"message":"m","reaction":"cancel"}'),
+    });
+    expect(post.status).toBe(421);
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `192.168.1.20:${port}`, `tilestyle.lan:${port}`, 'STUDIO.example']) {
+      expect({ host, status: await status(host) }).toEqual({ host, status: 200 });
+    }
+  });
+
+  it('names WEB_ALLOWED_HOSTS when a value is not a host name', () => {
+    expect(() => configFromEnv({ WEB_ALLOWED_HOSTS: 'ok.example, http://bad.example' }, { chatConfigured: false })).toThrow(/^WEB_ALLOWED_HOSTS:/);
+  });
+});
+
 describe('web server with the real commands', () => {
   let commands: TestCommands;
   let dataDir: string;

@@ -18,6 +18,8 @@ export interface WebConfig {
   dataDir: string;
   /** Largest image accepted; by default the commands' own limit, so both refuse the same files. */
   maxUploadBytes?: number;
+  /** Host names the page may be reached by, besides loopback names, IP addresses and `host` (WEB_ALLOWED_HOSTS). */
+  allowedHosts?: string[];
 }
 
 export interface WebHandle {
@@ -38,10 +40,20 @@ export function configFromEnv(env: Env, { chatConfigured }: { chatConfigured: bo
   if (!/^[A-Za-z0-9.:-]+$/.test(host)) {
     throw new ConfigError('WEB_HOST', `must be a host name or IP address to listen on (got "${host}").`);
   }
+  const allowedHosts = (readString(env, 'WEB_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name.length > 0);
+  for (const name of allowedHosts) {
+    if (!/^[a-z0-9.-]+$/.test(name)) {
+      throw new ConfigError('WEB_ALLOWED_HOSTS', `must be host names separated by commas, without ports (got "${name}").`);
+    }
+  }
   return {
     host,
     port: readInt(env, 'WEB_PORT', 8080, 0, 65535),
     dataDir: resolve(readString(env, 'TILESTYLE_DATA_DIR') ?? 'data'),
+    ...(allowedHosts.length > 0 ? { allowedHosts } : {}),
   };
 }
 

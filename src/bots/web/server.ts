@@ -3,7 +3,7 @@
  * conversation, and the requests the page sends, each turned into a CommandRequest for the commands.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { emptyRawOptions } from '../../commands/options.js';
 import type { CommandHandler, CommandRequest, ImageSource, Invocation } from '../../commands/port.js';
 import { jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
@@ -20,6 +20,7 @@ export interface WebServerOptions {
   host: string;
   port: number;
   maxUploadBytes: number;
+  allowedHosts?: string[];
 }
 
 const SECURITY_HEADERS = {
@@ -269,12 +270,17 @@ export class WebServer {
     return shown;
   }
 
+  /**
+   * DNS rebinding: a page on another site points its own name at this address, and the browser then
+   * treats the server as that site. Whatever address the server listens on, the Host header must be a
+   * name it knows: loopback names, an IP address (no one else's name can resolve to it), the address
+   * it listens on, or one listed in WEB_ALLOWED_HOSTS.
+   */
   private hostAllowed(req: IncomingMessage): boolean {
-    // Bound to loopback, only loopback names are accepted (defeats DNS rebinding from other sites).
-    if (!isLoopback(this.options.host)) return true;
-    const host = (req.headers.host ?? '').toLowerCase();
-    const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
-    return name === 'localhost' || name === '127.0.0.1' || name === '[::1]';
+    const name = hostName(req.headers.host ?? '');
+    if (name === '') return false;
+    if (name === 'localhost' || isIP(name) !== 0) return true;
+    return name === this.options.host.toLowerCase() || (this.options.allowedHosts ?? []).includes(name);
   }
 
   private sameOrigin(req: IncomingMessage): boolean {
@@ -297,8 +303,14 @@ export class WebServer {
   }
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+/** The name part of a Host header, lower-cased: "[::1]:8080" → "::1", "Example.org:80" → "example.org". */
+function hostName(header: string): string {
+  const host = header.trim().toLowerCase();
+  if (host.startsWith('[')) {
+    const end = host.indexOf(']');
+    return end < 0 ? '' : host.slice(1, end);
+  }
+  return host.split(':')[0]!.replace(/\.$/, '');
 }
 
 function imageSource(upload: UploadedFile): ImageSource {
