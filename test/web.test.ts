@@ -4,15 +4,27 @@
  * HTTP-level tests of the web front end: configuration, the page's files, upload limits enforced
  * before a body is read, traversal, the event stream, the reply port and persistence.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { sha256 } from '../src/commands/files.js';
 import { configFromEnv, start, type WebConfig, type WebHandle } from '../src/bots/web/index.js';
 import type { CommandHandler, CommandRequest, Frontend, Invocation, ReplyPort } from '../src/commands/port.js';
 import { ConfigError } from '../src/config.js';
 import { conversationId, EventStream, FIXTURES, postForm, rawRequest } from './e2e/web-client.js';
 import { makeTestCommands, type TestCommands } from './helpers/commands.js';
+
+/** Every file under `dir` (relative path → size). */
+async function filesUnder(dir: string): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const full = join(entry.parentPath, entry.name);
+    out.set(relative(dir, full), (await stat(full)).size);
+  }
+  return out;
+}
 
 /** Records what reaches the commands, to prove what the transport refuses never gets there. */
 class RecordingHandler implements CommandHandler {
@@ -231,14 +243,11 @@ describe('web server', () => {
     expect(invocation).toEqual({ platform: 'web', user: { id: c, name: 'you' }, where: { channel: c, thread } });
     expect(port.where()).toEqual({ channel: c, thread });
 
-    // The user's own message, with their images served by URL.
+    // The user's own message (their images appear once the commands keep them: see the tests with the real commands).
     const mine = await events.waitFor((m) => m.author === 'you', 5000, 'the user message');
     expect(mine.text).toContain('dog.jpg');
     expect(mine.text).toContain('tiles=3');
-    expect(mine.files).toHaveLength(2);
-    const thumb = await fetch(new URL(mine.files[0]!.url, web.url));
-    expect(thumb.headers.get('content-type')).toBe('image/jpeg');
-    expect(Buffer.from(await thumb.arrayBuffer()).equals(dog)).toBe(true);
+    expect(mine.files).toEqual([]);
 
     // What the commands say through the port arrives as events: post, update (previews replaced), react, whisper.
     const png = await readFile(FIXTURES + 'guitar.png');
@@ -301,6 +310,31 @@ describe('web server', () => {
     const { request } = handler.calls.at(-1)!;
     if (request.kind !== 'palette') throw new Error(`expected a palette request, got ${request.kind}`);
     expect(Object.keys(request.options).sort()).toEqual(['__proto__', 'constructor', 'toString']);
+  });
+
+  it('trusts the bytes, not the declared type: a JPEG sent as application/octet-stream is a JPEG', async () => {
+    const before = handler.calls.length;
+    const res = await postForm(web.url, '/api/palette', conversationId(), { style: { name: 'photo', type: 'application/octet-stream', data: await readFile(FIXTURES + 'dog.jpg') } });
+    expect(res.status).toBe(202);
+    expect(handler.calls.length).toBe(before + 1);
+    const { request } = handler.calls.at(-1)!;
+    if (request.kind !== 'palette') throw new Error(`expected a palette request, got ${request.kind}`);
+    expect(request.style).toMatchObject({ name: 'photo', contentType: 'image/jpeg' });
+    // … and text declared as a PNG is not called a PNG: the commands decode it and say what it is.
+    await postForm(web.url, '/api/palette', conversationId(), { style: { name: 'fake.png', type: 'image/png', data: Buffer.from('not a picture at all') } });
+    const fake = handler.calls.at(-1)!.request;
+    expect(fake.kind === 'palette' && fake.style.contentType).toBeUndefined();
+  });
+
+  it('says a picked but empty file is empty, not missing', async () => {
+    const before = handler.calls.length;
+    const res = await postForm(web.url, '/api/stylize', conversationId(), {
+      content: { name: 'empty.png', type: 'image/png', data: Buffer.alloc(0) },
+      style: { name: 'guitar.png', type: 'image/png' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('The content image "empty.png" is empty (0 bytes). Pick it again, or another image.');
+    expect(handler.calls.length).toBe(before);
   });
 
   it('asks for the missing image instead of sending half a request', async () => {
@@ -375,14 +409,14 @@ describe('web server with the real commands', () => {
 
   beforeAll(async () => {
     commands = await makeTestCommands();
-    dataDir = await mkdtemp(join(tmpdir(), 'tilestyle-web-'));
+    // The web keeps its conversations beside the commands' data, as with TILESTYLE_DATA_DIR.
+    dataDir = commands.dataDir;
     web = await start({ host: '127.0.0.1', port: 0, dataDir }, commands.service);
   }, 120_000);
 
   afterAll(async () => {
     await web?.stop();
     await commands?.close();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it("uses the commands' upload limit and answers a non-image with the commands' message", async () => {
@@ -398,7 +432,7 @@ describe('web server with the real commands', () => {
     });
     expect(asText.status).toBe(202);
     const first = await events.waitFor((m) => m.whisper, 30_000, 'the refusal');
-    expect(first.text).toBe('The content image "notes.txt" is text/plain, not an image. Send a PNG, JPEG, WebP or GIF.');
+    expect(first.text).toBe('The content image "notes.txt": That file isn\'t an image I can read (text). Send a PNG, JPEG, WebP or GIF.');
     expect(first.thread).toBe(asText.body.thread);
 
     const disguised = await postForm(web.url, '/api/stylize', c, {
@@ -407,11 +441,47 @@ describe('web server with the real commands', () => {
     });
     const second = await events.waitFor((m) => m.whisper && m.thread === disguised.body.thread, 30_000, 'the second refusal');
     expect(second.text).toMatch(/^The content image "notes\.png": /);
-    // The user's message shows no thumbnail for bytes that are not an image.
+    // A refused request shows no images, and none were kept.
     const mine = await events.waitFor((m) => m.author === 'you' && m.thread === disguised.body.thread, 5000, 'the user message');
-    expect(mine.files.map((f) => f.filename)).toEqual(['guitar.png']);
+    expect(mine.files).toEqual([]);
     events.close();
   }, 60_000);
+
+  it('writes nothing for refused uploads, and keeps one copy of an accepted input', async () => {
+    await commands.service.idle();
+    await web.stop(); // earlier tests' conversations are flushed to disk before counting
+    web = await start({ host: '127.0.0.1', port: 0, dataDir }, commands.service);
+    const c = conversationId();
+    const events = await EventStream.open(web.url, c);
+    const before = await filesUnder(dataDir);
+    // Five fake PNGs: the right signature, then junk.
+    const fakePng = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(2 * 2 ** 20, 7)]);
+    for (let i = 0; i < 5; i++) {
+      const sent = await postForm(web.url, '/api/palette', c, { style: { name: `fake-${i}.png`, type: 'image/png', data: fakePng } });
+      expect(sent.status).toBe(202);
+      await events.waitFor((m) => m.whisper && m.thread === sent.body.thread, 30_000, `refusal ${i}`);
+    }
+    await web.stop(); // flushes the conversation, the one thing a refused request may change
+    web = await start({ host: '127.0.0.1', port: 0, dataDir }, commands.service);
+    const after = await filesUnder(dataDir);
+    const added = [...after.keys()].filter((f) => !before.has(f));
+    expect(added).toEqual([join('web', 'conversations', `${c}.json`)]);
+    expect(after.get(added[0]!)!).toBeLessThan(10_000);
+    events.close();
+
+    const again = await EventStream.open(web.url, c);
+    const face = await readFile(FIXTURES + 'face.png');
+    const sent = await postForm(web.url, '/api/palette', c, { style: { name: 'face.png', type: 'image/png' } }, { iterations: '2' });
+    await again.waitFor((m) => m.text.startsWith('Settings:') && m.thread === sent.body.thread, 120_000, 'the palette');
+    const mine = await again.waitFor((m) => m.author === 'you' && m.thread === sent.body.thread && m.files.length === 1, 5000, 'the image shown');
+    const shown = await fetch(new URL(mine.files[0]!.url, web.url));
+    expect(shown.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await shown.arrayBuffer()).equals(face)).toBe(true);
+    const copies = [];
+    for (const [file] of await filesUnder(dataDir)) if ((await readFile(join(dataDir, file))).equals(face)) copies.push(file);
+    expect(copies).toEqual([join('inputs', sha256(face))]);
+    again.close();
+  }, 300_000);
 
   it('runs a palette job, and shows it from the job store when the conversation file is gone', async () => {
     const c = conversationId();

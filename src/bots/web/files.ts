@@ -35,6 +35,12 @@ export function imageExtension(filename: string, contentType?: string): string |
   return Object.hasOwn(IMAGE_TYPES, ext) ? ext : undefined;
 }
 
+/** The MIME type of bytes that really are an image the page may show (by their signature); else undefined. */
+export function sniffImageType(data: Buffer): string | undefined {
+  const extension = sniffImageExtension(data);
+  return extension ? IMAGE_TYPES[extension] : undefined;
+}
+
 /** The extension for bytes that really are a PNG, JPEG, GIF or WebP image (by their signature); else undefined. */
 export function sniffImageExtension(data: Buffer): string | undefined {
   if (data.length < 12) return undefined;

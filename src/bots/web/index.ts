@@ -8,13 +8,17 @@ import { Conversations } from './conversations.js';
 import { FileStore } from './files.js';
 import { webFrontend } from './reply-port.js';
 import { historyMessages } from './history.js';
+import { InputImages } from './inputs.js';
 import { WebServer, type WebCommands } from './server.js';
 
 export interface WebConfig {
   host: string;
   /** 0 picks any free port (tests). */
   port: number;
-  /** Conversations and their images live in <dataDir>/web (TILESTYLE_DATA_DIR, beside the job store). */
+  /**
+   * Conversations and the images the commands post live in <dataDir>/web (TILESTYLE_DATA_DIR, beside the
+   * job store); the user's own images are shown from the commands' <dataDir>/inputs.
+   */
   dataDir: string;
   /** Largest image accepted; by default the commands' own limit, so both refuse the same files. */
   maxUploadBytes?: number;
@@ -72,7 +76,8 @@ export async function start(config: WebConfig, commands: WebCommands): Promise<W
   await Promise.all([conversations.init(), files.init()]);
   commands.registerFrontend(webFrontend(conversations, files));
   const maxUploadBytes = config.maxUploadBytes ?? commands.limits?.maxImageBytes ?? FALLBACK_MAX_UPLOAD_BYTES;
-  const server = new WebServer({ ...config, maxUploadBytes }, commands, conversations, files, jobHistory);
+  const inputs = new InputImages(config.dataDir);
+  const server = new WebServer({ ...config, maxUploadBytes }, commands, conversations, files, inputs, jobHistory);
   await server.listen();
   console.info(`Web front end: open ${server.url} in a browser.`);
   return { url: server.url, stop: () => server.close() };

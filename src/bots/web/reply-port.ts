@@ -10,9 +10,14 @@ export class WebReplyPort implements ReplyPort {
     private readonly files: FileStore,
     private readonly conversation: string,
     private readonly thread: string,
+    /** Runs once, before the first post: the commands post only once they have accepted the request. */
+    private accepted?: () => Promise<void>,
   ) {}
 
   async post(text: string, files?: Attachment[]): Promise<MessageRef> {
+    const accepted = this.accepted;
+    this.accepted = undefined;
+    await accepted?.().catch((error: unknown) => console.error(`web: could not show the user's images: ${String(error)}`));
     const stored = await this.store(files);
     const message = await this.conversations.add(this.conversation, {
       thread: this.thread,

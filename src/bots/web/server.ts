@@ -7,8 +7,9 @@ import { isIP, type AddressInfo } from 'node:net';
 import { emptyRawOptions } from '../../commands/options.js';
 import type { CommandHandler, CommandRequest, ImageSource, Invocation } from '../../commands/port.js';
 import { jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
-import { Conversations, isConversationId, newId, type WebEvent, type WebFile } from './conversations.js';
-import { FILES_PREFIX, FileStore, sniffImageExtension } from './files.js';
+import { Conversations, isConversationId, newId, type WebEvent } from './conversations.js';
+import { FILES_PREFIX, FileStore, sniffImageType } from './files.js';
+import { INPUTS_PREFIX, type InputImages } from './inputs.js';
 import { WebReplyPort } from './reply-port.js';
 import { loadStaticFiles, type StaticFile } from './static.js';
 import { checkDeclaredLength, formatBytes, parseMultipart, UploadError, type UploadedFile } from './uploads.js';
@@ -51,6 +52,7 @@ export class WebServer {
     private readonly commands: WebCommands,
     private readonly conversations: Conversations,
     private readonly files: FileStore,
+    private readonly inputs: InputImages,
     private readonly jobHistory?: JobHistory,
   ) {
     this.server = createServer((req, res) => {
@@ -111,8 +113,8 @@ export class WebServer {
     if (method === 'GET' || method === 'HEAD') {
       const file = this.staticFiles.get(path);
       if (file) return this.send(res, 200, file.type, file.body, 'no-cache');
-      if (path.startsWith(FILES_PREFIX)) {
-        const image = await this.files.read(path);
+      if (path.startsWith(FILES_PREFIX) || path.startsWith(INPUTS_PREFIX)) {
+        const image = path.startsWith(FILES_PREFIX) ? await this.files.read(path) : await this.inputs.read(path);
         if (image) return this.send(res, 200, image.type, image.data, 'private, max-age=31536000, immutable');
         return this.json(res, 404, { error: 'Not found.' });
       }
@@ -211,14 +213,15 @@ export class WebServer {
       kind === 'stylize'
         ? `Stylize ${content!.name} in the style of ${style.name}`
         : `Show the palette of ${style.name}`;
-    await this.conversations.add(conversation, {
-      thread,
-      author: 'you',
-      text: settings ? `${text}\n${settings}` : text,
-      files: await this.thumbnails(kind === 'stylize' ? [content!, style] : [style]),
-    });
+    const mine = await this.conversations.add(conversation, { thread, author: 'you', text: settings ? `${text}\n${settings}` : text });
     this.json(res, 202, { thread });
-    this.dispatch(request, conversation, thread);
+    // Nothing is written for the request here: once the commands accept it (their first post), the
+    // user's message shows the images they kept.
+    const uploads = kind === 'stylize' ? [content!, style] : [style];
+    this.dispatch(request, conversation, thread, async () => {
+      const files = this.inputs.kept(uploads);
+      if (files.length > 0) await this.conversations.edit(conversation, mine.id, (m) => void (m.files = files));
+    });
   }
 
   private async reaction(req: IncomingMessage, res: ServerResponse, conversation: string): Promise<void> {
@@ -245,8 +248,8 @@ export class WebServer {
   }
 
   /** Hands a request to the commands; their answers arrive through the port, not this HTTP response. */
-  private dispatch(request: CommandRequest, conversation: string, thread: string): void {
-    const port = new WebReplyPort(this.conversations, this.files, conversation, thread);
+  private dispatch(request: CommandRequest, conversation: string, thread: string, accepted?: () => Promise<void>): void {
+    const port = new WebReplyPort(this.conversations, this.files, conversation, thread, accepted);
     const invocation: Invocation = { platform: 'web', user: { id: conversation, name: 'you' }, where: port.where() };
     const handled = this.commands
       .handle(request, invocation, port)
@@ -256,18 +259,6 @@ export class WebServer {
       })
       .finally(() => this.running.delete(handled));
     this.running.add(handled);
-  }
-
-  /** The user's own images, shown in their message when their bytes are an image the page may display. */
-  private async thumbnails(uploads: UploadedFile[]): Promise<WebFile[]> {
-    const shown: WebFile[] = [];
-    for (const upload of uploads) {
-      const extension = sniffImageExtension(upload.data);
-      if (!extension) continue;
-      const url = await this.files.save(upload.data, extension);
-      shown.push({ url, filename: upload.name, description: `Your ${upload.field} image, ${upload.name}` });
-    }
-    return shown;
   }
 
   /**
@@ -313,10 +304,12 @@ function hostName(header: string): string {
   return host.split(':')[0]!.replace(/\.$/, '');
 }
 
+/** The type comes from the bytes: a browser's declared type is a guess from the file name, either way. */
 function imageSource(upload: UploadedFile): ImageSource {
+  const type = sniffImageType(upload.data);
   return {
     name: upload.name,
-    contentType: upload.contentType,
+    ...(type ? { contentType: type } : {}),
     size: upload.data.length,
     load: async () => upload.data,
   };

@@ -122,7 +122,12 @@ export function parseMultipart(req: IncomingMessage, limits: UploadLimits): Prom
       });
       stream.on('limit', () => fail(new UploadError(413, tooLargeMessage(limits.maxFileBytes, { field, name: info.filename || field }))));
       stream.on('end', () => {
-        if (settled || size === 0) return; // an empty file input sends a part with no bytes
+        if (settled) return;
+        if (size === 0) {
+          // An empty file input sends a part with no name and no bytes; a named empty file is a real mistake.
+          if (info.filename) fail(new UploadError(400, `The ${field} image "${info.filename}" is empty (0 bytes). Pick it again, or another image.`));
+          return;
+        }
         files.set(field, {
           field,
           name: info.filename || field,
