@@ -11,6 +11,7 @@ import path from 'node:path';
 import { webApi } from '@slack/bolt';
 import sharp from 'sharp';
 import { configFromEnv, startSlack, type SlackConfig, type SlackHandle } from '../src/bots/slack/index.js';
+import { downloadPrivateFile, slackRedirect } from '../src/bots/slack/files.js';
 import { SlackReplyPort } from '../src/bots/slack/reply-port.js';
 import { parseCommandText, stripMentions } from '../src/bots/slack/requests.js';
 import { ConfigError } from '../src/config.js';
@@ -37,7 +38,8 @@ beforeAll(async () => {
     SLACK_PORT: '0',
     SLACK_HOST: '127.0.0.1',
     SLACK_API_URL: fake.apiUrl,
-    SLACK_FILE_ORIGINS: fake.url,
+    // The fake's second origin stands for another Slack file host (presigned, no token).
+    SLACK_FILE_ORIGINS: `${fake.url},${fake.cdnOrigin}`,
   })!;
   slack = await startSlack(config, t.handler, { sharePollMs: [0, 50, 100], log: quiet });
   sender = new SlackSender(`${slack.url}/slack/events`, SECRET, fake.teamId, fake.url);
@@ -329,6 +331,60 @@ describe('Slack front end', () => {
     await sender.event(mentionEvent(message));
     await fake.waitFor(() => ephemeralsTo('U11').length > 0);
     expect(ephemeralsTo('U11')[0]).toBe('tiles must be from 1 to 16 (got 99).\nI don\'t know the option "colour". The options of /stylize are: tiles, size, iterations, style_weight, content_weight, preserve_colors, seed.');
+  });
+});
+
+describe('file downloads that Slack redirects', () => {
+  afterEach(() => {
+    fake.fileRedirect = 'none';
+  });
+
+  it('follows redirects only to Slack hosts, and sends the token only to the same origin or *.slack.com', () => {
+    const opts = { token: 'xoxb-t', allowedOrigins: ['https://files.slack.com'] };
+    const from = new URL('https://files.slack.com/files-pri/T1-F1/download/a.png');
+    const to = (url: string) => slackRedirect(new URL(url), from, opts);
+    const token = { headers: { Authorization: 'Bearer xoxb-t' } };
+    expect(to('https://files.slack.com/files-tmb/T1-F1/a.png')).toEqual(token);
+    expect(to('https://files-origin.slack.com/files-pri/T1-F1/a.png')).toEqual(token);
+    expect(to('https://files.slack-edge.com/x/a.png?sig=1')).toEqual({});
+    expect(to('https://slack-files.com/T1-F1-abc')).toEqual({});
+    expect(to('https://evil.example/a.png')).toEqual({ refuse: expect.stringMatching(/redirected the download to evil\.example, which is not one of Slack's hosts/) });
+    expect(to('https://files.slack.com.evil.example/a.png')).toHaveProperty('refuse');
+    expect(to('http://files-origin.slack.com/a.png')).toHaveProperty('refuse'); // never the token in clear text
+  });
+
+  it('runs a job whose files answer with a 302 to a presigned Slack host, without sending the token there', async () => {
+    fake.fileRedirect = 'cdn';
+    const from = fake.calls.length;
+    const message = await fake.postUserMessage({ channel: 'C60', user: 'U60', text: `${BOT()} palette tiles=1 size=64 iterations=2`, files: ['guitar.png'], fixturesDir: FIXTURES_DIR });
+    await sender.event(mentionEvent(message));
+    await fake.waitFor(() => settingsIn('C60', message.ts).length === 1);
+    const downloads = fake.calls.slice(from).filter((c) => c.method.startsWith('file.download'));
+    expect(downloads.map((c) => [c.method, c.args.authorized])).toEqual([
+      ['file.download', true],
+      ['file.download.cdn', false],
+    ]);
+    expect(ephemeralsTo('U60')).toEqual([]);
+  });
+
+  it('re-sends the token on a redirect to the same host, and names a redirect to a sign-in page or a foreign host', async () => {
+    const file = (await fake.postUserMessage({ channel: 'C61', user: 'U61', files: ['face.png'], fixturesDir: FIXTURES_DIR })).files![0]!;
+    const opts = { token: fake.botToken, allowedOrigins: [fake.url], timeoutMs: 5000, maxBytes: 10 * 2 ** 20 };
+    fake.fileRedirect = 'same-origin';
+    const from = fake.calls.length;
+    expect((await downloadPrivateFile(file.url_private_download, opts)).equals(fake.files.get(file.id)!.data)).toBe(true);
+    expect(fake.calls.slice(from).map((c) => [c.method, c.args.authorized])).toEqual([
+      ['file.download', true],
+      ['file.download.redirected', true],
+    ]);
+
+    await expect(downloadPrivateFile(file.url_private_download, { ...opts, token: 'xoxb-no-files-read' })).rejects.toThrow(
+      `Slack sent a web page instead of the file (after a redirect to ${new URL(fake.url).host}); the app may be missing the files:read scope`,
+    );
+    fake.fileRedirect = 'foreign';
+    await expect(downloadPrivateFile(file.url_private_download, opts)).rejects.toThrow(
+      `Slack redirected the download to ${new URL(fake.foreignOrigin).host}, which is not one of Slack's hosts`,
+    );
   });
 });
 

@@ -1,17 +1,25 @@
 /**
- * The part of downloading a user's file that every chat front end shares: a timeout, no redirects
- * (they could lead off the platform's hosts), and a byte cap checked against the declared length and
+ * The part of downloading a user's file that every chat front end shares: a timeout over the whole
+ * download, redirects followed only where the front end says (they could lead off the platform's
+ * hosts, and must not carry a token there), and a byte cap checked against the declared length and
  * again while streaming, so an oversized file is never read whole. Errors carry a short reason a user
  * can read; `host` names the platform's file host in them.
  */
+
+/** Where a redirect may go: the headers to send there, or a reason to stop. */
+export type RedirectDecision = { headers?: Record<string, string> } | { refuse: string };
 
 export interface FetchCappedOptions {
   host: string;
   timeoutMs: number;
   maxBytes: number;
   headers?: Record<string, string>;
-  /** A response that is not the file (e.g. a login page) → a reason, or null when it is fine. */
-  refuse?: (response: Response) => string | null;
+  /** A response that is not the file (e.g. a login page) → a reason, or null when it is fine. `via`: the redirects followed. */
+  refuse?: (response: Response, via: URL[]) => string | null;
+  /** Decides each redirect; without it, a redirect is answered like any other response (refuse, then status). */
+  redirect?: (to: URL, from: URL) => RedirectDecision;
+  /** Most redirects followed (default 3). */
+  maxRedirects?: number;
 }
 
 export function megabytes(bytes: number): string {
@@ -26,19 +34,39 @@ async function discard(response: Response): Promise<void> {
   await response.body?.cancel().catch(() => undefined);
 }
 
+function isRedirect(response: Response): boolean {
+  return response.status >= 300 && response.status < 400 && response.headers.has('location');
+}
+
 export async function fetchCapped(url: URL, opts: FetchCappedOptions): Promise<Buffer> {
   const tooSlow = `the download took longer than ${Math.round(opts.timeoutMs / 1000)} s`;
+  const signal = AbortSignal.timeout(opts.timeoutMs);
+  const via: URL[] = [];
+  let headers = opts.headers;
   let response: Response;
-  try {
-    response = await fetch(url, {
-      ...(opts.headers ? { headers: opts.headers } : {}),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(opts.timeoutMs),
-    });
-  } catch (err) {
-    throw new Error(isTimeout(err) ? tooSlow : `${opts.host} could not be reached`);
+  for (;;) {
+    try {
+      // Redirects are never followed by fetch itself: it would keep custom headers on another host.
+      response = await fetch(url, { ...(headers ? { headers } : {}), redirect: 'manual', signal });
+    } catch (err) {
+      throw new Error(isTimeout(err) ? tooSlow : `${opts.host} could not be reached`);
+    }
+    if (!opts.redirect || !isRedirect(response)) break;
+    await discard(response);
+    if (via.length >= (opts.maxRedirects ?? 3)) throw new Error(`${opts.host} redirected the download too many times`);
+    let next: URL;
+    try {
+      next = new URL(response.headers.get('location')!, url);
+    } catch {
+      throw new Error(`${opts.host} redirected the download to an invalid address`);
+    }
+    const decision = opts.redirect(next, url);
+    if ('refuse' in decision) throw new Error(decision.refuse);
+    headers = decision.headers;
+    via.push(next);
+    url = next;
   }
-  const refusal = opts.refuse?.(response) ?? null;
+  const refusal = opts.refuse?.(response, via) ?? null;
   if (refusal) {
     await discard(response);
     throw new Error(refusal);

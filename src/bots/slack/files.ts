@@ -3,7 +3,7 @@
  * Slack's own file hosts, with a timeout and a byte cap applied while streaming.
  */
 import type { ImageSource } from '../../commands/port.js';
-import { fetchCapped } from '../shared/download.js';
+import { fetchCapped, type RedirectDecision } from '../shared/download.js';
 
 /** The fields of a Slack file object this front end reads (events, files.info, conversations.*). */
 export interface SlackFile {
@@ -40,6 +40,28 @@ export function fileName(file: SlackFile): string {
   return file.name || file.title || file.id;
 }
 
+/** Slack's own hosts, which a file download may be redirected to (over https). */
+const SLACK_HOSTS = [/(^|\.)slack\.com$/, /(^|\.)slack-edge\.com$/, /(^|\.)slack-files\.com$/];
+/** The bot token authenticates requests to Slack's own domain; other Slack hosts are presigned. */
+const TOKEN_HOST = /(^|\.)slack\.com$/;
+
+/**
+ * Where a redirected download may go, and with which headers. files.slack.com is reported to answer
+ * the token-bearing GET with a 302 to another Slack host before the bytes (an Enterprise Grid origin
+ * host, slack-files.com, or a presigned *.slack-edge.com address), which Slack's docs do not mention.
+ * The redirect is followed only to Slack's hosts (or the configured file origins), and the token is
+ * re-sent only to the same origin or to https *.slack.com.
+ */
+export function slackRedirect(to: URL, from: URL, opts: Pick<DownloadOptions, 'token' | 'allowedOrigins'>): RedirectDecision {
+  const https = to.protocol === 'https:';
+  const slackHost = https && SLACK_HOSTS.some((host) => host.test(to.hostname));
+  if (!slackHost && !opts.allowedOrigins.includes(to.origin)) {
+    return { refuse: `Slack redirected the download to ${to.host}, which is not one of Slack's hosts` };
+  }
+  const withToken = to.origin === from.origin || (https && TOKEN_HOST.test(to.hostname));
+  return withToken ? { headers: { Authorization: `Bearer ${opts.token}` } } : {};
+}
+
 /** Downloads a private Slack file. Errors carry a short reason a user can read. */
 export async function downloadPrivateFile(address: string, opts: DownloadOptions): Promise<Buffer> {
   let url: URL;
@@ -55,11 +77,12 @@ export async function downloadPrivateFile(address: string, opts: DownloadOptions
     timeoutMs: opts.timeoutMs,
     maxBytes: opts.maxBytes,
     headers: { Authorization: `Bearer ${opts.token}` },
-    refuse: (r) => {
-      // Slack answers a request it does not authorize with a redirect to a login page, or the page itself.
-      if (r.status >= 300 && r.status < 400) return 'Slack refused the download; the app may be missing the files:read scope';
+    redirect: (to, from) => slackRedirect(to, from, opts),
+    refuse: (r, via) => {
+      // Slack answers a request it does not authorize with its sign-in page (after a redirect), not an error.
       if (r.ok && /text\/html/i.test(r.headers.get('content-type') ?? '')) {
-        return 'Slack sent a web page instead of the file; the app may be missing the files:read scope';
+        const where = via.length > 0 ? ` (after a redirect to ${via.at(-1)!.host})` : '';
+        return `Slack sent a web page instead of the file${where}; the app may be missing the files:read scope`;
       }
       return null;
     },

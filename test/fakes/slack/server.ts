@@ -80,6 +80,14 @@ export class FakeSlack {
   readonly files = new Map<string, { file: FakeFile; data: Buffer }>();
   /** When true, files.info leaves `shares` out, as Slack does while it is still sharing an upload. */
   hideShares = false;
+  /**
+   * How a token-bearing GET of a private file is answered: with the bytes ('none'), or first with a 302
+   * to the same host ('same-origin'), to a presigned address on another Slack host that takes no token
+   * ('cdn', served on `cdnOrigin`), or to a host that is not Slack's ('foreign').
+   */
+  fileRedirect: 'none' | 'same-origin' | 'cdn' | 'foreign' = 'none';
+  /** Where 'foreign' redirects point; nothing listens there. */
+  readonly foreignOrigin = 'http://127.0.0.2:9';
   /** Channels whose history the bot may not read, with the error Slack gives. */
   readonly historyErrors = new Map<string, string>();
   private readonly pendingUploads = new Map<string, { filename: string; length: number; altText?: string; data?: Buffer }>();
@@ -255,6 +263,13 @@ export class FakeSlack {
       return json(res, 200, { ok: true });
     }
     if (req.method === 'GET' && url.pathname.startsWith('/files-pri/')) return this.serveFile(url.pathname, req, res);
+    if (req.method === 'GET' && url.pathname.startsWith('/files-origin/')) return this.serveFile(url.pathname, req, res, true);
+    if (req.method === 'GET' && url.pathname.startsWith('/files-cdn/')) return this.serveCdn(url, req, res);
+    if (req.method === 'GET' && url.pathname === '/signin') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!DOCTYPE html><title>Sign in | Slack</title>');
+      return;
+    }
     res.writeHead(404);
     res.end('not found');
   }
@@ -439,19 +454,60 @@ export class FakeSlack {
     res.end(`OK - ${data.length}`);
   }
 
-  private serveFile(pathname: string, req: IncomingMessage, res: ServerResponse): void {
-    this.record('file.download', { path: pathname, authorized: req.headers.authorization === `Bearer ${this.botToken}` });
-    // Like Slack: without the token the answer is a redirect to a login page, not the file.
-    if (req.headers.authorization !== `Bearer ${this.botToken}`) {
-      res.writeHead(302, { location: `${this.url}/?redir=${encodeURIComponent(pathname)}` });
+  /** Where the presigned 'cdn' redirects point: another origin of this server (localhost rather than 127.0.0.1). */
+  get cdnOrigin(): string {
+    return this.url.replace('127.0.0.1', 'localhost');
+  }
+
+  /**
+   * url_private(_download): Slack's docs say these need `Authorization: Bearer <token>` with files:read.
+   * Without it Slack answers with its sign-in page rather than an error (as reported by several
+   * integrations), which is modelled as a 302 to an HTML page. The redirect before the bytes is not in
+   * Slack's docs; it is modelled from public reports (see `fileRedirect`).
+   */
+  private serveFile(pathname: string, req: IncomingMessage, res: ServerResponse, redirected = false): void {
+    const authorized = req.headers.authorization === `Bearer ${this.botToken}`;
+    this.record(redirected ? 'file.download.redirected' : 'file.download', { path: pathname, authorized });
+    if (!authorized) {
+      res.writeHead(302, { location: `${this.url}/signin?redir=${encodeURIComponent(pathname)}` });
       res.end();
       return;
     }
-    const match = /^\/files-pri\/[^-]+-(F[0-9]+)\//.exec(pathname);
+    const match = /^\/files-(?:pri|origin)\/[^-]+-(F[0-9]+)\//.exec(pathname);
     const entry = match ? this.files.get(match[1]!) : undefined;
     if (!entry) {
       res.writeHead(404);
       res.end('file not found');
+      return;
+    }
+    if (!redirected && this.fileRedirect !== 'none') {
+      const rest = pathname.slice('/files-pri'.length);
+      const location =
+        this.fileRedirect === 'same-origin'
+          ? `/files-origin${rest}`
+          : this.fileRedirect === 'cdn'
+            ? `${this.cdnOrigin}/files-cdn/${entry.file.id}?sig=${this.signature(entry.file.id)}`
+            : `${this.foreignOrigin}/files/${entry.file.id}`;
+      res.writeHead(302, { location });
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': entry.file.mimetype, 'content-length': String(entry.data.length) });
+    res.end(entry.data);
+  }
+
+  private signature(fileId: string): string {
+    return Buffer.from(`${fileId}:${this.teamId}`).toString('base64url');
+  }
+
+  /** A presigned file address: the signature in the URL is the authorization, no token needed. */
+  private serveCdn(url: URL, req: IncomingMessage, res: ServerResponse): void {
+    const id = url.pathname.slice('/files-cdn/'.length);
+    this.record('file.download.cdn', { path: url.pathname, authorized: req.headers.authorization !== undefined });
+    const entry = this.files.get(id);
+    if (!entry || url.searchParams.get('sig') !== this.signature(id)) {
+      res.writeHead(403);
+      res.end('bad signature');
       return;
     }
     res.writeHead(200, { 'content-type': entry.file.mimetype, 'content-length': String(entry.data.length) });
