@@ -405,6 +405,25 @@ describe('Slack front end, more', () => {
     expect(fake.thread('C12', message.ts).some((m) => (m.files ?? []).some((f) => f.name.startsWith('result-')))).toBe(false);
   });
 
+  it('/stylize finds Slack Connect images, which history lists as stubs without a mimetype', async () => {
+    const content = await fake.postUserMessage({ channel: 'C62', user: 'U62', files: ['dog.jpg'], fixturesDir: FIXTURES_DIR, connect: true });
+    const style = await fake.postUserMessage({ channel: 'C62', user: 'U62', files: ['guitar.png'], fixturesDir: FIXTURES_DIR, connect: true });
+    const before = fake.calls.length;
+    const history = (await new webApi.WebClient(fake.botToken, { slackApiUrl: fake.apiUrl }).conversations.history({ channel: 'C62' })).messages!;
+    expect(history[0]!.files![0]).toEqual({ id: expect.any(String), mode: 'file_access', file_access: 'check_file_info', created: 0, timestamp: 0, user: '' });
+
+    await sender.command({ command: '/stylize', text: 'size=64 iterations=2', user_id: 'U62', channel_id: 'C62' });
+    await fake.waitFor(() => {
+      const parent = fake.messages.find((m) => m.channel === 'C62' && m.user === fake.botUserId && m.text.includes('asked for /stylize'));
+      return parent !== undefined && settingsIn('C62', parent.ts).length === 1;
+    });
+    const calls = fake.calls.slice(before);
+    const resolved = calls.filter((c) => c.method === 'files.info').map((c) => c.args.file);
+    expect(resolved).toEqual(expect.arrayContaining([content.files![0]!.id, style.files![0]!.id]));
+    const parent = fake.messages.find((m) => m.channel === 'C62' && m.text.includes('asked for /stylize'))!;
+    expect(parent.text).toContain('content *dog.jpg*, style *guitar.png*');
+  });
+
   it('/palette finds an image the user posted in a thread, and answers in that thread', async () => {
     const parent = await fake.postUserMessage({ channel: 'C50', user: 'U51', text: 'ideas for styles?' });
     await fake.postUserMessage({ channel: 'C50', user: 'U50', text: 'this one', thread_ts: parent.ts, files: ['guitar.png'], fixturesDir: FIXTURES_DIR });

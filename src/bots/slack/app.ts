@@ -7,7 +7,7 @@ import { App, HTTPReceiver, LogLevel, type Logger, type webApi } from '@slack/bo
 import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
 import { ConfigError } from '../../config.js';
 import type { SlackConfig } from './config.js';
-import { imageSourceFor, fileName, type DownloadOptions, type SlackFile } from './files.js';
+import { imageSourceFor, fileName, resolveStub, type DownloadOptions, type SlackFile } from './files.js';
 import { findRecentImages } from './find-images.js';
 import { escapeText, SlackReplyPort, slackFrontend, type SlackPortOptions } from './reply-port.js';
 import { historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
@@ -189,7 +189,7 @@ class SlackFrontEnd {
     }
     const job = parsed.command;
     const needed = job === 'stylize' ? 2 : 1;
-    const found = await findRecentImages(this.client, channel, user, needed);
+    const found = await findRecentImages(this.client, channel, user, needed, this.log);
     if (!found.ok) {
       await respond(escapeText(historyError(found.error, this.botName)));
       return;
@@ -241,18 +241,7 @@ class SlackFrontEnd {
 
   /** Events may carry only a stub of a file (file_access: check_file_info); files.info has the rest. */
   private async fullFiles(files: SlackFile[]): Promise<SlackFile[]> {
-    return Promise.all(
-      files.map(async (file) => {
-        if (file.file_access !== 'check_file_info' && (file.url_private || file.url_private_download)) return file;
-        try {
-          const res = (await this.client.files.info({ file: file.id })) as unknown as { file?: SlackFile };
-          return res.file ?? file;
-        } catch (err) {
-          this.log.warn(`Slack: files.info failed for ${file.id}: ${apiError(err)}`);
-          return file;
-        }
-      }),
-    );
+    return Promise.all(files.map((file) => resolveStub(this.client, file, this.log)));
   }
 
   private async onReaction(event: ReactionEvent): Promise<void> {

@@ -2,6 +2,7 @@
  * Slack files as the commands' ImageSource: private files are fetched with the bot token, only from
  * Slack's own file hosts, with a timeout and a byte cap applied while streaming.
  */
+import type { webApi } from '@slack/bolt';
 import type { ImageSource } from '../../commands/port.js';
 import { fetchCapped, type RedirectDecision } from '../shared/download.js';
 
@@ -20,6 +21,8 @@ export interface SlackFile {
   file_access?: string;
 }
 
+type WebClient = webApi.WebClient;
+
 export interface DownloadOptions {
   token: string;
   allowedOrigins: string[];
@@ -34,6 +37,26 @@ export function isImageFile(file: SlackFile): boolean {
 /** Deleted or hidden files show up in history but cannot be used. */
 export function isUsableFile(file: SlackFile): boolean {
   return file.mode !== 'tombstone' && file.mode !== 'hidden_by_limit';
+}
+
+/**
+ * Slack Connect (and some other events) deliver only a stub of a file — `file_access:
+ * 'check_file_info'`, no mimetype or address — and Slack's docs say to call files.info for the rest.
+ */
+export function isFileStub(file: SlackFile): boolean {
+  return file.file_access === 'check_file_info' || (!file.url_private && !file.url_private_download);
+}
+
+/** The full file object for a stub (files.info); the stub itself when Slack does not give it. */
+export async function resolveStub(client: WebClient, file: SlackFile, log: Pick<Console, 'warn'>): Promise<SlackFile> {
+  if (!isFileStub(file)) return file;
+  try {
+    const full = (await client.files.info({ file: file.id })).file;
+    return full?.id ? { ...full, id: full.id } : file;
+  } catch (err) {
+    log.warn(`Slack: files.info failed for ${file.id}: ${(err as { data?: { error?: string } }).data?.error ?? String(err)}`);
+    return file;
+  }
 }
 
 export function fileName(file: SlackFile): string {

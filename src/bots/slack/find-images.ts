@@ -4,7 +4,7 @@
  * (conversations.replies).
  */
 import type { webApi } from '@slack/bolt';
-import { isImageFile, isUsableFile, type SlackFile } from './files.js';
+import { isFileStub, isImageFile, isUsableFile, resolveStub, type SlackFile } from './files.js';
 
 type WebClient = webApi.WebClient;
 
@@ -31,10 +31,11 @@ export interface FoundImage {
 
 export type FindResult = { ok: true; images: FoundImage[] } | { ok: false; error: string };
 
+/** The user's images in a message, and the stubs (Slack Connect) that may be images once resolved. */
 function imagesOf(message: HistoryMessage, user: string): FoundImage[] {
   if (message.user !== user || !message.ts) return [];
   return (message.files ?? [])
-    .filter((f) => isImageFile(f) && isUsableFile(f))
+    .filter((f) => isUsableFile(f) && (isImageFile(f) || isFileStub(f)))
     .map((file) => {
       const found: FoundImage = { file, ts: message.ts! };
       if (message.thread_ts && message.thread_ts !== message.ts) found.thread = message.thread_ts;
@@ -46,7 +47,13 @@ function imagesOf(message: HistoryMessage, user: string): FoundImage[] {
  * The user's `count` most recent images in the channel, oldest first (so the content image, posted
  * first, comes before the style image). Fewer when the user has not posted that many.
  */
-export async function findRecentImages(client: WebClient, channel: string, user: string, count: number): Promise<FindResult> {
+export async function findRecentImages(
+  client: WebClient,
+  channel: string,
+  user: string,
+  count: number,
+  log: Pick<Console, 'warn'> = console,
+): Promise<FindResult> {
   let history: HistoryMessage[];
   try {
     const res = await client.conversations.history({ channel, limit: HISTORY_LIMIT });
@@ -76,5 +83,16 @@ export async function findRecentImages(client: WebClient, channel: string, user:
     .map((image, index) => ({ image, index }))
     .sort((a, b) => Number(a.image.ts) - Number(b.image.ts) || a.index - b.index)
     .map((e) => e.image);
-  return { ok: true, images: ordered.slice(Math.max(0, ordered.length - count)) };
+  // Newest first, stubs resolved one by one until enough images are found (few files.info calls).
+  const latest: FoundImage[] = [];
+  for (let i = ordered.length - 1; i >= 0 && latest.length < count; i--) {
+    const image = ordered[i]!;
+    if (!isFileStub(image.file)) {
+      latest.unshift(image);
+      continue;
+    }
+    const file = await resolveStub(client, image.file, log);
+    if (isImageFile(file) && isUsableFile(file) && !isFileStub(file)) latest.unshift({ ...image, file });
+  }
+  return { ok: true, images: latest };
 }

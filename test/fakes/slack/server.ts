@@ -29,6 +29,22 @@ export interface FakeFile {
   url_private_download: string;
   mode?: string;
   shares?: { public?: Record<string, { ts: string; thread_ts?: string }[]> };
+  /** Shared over Slack Connect: messages carry only a stub of it (see fileStub). */
+  connect?: boolean;
+}
+
+/**
+ * What a message says of a Slack Connect file: Slack's file-object docs describe `file_access:
+ * 'check_file_info'` stubs without a mimetype or addresses, to be completed with files.info.
+ */
+function fileStub(file: FakeFile): Record<string, unknown> {
+  return { id: file.id, mode: 'file_access', file_access: 'check_file_info', created: 0, timestamp: 0, user: '' };
+}
+
+/** A message as conversations.history / replies return it. */
+function asListed(message: FakeMessage): FakeMessage | Record<string, unknown> {
+  if (!message.files?.some((f) => f.connect)) return message;
+  return { ...message, files: message.files.map((f) => (f.connect ? fileStub(f) : f)) };
 }
 
 export interface FakeMessage {
@@ -154,13 +170,17 @@ export class FakeSlack {
     thread_ts?: string;
     files?: (string | { name: string; data: Buffer; mimetype?: string })[];
     fixturesDir?: string;
+    /** Posted from another organization over Slack Connect. */
+    connect?: boolean;
   }): Promise<FakeMessage> {
     const files: FakeFile[] = [];
     for (const f of opts.files ?? []) {
       const name = typeof f === 'string' ? path.basename(f) : f.name;
       const data = typeof f === 'string' ? await readFile(opts.fixturesDir ? path.join(opts.fixturesDir, f) : f) : f.data;
       const mimetype = typeof f === 'string' ? mimetypeOf(name) : (f.mimetype ?? mimetypeOf(name));
-      files.push(this.storeFile(name, name, data, mimetype, opts.user));
+      const file = this.storeFile(name, name, data, mimetype, opts.user);
+      if (opts.connect) file.connect = true;
+      files.push(file);
     }
     const message = this.addMessage({
       channel: opts.channel,
@@ -400,9 +420,8 @@ export class FakeSlack {
       case 'files.info': {
         const entry = this.files.get(str('file') ?? '');
         if (!entry) return { ok: false, error: 'file_not_found' };
-        if (!this.hideShares) return { ok: true, file: entry.file };
-        const { shares: _shares, ...file } = entry.file;
-        return { ok: true, file };
+        const { connect: _connect, shares, ...file } = entry.file;
+        return { ok: true, file: this.hideShares ? file : { ...file, ...(shares ? { shares } : {}) } };
       }
       case 'conversations.history': {
         const channel = str('channel') ?? '';
@@ -410,7 +429,7 @@ export class FakeSlack {
         if (error) return { ok: false, error };
         const limit = Number(str('limit') ?? 100);
         const top = this.messages.filter((m) => m.channel === channel && (!m.thread_ts || m.thread_ts === m.ts));
-        return { ok: true, messages: top.reverse().slice(0, limit), has_more: false, response_metadata: { next_cursor: '' } };
+        return { ok: true, messages: top.reverse().slice(0, limit).map(asListed), has_more: false, response_metadata: { next_cursor: '' } };
       }
       case 'conversations.replies': {
         const channel = str('channel') ?? '';
@@ -419,7 +438,7 @@ export class FakeSlack {
         const message = this.message(channel, str('ts') ?? '');
         if (!message) return { ok: false, error: 'thread_not_found' };
         const root = message.thread_ts ?? message.ts;
-        return { ok: true, messages: this.thread(channel, root), has_more: false, response_metadata: { next_cursor: '' } };
+        return { ok: true, messages: this.thread(channel, root).map(asListed), has_more: false, response_metadata: { next_cursor: '' } };
       }
       default:
         return { ok: false, error: 'unknown_method' };
