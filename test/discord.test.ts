@@ -11,6 +11,7 @@ import { downloadAttachment } from '../src/bots/discord/attachments.js';
 import { registerCommands } from '../src/bots/discord/register.js';
 import { commandDefinitions, configFromEnv, startDiscord, type DiscordConfig, type DiscordHandle } from '../src/bots/discord/index.js';
 import { ConfigError } from '../src/config.js';
+import { NOT_TAKEN } from '../src/bots/discord/reply-port.js';
 import { FakeDiscord, type RecordedRequest } from './fakes/discord/server.js';
 import { FIXTURES_DIR, makeTestCommands, type TestCommands } from './helpers/commands.js';
 
@@ -255,16 +256,59 @@ describe('/stylize', () => {
     expect(postsIn(jobThread, from).some((p) => content(p).startsWith('Result'))).toBe(false);
   });
 
-  it('answers a non-image attachment with a message only the user sees', async () => {
+  /** Sends the interaction and returns its one callback (Discord takes one response per interaction). */
+  async function refusalOf(options: Option[], attachments: Record<string, unknown>[]): Promise<{ callback: RecordedRequest; token: string; from: number }> {
     const from = fake.requests.length;
+    const { id, token } = fake.interaction(alice(), options.some((o) => o.name === 'content') ? 'stylize' : 'palette', options, attachments);
+    const callback = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/interactions/${id}/${token}/callback`, 30_000, from);
+    return { callback, token, from };
+  }
+
+  function expectOnlyAnEphemeralReply({ callback, token, from }: { callback: RecordedRequest; token: string; from: number }): string {
+    expect(callback.body).toMatchObject({ type: 4, data: { flags: 64, allowed_mentions: { parse: [] } } });
+    const after = fake.requests.slice(from).filter((r) => r !== callback);
+    expect(after.filter((r) => r.path.includes(token) || /\/threads$/.test(r.path) || /\/channels\/\d+\/messages$/.test(r.path))).toEqual([]);
+    const message = fake.messages.get(callback.messageId!)!;
+    expect(message.flags & 64).toBe(64);
+    return String((callback.body!.data as { content: string }).content);
+  }
+
+  it('answers a non-image attachment before deferring, with a reply only the user sees', async () => {
     const txt = await fake.attachment({ filename: 'notes.txt', contentType: 'text/plain; charset=utf-8', data: Buffer.from('not a picture') });
     const { options, attachments } = await stylizeOptions(txt, 'guitar.png', [int('size', 64)]);
-    const { token } = fake.interaction(alice(), 'stylize', options, attachments);
+    const text = expectOnlyAnEphemeralReply(await refusalOf(options, attachments));
+    expect(text).toBe('The content image "notes.txt" is text/plain; charset=utf-8, not an image. Send a PNG, JPEG, WebP or GIF.');
+  });
+
+  it('refuses, before deferring, what the payload says is too large: bytes, pixels, or an option over the limits', async () => {
+    const big = await fake.attachment({ filename: 'huge.png', contentType: 'image/png', data: Buffer.alloc(11 * 2 ** 20, 1), width: 640, height: 480 });
+    const wide = await fake.attachment({ filename: 'wide.png', contentType: 'image/png', data: Buffer.alloc(100, 1), width: 20_000, height: 20_000 });
+    const style = await fake.attachment('guitar.png');
+    const bytes = expectOnlyAnEphemeralReply(await refusalOf([{ name: 'style', type: 11, value: big.id }], [big]));
+    expect(bytes).toBe('The style image "huge.png" is 11 MB; the limit is 10 MB. Send a smaller image.');
+    const pixels = expectOnlyAnEphemeralReply(await refusalOf([{ name: 'style', type: 11, value: wide.id }], [wide]));
+    expect(pixels).toBe('The style image "wide.png" is 20000×20000 pixels; the limit is 50 megapixels. Send a smaller image.');
+    const option = expectOnlyAnEphemeralReply(await refusalOf([{ name: 'style', type: 11, value: style.id }, int('size', 4000)], [style]));
+    expect(option).toMatch(/^size must be from 32 to \d+ pixels here \(got 4000\)\.$/);
+  });
+
+  it('after a public defer, says only that the request was not taken, and tells the user why in an ephemeral follow-up', async () => {
+    const from = fake.requests.length;
+    const gone = await fake.attachment('dog.jpg');
+    fake.expire(gone);
+    const { options, attachments } = await stylizeOptions(gone, 'guitar.png', [int('size', 64)]);
+    const { id, token } = fake.interaction(alice(), 'stylize', options, attachments);
+    const callback = await fake.waitForRequest((r) => r.path === `/interactions/${id}/${token}/callback`, 30_000, from);
+    expect(callback.body).toMatchObject({ type: 5 });
     const whisper = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/webhooks/${fake.appId}/${token}`, 30_000, from);
-    expect(content(whisper)).toMatch(/notes\.txt.*not an image/);
-    expect(Number(whisper.body?.flags) & 64).toBe(64); // EPHEMERAL
-    expect(fake.find('DELETE', new RegExp(`/webhooks/${fake.appId}/${token}/messages/%40original$`))).toHaveLength(1);
-    expect(fake.requests.slice(from).some((r) => /\/threads$/.test(r.path))).toBe(false);
+    expect(content(whisper)).toMatch(/couldn't download the content image "dog\.jpg".*expired or was deleted/);
+    // A new message, really ephemeral: the public reply was answered (edited) before it.
+    expect(fake.messages.get(whisper.messageId!)!.flags & 64).toBe(64);
+    const original = fake.find('PATCH', new RegExp(`/webhooks/${fake.appId}/${token}/messages/%40original$`));
+    expect(original.map(content)).toEqual([NOT_TAKEN]);
+    expect(original[0]!.body?.allowed_mentions).toEqual({ parse: [] });
+    expect(fake.find('DELETE', new RegExp(`/webhooks/${fake.appId}/${token}/`))).toEqual([]);
+    expect(postsIn(fake.channelId, from)).toEqual([]); // nothing public with a mention
   });
 });
 

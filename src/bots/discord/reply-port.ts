@@ -23,6 +23,8 @@ const NOT_ALLOWED = new Set([
 const THREAD_EXISTS = 160004;
 
 const MAX_CONTENT = 2000;
+/** A public deferred reply that ends in a refusal; the reason goes to the user alone. */
+export const NOT_TAKEN = "I couldn't take that request; I've told you why in a message only you can see.";
 /** Interaction tokens live 15 minutes; after that only channel messages work. */
 const INTERACTION_TOKEN_MS = 14 * 60 * 1000;
 
@@ -154,8 +156,10 @@ export class DiscordReplyPort implements ReplyPort {
             await interaction.editReply(clip(text));
             return;
           }
-          // The public "thinking…" reply is replaced by a message only the user sees.
-          await interaction.deleteReply().catch((err: unknown) => this.log.warn('Discord: could not remove the pending reply:', err));
+          // Discord: the first message after a public defer is that public reply (an ephemeral flag is
+          // ignored, and deleting the reply first leaves nothing to follow up). So the reply says only
+          // that the request was not taken, and the reason follows as a new, ephemeral message.
+          await interaction.editReply(NOT_TAKEN);
         }
         await interaction.followUp(clip(text), { ephemeral: true });
         return;

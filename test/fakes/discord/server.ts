@@ -446,6 +446,20 @@ export class FakeDiscord {
 
   /** The reply message of an interaction token (PATCH @original creates it on first edit). */
   private readonly originals = new Map<string, string>();
+  /**
+   * The state of each interaction's response, following Discord's "Receiving and Responding" page
+   * (https://discord.com/developers/docs/interactions/receiving-and-responding): an interaction is
+   * answered once (type 4 message, or type 5 "thinking…" defer); after a defer, the first follow-up
+   * edits the deferred original and its own flags are ignored, the defer's ephemeral flag holding; later
+   * follow-ups are new messages with their own flags. Sending that first follow-up after deleting the
+   * still-thinking original is undocumented; reports show 404 Unknown Message (10008), modelled here.
+   */
+  private readonly responses = new Map<string, { deferred: boolean; flags: number; state: 'thinking' | 'answered' | 'deleted' | 'deleted-thinking' }>();
+
+  /** Takes a file off the CDN, as Discord does when an attachment expires or is deleted. */
+  expire(attachment: Record<string, unknown>): void {
+    this.cdn.delete(`${String(attachment.id)}/${String(attachment.filename)}`);
+  }
 
   private answer(method: string, route: string, body: Record<string, unknown> | null, files: RecordedFile[], res: ServerResponse): void {
     let m: RegExpExecArray | null;
@@ -456,19 +470,41 @@ export class FakeDiscord {
         session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
       });
     }
-    if (method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(route))) return send(res, 204);
+    if (method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(route))) {
+      const token = m[2]!;
+      if (this.responses.has(token)) return send(res, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+      const type = Number(body?.type);
+      const data = (body?.data ?? {}) as Record<string, unknown>;
+      const flags = Number(data.flags ?? 0);
+      if (type === 5) {
+        this.responses.set(token, { deferred: true, flags, state: 'thinking' });
+      } else if (type === 4) {
+        this.responses.set(token, { deferred: false, flags, state: 'answered' });
+        const message = this.newMessage(this.channelOfToken(token), data, files, { type: 20, webhook_id: this.appId, flags });
+        this.originals.set(token, message.id);
+      } else {
+        return send(res, 400, { message: 'Invalid Form Body', code: 50035 });
+      }
+      return send(res, 204);
+    }
     if ((m = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/(%40original|@original|\d+)$/.exec(route))) {
       const [, , token, which] = m;
-      const id = which!.endsWith('original') ? this.originals.get(token!) : which;
+      const isOriginal = which!.endsWith('original');
+      const id = isOriginal ? this.originals.get(token!) : which;
+      const response = this.responses.get(token!);
       if (method === 'DELETE') {
+        if (isOriginal && response) response.state = response.state === 'thinking' ? 'deleted-thinking' : 'deleted';
         if (id) this.messages.delete(id);
         return send(res, 204);
       }
       if (method === 'PATCH') {
         let message = id ? this.messages.get(id) : undefined;
         if (!message) {
-          message = this.newMessage(this.channelOfToken(token!), body, files, { type: 20, webhook_id: this.appId });
+          if (!isOriginal || response?.state.startsWith('deleted')) return send(res, 404, { message: 'Unknown Message', code: 10008 });
+          // The deferred original takes the defer's flags; an edit cannot change whether it is ephemeral.
+          message = this.newMessage(this.channelOfToken(token!), body, files, { type: 20, webhook_id: this.appId, flags: response?.flags ?? 0 });
           this.originals.set(token!, message.id);
+          if (response) response.state = 'answered';
         } else if (body && 'content' in body) {
           message.content = String(body.content);
         }
@@ -476,7 +512,17 @@ export class FakeDiscord {
       }
     }
     if (method === 'POST' && (m = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(route))) {
-      const message = this.newMessage(this.channelOfToken(m[2]!), body, files, { webhook_id: this.appId });
+      const token = m[2]!;
+      const response = this.responses.get(token);
+      if (response?.state === 'deleted-thinking') return send(res, 404, { message: 'Unknown Message', code: 10008 });
+      if (response?.deferred && response.state === 'thinking') {
+        // The first follow-up after a defer is the deferred reply itself: its own flags are ignored.
+        const message = this.newMessage(this.channelOfToken(token), body, files, { type: 20, webhook_id: this.appId, flags: response.flags });
+        this.originals.set(token, message.id);
+        response.state = 'answered';
+        return send(res, 200, this.messageJson(message));
+      }
+      const message = this.newMessage(this.channelOfToken(token), body, files, { webhook_id: this.appId });
       return send(res, 200, this.messageJson(message));
     }
     if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(route))) {
