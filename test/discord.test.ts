@@ -312,6 +312,49 @@ describe('/stylize', () => {
   });
 });
 
+describe('direct messages and upload limits', () => {
+  afterEach(() => {
+    fake.uploadLimit = 10 * 2 ** 20;
+  });
+
+  it('answers a command used in a DM in the DM itself, without a thread and without logging an error', async () => {
+    const gina = fake.addUser('gina');
+    const dm = fake.dmWith(gina);
+    const from = fake.requests.length;
+    const errorsBefore = logged.length;
+    const style = await fake.attachment('guitar.png');
+    fake.interaction(gina, 'palette', [{ name: 'style', type: 11, value: style.id }, int('size', 64), int('iterations', 3)], [style], dm);
+    const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${dm}/messages` && content(r).startsWith('Settings:'), 60_000, from);
+    expect(content(settings)).toContain('iterations=3');
+    const thread = fake.requests.slice(from).find((r) => /\/threads$/.test(r.path))!;
+    expect(thread.path).toBe(`/channels/${dm}/messages/${thread.path.split('/')[4]}/threads`); // tried once, refused with 50003
+    expect(logged.slice(errorsBefore).filter((l) => /thread/i.test(l))).toEqual([]);
+  });
+
+  it('sends a result over the upload limit as a JPEG, or says why there is no image', async () => {
+    const style = await fake.attachment('game-controller.png');
+    // Room for a 64 px JPEG, not for the PNG.
+    fake.uploadLimit = 5000;
+    let from = fake.requests.length;
+    fake.interaction(fake.addUser('hank'), 'palette', [{ name: 'style', type: 11, value: style.id }, int('size', 64), int('iterations', 3)], [style]);
+    await fake.waitForRequest((r) => r.method === 'POST' && content(r).startsWith('Settings:'), 60_000, from);
+    const palettes = fake.requests.slice(from).filter((r) => r.method === 'POST' && /\/messages$/.test(r.path) && content(r).startsWith('Palette'));
+    expect(palettes.map((p) => p.files.map((f) => f.name.split('.').pop()))).toEqual([['png'], ['jpg']]);
+    const jpeg = palettes[1]!.files[0]!;
+    expect(jpeg.data.length).toBeLessThanOrEqual(5000);
+    expect((await sharp(jpeg.data).metadata()).format).toBe('jpeg');
+    expect(palettes[1]!.body?.attachments).toEqual([expect.objectContaining({ id: 0, filename: jpeg.name })]);
+
+    fake.uploadLimit = 200;
+    from = fake.requests.length;
+    fake.interaction(fake.addUser('iris'), 'palette', [{ name: 'style', type: 11, value: style.id }, int('size', 64), int('iterations', 2)], [style]);
+    await fake.waitForRequest((r) => r.method === 'POST' && content(r).startsWith('Settings:'), 60_000, from);
+    const last = fake.requests.slice(from).filter((r) => r.method === 'POST' && /\/messages$/.test(r.path) && content(r).startsWith('Palette')).at(-1)!;
+    expect(last.files).toEqual([]);
+    expect(content(last)).toContain('larger than Discord lets me upload here');
+  });
+});
+
 describe('missing permissions', () => {
   afterEach(() => {
     fake.denials = {};

@@ -5,6 +5,7 @@
  * the channel, text instead of images, no reactions — and never throws for that alone.
  */
 import { DiscordAPIError, MessageFlags, type REST } from 'discord.js';
+import sharp from 'sharp';
 import type { Attachment, Frontend, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
 /** The emoji the commands' reactions are shown as. */
@@ -21,6 +22,10 @@ const NOT_ALLOWED = new Set([
 ]);
 /** "A thread has already been created for this message": its thread has the message's id. */
 const THREAD_EXISTS = 160004;
+/** "Cannot execute action on a DM channel": no threads in DMs, so the answer stays in the DM. */
+const DM_CHANNEL = 50003;
+/** "Request entity too large": the files are over the channel's upload limit (10 MiB by default). */
+const TOO_LARGE = 40005;
 
 const MAX_CONTENT = 2000;
 /** A public deferred reply that ends in a refusal; the reason goes to the user alone. */
@@ -47,8 +52,21 @@ function attachmentsOf(files: Attachment[]) {
 }
 
 function uploadsOf(files: Attachment[]) {
-  return files.map((f) => ({ name: f.filename, data: f.data, contentType: 'image/png' }));
+  return files.map((f) => ({ name: f.filename, data: f.data, contentType: f.filename.endsWith('.jpg') ? 'image/jpeg' : 'image/png' }));
 }
+
+/** The same pictures as JPEG, usually a fraction of the PNG's bytes, for a channel that refused the PNGs. */
+async function asJpeg(files: Attachment[]): Promise<Attachment[]> {
+  return Promise.all(
+    files.map(async (f) => ({
+      ...f,
+      filename: f.filename.replace(/\.png$/i, '') + '.jpg',
+      data: await sharp(f.data).flatten({ background: '#ffffff' }).jpeg({ quality: 88, mozjpeg: true }).toBuffer(),
+    })),
+  );
+}
+
+const TOO_LARGE_NOTE = "(The image is larger than Discord lets me upload here, even as a JPEG; run it again with a smaller size.)";
 
 type Log = Pick<Console, 'error' | 'warn' | 'info'>;
 
@@ -129,6 +147,10 @@ export class DiscordReplyPort implements ReplyPort {
     try {
       await this.rest.patch(route, { body: { ...body, attachments: attachmentsOf(previews) }, files: uploadsOf(previews) });
     } catch (err) {
+      if (apiCode(err) === TOO_LARGE) {
+        await this.rest.patch(route, { body }); // this preview is too large here; the next may fit
+        return;
+      }
       if (!isNotAllowed(err)) throw err;
       this.log.warn(`Discord: cannot attach files in channel ${this.target()} (missing Attach Files); progress goes without previews.`);
       this.canAttach = false;
@@ -210,6 +232,8 @@ export class DiscordReplyPort implements ReplyPort {
     } catch (err) {
       if (apiCode(err) === THREAD_EXISTS) {
         this.thread = reply.id;
+      } else if (apiCode(err) === DM_CHANNEL) {
+        // A direct message: the conversation simply continues there.
       } else if (isNotAllowed(err)) {
         this.log.warn(`Discord: cannot start a thread in channel ${this.channel} (missing Create Public Threads?); answering in the channel.`);
       } else {
@@ -241,20 +265,34 @@ export class DiscordReplyPort implements ReplyPort {
       ...(withFiles ? { attachments: attachmentsOf(files) } : {}),
     });
     const path = `/channels/${this.target()}/messages` as const;
-    try {
+    const attempt = async (text: string, attached: Attachment[]) => {
       const message = (await this.rest.post(path, {
-        body: body(content, files.length > 0),
-        ...(files.length > 0 ? { files: uploadsOf(files) } : {}),
+        body: { ...body(text, false), ...(attached.length > 0 ? { attachments: attachmentsOf(attached) } : {}) },
+        ...(attached.length > 0 ? { files: uploadsOf(attached) } : {}),
       })) as { id: string };
       this.sent.set(message.id, { id: message.id, viaWebhook: false });
       return message.id;
+    };
+    try {
+      return await attempt(content, files);
     } catch (err) {
+      if (files.length > 0 && apiCode(err) === TOO_LARGE) return this.sendSmaller(content, files, attempt);
       if (files.length === 0 || !isNotAllowed(err)) throw err;
       this.log.warn(`Discord: cannot attach files in channel ${this.target()} (missing Attach Files); posting text only.`);
       const note = `${content}\n(I can't attach images here: I'm missing the Attach Files permission in this channel.)`;
       const message = (await this.rest.post(path, { body: body(clip(note), false) })) as { id: string };
       this.sent.set(message.id, { id: message.id, viaWebhook: false });
       return message.id;
+    }
+  }
+
+  /** Over the upload limit: the pictures again as JPEG, else the text with a note saying why there is no image. */
+  private async sendSmaller(content: string, files: Attachment[], attempt: (text: string, files: Attachment[]) => Promise<string>): Promise<string> {
+    try {
+      return await attempt(content, await asJpeg(files));
+    } catch (err) {
+      if (apiCode(err) !== TOO_LARGE) throw err;
+      return attempt(clip(`${content}\n${TOO_LARGE_NOTE}`), []);
     }
   }
 }

@@ -108,6 +108,13 @@ export class FakeDiscord {
   /** Gateway opcodes the clients sent, in order (heartbeats left out). */
   readonly gatewayLog: { op: number; d: unknown }[] = [];
   denials: Denials = {};
+  /**
+   * Largest file Discord takes in a message: 10 MiB by default (Discord's "Uploading Files" reference;
+   * the interaction's attachment_size_limit says the same); over it, 413 with code 40005.
+   */
+  uploadLimit = 10 * 2 ** 20;
+  /** Direct-message channels (type 1), by id, with their one recipient. */
+  readonly dms = new Map<string, FakeUser>();
   private readonly cdn = new Map<string, { data: Buffer; contentType: string }>();
   private readonly sockets = new Set<WebSocket>();
   private readonly conditions = new Conditions();
@@ -176,6 +183,14 @@ export class FakeDiscord {
       content_type: file.contentType,
       ...(file.width ? { width: file.width, height: file.height } : {}),
     };
+  }
+
+  /** The DM channel between the bot and a user. */
+  dmWith(user: FakeUser): string {
+    for (const [id, recipient] of this.dms) if (recipient.id === user.id) return id;
+    const id = snowflake();
+    this.dms.set(id, user);
+    return id;
   }
 
   /** A message a user wrote (it exists only on the server; the bot has no reason to know it). */
@@ -310,6 +325,36 @@ export class FakeDiscord {
     const id = snowflake();
     const token = `interaction-token-${id}`;
     const thread = this.threads.get(channelId);
+    const dm = this.dms.get(channelId);
+    if (dm) this.tokenChannels.set(token, channelId);
+    const data = {
+      id: snowflake(),
+      name,
+      type: 1,
+      options,
+      ...(attachments.length > 0 ? { resolved: { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) } } : {}),
+    };
+    if (dm) {
+      // In a DM: no guild and no member, the user as `user`, and the DM channel (context 1: BOT_DM).
+      this.dispatch('INTERACTION_CREATE', {
+        id,
+        application_id: this.appId,
+        type: 2,
+        data,
+        channel_id: channelId,
+        channel: { id: channelId, type: 1, last_message_id: null, flags: 0, recipients: [dm] },
+        user: dm,
+        token,
+        version: 1,
+        app_permissions: ALL_PERMISSIONS,
+        locale: 'en-US',
+        entitlements: [],
+        authorizing_integration_owners: { '0': this.guildId },
+        context: 1,
+        attachment_size_limit: 10485760,
+      });
+      return { id, token };
+    }
     this.dispatch('INTERACTION_CREATE', {
       id,
       application_id: this.appId,
@@ -401,6 +446,10 @@ export class FakeDiscord {
     this.notify();
   }
 
+  private tooLarge(files: RecordedFile[]): boolean {
+    return files.some((f) => f.data.length > this.uploadLimit);
+  }
+
   private missingPermissions(res: ServerResponse): void {
     send(res, 403, { message: 'Missing Permissions', code: 50013 });
   }
@@ -470,6 +519,7 @@ export class FakeDiscord {
         session_start_limit: { total: 1000, remaining: 999, reset_after: 14_400_000, max_concurrency: 1 },
       });
     }
+    if (this.tooLarge(files)) return send(res, 413, { message: 'Request entity too large', code: 40005 });
     if (method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(route))) {
       const token = m[2]!;
       if (this.responses.has(token)) return send(res, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
@@ -526,6 +576,7 @@ export class FakeDiscord {
       return send(res, 200, this.messageJson(message));
     }
     if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages\/(\d+)\/threads$/.exec(route))) {
+      if (this.dms.has(m[1]!)) return send(res, 400, { message: 'Cannot execute action on a DM channel', code: 50003 });
       if (this.denials.threads) return this.missingPermissions(res);
       const [, parent, messageId] = m;
       const thread = { id: messageId!, parent_id: parent!, name: String(body?.name ?? '') };
@@ -582,6 +633,8 @@ export class FakeDiscord {
       return user ? send(res, 200, user) : send(res, 404, { message: 'Unknown User', code: 10013 });
     }
     if (method === 'GET' && (m = /^\/channels\/(\d+)$/.exec(route))) {
+      const dm = this.dms.get(m[1]!);
+      if (dm) return send(res, 200, { id: m[1], type: 1, last_message_id: null, flags: 0, recipients: [dm] });
       const thread = this.threads.get(m[1]!);
       if (thread) return send(res, 200, { id: thread.id, type: 11, guild_id: this.guildId, parent_id: thread.parent_id, name: thread.name });
       if (m[1] === this.channelId) return send(res, 200, this.channel());
