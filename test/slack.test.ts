@@ -457,6 +457,31 @@ describe('Slack front end, more', () => {
     }
   });
 
+  it('sends alt text as alt_txt, and uploads again without it when Slack does not share such a file', async () => {
+    const client = new webApi.WebClient(fake.botToken, { slackApiUrl: fake.apiUrl });
+    const uploads = { altText: true };
+    const port = new SlackReplyPort(client, 'C21', undefined, 'U21', { parentText: 'Parent', sharePollMs: [0, 10], uploads });
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0f0' } }).png().toBuffer();
+    const shown = (name: string) => fake.messages.filter((m) => m.channel === 'C21' && (m.files ?? []).some((f) => f.name === name));
+    const urlCalls = (name: string) => fake.callsOf('files.getUploadURLExternal').filter((c) => c.args.filename === name).map((c) => [c.args.alt_txt, c.args.alt_text]);
+
+    const ref = await port.post('Result', [{ filename: 'result-a.png', data: png, description: 'The result' }]);
+    expect(urlCalls('result-a.png')).toEqual([['The result', undefined]]);
+    expect(shown('result-a.png').map((m) => [m.ts, m.files![0]!.alt_txt])).toEqual([[ref.id, 'The result']]);
+
+    fake.altTxtPreventsShare = true;
+    try {
+      const second = await port.post('Result again', [{ filename: 'result-b.png', data: png, description: 'Another result' }]);
+      expect(urlCalls('result-b.png')).toEqual([['Another result', undefined], [undefined, undefined]]);
+      expect(shown('result-b.png').map((m) => m.ts)).toEqual([second.id]);
+      expect(uploads.altText).toBe(false);
+      await port.post('Third', [{ filename: 'result-c.png', data: png, description: 'Third result' }]);
+      expect(urlCalls('result-c.png')).toEqual([[undefined, undefined]]);
+    } finally {
+      fake.altTxtPreventsShare = false;
+    }
+  });
+
   it('answers a direct message, and re-runs its result from a 🔁 after a restart', async () => {
     const dataDir = await mkdtemp(path.join(tmpdir(), 'tilestyle-slack-'));
     let commands = await makeTestCommands({ dataDir });

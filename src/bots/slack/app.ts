@@ -9,7 +9,7 @@ import { ConfigError } from '../../config.js';
 import type { SlackConfig } from './config.js';
 import { imageSourceFor, fileName, resolveStub, type DownloadOptions, type SlackFile } from './files.js';
 import { findRecentImages } from './find-images.js';
-import { escapeText, SlackReplyPort, slackFrontend, type SlackPortOptions } from './reply-port.js';
+import { escapeText, SlackReplyPort, slackFrontend, type SlackPortOptions, type UploadState } from './reply-port.js';
 import { historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
 
 type WebClient = webApi.WebClient;
@@ -66,6 +66,8 @@ class SlackFrontEnd {
   private readonly inflight = new Set<Promise<void>>();
   private readonly seenEvents = new Set<string>();
   private readonly download: DownloadOptions;
+  /** One for all of this front end's ports: whether uploads still carry alt text. */
+  private readonly uploads: UploadState = { altText: true };
 
   constructor(
     private readonly app: App,
@@ -135,8 +137,8 @@ class SlackFrontEnd {
     await Promise.allSettled([...this.inflight]);
   }
 
-  private portOptions(): Pick<SlackPortOptions, 'sharePollMs'> {
-    return this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {};
+  private portOptions(): Pick<SlackPortOptions, 'sharePollMs' | 'uploads'> {
+    return { uploads: this.uploads, ...(this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {}) };
   }
 
   /** Work runs after the acknowledgement, so Slack gets its answer within 3 s however long it takes. */

@@ -32,6 +32,16 @@ function shareTs(file: FileWithShares | undefined, channel: string): string | un
   return shares?.public?.[channel]?.[0]?.ts ?? shares?.private?.[channel]?.[0]?.ts;
 }
 
+/**
+ * Whether uploads carry alt text. Slack documents `alt_txt` on files.getUploadURLExternal (the SDK's
+ * uploadV2 sends `alt_text`, which Slack does not document); one open SDK report says a file sent with
+ * `alt_txt` was uploaded but never shared. So the first upload that is not shared is sent again
+ * without it, and later uploads leave it out. Shared by every port of one front end.
+ */
+export interface UploadState {
+  altText: boolean;
+}
+
 export interface SlackPortOptions {
   /** Posted in the channel as the thread's parent before the first reply, when there is no thread yet. */
   parentText?: string;
@@ -39,6 +49,8 @@ export interface SlackPortOptions {
   respond?: (text: string) => Promise<void>;
   /** Delays between files.info look-ups for an upload's message (tests shorten them). */
   sharePollMs?: number[];
+  /** Whether alt text is sent with uploads (see UploadState); default a fresh state that sends it. */
+  uploads?: UploadState;
   /**
    * False when `thread` is the ts of a message with no replies yet (a top-level mention): whispers go to
    * the channel, where the user sees them, until something is posted in the thread. Default true.
@@ -50,6 +62,7 @@ export class SlackReplyPort implements ReplyPort {
   private thread: string | undefined;
   private threadStarted: boolean;
   private creatingThread: Promise<string> | null = null;
+  private readonly uploads: UploadState;
 
   constructor(
     private readonly client: WebClient,
@@ -60,6 +73,7 @@ export class SlackReplyPort implements ReplyPort {
   ) {
     this.thread = thread;
     this.threadStarted = opts.threadStarted ?? true;
+    this.uploads = opts.uploads ?? { altText: true };
   }
 
   async post(text: string, files?: Attachment[]): Promise<MessageRef> {
@@ -149,30 +163,48 @@ export class SlackReplyPort implements ReplyPort {
    */
   private async upload(text: string, files: Attachment[]): Promise<string> {
     const thread = this.thread!;
-    const res = (await this.client.files.uploadV2({
-      channel_id: this.channel,
-      thread_ts: thread,
-      initial_comment: escapeText(text),
-      file_uploads: files.map((f) => ({
-        file: f.data,
-        filename: f.filename,
-        title: f.filename,
-        ...(f.description ? { alt_text: f.description } : {}),
-      })),
-    })) as unknown as { files?: { files?: FileWithShares[] }[] };
-    const uploaded = (res.files ?? []).flatMap((c) => c.files ?? []);
-    const first = uploaded[0];
+    const withAltText = this.uploads.altText && files.some((f) => f.description);
+    const first = await this.uploadOnce(text, files, withAltText);
     const ts = shareTs(first, this.channel) ?? (first?.id ? await this.findShare(first.id, thread) : undefined);
     if (ts) return ts;
+    if (withAltText) {
+      console.warn('Slack: an upload with alt text (alt_txt) was not shared; uploading without alt text from now on.');
+      this.uploads.altText = false;
+      return this.upload(text, files);
+    }
     return this.postMessage(text, thread);
+  }
+
+  /** files.uploadV2's three steps, done here so that the documented `alt_txt` is what is sent. */
+  private async uploadOnce(text: string, files: Attachment[], withAltText: boolean): Promise<FileWithShares | undefined> {
+    const ids: { id: string; title: string }[] = [];
+    for (const file of files) {
+      const args: { filename: string; length: number; alt_txt?: string } = { filename: file.filename, length: file.data.length };
+      if (withAltText && file.description) args.alt_txt = file.description.slice(0, 1000);
+      const target = await this.client.files.getUploadURLExternal(args);
+      if (!target.upload_url || !target.file_id) throw new Error('files.getUploadURLExternal returned no upload_url');
+      const sent = await fetch(target.upload_url, { method: 'POST', body: new Uint8Array(file.data), signal: AbortSignal.timeout(60_000) });
+      await sent.body?.cancel().catch(() => undefined);
+      if (!sent.ok) throw new Error(`Slack refused the upload of ${file.filename} (${sent.status})`);
+      ids.push({ id: target.file_id, title: file.filename });
+    }
+    const [head, ...rest] = ids;
+    if (!head) return undefined;
+    const done = await this.client.files.completeUploadExternal({
+      files: [head, ...rest],
+      channel_id: this.channel,
+      thread_ts: this.thread!,
+      initial_comment: escapeText(text),
+    });
+    return (done.files as FileWithShares[] | undefined)?.[0];
   }
 
   private async findShare(fileId: string, thread: string): Promise<string | undefined> {
     for (const delay of this.opts.sharePollMs ?? [0, 500, 1000, 2000]) {
       if (delay > 0) await sleep(delay);
       try {
-        const info = (await this.client.files.info({ file: fileId })) as unknown as { file?: FileWithShares };
-        const ts = shareTs(info.file, this.channel);
+        const info = await this.client.files.info({ file: fileId });
+        const ts = shareTs(info.file as FileWithShares | undefined, this.channel);
         if (ts) return ts;
       } catch {
         break; // e.g. missing files:read: try the thread instead
@@ -189,7 +221,7 @@ export class SlackReplyPort implements ReplyPort {
 }
 
 /** Lets the commands reach a Slack thread again, e.g. for a job resumed after a restart. */
-export function slackFrontend(client: WebClient, portOptions: Pick<SlackPortOptions, 'sharePollMs'> = {}): Frontend {
+export function slackFrontend(client: WebClient, portOptions: Pick<SlackPortOptions, 'sharePollMs' | 'uploads'> = {}): Frontend {
   return {
     platform: 'slack',
     portFor(where: ThreadRef, user: { id: string }): ReplyPort {

@@ -29,6 +29,8 @@ export interface FakeFile {
   url_private_download: string;
   mode?: string;
   shares?: { public?: Record<string, { ts: string; thread_ts?: string }[]> };
+  /** Alt text, as files.getUploadURLExternal documents it (`alt_txt`). */
+  alt_txt?: string;
   /** Shared over Slack Connect: messages carry only a stub of it (see fileStub). */
   connect?: boolean;
 }
@@ -96,6 +98,11 @@ export class FakeSlack {
   readonly files = new Map<string, { file: FakeFile; data: Buffer }>();
   /** When true, files.info leaves `shares` out, as Slack does while it is still sharing an upload. */
   hideShares = false;
+  /**
+   * Models an open report against Slack's SDK (python-slack-sdk#1818): files uploaded with `alt_txt`
+   * complete but are never shared to the channel.
+   */
+  altTxtPreventsShare = false;
   /**
    * How a token-bearing GET of a private file is answered: with the bytes ('none'), or first with a 302
    * to the same host ('same-origin'), to a presigned address on another Slack host that takes no token
@@ -371,7 +378,8 @@ export class FakeSlack {
         const length = Number(str('length'));
         if (!filename || !Number.isInteger(length) || length <= 0) return { ok: false, error: 'invalid_arguments' };
         const id = `F${String(++this.fileCounter).padStart(8, '0')}`;
-        const alt = str('alt_text');
+        // Slack's docs for files.getUploadURLExternal name the parameter alt_txt; alt_text is not one.
+        const alt = str('alt_txt');
         this.pendingUploads.set(id, { filename, length, ...(alt ? { altText: alt } : {}) });
         return { ok: true, upload_url: `${this.url}/upload/${id}`, file_id: id };
       }
@@ -385,10 +393,12 @@ export class FakeSlack {
         const channel = str('channel_id');
         const thread = str('thread_ts');
         const made: FakeFile[] = [];
+        let unshared = false;
         for (const entry of list) {
           const pending = this.pendingUploads.get(entry.id);
           if (!pending?.data) return { ok: false, error: 'file_not_found' };
           this.pendingUploads.delete(entry.id);
+          if (pending.altText && this.altTxtPreventsShare) unshared = true;
           const file: FakeFile = {
             id: entry.id,
             name: pending.filename,
@@ -399,11 +409,12 @@ export class FakeSlack {
             user: this.botUserId,
             url_private: `${this.url}/files-pri/${this.teamId}-${entry.id}/${encodeURIComponent(pending.filename)}`,
             url_private_download: `${this.url}/files-pri/${this.teamId}-${entry.id}/download/${encodeURIComponent(pending.filename)}`,
+            ...(pending.altText ? { alt_txt: pending.altText } : {}),
           };
           this.files.set(entry.id, { file, data: pending.data });
           made.push(file);
         }
-        if (channel) {
+        if (channel && !unshared) {
           const message = this.addMessage({
             channel,
             user: this.botUserId,
