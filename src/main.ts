@@ -110,9 +110,19 @@ async function main(): Promise<void> {
   console.info(`Front ends started: ${running.map((f) => f.name).join(', ')}.`);
 }
 
+// A promise nobody awaited failed: that is a bug to report, but one request's bug must not stop every
+// front end and running job, so it is logged with its stack and the process carries on.
+process.on('unhandledRejection', (reason: unknown) => {
+  console.error('Unhandled promise rejection (a bug; please report it). tilestyle keeps running:', reason);
+});
+
 main().catch((err: unknown) => {
+  const code = (err as NodeJS.ErrnoException).code;
   if (err instanceof ConfigError || err instanceof ModelError) {
     console.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : `Cannot load the VGG19 weights: ${err.message}`);
+  } else if (code === 'EADDRINUSE') {
+    const { address, port } = err as { address?: string; port?: number };
+    console.error(`tilestyle could not start: port ${port ?? '?'} on ${address ?? 'this machine'} is already in use (is tilestyle already running?).`);
   } else {
     console.error('tilestyle could not start:', err);
   }

@@ -24,6 +24,7 @@ let bot: DiscordHandle;
 let config: DiscordConfig;
 /** The first /stylize result, reacted to again after a restart. */
 let resultOfFirstJob = { id: '', thread: '' };
+let rejectionListenersBefore = 0;
 const logged: string[] = [];
 const log = {
   error: (...args: unknown[]) => {
@@ -73,6 +74,7 @@ beforeAll(async () => {
     DISCORD_API_URL: fake.apiUrl,
     DISCORD_CDN_ORIGINS: fake.origin,
   })!;
+  rejectionListenersBefore = process.listenerCount('unhandledRejection');
   bot = await startDiscord(config, t.handler, { log, readyTimeoutMs: 20_000 });
 });
 
@@ -134,6 +136,10 @@ describe('gateway', () => {
     expect(identify.intents & (1 << 10)).toBeTruthy(); // GUILD_MESSAGE_REACTIONS
     expect(bot.userId).toBe(fake.bot.id);
     expect(logged.join('\n')).not.toContain(fake.token);
+  });
+
+  it("leaves the process's unhandled rejections to the program (no handler of its own)", () => {
+    expect(process.listenerCount('unhandledRejection')).toBe(rejectionListenersBefore);
   });
 });
 

@@ -2,7 +2,8 @@
  * Starting the program: configuration problems stop it with one line naming the variable and exit
  * code 1; a good configuration starts the engines and the front ends, and SIGTERM stops it cleanly.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createServer, connect } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -137,4 +138,117 @@ describe('npm start', () => {
     expect(run.output).toContain('Stopped.');
     expect(run.code).toBe(0);
   });
+});
+
+/** A port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** Every process below `pid` (children, grandchildren, …). */
+function descendants(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+  } catch {
+    // pgrep exits 1 when there are none
+  }
+  return children.flatMap((child) => [child, ...descendants(child)]);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+describe('npm start, as a user runs it', () => {
+  let cwd: string;
+  beforeEach(async () => {
+    cwd = await mkdtemp(path.join(tmpdir(), 'tilestyle-npm-'));
+  });
+  afterEach(async () => {
+    await rm(cwd, { recursive: true, force: true });
+  });
+
+  function npmStart(port: number) {
+    const child = spawn('npm', ['start', '--silent'], {
+      cwd: repo,
+      env: {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME ?? '/tmp',
+        TILESTYLE_MODEL_DIR: MODEL_DIR,
+        TILESTYLE_DATA_DIR: cwd,
+        TILESTYLE_THREADS: '1',
+        WEB_HOST: '127.0.0.1',
+        WEB_PORT: String(port),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    return { child, exited, output: () => output };
+  }
+
+  it('stops the app itself when the npm process gets SIGTERM, and frees the port', async () => {
+    const port = await freePort();
+    const run = npmStart(port);
+    await until(() => /Front ends started/.test(run.output()), 'the app started', 90_000);
+    const below = descendants(run.child.pid!);
+    expect(below.length).toBeGreaterThan(0);
+    run.child.kill('SIGTERM'); // the npm process only, as `kill -TERM <pid of npm>` does
+    await run.exited;
+    try {
+      await until(() => below.every((pid) => !alive(pid)), 'every process under npm exited');
+    } finally {
+      for (const pid of below.filter(alive)) process.kill(pid, 'SIGKILL');
+    }
+    expect(await portAnswers(port)).toBe(false);
+    expect(run.output()).toContain('Stopped.');
+  }, 120_000);
+
+  it('says in one line that the port is busy', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const run = await startMain({ CWD: cwd, TILESTYLE_MODEL_DIR: MODEL_DIR, TILESTYLE_DATA_DIR: cwd, WEB_HOST: '127.0.0.1', WEB_PORT: String(port), TILESTYLE_THREADS: '1' });
+      expect(run.code).toBe(1);
+      const lines = run.output.trim().split('\n').filter((l) => !/^(Engines ready|Downloading)/.test(l));
+      expect(lines).toEqual([`Configuration error: WEB_PORT: port ${port} on 127.0.0.1 is already in use (is tilestyle already running?). Stop the other program, or set another port.`]);
+    } finally {
+      busy.close();
+    }
+  }, 120_000);
 });

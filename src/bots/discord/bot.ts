@@ -216,8 +216,6 @@ export async function startDiscord(config: DiscordConfig, commands: CommandHandl
   });
   const frontEnd = new DiscordFrontEnd(client, commands, config, log);
   frontEnd.register();
-  const onRejection = (reason: unknown) => log.error('Discord: unhandled rejection (ignored):', reason);
-  process.on('unhandledRejection', onRejection);
   const ready = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('Discord: the gateway did not become ready in time.')), opts.readyTimeoutMs ?? 60_000);
     client.once(Events.ClientReady, () => {
@@ -229,7 +227,6 @@ export async function startDiscord(config: DiscordConfig, commands: CommandHandl
     await client.login(config.token);
     await ready;
   } catch (err) {
-    process.off('unhandledRejection', onRejection);
     await client.destroy().catch(() => undefined);
     const code = (err as { code?: string }).code;
     if (code === 'TokenInvalid') throw new Error('Discord refused DISCORD_TOKEN: copy the bot token again (Developer Portal → Bot → Reset Token).');
@@ -240,7 +237,6 @@ export async function startDiscord(config: DiscordConfig, commands: CommandHandl
     userId: client.user!.id,
     async stop() {
       await frontEnd.stop();
-      process.off('unhandledRejection', onRejection);
     },
   };
 }

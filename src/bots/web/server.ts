@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { emptyRawOptions } from '../../commands/options.js';
+import { ConfigError } from '../../config.js';
 import type { CommandHandler, CommandRequest, ImageSource, Invocation } from '../../commands/port.js';
 import { jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
 import { Conversations, isConversationId, newId, type WebEvent } from './conversations.js';
@@ -79,9 +80,10 @@ export class WebServer {
         .replaceAll('{{MAX_UPLOAD}}', formatBytes(this.options.maxUploadBytes)),
     );
     await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
+      const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, this.options.host, this.options.port));
+      this.server.once('error', failed);
       this.server.listen(this.options.port, this.options.host, () => {
-        this.server.off('error', reject);
+        this.server.off('error', failed);
         resolve();
       });
     });
@@ -292,6 +294,16 @@ export class WebServer {
   private json(res: ServerResponse, status: number, value: unknown): void {
     this.send(res, status, 'application/json; charset=utf-8', Buffer.from(JSON.stringify(value)), 'no-store');
   }
+}
+
+/** A port that cannot be had is a configuration problem: say so in one line that names the variable. */
+function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
+  if (error.code === 'EADDRINUSE') {
+    return new ConfigError('WEB_PORT', `port ${port} on ${host} is already in use (is tilestyle already running?). Stop the other program, or set another port.`);
+  }
+  if (error.code === 'EACCES') return new ConfigError('WEB_PORT', `port ${port} on ${host} needs privileges this process lacks; use a port above 1023.`);
+  if (error.code === 'EADDRNOTAVAIL') return new ConfigError('WEB_HOST', `${host} is not an address of this machine.`);
+  return error;
 }
 
 /** The name part of a Host header, lower-cased: "[::1]:8080" → "::1", "Example.org:80" → "example.org". */
