@@ -11,6 +11,7 @@ import { ConfigError, type Env } from './config.js';
 import { Engine } from './engine/index.js';
 import { DEFAULT_CACHE_DIR, ensureModelDir } from './engine/model-store.js';
 import { ModelError } from './engine/types.js';
+import { retentionFromEnv, startRetention, type RetentionHandle } from './retention.js';
 
 interface FrontendModule {
   configFromEnv(env: Env, context?: { chatConfigured: boolean }): unknown;
@@ -38,6 +39,7 @@ async function loadFrontend(specifier: string): Promise<FrontendModule | null> {
 async function main(): Promise<void> {
   const env = process.env as Env;
   const settings = settingsFromEnv(env);
+  const retention = retentionFromEnv(env);
 
   // Every front end's configuration is checked before anything slow starts.
   const configured: { name: string; module: FrontendModule; config: unknown }[] = [];
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
   console.info(`Engines ready on ${service.devices.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s; data in ${settings.dataDir}.`);
 
   const running: { name: string; stop(): Promise<void> }[] = [];
+  let pruning: RetentionHandle | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) {
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
       await frontend.stop().catch((err: unknown) => console.error(`Stopping the ${frontend.name} front end failed:`, err));
     }
     await service.stop();
+    await pruning?.stop();
     console.info('Stopped.');
     process.exit(0);
   };
@@ -107,6 +111,7 @@ async function main(): Promise<void> {
     running.push({ name: frontend.name, stop: () => handle.stop() });
   }
   await service.start();
+  pruning = startRetention(settings.dataDir, retention);
   console.info(`Front ends started: ${running.map((f) => f.name).join(', ')}.`);
 }
 

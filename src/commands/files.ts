@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export function sha256(bytes: Buffer): string {
@@ -40,6 +40,8 @@ export class DataFiles {
     const hash = sha256(bytes);
     const file = this.inputPath(hash);
     if (!existsSync(file)) await writeAtomic(file, bytes);
+    // Sent again: the image is in use now, so data retention counts its age from today.
+    else await utimes(file, new Date(), new Date()).catch(() => undefined);
     return hash;
   }
 
