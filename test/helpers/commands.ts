@@ -34,7 +34,7 @@ import type {
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(repoRoot, '../shared/models/vgg19');
-export const FIXTURES_DIR = process.env.TILESTYLE_FIXTURES_DIR ?? path.resolve(repoRoot, '../shared/fixtures');
+export const FIXTURES_DIR = process.env.TILESTYLE_FIXTURES ?? path.resolve(repoRoot, '../shared/fixtures');
 
 /** `at` is Date.now() when the call arrived. */
 export type PortEvent =

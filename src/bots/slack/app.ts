@@ -3,7 +3,7 @@
  * history), 🔁 / ❌ reactions. It translates Slack events into commands and nothing else.
  */
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel, type Logger, type webApi } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, type Logger, type types, type webApi } from '@slack/bolt';
 import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
 import { ConfigError } from '../../config.js';
 import type { SlackConfig } from './config.js';
@@ -48,11 +48,29 @@ interface SlashCommand {
   text: string;
 }
 
-interface ReactionEvent {
-  user: string;
-  reaction: string;
-  item_user?: string;
-  item: { type: string; channel?: string; ts?: string };
+/** reaction_added as Bolt types it; Slack's docs make item_user optional, so it is read as such. */
+type ReactionEvent = Omit<types.ReactionAddedEvent, 'item_user'> & { item_user?: string };
+
+/** The fields of a file in an event (Bolt's types allow null names), as SlackFile. */
+function slackFile(file: { id: string; name?: string | null; title?: string | null; mimetype?: string; size?: number; url_private?: string; url_private_download?: string; mode?: string; file_access?: string }): SlackFile {
+  const out: SlackFile = { id: file.id };
+  if (file.name) out.name = file.name;
+  if (file.title) out.title = file.title;
+  if (file.mimetype) out.mimetype = file.mimetype;
+  if (typeof file.size === 'number') out.size = file.size;
+  if (file.url_private) out.url_private = file.url_private;
+  if (file.url_private_download) out.url_private_download = file.url_private_download;
+  if (file.mode) out.mode = file.mode;
+  if (file.file_access) out.file_access = file.file_access;
+  return out;
+}
+
+function incoming(event: types.AppMentionEvent | types.GenericMessageEvent | types.FileShareMessageEvent): IncomingMessage {
+  const message: IncomingMessage = { channel: event.channel, ts: event.ts, text: event.text ?? '' };
+  if (event.user) message.user = event.user;
+  if (event.thread_ts) message.thread_ts = event.thread_ts;
+  if (event.files) message.files = event.files.map(slackFile);
+  return message;
 }
 
 function apiError(err: unknown): string {
@@ -111,18 +129,18 @@ class SlackFrontEnd {
     });
     this.app.event('app_mention', async ({ event, body }) => {
       if (this.seen(body)) return;
-      this.track(() => this.onMessage(event as unknown as IncomingMessage));
+      this.track(() => this.onMessage(incoming(event)));
     });
     // Direct messages to the bot work like mentions (no @ needed there).
     this.app.message(async ({ message, body }) => {
-      const m = message as unknown as IncomingMessage & { channel_type?: string; subtype?: string; bot_id?: string };
-      if (m.channel_type !== 'im' || m.bot_id || (m.subtype !== undefined && m.subtype !== 'file_share')) return;
+      if (message.subtype !== undefined && message.subtype !== 'file_share') return;
+      if (message.channel_type !== 'im' || ('bot_id' in message && message.bot_id)) return;
       if (this.seen(body)) return;
-      this.track(() => this.onMessage(m));
+      this.track(() => this.onMessage(incoming(message)));
     });
     this.app.event('reaction_added', async ({ event, body }) => {
       if (this.seen(body)) return;
-      this.track(() => this.onReaction(event as unknown as ReactionEvent));
+      this.track(() => this.onReaction(event));
     });
     this.app.error(async (error) => {
       this.log.error('Slack: error while handling a request:', error.message);

@@ -412,6 +412,8 @@ export class FakeDiscord {
     const url = new URL(req.url ?? '/', this.origin);
     const method = req.method ?? 'GET';
     if (url.pathname.startsWith('/cdn/attachments/')) {
+      this.requests.push({ method, path: url.pathname, query: url.searchParams, body: null, files: [], at: Date.now() });
+      this.notify();
       const [, , , , id, name] = url.pathname.split('/');
       const file = this.cdn.get(`${id}/${decodeURIComponent(name ?? '')}`);
       if (!file) return send(res, 404, { message: 'Not found' });
