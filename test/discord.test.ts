@@ -5,6 +5,8 @@
  * (REST, gateway WebSocket and attachment CDN), and the real commands over the real engine at 64 px
  * and a few steps. Assertions are on what Discord would receive.
  */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import sharp from 'sharp';
 import { ApplicationCommandOptionType } from 'discord.js';
 import { downloadAttachment } from '../src/bots/discord/attachments.js';
@@ -287,6 +289,13 @@ describe('/stylize', () => {
     const { options, attachments } = await stylizeOptions(txt, 'guitar.png', [int('size', 64)]);
     const text = expectOnlyAnEphemeralReply(await refusalOf(options, attachments));
     expect(text).toBe('The content image "notes.txt" is text/plain; charset=utf-8, not an image. Send a PNG, JPEG, WebP or GIF.');
+  });
+
+  it('runs a job on an image that Discord calls application/octet-stream: the bytes decide', async () => {
+    const from = fake.requests.length;
+    const photo = await fake.attachment({ filename: 'photo', contentType: 'application/octet-stream', data: await readFile(path.join(FIXTURES_DIR, 'face.png')) });
+    fake.interaction(alice(), 'palette', [{ name: 'style', type: 11, value: photo.id }, int('size', 64), int('iterations', 2)], [photo]);
+    await fake.waitForRequest((r) => r.method === 'POST' && /\/messages$/.test(r.path) && content(r).startsWith('Settings:'), 60_000, from);
   });
 
   it('refuses, before deferring, what the payload says is too large: bytes, pixels, or an option over the limits', async () => {

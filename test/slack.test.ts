@@ -5,7 +5,7 @@
  * requests like Slack's, a fake Slack Web API that records every call and serves private files, and
  * the real commands over the real engine at 64 px and a few steps.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { webApi } from '@slack/bolt';
@@ -284,6 +284,18 @@ describe('Slack front end', () => {
     await sleep(200);
     expect(fake.callsOf('files.completeUploadExternal')).toHaveLength(before);
     expect(fake.thread('C6', message.ts).filter((m) => m.user === fake.botUserId)).toEqual([]);
+  });
+
+  it('runs a job on an image that Slack calls application/octet-stream: the bytes decide', async () => {
+    const message = await fake.postUserMessage({
+      channel: 'C63',
+      user: 'U63',
+      text: `${BOT()} palette size=64 iterations=2`,
+      files: [{ name: 'photo', data: await readFile(path.join(FIXTURES_DIR, 'dog.jpg')), mimetype: 'application/octet-stream' }],
+    });
+    await sender.event(mentionEvent(message));
+    await fake.waitFor(() => settingsIn('C63', message.ts).length === 1);
+    expect(ephemeralsTo('U63')).toEqual([]);
   });
 
   it('never sends the bot token to a host that is not Slack’s file host', async () => {

@@ -3,7 +3,7 @@
  * with a timeout and a byte cap applied while streaming.
  */
 import type { ImageSource } from '../../commands/port.js';
-import { fetchCapped } from '../shared/download.js';
+import { fetchCapped, informativeType } from '../shared/download.js';
 
 /** The fields of an attachment this front end reads (discord.js Attachment has them). */
 export interface DiscordAttachment {
@@ -43,7 +43,8 @@ export function imageSourceFor(attachment: DiscordAttachment, opts: DownloadOpti
     name: attachment.name,
     load: () => downloadAttachment(attachment.url, opts),
   };
-  if (attachment.contentType) source.contentType = attachment.contentType;
+  const type = informativeType(attachment.contentType);
+  if (type) source.contentType = type;
   if (typeof attachment.size === 'number') source.size = attachment.size;
   return source;
 }

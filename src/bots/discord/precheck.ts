@@ -8,7 +8,7 @@
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { validateOptions, type JobKind, type OptionLimits } from '../../commands/options.js';
 import { MAX_INPUT_PIXELS } from '../../engine/image.js';
-import { megabytes } from '../shared/download.js';
+import { informativeType, megabytes } from '../shared/download.js';
 import { PALETTE, rawOptions, STYLIZE } from './commands.js';
 
 export interface PrecheckLimits {
@@ -17,14 +17,12 @@ export interface PrecheckLimits {
   options?: OptionLimits;
 }
 
-/** A declared type that says nothing about the bytes; anything else that is not image/* is refused. */
-const UNKNOWN_TYPES = new Set(['application/octet-stream', 'binary/octet-stream']);
-
 const ROLES: Record<string, string> = { content: 'content image', style: 'style image' };
 
 function attachmentProblem(role: string, a: { name: string; contentType: string | null; size: number; width?: number | null; height?: number | null }, limits: PrecheckLimits): string | null {
-  const type = (a.contentType ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== '' && !type.startsWith('image/') && !UNKNOWN_TYPES.has(type)) {
+  // A type that says nothing about the bytes is left to the commands, which decode them.
+  const type = informativeType(a.contentType);
+  if (type && !/^image\//i.test(type)) {
     return `The ${role} "${a.name}" is ${a.contentType}, not an image. Send a PNG, JPEG, WebP or GIF.`;
   }
   if (a.size > limits.maxImageBytes) {

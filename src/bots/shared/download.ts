@@ -22,6 +22,15 @@ export interface FetchCappedOptions {
   maxRedirects?: number;
 }
 
+/** Declared types that say nothing about the bytes (the commands decode them to find out). */
+const UNINFORMATIVE_TYPES = new Set(['application/octet-stream', 'binary/octet-stream', 'application/unknown']);
+
+/** A platform's declared type when it says something; undefined for "some bytes" or nothing. */
+export function informativeType(type: string | null | undefined): string | undefined {
+  const bare = (type ?? '').split(';')[0]!.trim().toLowerCase();
+  return bare === '' || UNINFORMATIVE_TYPES.has(bare) ? undefined : type!.trim();
+}
+
 export function megabytes(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '')} MB`;
 }

@@ -4,7 +4,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { ImageSource } from '../../commands/port.js';
-import { fetchCapped, type RedirectDecision } from '../shared/download.js';
+import { fetchCapped, informativeType, type RedirectDecision } from '../shared/download.js';
 
 /** The fields of a Slack file object this front end reads (events, files.info, conversations.*). */
 export interface SlackFile {
@@ -122,7 +122,8 @@ export function imageSourceFor(file: SlackFile, opts: DownloadOptions): ImageSou
       return downloadPrivateFile(address, opts);
     },
   };
-  if (file.mimetype) source.contentType = file.mimetype;
+  const type = informativeType(file.mimetype);
+  if (type) source.contentType = type;
   if (typeof file.size === 'number') source.size = file.size;
   return source;
 }
