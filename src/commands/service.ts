@@ -243,7 +243,7 @@ class Service implements CommandService {
     this.limits = { ...limits, maxSize: Math.min(limits.maxSize, engineMax), maxTiles: MAX_TILES, minSize: 32 };
     const base = DEFAULT_OPTIONS;
     this.defaults = {
-      tiles: base.tiles,
+      tiles: base.tiles === 'auto' ? 1 : base.tiles,
       size: base.size,
       iterations: base.iterations,
       styleWeight: base.styleWeight,

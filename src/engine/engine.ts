@@ -2,6 +2,7 @@
 import os from 'node:os';
 import type { LossBackend } from './backend.js';
 import { createOnnxBackend } from './onnx/backend.js';
+import { LIMITS } from './limits.js';
 import { DEFAULT_OPTIONS, resolveOptions } from './options.js';
 import { LruCache } from './style-cache.js';
 import { palette, stylize, type TransferContext } from './transfer.js';
@@ -48,7 +49,7 @@ export class Engine {
     // An accelerator may turn out unusable (the backend then falls back to the CPU): find out now,
     // so the limits below fit the device actually used.
     if (device !== 'cpu' && warmable.warm) await warmable.warm(DEFAULT_OPTIONS.contentLayers, DEFAULT_OPTIONS.styleLayers);
-    const maxSize = config.maxSize ?? (backend.device === 'cpu' ? 1024 : 2048);
+    const maxSize = Math.min(LIMITS.size.max, config.maxSize ?? (backend.device === 'cpu' ? LIMITS.size.cpuMax : LIMITS.size.max));
     return new Engine(backend, maxSize, config.styleCacheEntries ?? 8);
   }
 

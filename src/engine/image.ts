@@ -3,8 +3,11 @@
  * decodeImage, so it validates before it decodes and turns every failure into an ImageInputError
  * whose message says what to do.
  */
+import { MAX_INPUT_BYTES, MAX_INPUT_PIXELS, MIN_SIDE } from './limits.js';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { ImageInputError } from './types.js';
+
+export { MAX_INPUT_BYTES, MAX_INPUT_PIXELS, MIN_SIDE };
 
 /** HWC, RGB, float 0..255. */
 export interface RgbImage {
@@ -21,11 +24,8 @@ export interface DecodeOptions {
 }
 
 /** Decompression-bomb guard: images declaring more pixels than this are refused before decoding. */
-export const MAX_INPUT_PIXELS = 50_000_000;
 /** Larger files are refused without looking inside. */
-export const MAX_INPUT_BYTES = 40 * 1024 * 1024;
 /** The network pools four times; smaller images carry no style. */
-export const MIN_SIDE = 16;
 
 const ALLOWED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'avif']);
 const FRIENDLY_FORMATS = 'a PNG, JPEG, WebP or GIF';

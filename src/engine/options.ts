@@ -1,6 +1,7 @@
 /** Defaults and validation of transfer options. Messages are written for the person who set them. */
 import { OptionError, type TransferOptions } from './types.js';
 import { VGG19_BLOCKS } from './weights.js';
+import { DEFAULT_STRENGTH, LIMITS } from './limits.js';
 
 /** Every ReLU layer a loss may use (the network is loaded up to conv5_1). */
 export const KNOWN_LAYERS: readonly string[] = VGG19_BLOCKS.flat()
@@ -36,7 +37,9 @@ export const DEFAULT_OPTIONS: TransferOptions = Object.freeze({
   // Coarse-to-fine (half size, then full) with 80 steps each: a clear stylization at 256 px in about
   // a minute on two CPU cores.
   iterations: 160,
-  tiles: 1,
+  tiles: 'auto',
+  strength: DEFAULT_STRENGTH,
+  balance: 'auto',
   styleWeight: 1,
   contentWeight: 1,
   tvWeight: 1,
@@ -52,15 +55,7 @@ export const DEFAULT_OPTIONS: TransferOptions = Object.freeze({
   previewEvery: 0,
 }) as TransferOptions;
 
-export const LIMITS = {
-  tiles: { min: 1, max: 16 },
-  size: { min: 32 },
-  iterations: { min: 1, max: 2000 },
-  styleScale: { min: 0.1, max: 4 },
-  scales: { min: 1, max: 4 },
-  learningRate: { min: 1e-4, max: 1000 },
-  previewEvery: { min: 0, max: 2000 },
-} as const;
+export { LIMITS };
 
 function num(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new OptionError(name, `${name} must be a number (got ${String(v)}).`);
@@ -109,7 +104,7 @@ function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[]
 }
 
 /** Fills defaults and validates every option; throws OptionError with a readable message. */
-export function resolveOptions(partial: Partial<TransferOptions> = {}, maxSize = 1024): TransferOptions {
+export function resolveOptions(partial: Partial<TransferOptions> = {}, maxSize: number = LIMITS.size.cpuMax): TransferOptions {
   const known = new Set(Object.keys(DEFAULT_OPTIONS));
   for (const key of Object.keys(partial)) {
     if (!known.has(key)) throw new OptionError(key, `Unknown option '${key}'. Known options: ${[...known].join(', ')}.`);
@@ -121,9 +116,11 @@ export function resolveOptions(partial: Partial<TransferOptions> = {}, maxSize =
   return {
     size: int('size', o.size, LIMITS.size.min, maxSize),
     iterations: int('iterations', o.iterations, LIMITS.iterations.min, LIMITS.iterations.max),
-    tiles: int('tiles', o.tiles, LIMITS.tiles.min, LIMITS.tiles.max),
-    styleWeight: nonNegative('styleWeight', o.styleWeight),
-    contentWeight: nonNegative('contentWeight', o.contentWeight),
+    tiles: o.tiles === 'auto' ? 'auto' : int('tiles', o.tiles, LIMITS.tiles.min, LIMITS.tiles.max),
+    strength: range('strength', o.strength, LIMITS.strength.min, LIMITS.strength.max),
+    balance: oneOf('balance', o.balance, ['auto', 'manual'] as const),
+    styleWeight: range('styleWeight', o.styleWeight, LIMITS.weight.min, LIMITS.weight.max),
+    contentWeight: range('contentWeight', o.contentWeight, LIMITS.weight.min, LIMITS.weight.max),
     tvWeight: nonNegative('tvWeight', o.tvWeight),
     optimizer: oneOf('optimizer', o.optimizer, ['lbfgs', 'adam'] as const),
     init: oneOf('init', o.init, ['content', 'noise', 'style'] as const),

@@ -9,6 +9,8 @@ import { STYLE_LAYER_BALANCE } from './options.js';
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
+import { chooseTiles } from './auto-tiles.js';
+import { addLayout, layoutTarget } from './layout.js';
 import {
   JobCancelledError,
   OptionError,
@@ -75,7 +77,7 @@ function styleSources(styles: StyleInput[]): StyleSource[] {
 async function styleGrams(
   ctx: TransferContext,
   sources: StyleSource[],
-  opts: TransferOptions,
+  opts: PlannedOptions,
   longest: number,
   signal?: AbortSignal,
 ): Promise<Float32Array[]> {
@@ -101,7 +103,24 @@ async function styleGrams(
   return blended;
 }
 
-function lossSpec(opts: TransferOptions, withContent: boolean): LossSpec {
+const meanSq = (a: Float32Array) => a.reduce((s, v) => s + v * v, 0) / a.length;
+const meanSqDiff = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / a.length;
+
+function experimentalBalance(spec: LossSpec, f: { content: Float32Array[]; grams: Float32Array[] }, grams: Float32Array[], opts: PlannedOptions): LossSpec {
+  const mode = process.env.TS_BALANCE ?? 'fixed';
+  if (mode === 'fixed') return spec;
+  const L = grams.length;
+  const styleLayerWeights = grams.map((a, l) => {
+    const e = mode === 'calib' ? meanSqDiff(f.grams[l], a) : meanSq(a);
+    return (opts.styleWeight * 1e4) / (L * e);
+  });
+  const cm = meanSq(f.content[0]);
+  const contentWeight = (opts.contentWeight * 1e4) / cm;
+  if (process.env.TS_DEBUG) console.error(JSON.stringify({ mode, styleLayerWeights, contentWeight, e: grams.map((a, l) => [meanSq(a), meanSqDiff(f.grams[l], a)]), cm }));
+  return { ...spec, styleLayerWeights, contentWeight };
+}
+
+function lossSpec(opts: PlannedOptions, withContent: boolean): LossSpec {
   return {
     contentLayers: opts.contentLayers,
     styleLayers: opts.styleLayers,
@@ -111,8 +130,12 @@ function lossSpec(opts: TransferOptions, withContent: boolean): LossSpec {
   };
 }
 
+/** Options with the tiles decided. */
+export type PlannedOptions = TransferOptions & { tiles: number };
+
 interface RunPlan {
-  opts: TransferOptions;
+  opts: PlannedOptions;
+  tilesReason?: string;
   controls: RunControls;
   sources: StyleSource[];
   /** Full-resolution content as the network sees it (absent for a palette). */
@@ -137,6 +160,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
   let step = 0;
   const withContent = !!plan.content && opts.contentWeight > 0;
   const spec = lossSpec(opts, withContent);
+  let contentStyle: { grams: Float32Array[]; targets: Float32Array[]; spec: LossSpec } | null = null;
 
   for (let li = 0; li < levels.length; li++) {
     checkAbort(signal);
@@ -145,14 +169,19 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
     const grams = await styleGrams(ctx, plan.sources, opts, Math.max(16, Math.round(Math.max(width, height) * opts.styleScale)), signal);
     const targets: LossTargets = { grams };
     let contentVgg: VggImage | null = null;
+    let levelSpec = spec;
     if (plan.content) {
       const c = plan.content.width === width && plan.content.height === height ? plan.content : await resizeRgb(plan.content, width, height);
       contentVgg = rgbToVgg(c);
       if (withContent) {
-        targets.content = (await ctx.backend.features(contentVgg, { content: opts.contentLayers, style: opts.styleLayers })).content;
+        const f = await ctx.backend.features(contentVgg, { content: opts.contentLayers, style: opts.styleLayers });
+        targets.content = f.content;
+        levelSpec = experimentalBalance(spec, f, grams, opts);
+        contentStyle = { grams: f.grams, targets: grams, spec: levelSpec };
       }
     }
 
+    const layout = contentVgg && withContent && process.env.TS_LAYOUT ? layoutTarget(contentVgg) : null;
     let x0: Float32Array;
     if (current) {
       x0 = rgbToVgg(await resizeRgb(vggToRgb(current), width, height)).data;
@@ -168,7 +197,12 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
 
     const objective: Objective = async (x) => {
       checkAbort(signal);
-      const r = await ctx.backend.lossAndGrad({ data: x, width, height }, targets, spec);
+      const r = await ctx.backend.lossAndGrad({ data: x, width, height }, targets, levelSpec);
+      if (layout) {
+        const l = addLayout({ data: x, width, height }, layout, Number(process.env.TS_LAYOUT ?? 0) * 1e4, r.grad);
+        r.losses.total += l;
+        r.losses.content += l;
+      }
       if (!initialLosses) initialLosses = r.losses;
       return r;
     };
@@ -190,6 +224,13 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
     }
     current = { data: optimizer.x, width, height };
   }
+  let styleMatch: number | undefined;
+  if (contentStyle && current) {
+    const { grams, targets, spec: s } = contentStyle;
+    const r = await ctx.backend.features(current, { content: [], style: s.styleLayers });
+    const loss = (gs: Float32Array[]) => gs.reduce((acc, g, l) => acc + s.styleLayerWeights[l] * meanSqDiff(g, targets[l]), 0);
+    styleMatch = loss(r.grams) / loss(grams);
+  }
   const wallMs = performance.now() - started;
   const image = finish(current!, plan.contentColour, plan.width, plan.height);
   return {
@@ -202,6 +243,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
       finalLosses,
       width: plan.width,
       height: plan.height,
+      styleMatch,
     },
   };
 }
@@ -221,7 +263,14 @@ async function run(ctx: TransferContext, plan: RunPlan): Promise<TransferResult>
     image: await encodePng(image),
     stats: { backend: ctx.backend.name, device: ctx.backend.device, ...stats },
     options: plan.opts,
+    ...(plan.tilesReason ? { tilesReason: plan.tilesReason } : {}),
   };
+}
+
+/** The tiles of a job: as given, or chosen from the first style image for 'auto'. */
+async function planTiles(opts: TransferOptions, style: Buffer, longest: number): Promise<{ tiles: number; reason?: string }> {
+  if (opts.tiles !== 'auto') return { tiles: opts.tiles };
+  return chooseTiles(style, longest);
 }
 
 export async function stylize(
@@ -236,8 +285,10 @@ export async function stylize(
   const content = await decodeImage(contentBytes, { maxSide: opts.size, upscale: true });
   // Validate style images up front so a bad one fails before any optimization.
   for (const s of sources) await decodeImage(s.bytes, { maxSide: 64 });
+  const tiles = await planTiles(opts, sources[0].bytes, Math.max(content.width, content.height));
   const plan: RunPlan = {
-    opts,
+    opts: { ...opts, tiles: tiles.tiles },
+    tilesReason: tiles.reason,
     controls,
     sources,
     content: opts.preserveColors ? luminanceOnly(content) : content,
@@ -259,7 +310,8 @@ export async function palette(
   const sources = styleSources(styles);
   const first = await decodeImage(sources[0].bytes, { maxSide: opts.size, upscale: true });
   for (const s of sources.slice(1)) await decodeImage(s.bytes, { maxSide: 64 });
-  const used: TransferOptions = { ...opts, contentWeight: 0, init: 'noise', preserveColors: false };
-  const plan: RunPlan = { opts: used, controls, sources, width: first.width, height: first.height };
+  const tiles = await planTiles(opts, sources[0].bytes, Math.max(first.width, first.height));
+  const used: PlannedOptions = { ...opts, tiles: tiles.tiles, contentWeight: 0, init: 'noise', preserveColors: false };
+  const plan: RunPlan = { opts: used, tilesReason: tiles.reason, controls, sources, width: first.width, height: first.height };
   return run(ctx, plan);
 }

@@ -3,6 +3,7 @@
 export type BackendName = 'onnx' | 'tfjs';
 export type OptimizerName = 'lbfgs' | 'adam';
 export type InitName = 'content' | 'noise' | 'style';
+export type BalanceMode = 'auto' | 'manual';
 
 /** VGG19 layer names as used for losses, e.g. 'relu4_2'. */
 export type LayerName = string;
@@ -12,8 +13,21 @@ export interface TransferOptions {
   size: number;
   /** Optimizer steps (summed over all scales). */
   iterations: number;
-  /** The style image is repeated tiles×tiles before its Gram matrices are taken (1 = no tiling). */
-  tiles: number;
+  /**
+   * The style image is repeated tiles×tiles before its Gram matrices are taken (1 = no tiling);
+   * 'auto' chooses from the first style image (see auto-tiles.ts).
+   */
+  tiles: number | 'auto';
+  /**
+   * 1–10: how far the style may take over (low keeps the photo, high lets the style's objects take
+   * over). Used when `balance` is 'auto'.
+   */
+  strength: number;
+  /**
+   * 'auto': content and style are balanced per job to the strength (see balance.ts); 'manual': the raw
+   * weights below are used as they are (on the same normalized terms).
+   */
+  balance: BalanceMode;
   styleWeight: number;
   contentWeight: number;
   tvWeight: number;
@@ -73,14 +87,18 @@ export interface TransferStats {
   finalLosses: Losses;
   width: number;
   height: number;
+  /** Final style loss ÷ the content image's own style loss against the same targets (stylize only). */
+  styleMatch?: number;
 }
 
 export interface TransferResult {
   /** PNG bytes. */
   image: Buffer;
   stats: TransferStats;
-  /** Options actually used (after defaults and clamping), so a run can be reproduced. */
-  options: TransferOptions;
+  /** Options actually used (after defaults and clamping, tiles chosen), so a run can be reproduced. */
+  options: TransferOptions & { tiles: number };
+  /** Why the tiles were chosen, when they were chosen automatically. */
+  tilesReason?: string;
 }
 
 export interface EngineConfig {

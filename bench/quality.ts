@@ -1,0 +1,69 @@
+/**
+ * `npm run quality [-- options]`: runs every content × style pair at the defaults (or the options
+ * given) and prints, per pair, the tiles used, the structure kept, the style match, the colour shift
+ * toward the style and the seconds, with the thresholds each should meet.
+ *
+ *   --content a.jpg,b.jpg   photos (default: every .jpg in the fixtures)
+ *   --style s.png,t.jpg     styles (default: every .png and scream.jpg in the fixtures)
+ *   --size N --iterations N --tiles N|auto --strength N --seed N   options for every job
+ *   --out DIR               also write each result as DIR/<content>-<style>.png
+ */
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Engine } from '../src/engine/index.js';
+import { measureResult, QUALITY_THRESHOLDS, type QualityRow } from './quality-table.js';
+
+const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
+const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
+const FIXTURES = process.env.TILESTYLE_FIXTURES_DIR ?? path.resolve(ROOT, '../shared/fixtures');
+
+const { values } = parseArgs({
+  options: {
+    content: { type: 'string' },
+    style: { type: 'string' },
+    size: { type: 'string' },
+    iterations: { type: 'string' },
+    tiles: { type: 'string' },
+    strength: { type: 'string' },
+    seed: { type: 'string', default: '7' },
+    options: { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+const list = async (given: string | undefined, pick: (f: string) => boolean) =>
+  given ? given.split(',').map((f) => (f.includes('/') ? f : path.join(FIXTURES, f))) : (await readdir(FIXTURES)).filter(pick).sort().map((f) => path.join(FIXTURES, f));
+
+const contents = await list(values.content, (f) => f.endsWith('.jpg') && f !== 'scream.jpg');
+const styles = await list(values.style, (f) => f.endsWith('.png') || f === 'scream.jpg');
+const options: Record<string, unknown> = { seed: Number(values.seed), ...(values.options ? JSON.parse(values.options) : {}) };
+for (const k of ['size', 'iterations', 'strength'] as const) if (values[k] !== undefined) options[k] = Number(values[k]);
+if (values.tiles !== undefined) options.tiles = values.tiles === 'auto' ? 'auto' : Number(values.tiles);
+if (values.out) await mkdir(values.out, { recursive: true });
+
+const engine = await Engine.create({ modelDir: MODEL_DIR });
+const rows: QualityRow[] = [];
+const name = (f: string) => path.basename(f).replace(/\.[^.]+$/, '');
+console.log(`options: ${JSON.stringify(options)}`);
+console.log('content  style            tiles  structure  style match  colour shift  seconds');
+for (const c of contents) {
+  for (const s of styles) {
+    const [content, style] = await Promise.all([readFile(c), readFile(s)]);
+    const result = await engine.stylize(content, [{ image: style }], options);
+    const row = await measureResult(`${name(c)} × ${name(s)}`, content, style, result);
+    rows.push(row);
+    console.log(
+      `${name(c).padEnd(8)} ${name(s).padEnd(16)} ${String(row.tiles).padStart(5)}  ${row.structure.toFixed(3).padStart(9)}  ${row.styleMatch.toFixed(3).padStart(11)}  ${row.colourShift.toFixed(3).padStart(12)}  ${row.seconds.toFixed(1).padStart(7)}${row.failures.length ? '  ✗ ' + row.failures.join(', ') : '  ✓'}`,
+    );
+    if (values.out) await writeFile(path.join(values.out, `${name(c)}-${name(s)}.png`), result.image);
+  }
+}
+await engine.dispose();
+const failed = rows.filter((r) => r.failures.length > 0);
+const t = QUALITY_THRESHOLDS;
+console.log(
+  `\n${rows.length - failed.length} of ${rows.length} pairs within the thresholds (structure ${t.structure.min}–${t.structure.max}, style match ≤ ${t.styleMatchMax}, colour shift ≥ ${t.colourShiftMin}).`,
+);
+const mean = (k: 'structure' | 'styleMatch' | 'colourShift' | 'seconds') => rows.reduce((a, r) => a + r[k], 0) / rows.length;
+console.log(`means: structure ${mean('structure').toFixed(3)}, style match ${mean('styleMatch').toFixed(3)}, colour shift ${mean('colourShift').toFixed(3)}, ${mean('seconds').toFixed(1)} s/job`);
