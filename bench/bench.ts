@@ -13,7 +13,7 @@ import type { LossBackend, LossSpec } from '../src/engine/backend.js';
 import { DEFAULT_OPTIONS, Engine } from '../src/engine/index.js';
 import { createOnnxBackend } from '../src/engine/onnx/backend.js';
 import { convOf, WINOGRAD_MIN_CHANNELS } from '../src/engine/onnx/graph.js';
-import { STYLE_LAYER_BALANCE } from '../src/engine/options.js';
+import { STYLE_LAYER_BALANCE } from '../src/engine/loss.js';
 import { seededRandom } from '../src/engine/preprocess.js';
 import { loadVgg19, VGG19_BLOCKS, type ConvLayer } from '../src/engine/weights.js';
 

@@ -162,7 +162,8 @@ export async function decodeImage(bytes: Buffer, opts: DecodeOptions): Promise<R
   return { data: Float32Array.from(out.data), width: w, height: h };
 }
 
-function toBytes(img: RgbImage): Buffer {
+/** 8-bit RGB bytes of an image, rounded and clamped. */
+export function toBytes(img: RgbImage): Buffer {
   const n = img.width * img.height * 3;
   if (img.data.length !== n) {
     throw new RangeError(`RgbImage has ${img.data.length} values, expected ${img.width}×${img.height}×3 = ${n}`);

@@ -10,27 +10,6 @@ export const KNOWN_LAYERS: readonly string[] = VGG19_BLOCKS.flat()
 
 export const DEFAULT_STYLE_LAYERS = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'];
 
-/**
- * Per-layer balance of the style loss. With G = FFᵀ/(C·N), the squared Gram errors of shallow layers
- * are orders of magnitude larger than deep ones; these factors (measured on real photos and paintings)
- * bring every layer's initial loss to a similar size (about 1e5 × styleWeight against a content loss
- * of a few thousand), so all scales of texture are matched and the defaults stylize clearly.
- */
-export const STYLE_LAYER_BALANCE: Record<string, number> = {
-  relu1_1: 1e5 / 1e3,
-  relu1_2: 1e5 / 3e4,
-  relu2_1: 1e5 / 1.5e4,
-  relu2_2: 1e5 / 2e4,
-  relu3_1: 1e5 / 3e3,
-  relu3_2: 1e5 / 1e4,
-  relu3_3: 1e5 / 1e4,
-  relu3_4: 1e5 / 1e4,
-  relu4_1: 1e5 / 3e4,
-  relu4_2: 1e5 / 3e3,
-  relu4_3: 1e5 / 1e3,
-  relu4_4: 1e5 / 1e2,
-  relu5_1: 1e5 / 0.4,
-};
 
 export const DEFAULT_OPTIONS: TransferOptions = Object.freeze({
   size: 256,
@@ -49,6 +28,7 @@ export const DEFAULT_OPTIONS: TransferOptions = Object.freeze({
   preserveColors: false,
   styleScale: 1,
   scales: 2,
+  schedule: 'quick',
   learningRate: 5,
   contentLayers: ['relu4_2'],
   styleLayers: DEFAULT_STYLE_LAYERS,
@@ -131,6 +111,7 @@ export function resolveOptions(partial: Partial<TransferOptions> = {}, maxSize: 
     })(),
     styleScale: range('styleScale', o.styleScale, LIMITS.styleScale.min, LIMITS.styleScale.max),
     scales: int('scales', o.scales, LIMITS.scales.min, LIMITS.scales.max),
+    schedule: oneOf('schedule', o.schedule, ['quick', 'classic'] as const),
     learningRate: range('learningRate', o.learningRate, LIMITS.learningRate.min, LIMITS.learningRate.max),
     contentLayers: layers('contentLayers', o.contentLayers, true),
     styleLayers: layers('styleLayers', o.styleLayers, false),

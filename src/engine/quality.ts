@@ -5,6 +5,7 @@
  * Both work on encoded images (any format sharp reads), flattened on white.
  */
 import sharp from 'sharp';
+import { toBytes, type RgbImage } from './image.js';
 
 const STRUCTURE_WIDTH = 64;
 const SSIM_WINDOW = 8;
@@ -12,15 +13,11 @@ const SSIM_STRIDE = 4;
 const C1 = (0.01 * 255) ** 2;
 const C2 = (0.03 * 255) ** 2;
 
-async function rgbAt(bytes: Buffer, width: number, height: number): Promise<Buffer> {
-  return sharp(bytes, { pages: 1 })
-    .rotate()
-    .toColourspace('srgb')
-    .flatten({ background: '#ffffff' })
-    .resize(width, height, { fit: 'fill' })
-    .removeAlpha()
-    .raw()
-    .toBuffer();
+async function rgbAt(input: Buffer | RgbImage, width: number, height: number): Promise<Buffer> {
+  const image = Buffer.isBuffer(input)
+    ? sharp(input, { pages: 1 }).rotate().toColourspace('srgb').flatten({ background: '#ffffff' })
+    : sharp(toBytes(input), { raw: { width: input.width, height: input.height, channels: 3 } });
+  return image.resize(width, height, { fit: 'fill' }).removeAlpha().raw().toBuffer();
 }
 
 /** BT.601 luma of an RGB buffer. */
@@ -89,8 +86,17 @@ function meanSsim(a: Float64Array, b: Float64Array, width: number, height: numbe
  * by the content's aspect). 1 = the content's layout; a result whose content vanished scores 0.2–0.4.
  */
 export async function structureKept(content: Buffer, result: Buffer): Promise<number> {
-  const meta = await sharp(content).rotate().metadata();
+  const meta = await sharp(content).metadata();
   const [w0, h0] = (meta.orientation ?? 1) >= 5 ? [meta.height!, meta.width!] : [meta.width!, meta.height!];
+  return structureAt(content, result, w0, h0);
+}
+
+/** structureKept of decoded images (the engine measures its work in progress with it). */
+export function structureOfRgb(content: RgbImage, result: RgbImage): Promise<number> {
+  return structureAt(content, result, content.width, content.height);
+}
+
+async function structureAt(content: Buffer | RgbImage, result: Buffer | RgbImage, w0: number, h0: number): Promise<number> {
   const width = STRUCTURE_WIDTH;
   const height = Math.max(SSIM_WINDOW, Math.round((width * h0) / w0));
   const a = blur(luma(await rgbAt(content, width, height)), width, height);

@@ -1,16 +1,28 @@
 /**
- * The run loop of a job: decode, build targets (tiled, blended, cached), optimize coarse-to-fine,
- * report progress and previews, honour cancellation, and encode the result.
+ * The run loop of a job: decode, build targets (tiled, blended, cached), optimize coarse-to-fine
+ * with the balance of loss.ts, steer the layout weight to the strength's structure, stop converged
+ * levels, report progress and previews, honour cancellation, and encode the result.
  */
 import type { LossBackend, LossSpec, LossTargets, VggImage } from './backend.js';
+import { chooseTiles } from './auto-tiles.js';
 import { decodeImage, encodePng, resizeRgb, type RgbImage } from './image.js';
+import {
+  addLayout,
+  BALANCE_SCALE,
+  balancedWeights,
+  layoutTarget,
+  LAYOUT_WEIGHT_START,
+  STYLE_LAYER_BALANCE,
+  steerLayout,
+  structureTarget,
+  styleLoss,
+} from './loss.js';
 import { createAdam, createLbfgs, type Objective, type Optimizer } from './optimizers/index.js';
-import { STYLE_LAYER_BALANCE } from './options.js';
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
+import { structureOfRgb } from './quality.js';
+import { ConvergenceWatch, planLevels } from './schedule.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
-import { chooseTiles } from './auto-tiles.js';
-import { addLayout, layoutTarget } from './layout.js';
 import {
   JobCancelledError,
   OptionError,
@@ -20,6 +32,8 @@ import {
   type TransferOptions,
   type TransferResult,
 } from './types.js';
+
+export { levelSizes, splitIterations } from './schedule.js';
 
 export interface TransferContext {
   backend: LossBackend;
@@ -33,27 +47,15 @@ interface StyleSource {
   weight: number;
 }
 
+/** Share of the balanced content (relu4_2) term under automatic balance; the layout term does the rest. */
+const AUTO_CONTENT_SHARE = 0.1;
+/** Steps between two structure measurements while steering. */
+const STEER_EVERY = 10;
+/** In the last level, steering continues up to this step (the coarse level has done most of it). */
+const STEER_LAST_LEVEL_UNTIL = 20;
+
 function checkAbort(signal?: AbortSignal) {
   if (signal?.aborted) throw new JobCancelledError();
-}
-
-/** Longest sides of the coarse-to-fine levels, ending at `size`, none below 32 px. */
-export function levelSizes(size: number, scales: number): number[] {
-  const out: number[] = [];
-  for (let k = scales - 1; k >= 0; k--) {
-    const s = Math.round(size / 2 ** k);
-    if (s >= 32 || k === 0) out.push(s);
-  }
-  return out;
-}
-
-/** Splits `total` steps over levels as evenly as possible, at least one each, the rest to the finest. */
-export function splitIterations(total: number, levels: number): number[] {
-  const n = Math.min(levels, total);
-  const base = Math.floor(total / n);
-  const out = new Array<number>(n).fill(base);
-  out[n - 1] += total - base * n;
-  return out;
 }
 
 function fitLongest(width: number, height: number, longest: number): { width: number; height: number } {
@@ -103,33 +105,6 @@ async function styleGrams(
   return blended;
 }
 
-const meanSq = (a: Float32Array) => a.reduce((s, v) => s + v * v, 0) / a.length;
-const meanSqDiff = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + (v - b[i]) ** 2, 0) / a.length;
-
-function experimentalBalance(spec: LossSpec, f: { content: Float32Array[]; grams: Float32Array[] }, grams: Float32Array[], opts: PlannedOptions): LossSpec {
-  const mode = process.env.TS_BALANCE ?? 'fixed';
-  if (mode === 'fixed') return spec;
-  const L = grams.length;
-  const styleLayerWeights = grams.map((a, l) => {
-    const e = mode === 'calib' ? meanSqDiff(f.grams[l], a) : meanSq(a);
-    return (opts.styleWeight * 1e4) / (L * e);
-  });
-  const cm = meanSq(f.content[0]);
-  const contentWeight = (opts.contentWeight * 1e4) / cm;
-  if (process.env.TS_DEBUG) console.error(JSON.stringify({ mode, styleLayerWeights, contentWeight, e: grams.map((a, l) => [meanSq(a), meanSqDiff(f.grams[l], a)]), cm }));
-  return { ...spec, styleLayerWeights, contentWeight };
-}
-
-function lossSpec(opts: PlannedOptions, withContent: boolean): LossSpec {
-  return {
-    contentLayers: opts.contentLayers,
-    styleLayers: opts.styleLayers,
-    contentWeight: withContent ? opts.contentWeight : 0,
-    styleLayerWeights: opts.styleLayers.map((l) => opts.styleWeight * (STYLE_LAYER_BALANCE[l] ?? 1)),
-    tvWeight: opts.tvWeight,
-  };
-}
-
 /** Options with the tiles decided. */
 export type PlannedOptions = TransferOptions & { tiles: number };
 
@@ -147,89 +122,151 @@ interface RunPlan {
   height: number;
 }
 
+/** Fixed weights: palettes (no content to measure against). */
+function fixedSpec(opts: PlannedOptions): LossSpec {
+  return {
+    contentLayers: opts.contentLayers,
+    styleLayers: opts.styleLayers,
+    contentWeight: 0,
+    styleLayerWeights: opts.styleLayers.map((l) => opts.styleWeight * (STYLE_LAYER_BALANCE[l] ?? 1)),
+    tvWeight: opts.tvWeight,
+  };
+}
+
+/** What one level optimizes: targets, weights, the layout goal, and the content it is measured against. */
+interface LevelSetup {
+  width: number;
+  height: number;
+  targets: LossTargets;
+  spec: LossSpec;
+  layout: ReturnType<typeof layoutTarget> | null;
+  contentVgg: VggImage | null;
+  /** The content's own Grams at this level (for the style match). */
+  contentGrams: Float32Array[] | null;
+}
+
+async function setUpLevel(ctx: TransferContext, plan: RunPlan, longest: number, last: boolean): Promise<LevelSetup> {
+  const { opts, controls } = plan;
+  const { width, height } = last ? { width: plan.width, height: plan.height } : fitLongest(plan.width, plan.height, longest);
+  const grams = await styleGrams(ctx, plan.sources, opts, Math.max(16, Math.round(Math.max(width, height) * opts.styleScale)), controls.signal);
+  const targets: LossTargets = { grams };
+  let spec = fixedSpec(opts);
+  let layout: LevelSetup['layout'] = null;
+  let contentVgg: VggImage | null = null;
+  let contentGrams: Float32Array[] | null = null;
+  if (plan.content) {
+    const c = plan.content.width === width && plan.content.height === height ? plan.content : await resizeRgb(plan.content, width, height);
+    contentVgg = rgbToVgg(c);
+    const f = await ctx.backend.features(contentVgg, { content: opts.contentLayers, style: opts.styleLayers });
+    targets.content = f.content;
+    contentGrams = f.grams;
+    const auto = opts.balance === 'auto';
+    const w = balancedWeights({ features: f.content, grams: f.grams }, grams, {
+      styleWeight: auto ? 1 : opts.styleWeight,
+      contentWeight: auto ? AUTO_CONTENT_SHARE : opts.contentWeight,
+    });
+    spec = { ...spec, contentWeight: w.contentWeight, styleLayerWeights: w.styleLayerWeights };
+    if (auto) layout = layoutTarget(contentVgg);
+  }
+  return { width, height, targets, spec, layout, contentVgg, contentGrams };
+}
+
+async function initialImage(plan: RunPlan, level: LevelSetup, current: VggImage | null): Promise<Float32Array> {
+  const { opts } = plan;
+  const { width, height } = level;
+  if (current) return rgbToVgg(await resizeRgb(vggToRgb(current), width, height)).data;
+  if (opts.init === 'content' && level.contentVgg) return level.contentVgg.data.slice();
+  if (opts.init === 'style') {
+    const s = await decodeImage(plan.sources[0].bytes, { maxSide: Math.max(width, height), upscale: true });
+    return rgbToVgg(await resizeRgb(opts.preserveColors ? luminanceOnly(s) : s, width, height)).data;
+  }
+  return noiseImage(width, height, opts.seed).data;
+}
+
 async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: RgbImage; stats: Omit<TransferResult['stats'], 'backend' | 'device'> }> {
   const { opts, controls } = plan;
   const { signal, onProgress } = controls;
   const started = performance.now();
-  const sizes = levelSizes(Math.max(plan.width, plan.height), opts.scales);
-  const iters = splitIterations(opts.iterations, sizes.length);
-  const levels = sizes.slice(sizes.length - iters.length);
+  const levels = planLevels(opts, Math.max(plan.width, plan.height), !plan.content);
+  const total = levels.reduce((a, l) => a + l.maxSteps, 0);
+  const steering = !!plan.content && opts.balance === 'auto';
+  const structureGoal = structureTarget(opts.strength);
+  let layoutWeight = LAYOUT_WEIGHT_START;
   let initialLosses: Losses | null = null;
   let finalLosses: Losses = { total: 0, content: 0, style: 0, tv: 0 };
   let current: VggImage | null = null;
+  let level: LevelSetup | null = null;
+  const levelSteps: number[] = [];
   let step = 0;
-  const withContent = !!plan.content && opts.contentWeight > 0;
-  const spec = lossSpec(opts, withContent);
-  let contentStyle: { grams: Float32Array[]; targets: Float32Array[]; spec: LossSpec } | null = null;
+  let budgetUsed = 0;
 
   for (let li = 0; li < levels.length; li++) {
     checkAbort(signal);
     const last = li === levels.length - 1;
-    const { width, height } = last ? { width: plan.width, height: plan.height } : fitLongest(plan.width, plan.height, levels[li]);
-    const grams = await styleGrams(ctx, plan.sources, opts, Math.max(16, Math.round(Math.max(width, height) * opts.styleScale)), signal);
-    const targets: LossTargets = { grams };
-    let contentVgg: VggImage | null = null;
-    let levelSpec = spec;
-    if (plan.content) {
-      const c = plan.content.width === width && plan.content.height === height ? plan.content : await resizeRgb(plan.content, width, height);
-      contentVgg = rgbToVgg(c);
-      if (withContent) {
-        const f = await ctx.backend.features(contentVgg, { content: opts.contentLayers, style: opts.styleLayers });
-        targets.content = f.content;
-        levelSpec = experimentalBalance(spec, f, grams, opts);
-        contentStyle = { grams: f.grams, targets: grams, spec: levelSpec };
-      }
-    }
-
-    const layout = contentVgg && withContent && process.env.TS_LAYOUT ? layoutTarget(contentVgg) : null;
-    let x0: Float32Array;
-    if (current) {
-      x0 = rgbToVgg(await resizeRgb(vggToRgb(current), width, height)).data;
-    } else if (opts.init === 'content' && contentVgg) {
-      x0 = contentVgg.data.slice();
-    } else if (opts.init === 'style') {
-      const s = await decodeImage(plan.sources[0].bytes, { maxSide: Math.max(width, height), upscale: true });
-      const fitted = await resizeRgb(opts.preserveColors ? luminanceOnly(s) : s, width, height);
-      x0 = rgbToVgg(fitted).data;
-    } else {
-      x0 = noiseImage(width, height, opts.seed).data;
-    }
-
+    const lv = await setUpLevel(ctx, plan, levels[li].longest, last);
+    level = lv;
+    const { width, height } = lv;
+    const x0 = await initialImage(plan, lv, current);
+    let weight = layoutWeight * BALANCE_SCALE;
     const objective: Objective = async (x) => {
       checkAbort(signal);
-      const r = await ctx.backend.lossAndGrad({ data: x, width, height }, targets, levelSpec);
-      if (layout) {
-        const l = addLayout({ data: x, width, height }, layout, Number(process.env.TS_LAYOUT ?? 0) * 1e4, r.grad);
-        r.losses.total += l;
-        r.losses.content += l;
+      const image = { data: x, width, height };
+      const r = await ctx.backend.lossAndGrad(image, lv.targets, lv.spec);
+      if (lv.layout) {
+        const l = addLayout(image, lv.layout, weight, r.grad);
+        r.losses = { ...r.losses, total: r.losses.total + l, content: r.losses.content + l };
       }
       if (!initialLosses) initialLosses = r.losses;
       return r;
     };
     const bounds = vggBounds(width, height);
-    const optimizer: Optimizer =
-      opts.optimizer === 'adam' ? createAdam(x0, objective, bounds, opts.learningRate) : createLbfgs(x0, objective, bounds);
-
-    for (let k = 0; k < iters[li]; k++) {
+    const makeOptimizer = (x: Float32Array, firstStep?: number): Optimizer =>
+      opts.optimizer === 'adam' ? createAdam(x, objective, bounds, opts.learningRate) : createLbfgs(x, objective, bounds, { firstStep });
+    let optimizer = makeOptimizer(x0);
+    const watch = new ConvergenceWatch();
+    let k = 0;
+    for (; k < levels[li].maxSteps; k++) {
       checkAbort(signal);
       finalLosses = await optimizer.step();
       step++;
+      const stepInLevel = k + 1;
+      let changed = false;
+      if (steering && lv.contentVgg && stepInLevel % STEER_EVERY === 0 && (!last || stepInLevel <= STEER_LAST_LEVEL_UNTIL)) {
+        const s = await structureOfRgb(vggToRgb(lv.contentVgg), vggToRgb({ data: optimizer.x, width, height }));
+        const next = steerLayout(layoutWeight, s, structureGoal);
+        if (next !== layoutWeight) {
+          layoutWeight = next;
+          weight = layoutWeight * BALANCE_SCALE;
+          // The objective changed: the curvature history no longer applies.
+          optimizer = makeOptimizer(optimizer.x.slice(), 5);
+          watch.reset();
+          changed = true;
+        }
+      }
+      const converged = !changed && levels[li].stopEarly && watch.record(finalLosses.total);
       if (onProgress) {
+        const done = budgetUsed + stepInLevel;
         let preview: Buffer | undefined;
-        if (opts.previewEvery > 0 && step % opts.previewEvery === 0 && step < opts.iterations) {
+        if (opts.previewEvery > 0 && step % opts.previewEvery === 0 && !(last && (converged || stepInLevel === levels[li].maxSteps))) {
           preview = await encodePng(finish({ data: optimizer.x, width, height }, plan.contentColour, width, height));
         }
-        onProgress({ step, total: opts.iterations, losses: finalLosses, elapsedMs: performance.now() - started, preview });
+        onProgress({ step: done, total, losses: finalLosses, elapsedMs: performance.now() - started, preview });
+      }
+      if (converged) {
+        k++;
+        break;
       }
     }
+    levelSteps.push(k);
+    budgetUsed += levels[li].maxSteps;
     current = { data: optimizer.x, width, height };
   }
+
   let styleMatch: number | undefined;
-  if (contentStyle && current) {
-    const { grams, targets, spec: s } = contentStyle;
-    const r = await ctx.backend.features(current, { content: [], style: s.styleLayers });
-    const loss = (gs: Float32Array[]) => gs.reduce((acc, g, l) => acc + s.styleLayerWeights[l] * meanSqDiff(g, targets[l]), 0);
-    styleMatch = loss(r.grams) / loss(grams);
+  if (level?.contentGrams && current) {
+    const r = await ctx.backend.features(current, { content: [], style: level.spec.styleLayers });
+    const w = level.spec.styleLayerWeights;
+    styleMatch = styleLoss(r.grams, level.targets.grams, w) / styleLoss(level.contentGrams, level.targets.grams, w);
   }
   const wallMs = performance.now() - started;
   const image = finish(current!, plan.contentColour, plan.width, plan.height);
@@ -237,6 +274,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
     image,
     stats: {
       steps: step,
+      levelSteps,
       wallMs,
       msPerStep: wallMs / Math.max(1, step),
       initialLosses: initialLosses ?? finalLosses,

@@ -4,6 +4,7 @@ export type BackendName = 'onnx' | 'tfjs';
 export type OptimizerName = 'lbfgs' | 'adam';
 export type InitName = 'content' | 'noise' | 'style';
 export type BalanceMode = 'auto' | 'manual';
+export type ScheduleName = 'quick' | 'classic';
 
 /** VGG19 layer names as used for losses, e.g. 'relu4_2'. */
 export type LayerName = string;
@@ -41,6 +42,8 @@ export interface TransferOptions {
   styleScale: number;
   /** Coarse-to-fine levels: 1 = single scale; each level doubles the side up to `size`. */
   scales: number;
+  /** How steps are spent: 'quick' stops converged levels early; 'classic' runs every step (schedule.ts). */
+  schedule: ScheduleName;
   /** Adam learning rate (pixels, 0..255 scale). */
   learningRate: number;
   contentLayers: LayerName[];
@@ -89,6 +92,8 @@ export interface TransferStats {
   height: number;
   /** Final style loss ÷ the content image's own style loss against the same targets (stylize only). */
   styleMatch?: number;
+  /** Steps each level took (a level that converged stops before its share). */
+  levelSteps: number[];
 }
 
 export interface TransferResult {

@@ -18,6 +18,7 @@ import * as ort from 'onnxruntime-node';
 import type { LossAndGrad, LossBackend, LossSpec, VggImage } from '../backend.js';
 import type { LayerName } from '../types.js';
 import { VGG19_BLOCKS, type ConvLayer } from '../weights.js';
+import { addTv, contentScale, gramNorm, styleGradScale, styleScale } from '../loss.js';
 import { buildFeaturesGraph, buildLossGraph, convOf } from './graph.js';
 
 export interface OnnxBackendOptions {
@@ -38,40 +39,6 @@ export function layerShape(layer: LayerName, height: number, width: number, chan
   const b = blockOf.get(conv)!;
   const d = 2 ** b;
   return { c: channels.get(conv)!, h: Math.floor(height / d), w: Math.floor(width / d) };
-}
-
-/** Adds the TV term (loss and gradient) of a [1,3,H,W] image; returns the loss. */
-export function addTv(img: Float32Array, height: number, width: number, weight: number, grad: Float32Array): number {
-  if (weight === 0) return 0;
-  const plane = height * width;
-  const nV = 3 * (height - 1) * width;
-  const nH = 3 * height * (width - 1);
-  let sV = 0;
-  let sH = 0;
-  const kV = (2 * weight) / nV;
-  const kH = (2 * weight) / nH;
-  for (let c = 0; c < 3; c++) {
-    const o = c * plane;
-    for (let y = 0; y < height; y++) {
-      const row = o + y * width;
-      for (let x = 0; x < width; x++) {
-        const i = row + x;
-        if (y + 1 < height) {
-          const d = img[i + width] - img[i];
-          sV += d * d;
-          grad[i + width] += kV * d;
-          grad[i] -= kV * d;
-        }
-        if (x + 1 < width) {
-          const d = img[i + 1] - img[i];
-          sH += d * d;
-          grad[i + 1] += kH * d;
-          grad[i] -= kH * d;
-        }
-      }
-    }
-  }
-  return weight * (sV / nV + sH / nH);
 }
 
 function providersFor(device: string): ort.InferenceSession.SessionOptions['executionProviders'] {
@@ -164,7 +131,7 @@ export async function createOnnxBackend(layers: ConvLayer[], opts: OnnxBackendOp
         const { h, w } = layerShape(name, image.height, image.width, channels);
         const gram = out[`gram_${j}`].data as Float32Array;
         const c = Math.round(Math.sqrt(gram.length));
-        const k = 1 / (c * h * w);
+        const k = gramNorm(c, h * w);
         for (let i = 0; i < gram.length; i++) gram[i] *= k;
         return gram;
       });
@@ -189,7 +156,7 @@ export async function createOnnxBackend(layers: ConvLayer[], opts: OnnxBackendOp
         const t = useContent ? targets.content![i] : zeros(c * h * w);
         if (t.length !== c * h * w) throw new Error(`Content target for ${name} has ${t.length} values, expected ${c}×${h}×${w}`);
         feeds[`content_target_${i}`] = new ort.Tensor('float32', t, [1, c, h, w]);
-        feeds[`content_scale_${i}`] = scalar(useContent ? spec.contentWeight / (c * h * w) : 0);
+        feeds[`content_scale_${i}`] = scalar(useContent ? contentScale(spec.contentWeight, c, h * w) : 0);
       });
       spec.styleLayers.forEach((name, j) => {
         const { c, h, w } = layerShape(name, H, W, channels);
@@ -198,9 +165,9 @@ export async function createOnnxBackend(layers: ConvLayer[], opts: OnnxBackendOp
         const n = h * w;
         const wj = spec.styleLayerWeights[j];
         feeds[`gram_target_${j}`] = new ort.Tensor('float32', t, [c, c]);
-        feeds[`gram_norm_${j}`] = scalar(1 / (c * n));
-        feeds[`style_scale_${j}`] = scalar(wj / (c * c));
-        feeds[`style_grad_scale_${j}`] = scalar((4 * wj) / (c * c * c * n));
+        feeds[`gram_norm_${j}`] = scalar(gramNorm(c, n));
+        feeds[`style_scale_${j}`] = scalar(styleScale(wj, c));
+        feeds[`style_grad_scale_${j}`] = scalar(styleGradScale(wj, c, n));
       });
       const out = await s.run(feeds);
       const grad = out.grad.data as Float32Array;

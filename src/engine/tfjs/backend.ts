@@ -1,7 +1,7 @@
 /**
  * Reference LossBackend on TensorFlow.js autodiff: slow on CPU but simple, so the ONNX backend can be
- * checked against it. Implements the shared loss definitions exactly:
- * VGG19 convs (3×3, pad 1) + bias + ReLU, 2×2 average pooling (stride 2, floor, as ONNX's default
+ * checked against it. The loss and its coefficients come from loss.ts, differentiated by tf.grad
+ * (the TV term, computed on pixels, is loss.ts's own for both backends). VGG19 convs (3×3, pad 1) + bias + ReLU, 2×2 average pooling (stride 2, floor, as ONNX's default
  * AveragePool) after each block, only as deep as the deepest layer used.
  *
  * Internally tensors are NHWC (TensorFlow's layout, and the stored kernels are already [3,3,in,out]);
@@ -9,6 +9,7 @@
  */
 import type { LossAndGrad, LossBackend, LossSpec, LossTargets, VggImage } from '../backend.js';
 import type { LayerName, Losses } from '../types.js';
+import { addTv, contentScale, gramNorm, styleScale } from '../loss.js';
 import { VGG19_BLOCKS, type ConvLayer } from '../weights.js';
 import { initTf, tf } from './runtime.js';
 
@@ -97,7 +98,7 @@ export async function createTfjsBackend(layers: ConvLayer[], _opts: { threads?: 
     const [, hh, ww, c] = f.shape;
     const n = hh * ww;
     const m = f.reshape([n, c]);
-    return tf.matMul(m, m, true, false).div(c * n);
+    return tf.matMul(m, m, true, false).mul(gramNorm(c, n));
   }
 
   function toNhwc(image: VggImage): tf.Tensor4D {
@@ -120,9 +121,8 @@ export async function createTfjsBackend(layers: ConvLayer[], _opts: { threads?: 
           throw new Error(`Content target for ${name} has ${target.length} values, expected ${c}×${hh}×${ww}`);
         }
         const p = tf.tensor4d(target, [1, c, hh, ww]).transpose([0, 2, 3, 1]);
-        content = content.add(tf.squaredDifference(f, p).mean());
+        content = content.add(tf.squaredDifference(f, p).sum().mul(contentScale(spec.contentWeight, c, hh * ww)));
       });
-      content = content.mul(spec.contentWeight);
     }
     let style: tf.Scalar = tf.scalar(0);
     spec.styleLayers.forEach((name, i) => {
@@ -130,16 +130,9 @@ export async function createTfjsBackend(layers: ConvLayer[], _opts: { threads?: 
       const c = g.shape[0];
       const target = targets.grams[i];
       if (target.length !== c * c) throw new Error(`Gram target for ${name} has ${target.length} values, expected ${c}×${c}`);
-      style = style.add(tf.squaredDifference(g, tf.tensor2d(target, [c, c])).mean().mul(spec.styleLayerWeights[i]));
+      style = style.add(tf.squaredDifference(g, tf.tensor2d(target, [c, c])).sum().mul(styleScale(spec.styleLayerWeights[i], c)));
     });
-    let tv: tf.Scalar = tf.scalar(0);
-    if (spec.tvWeight !== 0) {
-      const [, hh, ww] = x.shape;
-      const dy = tf.squaredDifference(x.slice([0, 1, 0, 0], [-1, hh - 1, -1, -1]), x.slice([0, 0, 0, 0], [-1, hh - 1, -1, -1]));
-      const dx = tf.squaredDifference(x.slice([0, 0, 1, 0], [-1, -1, ww - 1, -1]), x.slice([0, 0, 0, 0], [-1, -1, ww - 1, -1]));
-      tv = dy.mean().add(dx.mean()).mul(spec.tvWeight);
-    }
-    return { content, style, tv };
+    return { content, style };
   }
 
   function checkAlive() {
@@ -177,22 +170,19 @@ export async function createTfjsBackend(layers: ConvLayer[], _opts: { threads?: 
       const result = tf.tidy(() => {
         let parts: tf.Scalar[] = [];
         const total = (x: tf.Tensor) => {
-          const { content, style, tv } = lossParts(x as tf.Tensor4D, targets, spec);
-          parts = [tf.keep(content), tf.keep(style), tf.keep(tv)];
-          return content.add(style).add(tv) as tf.Scalar;
+          const { content, style } = lossParts(x as tf.Tensor4D, targets, spec);
+          parts = [tf.keep(content), tf.keep(style)];
+          return content.add(style) as tf.Scalar;
         };
         const { value, grad } = tf.valueAndGrad(total)(toNhwc(image));
         return { value, grad: grad.transpose([0, 3, 1, 2]), parts };
       });
       try {
-        const [content, style, tv] = await Promise.all(result.parts.map((t) => t.data()));
-        const losses: Losses = {
-          total: (await result.value.data())[0],
-          content: content[0],
-          style: style[0],
-          tv: tv[0],
-        };
-        return { losses, grad: (await result.grad.data()) as Float32Array };
+        const [content, style] = await Promise.all(result.parts.map((t) => t.data()));
+        const grad = (await result.grad.data()) as Float32Array;
+        const tv = addTv(image.data, image.height, image.width, spec.tvWeight, grad);
+        const losses: Losses = { total: content[0] + style[0] + tv, content: content[0], style: style[0], tv };
+        return { losses, grad };
       } finally {
         tf.dispose([result.value, result.grad, ...result.parts]);
       }

@@ -1,0 +1,246 @@
+/**
+ * The loss of Gatys style transfer, defined once. Both backends compute it (the ONNX graph by hand,
+ * the tfjs reference by autodiff) with the coefficients below; the terms computed on pixels (total
+ * variation, layout) are computed here, in JS, for both.
+ *
+ *   L(x) = α·Lc + Σ_l β_l·Ls_l + γ·Ltv + λ·Llayout
+ *
+ *   Lc      = Σ (F − P)² / (C·N)                 F: relu4_2 features of x, C channels × N positions;
+ *                                                 P: the same of the content picture
+ *   G_l     = F_l F_lᵀ / (C·N)                   Gram matrix of style layer l
+ *   Ls_l    = Σ (G_l − A_l)² / C²                A_l: the style's Gram (tiled, blended over styles)
+ *   Ltv     = mean (x[y+1,x] − x[y,x])² + mean (x[y,x+1] − x[y,x])²
+ *   Llayout = mean_b (Ȳ_b(x) − Ȳ_b(c))² / var_b Ȳ_b(c)   Ȳ_b: mean luma of block b (see below)
+ *
+ * Gradients with respect to the features, which the ONNX graph back-propagates through VGG19:
+ *   ∂(α·Lc)/∂F   = 2α/(C·N) · (F − P)
+ *   ∂(β·Ls)/∂F   = 4β/(C³·N) · (G − A)·F          (G and A symmetric: ∂Σ(G−A)²/∂F = 4(G−A)F/(C·N))
+ *
+ * The balance. Raw weights mean nothing across pairs: one tiled style's Gram error is 14× another's,
+ * so a weight that keeps one photo swallows the next. The automatic balance therefore measures each
+ * term against the job itself:
+ *  - each style layer is divided by the content picture's own error at that layer, so every layer
+ *    starts at 1/L and "style match" (final ÷ initial style loss) reads the same for every style;
+ *  - the content term is divided by the content features' mean square;
+ *  - the layout term keeps the picture's coarse light and dark (blocks of about 1/32 of the longest
+ *    side), so a tiled object can be the stroke inside each block while the blocks still add up to the
+ *    photo, as in a photomosaic. Its weight is steered while the job runs (see `steerLayout`) so that
+ *    the structure kept lands on the strength's target for every pair.
+ */
+import type { VggImage } from './backend.js';
+
+/** Scale of the balanced terms: every weight is relative to a style term that starts at this. */
+export const BALANCE_SCALE = 1e4;
+
+// ---- Coefficients shared by both backends ----------------------------------------------------
+
+/** α/(C·N): multiplies Σ(F − P)². */
+export const contentScale = (alpha: number, c: number, n: number) => alpha / (c * n);
+/** 1/(C·N): turns FFᵀ into the Gram matrix. */
+export const gramNorm = (c: number, n: number) => 1 / (c * n);
+/** β/C²: multiplies Σ(G − A)². */
+export const styleScale = (beta: number, c: number) => beta / (c * c);
+/** 4β/(C³·N): multiplies (G − A)·F to give the gradient at the features. */
+export const styleGradScale = (beta: number, c: number, n: number) => (4 * beta) / (c * c * c * n);
+
+// ---- Total variation --------------------------------------------------------------------------
+
+/** Adds γ·Ltv's gradient of a [1,3,H,W] image to `grad`; returns γ·Ltv. */
+export function addTv(img: Float32Array, height: number, width: number, weight: number, grad: Float32Array): number {
+  if (weight === 0) return 0;
+  const plane = height * width;
+  const nV = 3 * (height - 1) * width;
+  const nH = 3 * height * (width - 1);
+  let sV = 0;
+  let sH = 0;
+  const kV = (2 * weight) / nV;
+  const kH = (2 * weight) / nH;
+  for (let c = 0; c < 3; c++) {
+    const o = c * plane;
+    for (let y = 0; y < height; y++) {
+      const row = o + y * width;
+      for (let x = 0; x < width; x++) {
+        const i = row + x;
+        if (y + 1 < height) {
+          const d = img[i + width] - img[i];
+          sV += d * d;
+          grad[i + width] += kV * d;
+          grad[i] -= kV * d;
+        }
+        if (x + 1 < width) {
+          const d = img[i + 1] - img[i];
+          sH += d * d;
+          grad[i + 1] += kH * d;
+          grad[i] -= kH * d;
+        }
+      }
+    }
+  }
+  return weight * (sV / nV + sH / nH);
+}
+
+// ---- Layout -----------------------------------------------------------------------------------
+
+/** Luma weights in the network's BGR channel order; the mean offsets cancel in differences. */
+const LUMA_BGR = [0.114, 0.587, 0.299] as const;
+/** Blocks along the longest side: coarse enough to leave room for strokes, fine enough to read. */
+export const LAYOUT_BLOCKS = 32;
+
+export interface LayoutTarget {
+  block: number;
+  bw: number;
+  bh: number;
+  /** Block luma of the content. */
+  means: Float64Array;
+  /** Variance of `means` (at least 1, so a flat picture does not divide by zero). */
+  variance: number;
+}
+
+/** The block index of every pixel (the last row/column of blocks takes any remainder). */
+function blockIndex(width: number, height: number, block: number, bw: number, bh: number): Int32Array {
+  const idx = new Int32Array(width * height);
+  for (let y = 0; y < height; y++) {
+    const by = Math.min(bh - 1, Math.floor(y / block));
+    for (let x = 0; x < width; x++) idx[y * width + x] = by * bw + Math.min(bw - 1, Math.floor(x / block));
+  }
+  return idx;
+}
+
+function blockMeans(img: VggImage, idx: Int32Array, blocks: number): { means: Float64Array; counts: Float64Array } {
+  const { data } = img;
+  const plane = img.width * img.height;
+  const means = new Float64Array(blocks);
+  const counts = new Float64Array(blocks);
+  for (let i = 0; i < plane; i++) {
+    means[idx[i]] += LUMA_BGR[0] * data[i] + LUMA_BGR[1] * data[plane + i] + LUMA_BGR[2] * data[2 * plane + i];
+    counts[idx[i]]++;
+  }
+  for (let b = 0; b < blocks; b++) means[b] /= counts[b];
+  return { means, counts };
+}
+
+export function layoutTarget(content: VggImage, blocks = LAYOUT_BLOCKS): LayoutTarget & { idx: Int32Array } {
+  const block = Math.max(1, Math.round(Math.max(content.width, content.height) / blocks));
+  const bw = Math.max(1, Math.floor(content.width / block));
+  const bh = Math.max(1, Math.floor(content.height / block));
+  const idx = blockIndex(content.width, content.height, block, bw, bh);
+  const { means } = blockMeans(content, idx, bw * bh);
+  const mean = means.reduce((a, b) => a + b, 0) / means.length;
+  const variance = Math.max(1, means.reduce((a, b) => a + (b - mean) ** 2, 0) / means.length);
+  return { block, bw, bh, means, variance, idx };
+}
+
+/** Adds λ·Llayout's gradient to `grad`; returns λ·Llayout. */
+export function addLayout(img: VggImage, target: LayoutTarget & { idx: Int32Array }, weight: number, grad: Float32Array): number {
+  if (weight === 0) return 0;
+  const { means: goal, variance, idx } = target;
+  const nb = goal.length;
+  const { means, counts } = blockMeans(img, idx, nb);
+  let loss = 0;
+  // ∂/∂Ȳ_b of λ·mean(d²)/var, spread evenly over the block's pixels (Ȳ_b is their mean).
+  const dBlock = new Float64Array(nb);
+  for (let b = 0; b < nb; b++) {
+    const d = means[b] - goal[b];
+    loss += d * d;
+    dBlock[b] = (2 * weight * d) / (nb * variance * counts[b]);
+  }
+  const plane = img.width * img.height;
+  for (let i = 0; i < plane; i++) {
+    const g = dBlock[idx[i]];
+    grad[i] += LUMA_BGR[0] * g;
+    grad[plane + i] += LUMA_BGR[1] * g;
+    grad[2 * plane + i] += LUMA_BGR[2] * g;
+  }
+  return (weight * loss) / (nb * variance);
+}
+
+// ---- Balance ----------------------------------------------------------------------------------
+
+/**
+ * Fixed per-layer style weights, used where there is no content to measure against (palettes) and
+ * by manual balance. With G = FFᵀ/(C·N) the squared Gram errors of shallow layers are orders of
+ * magnitude larger than deep ones; these factors (measured on real photos and paintings) bring every
+ * layer's initial loss to a similar size (about 1e5 × styleWeight).
+ */
+export const STYLE_LAYER_BALANCE: Record<string, number> = {
+  relu1_1: 1e5 / 1e3,
+  relu1_2: 1e5 / 3e4,
+  relu2_1: 1e5 / 1.5e4,
+  relu2_2: 1e5 / 2e4,
+  relu3_1: 1e5 / 3e3,
+  relu3_2: 1e5 / 1e4,
+  relu3_3: 1e5 / 1e4,
+  relu3_4: 1e5 / 1e4,
+  relu4_1: 1e5 / 3e4,
+  relu4_2: 1e5 / 3e3,
+  relu4_3: 1e5 / 1e3,
+  relu4_4: 1e5 / 1e2,
+  relu5_1: 1e5 / 0.4,
+};
+
+const meanSquare = (a: Float32Array) => {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * a[i];
+  return s / a.length;
+};
+
+/** mean((a − b)²). */
+export function meanSquaredError(a: Float32Array, b: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - b[i]) ** 2;
+  return s / a.length;
+}
+
+/** Σ_l β_l·mean((G_l − A_l)²): the style loss as both backends report it. */
+export function styleLoss(grams: Float32Array[], targets: Float32Array[], weights: number[]): number {
+  return grams.reduce((acc, g, l) => acc + weights[l] * meanSquaredError(g, targets[l]), 0);
+}
+
+/** Structure kept (see quality.ts) that each strength aims at: 1 keeps the photo, 10 lets the style take it. */
+export function structureTarget(strength: number): number {
+  return 0.84 - ((strength - 1) * (0.84 - 0.5)) / 9;
+}
+
+export interface BalancedWeights {
+  /** α per content layer. */
+  contentWeight: number;
+  /** β_l per style layer. */
+  styleLayerWeights: number[];
+}
+
+/**
+ * Weights of one level of a job, from the content picture's own features and Grams and the style
+ * targets. `styleWeight` and `contentWeight` multiply the balanced terms (1 = as balanced); the
+ * layout weight is steered separately and scaled by BALANCE_SCALE like them.
+ */
+export function balancedWeights(
+  content: { features: Float32Array[]; grams: Float32Array[] },
+  targets: Float32Array[],
+  w: { styleWeight: number; contentWeight: number },
+): BalancedWeights {
+  const L = targets.length;
+  const styleLayerWeights = targets.map((a, l) => (w.styleWeight * BALANCE_SCALE) / (L * Math.max(1e-12, meanSquaredError(content.grams[l], a))));
+  const contentNorm = content.features.reduce((s, f) => s + meanSquare(f), 0) / Math.max(1, content.features.length);
+  return {
+    contentWeight: (w.contentWeight * BALANCE_SCALE) / Math.max(1e-12, contentNorm),
+    styleLayerWeights,
+  };
+}
+
+/** The layout weight a job starts from, between what busy and quiet pairs need. */
+export const LAYOUT_WEIGHT_START = 0.05;
+const LAYOUT_WEIGHT_RANGE = { min: 1e-4, max: 3 } as const;
+/** Structure within this of the target needs no correction. */
+export const STEER_DEADBAND = 0.03;
+
+/**
+ * One correction of the layout weight from the structure measured now. Structure rises with the
+ * logarithm of λ (measured: about +0.27 per decade on a tiled object, less on a painting), so λ moves
+ * by a factor e^(8·error), at most e² at a time: a few corrections reach the target.
+ */
+export function steerLayout(weight: number, structure: number, target: number): number {
+  const error = target - structure;
+  if (Math.abs(error) <= STEER_DEADBAND) return weight;
+  const step = Math.max(-2, Math.min(2, 8 * error));
+  return Math.max(LAYOUT_WEIGHT_RANGE.min, Math.min(LAYOUT_WEIGHT_RANGE.max, weight * Math.exp(step)));
+}

@@ -1,0 +1,73 @@
+/**
+ * How a job spends its steps: the coarse-to-fine levels, the most steps each may take, and when a
+ * level may stop early because it has converged.
+ *
+ * - 'quick' (default): a level stops once the loss has improved by less than STOP_TOLERANCE over the
+ *   last STOP_WINDOW steps (measured: the structure and style match of a 256-px result settle within
+ *   about 30 steps of the fine level, a palette's sooner), and a palette starts one level coarser,
+ *   where a step costs a quarter.
+ * - 'classic': every level runs its share of the steps to the end; the palette uses the job's levels.
+ */
+import type { ScheduleName } from './types.js';
+
+/** Improvement below this share of the loss over STOP_WINDOW steps ends a level. */
+export const STOP_TOLERANCE = 0.01;
+export const STOP_WINDOW = 10;
+/** No level stops before this many steps (nor within STOP_WINDOW steps of a change of weights). */
+export const MIN_LEVEL_STEPS = 20;
+
+export interface Level {
+  /** Longest side at this level (the last level is the full size). */
+  longest: number;
+  /** The most steps this level may take. */
+  maxSteps: number;
+  /** Whether the level may end early on convergence. */
+  stopEarly: boolean;
+}
+
+/** Longest sides of the coarse-to-fine levels, ending at `size`, none below 32 px. */
+export function levelSizes(size: number, scales: number): number[] {
+  const out: number[] = [];
+  for (let k = scales - 1; k >= 0; k--) {
+    const s = Math.round(size / 2 ** k);
+    if (s >= 32 || k === 0) out.push(s);
+  }
+  return out;
+}
+
+/** Splits `total` steps over levels as evenly as possible, at least one each, the rest to the finest. */
+export function splitIterations(total: number, levels: number): number[] {
+  const n = Math.min(levels, total);
+  const base = Math.floor(total / n);
+  const out = new Array<number>(n).fill(base);
+  out[n - 1] += total - base * n;
+  return out;
+}
+
+export function planLevels(opts: { size: number; scales: number; iterations: number; schedule: ScheduleName }, longest: number, palette: boolean): Level[] {
+  const quick = opts.schedule === 'quick';
+  const scales = quick && palette ? opts.scales + 1 : opts.scales;
+  const sizes = levelSizes(longest, scales);
+  const steps = splitIterations(opts.iterations, sizes.length);
+  return sizes.slice(sizes.length - steps.length).map((s, i) => ({ longest: s, maxSteps: steps[i], stopEarly: quick }));
+}
+
+/** Tracks one level's losses and says when it has converged. */
+export class ConvergenceWatch {
+  private readonly history: number[] = [];
+  private quietSince = 0;
+
+  /** The weights changed: losses before and after are not comparable. */
+  reset(): void {
+    this.quietSince = this.history.length;
+  }
+
+  /** Records a step's total loss; true when the level may stop. */
+  record(total: number): boolean {
+    this.history.push(total);
+    const k = this.history.length;
+    if (k < MIN_LEVEL_STEPS || k - this.quietSince <= STOP_WINDOW) return false;
+    const before = this.history[k - 1 - STOP_WINDOW];
+    return before - total < STOP_TOLERANCE * Math.abs(total);
+  }
+}
