@@ -132,6 +132,14 @@ describe('npm start', () => {
     );
   });
 
+  it('refuses at start a limit beyond what the engine runs, so no job is queued that would then fail', async () => {
+    const run = await startMain({ CWD: cwd, TILESTYLE_MAX_ITERATIONS: '5000', TILESTYLE_MODEL_DIR: MODEL_DIR });
+    expect(run.code).toBe(1);
+    expect(run.output.trim()).toBe(
+      'Configuration error: TILESTYLE_MAX_ITERATIONS: is 5000, but the engine runs at most 2000 iterations; set it from 1 to 2000.',
+    );
+  });
+
   it("names a front end's variable without printing its value", async () => {
     const run = await startMain({ CWD: cwd, TILESTYLE_MODEL_DIR: MODEL_DIR, SLACK_BOT_TOKEN: 'wrong-SECRET-12345' });
     expect(run.code).toBe(1);
