@@ -64,7 +64,7 @@ describe('stylize', () => {
     expect(resultSize.width).toBeGreaterThan(resultSize.height);
 
     expect(settings!.text).toMatch(
-      /^Settings: tiles=2 size=64 iterations=6 style_weight=\S+ content_weight=\S+ preserve_colors=no seed=7 · took [\d.]+ s on cpu · job \w+$/,
+      /^Settings: tiles=2 size=64 iterations=6 strength=5 preserve_colors=no seed=7 · took [\d.]+ s on cpu · job \w+$/,
     );
     expect(port.reactionsOn(palette!.id)).toEqual(['rerun']);
     expect(port.reactionsOn(result!.id)).toEqual(['rerun']);
@@ -108,6 +108,97 @@ describe('palette', () => {
     await t.handler.handle({ kind: 'cancel' }, invocation('carol'), busy);
     await busy.waitFor((p) => (p.textOf(statusId(p)) ?? '').includes('Cancelled'));
     await t.service.idle();
+  });
+});
+
+describe('tiles=auto', () => {
+  it('chooses the tiles from the style before queueing, says why, caches the palette under that number and goes finer from it', async () => {
+    const port = new RecordingPort({ channel: 'auto' });
+    await t.handler.handle({ kind: 'palette', style: imageSource('face.png'), options: { iterations: 2 } }, invocation('auto', { channel: 'auto' }), port);
+    await port.waitForSettings();
+    const caption = port.filePosts()[0]!.text;
+    const match = /\(tiles (\d+): the style looks like a single (object|subject), 64 px\)/.exec(caption);
+    expect(match).not.toBeNull();
+    const chosen = Number(match![1]);
+    expect(chosen).toBeGreaterThanOrEqual(3);
+    const settings = port.posts().at(-1)!.text;
+    expect(settings).toMatch(new RegExp(`^Settings: tiles=${chosen} size=64 iterations=2 seed=0 · `));
+    const jobId = /job (\w+)$/.exec(settings)![1]!;
+    expect(t.service.job(jobId)!.options.tiles).toBe(chosen);
+
+    // The settings line typed back in names the number: the palette cache has it under that number.
+    const typed = new RecordingPort({ channel: 'auto' });
+    await t.handler.handle({ kind: 'palette', style: imageSource('face.png'), options: { tiles: String(chosen), iterations: 2 } }, invocation('auto', { channel: 'auto' }), typed);
+    await typed.waitForSettings();
+    expect(typed.posts().at(-1)!.text).toContain('on the cache');
+    expect(typed.filePosts()[0]!.text).toContain(`tiles ${chosen}×${chosen}, 64 px`);
+    expect(typed.filePosts()[0]!.files[0]!.data).toEqual(port.filePosts()[0]!.files[0]!.data);
+
+    // 🔁 doubles from the chosen number.
+    const rerun = new RecordingPort(port.where());
+    await t.handler.handle({ kind: 'rerun', jobId }, invocation('auto', { channel: 'auto' }), rerun);
+    await rerun.waitForSettings();
+    const finer = Math.min(chosen * 2, 16);
+    expect(rerun.posts()[0]!.text).toMatch(new RegExp(`^Re-run of job ${jobId} with finer tiles: ${chosen} → ${finer}\\.`));
+    expect(rerun.filePosts()[0]!.text).toContain(`tiles ${finer}×${finer}`);
+    expect(rerun.posts().at(-1)!.text).toMatch(new RegExp(`^Settings: tiles=${finer} `));
+  });
+
+  it('leaves a painting untiled and says so; an explicit tiles=N is obeyed', async () => {
+    const port = new RecordingPort({ channel: 'auto-painting' });
+    await t.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: { tiles: 'auto', iterations: 1, size: 32 } }, invocation('auto'), port);
+    await port.waitForSettings();
+    expect(port.filePosts()[0]!.text).toContain('(tiles 1: the style looks like a painting or texture, 32 px)');
+    expect(port.posts().at(-1)!.text).toMatch(/^Settings: tiles=1 size=32 /);
+
+    const forced = new RecordingPort({ channel: 'auto-painting' });
+    await t.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: { tiles: 5, iterations: 1, size: 32 } }, invocation('auto'), forced);
+    await forced.waitForSettings();
+    expect(forced.filePosts()[0]!.text).toContain('(tiles 5×5, 32 px)');
+  });
+});
+
+describe('strength and balance', () => {
+  it('runs with the automatic balance from strength, and with the raw weights when one is given', async () => {
+    const seen: Record<string, unknown>[] = [];
+    const spy = await makeTestCommands({
+      createEngine: (device, index) =>
+        testEngineWith(device, index, (engine) => ({
+          stylize: (content, styles, options, controls) => {
+            seen.push({ ...options });
+            return engine.stylize(content, styles, options, controls);
+          },
+        })),
+    });
+    try {
+      const run = async (options: Record<string, string | number>) => {
+        const port = new RecordingPort();
+        await spy.handler.handle({ kind: 'stylize', content: imageSource('dog.jpg'), style: imageSource('scream.jpg'), options: { iterations: 1, size: 32, ...options } }, invocation(), port);
+        await port.waitForSettings();
+        return port.posts().at(-1)!.text;
+      };
+      expect(await run({ strength: 8 })).toMatch(/^Settings: tiles=1 size=32 iterations=1 strength=8 preserve_colors=no seed=\d+ · /);
+      expect(seen[0]).toMatchObject({ strength: 8, balance: 'auto', tiles: 1 });
+      expect(await run({ content_weight: 3 })).toMatch(/^Settings: tiles=1 size=32 iterations=1 style_weight=1 content_weight=3 preserve_colors=no seed=\d+ · /);
+      expect(seen[1]).toMatchObject({ balance: 'manual', contentWeight: 3, styleWeight: 1 });
+      expect(await run({})).toContain(' strength=5 ');
+      expect(seen[2]).toMatchObject({ strength: 5, balance: 'auto' });
+    } finally {
+      await spy.close();
+    }
+  });
+
+  it("never offers more than the engine runs, whatever the service is given", async () => {
+    const wide = await makeTestCommands({ limits: { maxIterations: 5000, maxSize: 8192 } });
+    try {
+      expect(wide.service.limits.maxIterations).toBe(2000);
+      expect(wide.service.limits.maxSize).toBeLessThanOrEqual(2048);
+      const port = new RecordingPort();
+      await wide.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: { iterations: 2001 } }, invocation(), port);
+      expect(port.whispers()).toEqual(['iterations must be from 1 to 2000 (got 2001).']);
+    } finally {
+      await wide.close();
+    }
   });
 });
 
@@ -176,7 +267,9 @@ describe('refusals', () => {
   const garbage = Buffer.from('this is not an image at all, just some text pretending to be a png');
   it.each([
     ['an unknown option', { options: { colour: 'red' } }, 'I don\'t know the option "colour".'],
-    ['a bad value', { options: { tiles: 40 } }, 'tiles must be from 1 to 16 (got 40).'],
+    ['a bad value', { options: { tiles: 40 } }, 'tiles must be auto or from 1 to 16 (got 40).'],
+    ['a strength over 10', { options: { strength: '11' } }, 'strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).'],
+    ['strength with a raw weight', { options: { strength: 3, style_weight: 10 } }, 'give strength, or the weights, not both.'],
     ['a size over the cap', { options: { size: 4096 } }, 'size must be from 32 to 512 pixels here (got 4096).'],
     ['a declared non-image', { style: imageSource('guitar.png', { contentType: 'application/pdf' }) }, 'The style image "guitar.png" is application/pdf, not an image.'],
     ['a declared size over the limit', { content: imageSource('dog.jpg', { size: 50 * 2 ** 20 }) }, 'The content image "dog.jpg" is 50 MB; the limit is 10 MB.'],
@@ -251,7 +344,11 @@ describe('help, status and unknown commands', () => {
     await t.handler.handle({ kind: 'help' }, invocation(), port);
     const text = port.whispers()[0]!;
     for (const word of ['stylize', 'palette', 'status', 'cancel', '🔁']) expect(text).toContain(word);
-    expect(text).toContain('• tiles — repeat the style image N×N, so an object becomes the brush stroke. Range 1–16, default');
+    expect(text).toContain(
+      '• tiles — repeat the style image N×N, so an object becomes the brush stroke; auto chooses from the style image. Range auto or 1–16, default auto.',
+    );
+    expect(text).toContain('• strength — how far the style takes over: low keeps the photo with a touch of the style, high lets the objects take over (stylize only). Range 1–10, default 5.');
+    expect(text).toMatch(/Giving style_weight or content_weight turns that off and uses the raw weights/);
     expect(text).toContain('• size — longest side of the result in pixels. Range 32–512 px, default 64.');
     expect(text).toContain('• iterations — optimizer steps; more is slower and finer. Range 1–1000, default 6.');
     for (const option of ['style_weight', 'content_weight', 'preserve_colors', 'seed']) expect(text).toContain(`• ${option} — `);

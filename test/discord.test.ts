@@ -12,6 +12,7 @@ import { ApplicationCommandOptionType } from 'discord.js';
 import { downloadAttachment } from '../src/bots/discord/attachments.js';
 import { registerCommands } from '../src/bots/discord/register.js';
 import { commandDefinitions, configFromEnv, startDiscord, type DiscordConfig, type DiscordHandle } from '../src/bots/discord/index.js';
+import { validateOptions, type OptionLimits } from '../src/commands/options.js';
 import { ConfigError } from '../src/config.js';
 import { NOT_TAKEN } from '../src/bots/discord/reply-port.js';
 import { FakeDiscord, type RecordedRequest } from './fakes/discord/server.js';
@@ -50,7 +51,9 @@ async function stylizeOptions(content: string | Record<string, unknown>, style: 
   return { options, attachments: [c, s] };
 }
 
+const optionLimits: OptionLimits = { maxTiles: 16, minSize: 32, maxSize: 512, maxIterations: 1000 };
 const int = (name: string, value: number): Option => ({ name, type: ApplicationCommandOptionType.Integer, value });
+const str = (name: string, value: string): Option => ({ name, type: ApplicationCommandOptionType.String, value });
 
 function postsIn(channel: string, from = 0): RecordedRequest[] {
   return fake.requests.slice(from).filter((r) => r.method === 'POST' && r.path === `/channels/${channel}/messages`);
@@ -102,12 +105,26 @@ describe('configuration', () => {
     const byName = Object.fromEntries((stylize!.options ?? []).map((o) => [o.name, o as unknown as Record<string, unknown>]));
     expect(byName.content).toMatchObject({ type: ApplicationCommandOptionType.Attachment, required: true });
     expect(byName.style).toMatchObject({ type: ApplicationCommandOptionType.Attachment, required: true });
-    expect(byName.tiles).toMatchObject({ type: ApplicationCommandOptionType.Integer, min_value: 1, max_value: 16 });
+    // tiles is auto or a number: a string option whose choices are exactly what the commands accept.
+    expect(byName.tiles).toMatchObject({ type: ApplicationCommandOptionType.String });
+    expect(byName.tiles!.required).toBeFalsy();
+    const tileValues = (byName.tiles!.choices as { value: string }[]).map((c) => c.value);
+    expect(tileValues).toEqual(['auto', ...Array.from({ length: 16 }, (_, i) => String(i + 1))]);
+    for (const value of tileValues) expect(validateOptions({ tiles: value }, 'stylize', optionLimits).ok).toBe(true);
+    expect(byName.strength).toMatchObject({ type: ApplicationCommandOptionType.Integer, min_value: 1, max_value: 10 });
     expect(byName.size).toMatchObject({ min_value: 32, max_value: 512 });
-    expect(byName.style_weight).toMatchObject({ type: ApplicationCommandOptionType.Number, min_value: 0 });
+    expect(byName.iterations).toMatchObject({ min_value: 1, max_value: 1000 });
+    expect(byName.style_weight).toMatchObject({ type: ApplicationCommandOptionType.Number, min_value: 0, max_value: 1e9 });
     expect(byName.preserve_colors).toMatchObject({ type: ApplicationCommandOptionType.Boolean });
     expect(byName.seed).toMatchObject({ type: ApplicationCommandOptionType.Integer, min_value: 0 });
     expect((palette!.options ?? []).map((o) => o.name)).toEqual(['style', 'tiles', 'size', 'iterations', 'seed']);
+  });
+
+  it("declares the engine's own bounds when no settings are given", () => {
+    const [stylize] = commandDefinitions();
+    const byName = Object.fromEntries((stylize!.options ?? []).map((o) => [o.name, o as unknown as Record<string, unknown>]));
+    expect(byName.size).toMatchObject({ min_value: 32, max_value: 2048 });
+    expect(byName.iterations).toMatchObject({ min_value: 1, max_value: 2000 });
   });
 });
 
@@ -157,7 +174,7 @@ describe('/stylize', () => {
 
   it('defers within 3 s, answers in a thread with progress, palette, result and settings', async () => {
     const from = fake.requests.length;
-    const { options, attachments } = await stylizeOptions('dog.jpg', 'guitar.png', [int('tiles', 1), int('size', 64), int('iterations', 6)]);
+    const { options, attachments } = await stylizeOptions('dog.jpg', 'guitar.png', [str('tiles', '1'), int('size', 64), int('iterations', 6)]);
     const { id, token } = fake.interaction(alice(), 'stylize', options, attachments);
 
     const callback = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/interactions/${id}/${token}/callback`, 10_000, from);
@@ -237,9 +254,12 @@ describe('/stylize', () => {
     expect(thread).not.toBe('');
     const from = fake.requests.length;
     const style = await fake.attachment('guitar.png');
-    const { token } = fake.interaction(alice(), 'palette', [{ name: 'style', type: 11, value: style.id }, int('tiles', 1), int('size', 64), int('iterations', 6)], [style], thread);
+    const { token } = fake.interaction(alice(), 'palette', [{ name: 'style', type: 11, value: style.id }, str('tiles', 'auto'), int('size', 64), int('iterations', 6)], [style], thread);
     const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'), 60_000, from);
-    expect(content(settings)).toContain('iterations=6');
+    expect(content(settings)).toMatch(/^Settings: tiles=\d+ size=64 iterations=6 /);
+    // tiles=auto: the palette's caption says what was chosen and why.
+    const chosen = /tiles=(\d+)/.exec(content(settings))![1]!;
+    expect(postsIn(thread, from).some((p) => content(p).includes(`(tiles ${chosen}: the style looks like a single`))).toBe(true);
     expect(fake.find('PATCH', new RegExp(`/webhooks/${fake.appId}/${token}/messages/%40original$`))).toHaveLength(1);
     expect(fake.requests.slice(from).some((r) => /\/threads$/.test(r.path))).toBe(false);
     expect(postsIn(fake.channelId, from)).toHaveLength(0);
@@ -308,6 +328,10 @@ describe('/stylize', () => {
     expect(pixels).toBe('The style image "wide.png" is 20000×20000 pixels; the limit is 50 megapixels. Send a smaller image.');
     const option = expectOnlyAnEphemeralReply(await refusalOf([{ name: 'style', type: 11, value: style.id }, int('size', 4000)], [style]));
     expect(option).toMatch(/^size must be from 32 to \d+ pixels here \(got 4000\)\.$/);
+    // The same message as on Slack and the web page, even past the bounds Discord's client enforces.
+    const { options, attachments } = await stylizeOptions('dog.jpg', 'guitar.png', [int('strength', 11)]);
+    const strength = expectOnlyAnEphemeralReply(await refusalOf(options, attachments));
+    expect(strength).toBe('strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).');
   });
 
   it('after a public defer, says only that the request was not taken, and tells the user why in an ephemeral follow-up', async () => {

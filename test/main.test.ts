@@ -59,9 +59,27 @@ describe('settingsFromEnv', () => {
     ['TILESTYLE_MAX_WAITING', '-1'],
     ['TILESTYLE_DEFAULT_SIZE', '4096'],
     ['TILESTYLE_MODEL_URL', 'ftp://mirror'],
+    ['TILESTYLE_DEFAULT_TILES', 'some'],
+    ['TILESTYLE_DEFAULT_TILES', '17'],
+    ['TILESTYLE_DEFAULT_STRENGTH', '11'],
   ])('names %s when it is wrong', (variable, value) => {
     expect(() => settingsFromEnv({ [variable]: value })).toThrow(ConfigError);
     expect(() => settingsFromEnv({ [variable]: value })).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it.each([
+    ['TILESTYLE_MAX_ITERATIONS', '5000', 'TILESTYLE_MAX_ITERATIONS: is 5000, but the engine runs at most 2000 iterations; set it from 1 to 2000.'],
+    ['TILESTYLE_MAX_SIZE', '4096', 'TILESTYLE_MAX_SIZE: is 4096, but the engine makes results of at most 2048 px; set it from 32 to 2048.'],
+    ['TILESTYLE_MAX_IMAGE_MB', '100', 'TILESTYLE_MAX_IMAGE_MB: is 100, but the engine reads images of at most 40 MB; set it from 1 to 40.'],
+  ])('refuses %s=%s, beyond what the engine runs, naming the variable and the limit', (variable, value, message) => {
+    expect(() => settingsFromEnv({ [variable]: value })).toThrow(new ConfigError(variable, message.slice(variable.length + 2)));
+    expect(() => settingsFromEnv({ [variable]: value })).toThrow(message);
+  });
+
+  it("accepts the engine's own limits, and tiles=auto and a strength as defaults", () => {
+    const s = settingsFromEnv({ TILESTYLE_MAX_ITERATIONS: '2000', TILESTYLE_MAX_SIZE: '2048', TILESTYLE_DEFAULT_TILES: 'Auto', TILESTYLE_DEFAULT_STRENGTH: '8' });
+    expect(s.limits).toMatchObject({ maxIterations: 2000, maxSize: 2048 });
+    expect(s.defaults).toEqual({ tiles: 'auto', strength: 8 });
   });
 });
 
@@ -111,6 +129,14 @@ describe('npm start', () => {
     expect(run.code).toBe(1);
     expect(run.output.trim()).toBe(
       'Configuration error: TILESTYLE_DEVICES: lists "tpu", which is not a device; use cpu, webgpu or cuda:N, comma-separated.',
+    );
+  });
+
+  it('refuses at start a limit beyond what the engine runs, so no job is queued that would then fail', async () => {
+    const run = await startMain({ CWD: cwd, TILESTYLE_MAX_ITERATIONS: '5000', TILESTYLE_MODEL_DIR: MODEL_DIR });
+    expect(run.code).toBe(1);
+    expect(run.output.trim()).toBe(
+      'Configuration error: TILESTYLE_MAX_ITERATIONS: is 5000, but the engine runs at most 2000 iterations; set it from 1 to 2000.',
     );
   });
 

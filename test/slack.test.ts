@@ -251,8 +251,9 @@ describe('Slack front end', () => {
     await fake.waitFor(() => fake.callsOf('response_url').length > from);
     const [text] = responsesSince(from);
     expect(text).toContain('On Slack:');
-    expect(text).toContain('@tilestyle tiles=4 size=384');
-    expect(text).toMatch(/tiles — .*Range 1–16/);
+    expect(text).toContain('@tilestyle strength=7 tiles=auto size=384');
+    expect(text).toMatch(/tiles — .*Range auto or 1–16, default auto\./);
+    expect(text).toMatch(/strength — .*Range 1–10, default 5\./);
     expect(fake.callsOf('response_url').at(-1)!.args.response_type).toBe('ephemeral');
   });
 
@@ -339,10 +340,17 @@ describe('Slack front end', () => {
   });
 
   it('passes option problems on as the shared commands word them', async () => {
-    const message = await fake.postUserMessage({ channel: 'C11', user: 'U11', text: `${BOT()} tiles=99 colour=red`, files: ['dog.jpg', 'guitar.png'], fixturesDir: FIXTURES_DIR });
+    const message = await fake.postUserMessage({ channel: 'C11', user: 'U11', text: `${BOT()} tiles=99 colour=red strength=11`, files: ['dog.jpg', 'guitar.png'], fixturesDir: FIXTURES_DIR });
     await sender.event(mentionEvent(message));
     await fake.waitFor(() => ephemeralsTo('U11').length > 0);
-    expect(ephemeralsTo('U11')[0]).toBe('tiles must be from 1 to 16 (got 99).\nI don\'t know the option "colour". The options of /stylize are: tiles, size, iterations, style_weight, content_weight, preserve_colors, seed.');
+    expect(ephemeralsTo('U11')[0]).toBe(
+      [
+        'tiles must be auto or from 1 to 16 (got 99).',
+        'I don\'t know the option "colour". The options of /stylize are: tiles, size, iterations, strength, style_weight, content_weight, preserve_colors, seed.',
+        // The same words as on Discord and the web page.
+        'strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).',
+      ].join('\n'),
+    );
   });
 });
 

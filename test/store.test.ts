@@ -27,7 +27,7 @@ const base: JobRecord = {
   user: { id: 'U1', name: 'ann' },
   where: { channel: 'C1' },
   kind: 'stylize',
-  options: { tiles: 4, size: 64, iterations: 5, styleWeight: 1, contentWeight: 1, preserveColors: false, seed: 3 },
+  options: { tiles: 4, size: 64, iterations: 5, strength: 5, balance: 'auto', styleWeight: 1, contentWeight: 1, preserveColors: false, seed: 3 },
   inputs: { content: 'a'.repeat(64), style: 'b'.repeat(64) },
   state: 'queued',
   createdAt: 1000,

@@ -417,6 +417,35 @@ describe('web server with the real commands', () => {
     await commands?.close();
   });
 
+  it("shows the commands' option limits in the form, and answers a bad strength with the commands' message", async () => {
+    const page = (await rawRequest(web.url, '/')).body;
+    const { maxSize, minSize, maxIterations } = commands.service.limits;
+    expect(page).not.toContain('{{');
+    expect(page).toContain(`name="size" min="${minSize}" max="${maxSize}"`);
+    expect(page).toContain(`name="iterations" min="1" max="${maxIterations}"`);
+    expect(page).toContain('name="strength" min="1" max="10" step="1" inputmode="numeric" placeholder="5"');
+    // tiles takes auto or a number, with both offered.
+    expect(page).toMatch(/<input name="tiles" list="tile-choices"[^>]*placeholder="auto"/);
+    expect(page).toContain('<datalist id="tile-choices"><option value="auto"></option><option value="1"></option>');
+    expect(page).toContain('<option value="16"></option></datalist>');
+
+    const c = conversationId();
+    const events = await EventStream.open(web.url, c);
+    const sent = await postForm(web.url, '/api/stylize', c, { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'scream.jpg', type: 'image/jpeg' } }, { strength: '11' });
+    expect(sent.status).toBe(202);
+    const refusal = await events.waitFor((m) => m.whisper && m.thread === sent.body.thread, 30_000, 'the refusal');
+    // The same words as on Discord and Slack.
+    expect(refusal.text).toBe('strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).');
+
+    const auto = await postForm(web.url, '/api/palette', c, { style: { name: 'scream.jpg', type: 'image/jpeg' } }, { tiles: 'auto', iterations: '1', size: '32' });
+    const settings = await events.waitFor((m) => m.text.startsWith('Settings:') && m.thread === auto.body.thread, 60_000, 'the settings line');
+    expect(settings.text).toMatch(/^Settings: tiles=1 size=32 iterations=1 seed=0 /);
+    const palette = await events.waitFor((m) => m.thread === auto.body.thread && m.files.some((f) => f.filename.startsWith('palette-')), 5000, 'the palette');
+    expect(palette.text).toContain('tiles 1: the style looks like a painting or texture');
+    events.close();
+    await commands.service.idle();
+  }, 120_000);
+
   it("uses the commands' upload limit and answers a non-image with the commands' message", async () => {
     const page = await rawRequest(web.url, '/');
     expect(page.body).toContain(`data-max-upload="${commands.service.limits.maxImageBytes}"`);

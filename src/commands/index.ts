@@ -10,11 +10,13 @@ export {
   optionsFor,
   parseOptionText,
   resolveUserOptions,
+  tilesText,
   validateOptions,
+  withTiles,
   MAX_TILES,
   PALETTE_SEED,
 } from './options.js';
-export type { JobKind, OptionDefaults, OptionLimits, UserOptions, ValidationResult } from './options.js';
+export type { GivenOptions, JobKind, OptionDefaults, OptionLimits, RequestedOptions, UserOptions, ValidationResult } from './options.js';
 export type { JobRecord, JobState } from './store.js';
 export { settingsFromEnv, type Settings } from './settings.js';
 export * from './port.js';

@@ -1,4 +1,5 @@
 /** The words the commands say, kept apart from the logic so every platform says the same thing. */
+import { LIMITS } from '../engine/limits.js';
 import { OPTION_SPECS, optionsFor, type JobKind, type OptionDefaults, type OptionLimits, type OptionName } from './options.js';
 import type { DeviceLoad } from './queue.js';
 
@@ -22,11 +23,13 @@ export function queuedText(position: number, device: string): string {
 function range(name: OptionName, limits: OptionLimits): string {
   switch (name) {
     case 'tiles':
-      return `1–${limits.maxTiles}`;
+      return `auto or ${LIMITS.tiles.min}–${limits.maxTiles}`;
     case 'size':
       return `${limits.minSize}–${limits.maxSize} px`;
     case 'iterations':
-      return `1–${limits.maxIterations}`;
+      return `${LIMITS.iterations.min}–${limits.maxIterations}`;
+    case 'strength':
+      return `${LIMITS.strength.min}–${LIMITS.strength.max}`;
     case 'styleWeight':
     case 'contentWeight':
       return '≥ 0';
@@ -40,6 +43,7 @@ function range(name: OptionName, limits: OptionLimits): string {
 function defaultText(name: OptionName, kind: JobKind, defaults: OptionDefaults, limits: OptionLimits): string {
   if (name === 'seed') return kind === 'palette' ? '0' : 'random (reported with the result)';
   if (name === 'size') return `${Math.min(defaults.size, limits.maxSize)}`;
+  if (name === 'styleWeight' || name === 'contentWeight') return `${String(defaults[name])}, used only when one of them is given`;
   const value = defaults[name];
   return typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value);
 }
@@ -54,15 +58,20 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
     '• status — how long the queues are, and your jobs.',
     '• cancel — stops your latest waiting or running job (or react ❌ on its status message).',
     '• help — this message.',
-    'React 🔁 on a result to run it again with finer tiles (1 → 2 → 4 → 8 → 16).',
+    `React 🔁 on a result to run it again with finer tiles (twice as many per side: 1 → 2 → 4 → 8 → ${limits.maxTiles}, or 3 → 6 → 12 → ${limits.maxTiles}).`,
     '',
-    'Options (e.g. tiles=4 size=256 preserve_colors=yes):',
+    'Options (e.g. strength=7 tiles=auto size=256 preserve_colors=yes):',
   ];
   for (const name of optionsFor('stylize')) {
     const spec = OPTION_SPECS[name];
     const paletteToo = spec.kinds.includes('palette') ? '' : ' (stylize only)';
     lines.push(`• ${spec.label} — ${spec.describe}${paletteToo}. Range ${range(name, limits)}, default ${defaultText(name, 'stylize', defaults, limits)}.`);
   }
+  lines.push(
+    '',
+    'With tiles=auto I look at the style image: a painting or texture stays untiled, a single object is tiled so it becomes a visible stroke; the reply says what I chose and why. A number is always obeyed.',
+    'Balance: by default I balance content and style myself from strength. Giving style_weight or content_weight turns that off and uses the raw weights as they are (advanced), so give those or strength, not both.',
+  );
   return lines.join('\n');
 }
 

@@ -3,19 +3,39 @@
  * (Discord), text such as "tiles=4 size=384 preserve_colors" (Slack) or form fields (web) all end
  * up here, so every platform gives the same answer to the same mistake.
  */
+import { LIMITS } from '../engine/limits.js';
 import type { RawOptions } from './port.js';
 
-export interface UserOptions {
-  tiles: number;
+export type TilesSetting = number | 'auto';
+export type Balance = 'auto' | 'manual';
+
+/** What a user can set, as they set it (tiles may still be 'auto'). */
+export interface GivenOptions {
+  tiles: TilesSetting;
   size: number;
   iterations: number;
+  /** 1–10: how far the style may take over; the engine balances content and style from it. */
+  strength: number;
   styleWeight: number;
   contentWeight: number;
   preserveColors: boolean;
   seed: number;
 }
 
-export type OptionName = keyof UserOptions;
+/** A job's options before its tiles are chosen: defaults filled in, the balance decided. */
+export type RequestedOptions = GivenOptions & {
+  /** 'manual' when the user gave style_weight or content_weight: those are used as they are. */
+  balance: Balance;
+};
+
+/** The options a job runs with (stored with it): tiles are a number, chosen from the style when 'auto'. */
+export type UserOptions = Omit<RequestedOptions, 'tiles'> & {
+  tiles: number;
+  /** Why the tiles were chosen, when they were chosen from the style image. */
+  tilesReason?: string;
+};
+
+export type OptionName = keyof GivenOptions;
 export type JobKind = 'stylize' | 'palette';
 
 export interface OptionLimits {
@@ -26,13 +46,14 @@ export interface OptionLimits {
   maxIterations: number;
 }
 
-export const MAX_SEED = 2 ** 31 - 1;
-export const MAX_TILES = 16;
+// The engine owns every limit (src/engine/limits.ts); these names are kept for the front ends.
+export const MAX_SEED = LIMITS.seed.max;
+export const MAX_TILES = LIMITS.tiles.max;
 /** Far above any useful weight (the default is 1), and far below where the loss overflows to Infinity. */
-export const MAX_WEIGHT = 1e9;
+export const MAX_WEIGHT = LIMITS.weight.max;
 
 /** Defaults for every option but the seed, which is drawn at random when not given (and reported). */
-export type OptionDefaults = Omit<UserOptions, 'seed'>;
+export type OptionDefaults = Omit<GivenOptions, 'seed'>;
 
 /** The palette's seed is fixed unless given, so a style's palette is the same every time and can be cached. */
 export const PALETTE_SEED = 0;
@@ -40,22 +61,44 @@ export const PALETTE_SEED = 0;
 interface OptionSpec {
   /** How the option is written in messages and in the settings line (snake_case, as in chat). */
   label: string;
-  type: 'int' | 'number' | 'bool';
+  /** 'tiles': a whole number or the word auto. */
+  type: 'int' | 'number' | 'bool' | 'tiles';
   describe: string;
   kinds: JobKind[];
 }
 
 export const OPTION_SPECS: Record<OptionName, OptionSpec> = {
-  tiles: { label: 'tiles', type: 'int', describe: 'repeat the style image N×N, so an object becomes the brush stroke', kinds: ['stylize', 'palette'] },
+  tiles: {
+    label: 'tiles',
+    type: 'tiles',
+    describe: 'repeat the style image N×N, so an object becomes the brush stroke; auto chooses from the style image',
+    kinds: ['stylize', 'palette'],
+  },
   size: { label: 'size', type: 'int', describe: 'longest side of the result in pixels', kinds: ['stylize', 'palette'] },
   iterations: { label: 'iterations', type: 'int', describe: 'optimizer steps; more is slower and finer', kinds: ['stylize', 'palette'] },
-  styleWeight: { label: 'style_weight', type: 'number', describe: 'how strongly the style is imposed', kinds: ['stylize'] },
-  contentWeight: { label: 'content_weight', type: 'number', describe: 'how closely the content picture is kept', kinds: ['stylize'] },
+  strength: {
+    label: 'strength',
+    type: 'int',
+    describe: 'how far the style takes over: low keeps the photo with a touch of the style, high lets the objects take over',
+    kinds: ['stylize'],
+  },
+  styleWeight: {
+    label: 'style_weight',
+    type: 'number',
+    describe: 'advanced: the raw style weight; giving it or content_weight sets the balance by hand instead of strength',
+    kinds: ['stylize'],
+  },
+  contentWeight: {
+    label: 'content_weight',
+    type: 'number',
+    describe: 'advanced: the raw content weight; giving it or style_weight sets the balance by hand instead of strength',
+    kinds: ['stylize'],
+  },
   preserveColors: { label: 'preserve_colors', type: 'bool', describe: "keep the content picture's colours", kinds: ['stylize'] },
   seed: { label: 'seed', type: 'int', describe: 'makes a run reproducible', kinds: ['stylize', 'palette'] },
 };
 
-export const OPTION_ORDER: OptionName[] = ['tiles', 'size', 'iterations', 'styleWeight', 'contentWeight', 'preserveColors', 'seed'];
+export const OPTION_ORDER: OptionName[] = ['tiles', 'size', 'iterations', 'strength', 'styleWeight', 'contentWeight', 'preserveColors', 'seed'];
 
 /** Spellings accepted for each option, compared after lower-casing and dropping '_', '-' and spaces. */
 const ALIASES: Record<string, OptionName> = {
@@ -66,6 +109,7 @@ const ALIASES: Record<string, OptionName> = {
   iteration: 'iterations',
   iters: 'iterations',
   steps: 'iterations',
+  strength: 'strength',
   styleweight: 'styleWeight',
   contentweight: 'contentWeight',
   preservecolors: 'preserveColors',
@@ -131,14 +175,16 @@ export function parseOptionText(text: string): RawOptions {
 }
 
 export type ValidationResult =
-  | { ok: true; options: Partial<UserOptions> }
+  | { ok: true; options: Partial<GivenOptions> }
   | { ok: false; problems: string[] };
 
 const BOOL_WORDS: Record<string, boolean> = { true: true, yes: true, on: true, '1': true, false: false, no: false, off: false, '0': false };
 /** Plain decimal numbers only: Number() would also take "0x40", "0b11", "0o7" and "Infinity". */
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
-function parseValue(name: OptionName, value: string | number | boolean): { value: number | boolean } | { problem: string } {
+type OptionValue = number | boolean | 'auto';
+
+function parseValue(name: OptionName, value: string | number | boolean): { value: OptionValue } | { problem: string } {
   const spec = OPTION_SPECS[name];
   if (spec.type === 'bool') {
     if (typeof value === 'boolean') return { value };
@@ -146,38 +192,57 @@ function parseValue(name: OptionName, value: string | number | boolean): { value
     if (Object.hasOwn(BOOL_WORDS, word)) return { value: BOOL_WORDS[word]! };
     return { problem: `${spec.label} must be yes or no (true/false), not "${value}".` };
   }
-  if (typeof value === 'boolean') return { problem: `${spec.label} needs a number, e.g. ${spec.label}=${exampleFor(name)}.` };
+  const tiles = spec.type === 'tiles';
+  if (tiles && typeof value === 'string' && value.trim().toLowerCase() === 'auto') return { value: 'auto' };
+  if (typeof value === 'boolean') {
+    return { problem: `${spec.label} needs a ${tiles ? 'value' : 'number'}, e.g. ${spec.label}=${exampleFor(name)}${tiles ? ' or tiles=auto' : ''}.` };
+  }
   const text = String(value).trim();
   const number = typeof value === 'number' ? value : DECIMAL.test(text) ? Number(text) : NaN;
-  if (!Number.isFinite(number)) return { problem: `${spec.label} must be a number, not "${value}".` };
-  if (spec.type === 'int' && !Number.isInteger(number)) return { problem: `${spec.label} must be a whole number, not ${value}.` };
+  if (!Number.isFinite(number)) return { problem: `${spec.label} must be ${tiles ? 'auto or a number' : 'a number'}, not "${value}".` };
+  if (spec.type !== 'number' && !Number.isInteger(number)) {
+    return { problem: `${spec.label} must be a whole number${tiles ? ' (or auto)' : ''}, not ${value}.` };
+  }
   return { value: number };
 }
 
 function exampleFor(name: OptionName): string {
-  return { tiles: '4', size: '256', iterations: '100', styleWeight: '1000', contentWeight: '1', preserveColors: 'yes', seed: '42' }[name];
+  return { tiles: '4', size: '256', iterations: '100', strength: '7', styleWeight: '1000', contentWeight: '1', preserveColors: 'yes', seed: '42' }[name];
 }
 
 function rangeProblem(name: OptionName, value: number, limits: OptionLimits): string | null {
   const label = OPTION_SPECS[name].label;
   switch (name) {
     case 'tiles':
-      return value < 1 || value > limits.maxTiles ? `tiles must be from 1 to ${limits.maxTiles} (got ${value}).` : null;
+      return value < LIMITS.tiles.min || value > limits.maxTiles
+        ? `tiles must be auto or from ${LIMITS.tiles.min} to ${limits.maxTiles} (got ${value}).`
+        : null;
     case 'size':
       return value < limits.minSize || value > limits.maxSize
         ? `size must be from ${limits.minSize} to ${limits.maxSize} pixels here (got ${value}).`
         : null;
     case 'iterations':
-      return value < 1 || value > limits.maxIterations ? `iterations must be from 1 to ${limits.maxIterations} (got ${value}).` : null;
+      return value < LIMITS.iterations.min || value > limits.maxIterations
+        ? `iterations must be from ${LIMITS.iterations.min} to ${limits.maxIterations} (got ${value}).`
+        : null;
+    case 'strength':
+      return value < LIMITS.strength.min || value > LIMITS.strength.max
+        ? `strength must be from ${LIMITS.strength.min} (keep the photo) to ${LIMITS.strength.max} (the style takes over) (got ${value}).`
+        : null;
     case 'styleWeight':
     case 'contentWeight':
       if (value < 0) return `${label} can't be negative (got ${value}).`;
       return value > MAX_WEIGHT ? `${label} must be from 0 to ${formatNumber(MAX_WEIGHT)} (got ${value}).` : null;
     case 'seed':
-      return value < 0 || value > MAX_SEED ? `seed must be a whole number from 0 to ${MAX_SEED} (got ${value}).` : null;
+      return value < LIMITS.seed.min || value > MAX_SEED ? `seed must be a whole number from ${LIMITS.seed.min} to ${MAX_SEED} (got ${value}).` : null;
     default:
       return null;
   }
+}
+
+/** Whether the user set the balance by hand (raw weights), which turns the automatic balance off. */
+function manualBalance(given: Partial<GivenOptions>): boolean {
+  return given.styleWeight !== undefined || given.contentWeight !== undefined;
 }
 
 /**
@@ -186,7 +251,7 @@ function rangeProblem(name: OptionName, value: number, limits: OptionLimits): st
  */
 export function validateOptions(raw: RawOptions, kind: JobKind, limits: OptionLimits): ValidationResult {
   const problems: string[] = [];
-  const options: Partial<UserOptions> = {};
+  const options: Partial<GivenOptions> = {};
   const seen = new Map<OptionName, string>();
   // Object.keys sees a "__proto__" key of a null-prototype map, so it is refused like any unknown name.
   for (const [rawName, value] of Object.entries(raw)) {
@@ -219,37 +284,59 @@ export function validateOptions(raw: RawOptions, kind: JobKind, limits: OptionLi
         continue;
       }
     }
-    (options as Record<OptionName, number | boolean>)[name] = parsed.value;
+    (options as Record<OptionName, OptionValue>)[name] = parsed.value;
   }
   if (kind === 'stylize' && options.styleWeight === 0 && options.contentWeight === 0) {
     problems.push('style_weight and content_weight are both 0, so there would be nothing to aim for; make at least one of them positive.');
   }
+  // Strength drives the automatic balance, which raw weights replace: both at once would leave one unused.
+  if (seen.has('strength') && (seen.has('styleWeight') || seen.has('contentWeight'))) {
+    problems.push('strength sets the balance for you, style_weight and content_weight set it by hand: give strength, or the weights, not both.');
+  }
   return problems.length > 0 ? { ok: false, problems } : { ok: true, options };
 }
 
-/** Fills in defaults (clamped to the limits) and draws a seed when none was given. */
+/**
+ * Fills in defaults (clamped to the limits), draws a seed when none was given, and decides the
+ * balance: raw weights given → 'manual', else 'auto' from the strength.
+ */
 export function resolveUserOptions(
-  given: Partial<UserOptions>,
+  given: Partial<GivenOptions>,
   kind: JobKind,
   defaults: OptionDefaults,
   limits: OptionLimits,
   randomSeed: () => number,
-): UserOptions {
-  const base: UserOptions = {
+): RequestedOptions {
+  const base: RequestedOptions = {
     ...defaults,
     size: Math.min(defaults.size, limits.maxSize),
     iterations: Math.min(defaults.iterations, limits.maxIterations),
-    tiles: Math.min(defaults.tiles, limits.maxTiles),
+    tiles: defaults.tiles === 'auto' ? 'auto' : Math.min(defaults.tiles, limits.maxTiles),
     seed: kind === 'palette' ? PALETTE_SEED : randomSeed(),
+    balance: 'auto',
   };
-  const merged = { ...base, ...given };
+  const merged: RequestedOptions = { ...base, ...given, balance: manualBalance(given) ? 'manual' : 'auto' };
   if (kind === 'palette') {
     // The palette is a style-only reconstruction: these do not affect it, so they stay at their defaults.
     merged.contentWeight = 0;
     merged.preserveColors = false;
     merged.styleWeight = defaults.styleWeight;
+    merged.strength = defaults.strength;
+    merged.balance = 'auto';
   }
   return merged;
+}
+
+/** A job's options with its tiles settled: the number chosen (and why, when chosen from the style). */
+export function withTiles(options: RequestedOptions | UserOptions, tiles: number, reason?: string): UserOptions {
+  const { tilesReason: _earlier, ...rest } = options as UserOptions;
+  return reason === undefined ? { ...rest, tiles } : { ...rest, tiles, tilesReason: reason };
+}
+
+/** The tiles of a job in a few words: "no tiling", "tiles 4×4", or "tiles 6: the style looks like a single object". */
+export function tilesText(options: Pick<UserOptions, 'tiles' | 'tilesReason'>): string {
+  if (options.tilesReason) return `tiles ${options.tiles}: ${options.tilesReason}`;
+  return options.tiles === 1 ? 'no tiling' : `tiles ${options.tiles}×${options.tiles}`;
 }
 
 function formatNumber(value: number): string {
@@ -259,23 +346,33 @@ function formatNumber(value: number): string {
   return String(Number(value.toPrecision(6)));
 }
 
-/** The settings as option text that parseOptionText reads back, so a result can be reproduced. */
+/** Whether the settings line shows an option: strength with the automatic balance, the weights without it. */
+function shown(name: OptionName, options: UserOptions): boolean {
+  if (name === 'strength') return options.balance !== 'manual' && options.strength !== undefined;
+  if (name === 'styleWeight' || name === 'contentWeight') return options.balance === 'manual';
+  return options[name] !== undefined;
+}
+
+/**
+ * The settings as option text that parseOptionText reads back to the same job, so a result can be
+ * reproduced: the tiles actually used (not "auto"), and strength or the raw weights, whichever set
+ * the balance.
+ */
 export function formatOptions(options: UserOptions, kind: JobKind): string {
   return optionsFor(kind)
+    .filter((name) => shown(name, options))
     .map((name) => {
       const value = options[name];
       const label = OPTION_SPECS[name].label;
       if (typeof value === 'boolean') return `${label}=${value ? 'yes' : 'no'}`;
       // Whole-number options (a seed above all) are written out in full, so they can be typed back in.
-      return `${label}=${OPTION_SPECS[name].type === 'int' ? String(value) : formatNumber(value)}`;
+      return `${label}=${OPTION_SPECS[name].type === 'number' ? formatNumber(value) : String(value)}`;
     })
     .join(' ');
 }
 
-/** The next finer tiling for a re-run: powers of two (1→2→4→8→16); null at the cap. */
-export function nextTiles(tiles: number, maxTiles = MAX_TILES): number | null {
+/** The next finer tiling for a re-run: double, from wherever it starts (1→2→4→8→16, 3→6→12→16); null at the cap. */
+export function nextTiles(tiles: number, maxTiles: number = MAX_TILES): number | null {
   if (tiles >= maxTiles) return null;
-  let next = 1;
-  while (next <= tiles) next *= 2;
-  return Math.min(next, maxTiles);
+  return Math.min(Math.max(1, tiles) * 2, maxTiles);
 }

@@ -6,7 +6,7 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import path from 'node:path';
 import { decodeImage } from '../engine/image.js';
-import { DEFAULT_OPTIONS } from '../engine/index.js';
+import { DEFAULT_OPTIONS, LIMITS } from '../engine/index.js';
 import {
   ImageInputError,
   JobCancelledError,
@@ -26,13 +26,17 @@ import {
   nextTiles,
   PALETTE_SEED,
   resolveUserOptions,
+  tilesText,
   validateOptions,
+  withTiles,
   type JobKind,
   type OptionDefaults,
   type OptionLimits,
   type UserOptions,
 } from './options.js';
 import { PaletteCache } from './palette-cache.js';
+import { DEFAULT_MAX_IMAGE_BYTES, SETTING_DEFAULTS } from './settings.js';
+import { settleTiles } from './tiles.js';
 import type {
   Attachment,
   CommandHandler,
@@ -76,9 +80,9 @@ export interface ServiceLimits {
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {
-  maxSize: 512,
-  maxIterations: 1000,
-  maxImageBytes: 10 * 1024 * 1024,
+  maxSize: SETTING_DEFAULTS.maxSize,
+  maxIterations: SETTING_DEFAULTS.maxIterations,
+  maxImageBytes: DEFAULT_MAX_IMAGE_BYTES,
   perUserWaiting: 2,
   globalWaiting: 20,
   progressIntervalMs: 3000,
@@ -240,12 +244,20 @@ class Service implements CommandService {
     this.log = opts.log ?? console;
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
     const engineMax = Math.min(...engines.map((e) => e.engine.maxSize));
-    this.limits = { ...limits, maxSize: Math.min(limits.maxSize, engineMax), maxTiles: MAX_TILES, minSize: 32 };
+    // Never above what the engine runs, so an option that validates also runs.
+    this.limits = {
+      ...limits,
+      maxSize: Math.min(limits.maxSize, engineMax),
+      maxIterations: Math.min(limits.maxIterations, LIMITS.iterations.max),
+      maxTiles: MAX_TILES,
+      minSize: LIMITS.size.min,
+    };
     const base = DEFAULT_OPTIONS;
     this.defaults = {
-      tiles: base.tiles === 'auto' ? 1 : base.tiles,
+      tiles: base.tiles,
       size: base.size,
       iterations: base.iterations,
+      strength: base.strength,
       styleWeight: base.styleWeight,
       contentWeight: base.contentWeight,
       preserveColors: base.preserveColors,
@@ -331,7 +343,9 @@ class Service implements CommandService {
       return;
     }
     const bytes = loaded.map((r) => (r as { bytes: Buffer }).bytes);
-    const options = resolveUserOptions(checked.options, kind, this.defaults, this.limits, () => randomInt(0, MAX_SEED));
+    const requested = resolveUserOptions(checked.options, kind, this.defaults, this.limits, () => randomInt(0, MAX_SEED));
+    // tiles=auto is settled now, so the record, the palette cache key, the reply and 🔁 see the number used.
+    const options = await settleTiles(requested, bytes.at(-1)!);
     // The awaits above let other requests in: check the limits again just before queueing.
     const lateRefusal = this.refusal(invocation);
     if (lateRefusal) {
@@ -530,7 +544,7 @@ class Service implements CommandService {
 
   private captionFor(job: ActiveJob, name: ResultName): string {
     const o = job.record.options;
-    const tiling = o.tiles === 1 ? 'no tiling' : `tiles ${o.tiles}×${o.tiles}`;
+    const tiling = tilesText(o);
     const hint = nextTiles(o.tiles) === null ? 'This is the finest tiling.' : 'React 🔁 for finer tiles.';
     return name === 'palette'
       ? `Palette of the style — the style alone, redrawn from noise (${tiling}, ${o.size} px). ${hint}`
@@ -595,6 +609,8 @@ class Service implements CommandService {
             tiles: o.tiles,
             size: o.size,
             iterations: o.iterations,
+            strength: o.strength,
+            balance: o.balance,
             styleWeight: o.styleWeight,
             contentWeight: o.contentWeight,
             preserveColors: o.preserveColors,
@@ -716,7 +732,7 @@ class Service implements CommandService {
       await port.whisper(refusal);
       return;
     }
-    const options = { ...original.options, tiles: next };
+    const options = withTiles(original.options, next);
     const intro = `Re-run of job ${original.id} with finer tiles: ${original.options.tiles} → ${next}.\n`;
     await this.createAndQueue(original.kind, options, original.inputs, invocation, port, intro, original.id);
   }

@@ -5,9 +5,33 @@
  */
 import path from 'node:path';
 import { ConfigError, readInt, readString, type Env } from '../config.js';
+import { LIMITS, MAX_INPUT_BYTES } from '../engine/limits.js';
 import type { BackendName } from '../engine/types.js';
-import { MAX_TILES, type OptionDefaults } from './options.js';
+import type { OptionDefaults } from './options.js';
 import type { ServiceLimits } from './service.js';
+
+const MB = 1024 * 1024;
+
+/**
+ * What the operator may set, bounded by what the engine runs (src/engine/limits.ts), so a value
+ * that starts also runs: TILESTYLE_MAX_ITERATIONS=5000 stops the start instead of failing every job.
+ */
+export const SETTING_DEFAULTS = {
+  /** A sane cap on a CPU; raise it up to the engine's maximum on a GPU. */
+  maxSize: 512,
+  maxIterations: 1000,
+  maxImageMb: 10,
+} as const;
+
+/** The engine's own caps on what the operator's limits may be. */
+export const SETTING_BOUNDS = {
+  maxSize: { min: LIMITS.size.min, max: LIMITS.size.max },
+  maxIterations: { min: LIMITS.iterations.min, max: LIMITS.iterations.max },
+  maxImageMb: { min: 1, max: Math.floor(MAX_INPUT_BYTES / MB) },
+} as const;
+
+/** The image byte cap when the operator sets none (front ends without a command service use it too). */
+export const DEFAULT_MAX_IMAGE_BYTES = SETTING_DEFAULTS.maxImageMb * MB;
 
 export interface Settings {
   /** Weights directory given by the operator; when absent they are downloaded to the cache. */
@@ -46,21 +70,45 @@ function optionalInt(env: Env, name: string, min: number, max: number): number |
   return readString(env, name) === undefined ? undefined : readInt(env, name, min, min, max);
 }
 
+/** A limit the engine also enforces: a value beyond the engine's names both the variable and the engine's limit. */
+function readEngineBound(env: Env, name: string, fallback: number, bounds: { min: number; max: number }, engineLimit: string): number {
+  const raw = readString(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (Number.isInteger(value) && value > bounds.max) {
+    throw new ConfigError(name, `is ${value}, but ${engineLimit}; set it from ${bounds.min} to ${bounds.max}.`);
+  }
+  return readInt(env, name, fallback, bounds.min, bounds.max);
+}
+
+/** TILESTYLE_DEFAULT_TILES: auto, or a whole number of tiles. */
+function readDefaultTiles(env: Env): OptionDefaults['tiles'] | undefined {
+  const raw = readString(env, 'TILESTYLE_DEFAULT_TILES');
+  if (raw === undefined) return undefined;
+  if (raw.toLowerCase() === 'auto') return 'auto';
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < LIMITS.tiles.min || value > LIMITS.tiles.max) {
+    throw new ConfigError('TILESTYLE_DEFAULT_TILES', `must be auto or a whole number from ${LIMITS.tiles.min} to ${LIMITS.tiles.max} (got "${raw}").`);
+  }
+  return value;
+}
+
 export function settingsFromEnv(env: Env, cwd = process.cwd()): Settings {
-  const maxSize = readInt(env, 'TILESTYLE_MAX_SIZE', 512, 32, 8192);
-  const maxIterations = readInt(env, 'TILESTYLE_MAX_ITERATIONS', 1000, 1, 100_000);
+  const maxSize = readEngineBound(env, 'TILESTYLE_MAX_SIZE', SETTING_DEFAULTS.maxSize, SETTING_BOUNDS.maxSize, `the engine makes results of at most ${LIMITS.size.max} px`);
+  const maxIterations = readEngineBound(env, 'TILESTYLE_MAX_ITERATIONS', SETTING_DEFAULTS.maxIterations, SETTING_BOUNDS.maxIterations, `the engine runs at most ${LIMITS.iterations.max} iterations`);
+  const { maxImageMb } = SETTING_BOUNDS;
   const settings: Settings = {
     dataDir: path.resolve(cwd, readString(env, 'TILESTYLE_DATA_DIR') ?? 'data'),
     devices: readDevices(env),
     limits: {
       maxSize,
       maxIterations,
-      maxImageBytes: readInt(env, 'TILESTYLE_MAX_IMAGE_MB', 10, 1, 100) * 1024 * 1024,
+      maxImageBytes: readEngineBound(env, 'TILESTYLE_MAX_IMAGE_MB', SETTING_DEFAULTS.maxImageMb, maxImageMb, `the engine reads images of at most ${maxImageMb.max} MB`) * MB,
       perUserWaiting: readInt(env, 'TILESTYLE_MAX_WAITING_PER_USER', 2, 0, 1000),
       globalWaiting: readInt(env, 'TILESTYLE_MAX_WAITING', 20, 0, 100_000),
       progressIntervalMs: readInt(env, 'TILESTYLE_PROGRESS_INTERVAL_MS', 3000, 0, 600_000),
       paletteCacheEntries: readInt(env, 'TILESTYLE_PALETTE_CACHE_ENTRIES', 200, 0, 1_000_000),
-      paletteCacheBytes: readInt(env, 'TILESTYLE_PALETTE_CACHE_MB', 200, 0, 1_000_000) * 1024 * 1024,
+      paletteCacheBytes: readInt(env, 'TILESTYLE_PALETTE_CACHE_MB', 200, 0, 1_000_000) * MB,
     },
     defaults: {},
   };
@@ -75,11 +123,13 @@ export function settingsFromEnv(env: Env, cwd = process.cwd()): Settings {
   if (backend) settings.backend = backend;
   const threads = optionalInt(env, 'TILESTYLE_THREADS', 1, 1024);
   if (threads !== undefined) settings.threads = threads;
-  const size = optionalInt(env, 'TILESTYLE_DEFAULT_SIZE', 32, maxSize);
+  const size = optionalInt(env, 'TILESTYLE_DEFAULT_SIZE', LIMITS.size.min, maxSize);
   if (size !== undefined) settings.defaults.size = size;
-  const iterations = optionalInt(env, 'TILESTYLE_DEFAULT_ITERATIONS', 1, maxIterations);
+  const iterations = optionalInt(env, 'TILESTYLE_DEFAULT_ITERATIONS', LIMITS.iterations.min, maxIterations);
   if (iterations !== undefined) settings.defaults.iterations = iterations;
-  const tiles = optionalInt(env, 'TILESTYLE_DEFAULT_TILES', 1, MAX_TILES);
+  const tiles = readDefaultTiles(env);
   if (tiles !== undefined) settings.defaults.tiles = tiles;
+  const strength = optionalInt(env, 'TILESTYLE_DEFAULT_STRENGTH', LIMITS.strength.min, LIMITS.strength.max);
+  if (strength !== undefined) settings.defaults.strength = strength;
   return settings;
 }

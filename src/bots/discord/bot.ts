@@ -18,6 +18,7 @@ import {
   type User,
 } from 'discord.js';
 import type { OptionLimits } from '../../commands/options.js';
+import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
 import type { CommandHandler, CommandRequest, Invocation, ThreadRef } from '../../commands/port.js';
 import type { DownloadOptions } from './attachments.js';
 import { isPrivateCommand, requestFor } from './commands.js';
@@ -39,7 +40,6 @@ export interface DiscordStartOptions {
   readyTimeoutMs?: number;
 }
 
-const FALLBACK_MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 
 const REACTIONS: Record<string, 'rerun' | 'cancel'> = {
   [REACTION_EMOJI.rerun]: 'rerun',
@@ -88,7 +88,7 @@ class DiscordFrontEnd {
     private readonly log: Log,
   ) {
     const limits = (commands as { limits?: StatedLimits }).limits;
-    const maxImageBytes = limits?.maxImageBytes ?? FALLBACK_MAX_IMAGE_BYTES;
+    const maxImageBytes = limits?.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
     this.download = { allowedOrigins: config.cdnOrigins, timeoutMs: config.downloadTimeoutMs, maxBytes: maxImageBytes };
     const options = optionLimitsOf(limits);
     this.limits = { maxImageBytes, ...(options ? { options } : {}) };

@@ -8,7 +8,8 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { emptyRawOptions, MAX_SEED, MAX_TILES, MAX_WEIGHT } from '../../commands/options.js';
+import { emptyRawOptions, MAX_SEED, MAX_WEIGHT } from '../../commands/options.js';
+import { LIMITS } from '../../engine/limits.js';
 import type { CommandRequest, RawOptions } from '../../commands/port.js';
 import { imageSourceFor, type DownloadOptions } from './attachments.js';
 
@@ -23,25 +24,52 @@ export interface CommandBounds {
   maxIterations: number;
 }
 
-const DEFAULT_BOUNDS: CommandBounds = { maxSize: 2048, maxIterations: 10_000 };
-const MIN_SIZE = 32;
+/** Without the operator's settings, the engine's own limits. */
+const DEFAULT_BOUNDS: CommandBounds = { maxSize: LIMITS.size.max, maxIterations: LIMITS.iterations.max };
+
+/**
+ * tiles is a string option with choices: Discord's options have one type, and tiles is either the
+ * word auto or a number. A picker of auto and 1–16 (17 of Discord's 25 choices) needs no typing and
+ * can't be out of range; leaving it out means the default (auto unless the operator set one).
+ */
+export function tilesChoices(): { name: string; value: string }[] {
+  const choices = [{ name: 'auto — chosen from the style image', value: 'auto' }];
+  for (let n = LIMITS.tiles.min; n <= LIMITS.tiles.max; n++) choices.push({ name: n === 1 ? '1 — no tiling' : `${n} (${n}×${n})`, value: String(n) });
+  return choices;
+}
 
 type Builder = SlashCommandOptionsOnlyBuilder;
 
 function addShared(builder: Builder, bounds: CommandBounds, kind: 'stylize' | 'palette'): void {
   builder
-    .addIntegerOption((o) =>
-      o.setName('tiles').setDescription('Repeat the style image N×N, so an object becomes the brush stroke').setMinValue(1).setMaxValue(MAX_TILES),
+    .addStringOption((o) =>
+      o
+        .setName('tiles')
+        .setDescription('Repeat the style N×N so an object becomes the brush stroke (default auto: chosen from the style)')
+        .addChoices(...tilesChoices()),
     )
-    .addIntegerOption((o) => o.setName('size').setDescription('Longest side of the result in pixels').setMinValue(MIN_SIZE).setMaxValue(bounds.maxSize))
-    .addIntegerOption((o) => o.setName('iterations').setDescription('Optimizer steps; more is slower and finer').setMinValue(1).setMaxValue(bounds.maxIterations));
+    .addIntegerOption((o) => o.setName('size').setDescription('Longest side of the result in pixels').setMinValue(LIMITS.size.min).setMaxValue(bounds.maxSize))
+    .addIntegerOption((o) =>
+      o.setName('iterations').setDescription('Optimizer steps; more is slower and finer').setMinValue(LIMITS.iterations.min).setMaxValue(bounds.maxIterations),
+    );
   if (kind === 'stylize') {
     builder
-      .addNumberOption((o) => o.setName('style_weight').setDescription('How strongly the style is imposed').setMinValue(0).setMaxValue(MAX_WEIGHT))
-      .addNumberOption((o) => o.setName('content_weight').setDescription('How closely the content picture is kept').setMinValue(0).setMaxValue(MAX_WEIGHT))
+      .addIntegerOption((o) =>
+        o
+          .setName('strength')
+          .setDescription('How far the style takes over: 1 keeps the photo, 10 lets the objects take over (default 5)')
+          .setMinValue(LIMITS.strength.min)
+          .setMaxValue(LIMITS.strength.max),
+      )
+      .addNumberOption((o) =>
+        o.setName('style_weight').setDescription('Advanced: raw style weight; sets the balance by hand instead of strength').setMinValue(LIMITS.weight.min).setMaxValue(MAX_WEIGHT),
+      )
+      .addNumberOption((o) =>
+        o.setName('content_weight').setDescription('Advanced: raw content weight; sets the balance by hand instead of strength').setMinValue(LIMITS.weight.min).setMaxValue(MAX_WEIGHT),
+      )
       .addBooleanOption((o) => o.setName('preserve_colors').setDescription("Keep the content picture's colours"));
   }
-  builder.addIntegerOption((o) => o.setName('seed').setDescription('Makes a run reproducible').setMinValue(0).setMaxValue(MAX_SEED));
+  builder.addIntegerOption((o) => o.setName('seed').setDescription('Makes a run reproducible').setMinValue(LIMITS.seed.min).setMaxValue(MAX_SEED));
 }
 
 /** The commands as the JSON Discord's API takes (PUT /applications/{app}/commands). */

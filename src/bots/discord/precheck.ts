@@ -7,7 +7,7 @@
  */
 import type { ChatInputCommandInteraction } from 'discord.js';
 import { validateOptions, type JobKind, type OptionLimits } from '../../commands/options.js';
-import { MAX_INPUT_PIXELS } from '../../engine/image.js';
+import { MAX_INPUT_PIXELS } from '../../engine/limits.js';
 import { informativeType, megabytes } from '../shared/download.js';
 import { PALETTE, rawOptions, STYLIZE } from './commands.js';
 

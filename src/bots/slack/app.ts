@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, type Logger, type types, type webApi } from '@slack/bolt';
 import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
+import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
 import { ConfigError } from '../../config.js';
 import type { SlackConfig } from './config.js';
 import { imageSourceFor, fileName, resolveStub, type DownloadOptions, type SlackFile } from './files.js';
@@ -27,7 +28,6 @@ export interface SlackStartOptions {
 }
 
 const EVENTS_PATH = '/slack/events';
-const FALLBACK_MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 /** Slack retries an event it thinks was not received; the same event must not start a second job. */
 const REMEMBERED_EVENTS = 1000;
 
@@ -100,7 +100,7 @@ class SlackFrontEnd {
       token: config.botToken,
       allowedOrigins: config.fileOrigins,
       timeoutMs: config.downloadTimeoutMs,
-      maxBytes: limits?.maxImageBytes ?? FALLBACK_MAX_IMAGE_BYTES,
+      maxBytes: limits?.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES,
     };
   }
 

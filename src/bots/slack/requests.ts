@@ -42,7 +42,7 @@ export function parseCommandText(text: string, fallback: TextCommand): { command
 export function slackUsage(bot: string): string {
   return [
     'On Slack:',
-    `• Mention me with two images attached — the content picture first, then the style — and options in the text: ${bot} tiles=4 size=384`,
+    `• Mention me with two images attached — the content picture first, then the style — and options in the text: ${bot} strength=7 tiles=auto size=384`,
     `• ${bot} palette with one image attached shows the palette of that style.`,
     '• Or post the images first, then type /stylize [options] (your two latest images here) or /palette [options] (your latest one).',
     '• /stylize help, /stylize status, /stylize cancel.',

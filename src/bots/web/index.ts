@@ -3,9 +3,11 @@
  * so the project can be tried before any Discord or Slack app exists.
  */
 import { join, resolve } from 'node:path';
+import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
 import { ConfigError, readBool, readInt, readString, type Env } from '../../config.js';
 import { Conversations } from './conversations.js';
 import { FileStore } from './files.js';
+import { optionLimitsOf } from './form.js';
 import { webFrontend } from './reply-port.js';
 import { historyMessages } from './history.js';
 import { InputImages } from './inputs.js';
@@ -31,7 +33,6 @@ export interface WebHandle {
   stop(): Promise<void>;
 }
 
-const FALLBACK_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
 
 /**
  * The web front end runs by itself when no chat credentials are set; beside the bots only with
@@ -75,9 +76,10 @@ export async function start(config: WebConfig, commands: WebCommands): Promise<W
   const files = new FileStore(join(config.dataDir, 'web', 'files'));
   await Promise.all([conversations.init(), files.init()]);
   commands.registerFrontend(webFrontend(conversations, files));
-  const maxUploadBytes = config.maxUploadBytes ?? commands.limits?.maxImageBytes ?? FALLBACK_MAX_UPLOAD_BYTES;
+  const maxUploadBytes = config.maxUploadBytes ?? commands.limits?.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
   const inputs = new InputImages(config.dataDir);
-  const server = new WebServer({ ...config, maxUploadBytes }, commands, conversations, files, inputs, jobHistory);
+  const optionLimits = optionLimitsOf(commands.limits);
+  const server = new WebServer({ ...config, maxUploadBytes, ...(optionLimits ? { optionLimits } : {}) }, commands, conversations, files, inputs, jobHistory);
   await server.listen();
   console.info(`Web front end: open ${server.url} in a browser.`);
   return { url: server.url, stop: () => server.close() };

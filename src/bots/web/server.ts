@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { emptyRawOptions } from '../../commands/options.js';
+import { emptyRawOptions, type OptionLimits } from '../../commands/options.js';
 import { ConfigError } from '../../config.js';
 import type { CommandHandler, CommandRequest, ImageSource, Invocation } from '../../commands/port.js';
 import { jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
@@ -12,16 +12,20 @@ import { Conversations, isConversationId, newId, type WebEvent } from './convers
 import { FILES_PREFIX, FileStore, sniffImageType } from './files.js';
 import { INPUTS_PREFIX, type InputImages } from './inputs.js';
 import { WebReplyPort } from './reply-port.js';
+import { ENGINE_OPTION_LIMITS, fillForm } from './form.js';
 import { loadStaticFiles, type StaticFile } from './static.js';
 import { checkDeclaredLength, formatBytes, parseMultipart, UploadError, type UploadedFile } from './uploads.js';
 
 /** The commands, with the job store's read API where the service offers it. */
-export type WebCommands = CommandHandler & Partial<JobHistory> & { readonly limits?: { readonly maxImageBytes: number } };
+export type WebCommands = CommandHandler &
+  Partial<JobHistory> & { readonly limits?: { readonly maxImageBytes: number } & Partial<OptionLimits> };
 
 export interface WebServerOptions {
   host: string;
   port: number;
   maxUploadBytes: number;
+  /** The limits the form shows (the commands' own; the engine's when they state none). */
+  optionLimits?: OptionLimits;
   allowedHosts?: string[];
 }
 
@@ -75,9 +79,12 @@ export class WebServer {
 
   async listen(): Promise<void> {
     this.staticFiles = await loadStaticFiles((html) =>
-      html
-        .replaceAll('{{MAX_UPLOAD_BYTES}}', String(this.options.maxUploadBytes))
-        .replaceAll('{{MAX_UPLOAD}}', formatBytes(this.options.maxUploadBytes)),
+      fillForm(
+        html
+          .replaceAll('{{MAX_UPLOAD_BYTES}}', String(this.options.maxUploadBytes))
+          .replaceAll('{{MAX_UPLOAD}}', formatBytes(this.options.maxUploadBytes)),
+        this.options.optionLimits ?? ENGINE_OPTION_LIMITS,
+      ),
     );
     await new Promise<void>((resolve, reject) => {
       const failed = (error: NodeJS.ErrnoException) => reject(listenError(error, this.options.host, this.options.port));
