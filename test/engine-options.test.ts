@@ -33,7 +33,9 @@ describe('resolveOptions', () => {
     rejects({ size: 513 }, 'size', /from 32 to 512 \(got 513\)/);
     rejects({ iterations: 0 }, 'iterations', /from 1 to 2000/);
     rejects({ iterations: 2001 }, 'iterations', /from 1 to 2000/);
-    rejects({ styleWeight: -1 }, 'styleWeight', /styleWeight must be 0 or more/);
+    rejects({ styleWeight: -1 }, 'styleWeight', /styleWeight must be from 0 to/);
+    rejects({ strength: 11 }, 'strength', /strength must be from 1 to 10/);
+    rejects({ schedule: 'fast' as never }, 'schedule', /schedule must be one of quick, classic/);
     rejects({ contentWeight: Number.NaN }, 'contentWeight', /must be a number/);
     rejects({ tvWeight: -0.1 }, 'tvWeight', /0 or more/);
     rejects({ optimizer: 'sgd' }, 'optimizer', /one of lbfgs, adam/);

@@ -1,0 +1,91 @@
+/** The loss terms computed on pixels (layout, TV) and the balance's steering, checked on their own. */
+import { addLayout, addTv, layoutTarget, steerLayout, structureTarget, STEER_DEADBAND } from '../src/engine/loss.js';
+import { seededRandom } from '../src/engine/preprocess.js';
+import { ConvergenceWatch, MIN_LEVEL_STEPS, planLevels, STOP_WINDOW } from '../src/engine/schedule.js';
+
+function randomImage(width: number, height: number, seed: number) {
+  const r = seededRandom(seed);
+  return { data: Float32Array.from({ length: 3 * width * height }, () => (r() - 0.5) * 200), width, height };
+}
+
+/** Central differences of `f` at a few coordinates against the analytic gradient. */
+function checkGradient(f: (x: Float32Array, grad: Float32Array) => number, x: Float32Array) {
+  const grad = new Float32Array(x.length);
+  f(x, grad);
+  const r = seededRandom(5);
+  for (let k = 0; k < 12; k++) {
+    const i = Math.floor(r() * x.length);
+    const h = 1e-2;
+    const plus = Float32Array.from(x);
+    const minus = Float32Array.from(x);
+    plus[i] += h;
+    minus[i] -= h;
+    const numeric = (f(plus, new Float32Array(x.length)) - f(minus, new Float32Array(x.length))) / (2 * h);
+    expect(Math.abs(numeric - grad[i])).toBeLessThanOrEqual(1e-3 * Math.max(1e-3, Math.abs(numeric)) + 1e-6);
+  }
+}
+
+test('the layout term is zero at the content, positive elsewhere, and its gradient is exact', () => {
+  const content = randomImage(37, 29, 1);
+  const target = layoutTarget(content, 8);
+  expect(addLayout(content, target, 3, new Float32Array(content.data.length))).toBeCloseTo(0, 10);
+  const x = randomImage(37, 29, 2);
+  expect(addLayout(x, target, 3, new Float32Array(x.data.length))).toBeGreaterThan(0);
+  checkGradient((d, g) => addLayout({ data: d, width: 37, height: 29 }, target, 3, g), x.data);
+});
+
+test('the layout term ignores detail inside a block: only the block means count', () => {
+  const content = randomImage(32, 32, 3);
+  const target = layoutTarget(content, 4); // 8×8-pixel blocks
+  const x = Float32Array.from(content.data);
+  // Swap two pixels inside one block, in every channel: the block's mean luma is unchanged.
+  for (let c = 0; c < 3; c++) {
+    const o = c * 32 * 32;
+    [x[o], x[o + 33]] = [x[o + 33], x[o]];
+  }
+  expect(addLayout({ data: x, width: 32, height: 32 }, target, 1, new Float32Array(x.length))).toBeCloseTo(0, 8);
+});
+
+test('the TV gradient is exact', () => {
+  const x = randomImage(11, 9, 4);
+  checkGradient((d, g) => addTv(d, 9, 11, 2, g), x.data);
+});
+
+test('steering raises the layout weight when the picture is lost, lowers it when the style is weak', () => {
+  const goal = structureTarget(5);
+  expect(steerLayout(0.05, goal - 0.2, goal)).toBeGreaterThan(0.05);
+  expect(steerLayout(0.05, goal + 0.2, goal)).toBeLessThan(0.05);
+  expect(steerLayout(0.05, goal + STEER_DEADBAND / 2, goal)).toBe(0.05);
+  // One correction is bounded, and the weight stays within its range.
+  expect(steerLayout(0.05, 0, goal)).toBeCloseTo(0.05 * Math.exp(2), 10);
+  expect(steerLayout(2.9, 0, goal)).toBeLessThanOrEqual(3);
+});
+
+test('higher strength aims at less of the photo, within the thresholds at the default', () => {
+  const goals = Array.from({ length: 10 }, (_, i) => structureTarget(i + 1));
+  for (let i = 1; i < goals.length; i++) expect(goals[i]).toBeLessThan(goals[i - 1]);
+  expect(structureTarget(5)).toBeGreaterThan(0.55);
+  expect(structureTarget(5)).toBeLessThan(0.85);
+});
+
+test('the quick schedule stops a level once the loss stops improving, never before its minimum', () => {
+  const watch = new ConvergenceWatch();
+  const stops: number[] = [];
+  for (let k = 1; k <= 60; k++) if (watch.record(k < 25 ? 1000 / k : 40)) stops.push(k);
+  expect(stops[0]).toBeGreaterThanOrEqual(MIN_LEVEL_STEPS);
+  expect(stops[0]).toBeLessThanOrEqual(25 + STOP_WINDOW);
+  // After a change of weights the window starts again.
+  const again = new ConvergenceWatch();
+  for (let k = 1; k <= 30; k++) again.record(1);
+  again.reset();
+  const after = Array.from({ length: STOP_WINDOW + 1 }, () => again.record(1));
+  expect(after.slice(0, STOP_WINDOW)).toEqual(new Array(STOP_WINDOW).fill(false));
+  expect(after[STOP_WINDOW]).toBe(true);
+});
+
+test('a palette starts one level coarser under the quick schedule; classic keeps the job levels', () => {
+  const base = { size: 256, scales: 2, iterations: 160 };
+  expect(planLevels({ ...base, schedule: 'quick' }, 256, true).map((l) => l.longest)).toEqual([64, 128, 256]);
+  expect(planLevels({ ...base, schedule: 'classic' }, 256, true).map((l) => l.longest)).toEqual([128, 256]);
+  expect(planLevels({ ...base, schedule: 'classic' }, 256, false).every((l) => !l.stopEarly)).toBe(true);
+});
