@@ -65,7 +65,7 @@ else
 fi
 top="$work/tilestyle-device"
 [[ -x "$top/bin/node" ]] || die "$bundle holds no tilestyle-device/bin/node: is it a device bundle?"
-sed -n 's/^/bundle: /p' "$top/BUILD.txt" | head -3 >&2
+sed -n '1,3s/^/bundle: /p' "$top/BUILD.txt" >&2
 
 # Vulkan loader: the system's if it has one; otherwise the bundled Debian packages, unpacked into a
 # private folder. Only the libraries the system lacks are put on LD_LIBRARY_PATH, so none shadows
@@ -95,19 +95,50 @@ for d in /usr/local/nvidia/lib64 /usr/local/nvidia/lib; do
 done
 if [[ -n "$extra_libs" ]]; then export LD_LIBRARY_PATH="$extra_libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"; fi
 
-# Vulkan driver (ICD): the standard places first, else the NVIDIA one under /usr/local/nvidia.
-if [[ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ]]; then
-  found="$(ls /etc/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json 2>/dev/null | head -1 || true)"
-  nvidia=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-  if [[ -z "$found" && -f "$nvidia" ]]; then
-    export VK_DRIVER_FILES="$nvidia" VK_ICD_FILENAMES="$nvidia"
-    found="$nvidia"
-  fi
-  echo "vulkan driver: ${found:-none found}" >&2
+# Vulkan driver (ICD): an NVIDIA one in the standard places, else the one under /usr/local/nvidia.
+icd=""
+if [[ -n "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ]]; then
+  icd="${VK_DRIVER_FILES:-$VK_ICD_FILENAMES}"
+  echo "vulkan driver: $icd (from the environment)" >&2
 else
-  echo "vulkan driver: ${VK_DRIVER_FILES:-$VK_ICD_FILENAMES} (from the environment)" >&2
+  standard="$(ls /etc/vulkan/icd.d/*.json /usr/local/share/vulkan/icd.d/*.json /usr/share/vulkan/icd.d/*.json 2>/dev/null || true)"
+  nvidia=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  if grep -q nvidia <<<"$standard"; then
+    icd="$(grep -m 1 nvidia <<<"$standard")"
+  elif [[ -f "$nvidia" ]]; then
+    export VK_DRIVER_FILES="$nvidia" VK_ICD_FILENAMES="$nvidia"
+    icd="$nvidia"
+  else
+    icd="$(head -n 1 <<<"$standard")"
+  fi
+  echo "vulkan driver: ${icd:-none found}" >&2
 fi
+
+# Names the libraries a Vulkan driver would fail to load for, since the loader only says it skipped it.
+check_icd_library() {
+  local json="$1" lib found="" d
+  [[ -f "$json" ]] || return 0
+  lib="$(sed -n '/"library_path"/{s/.*"library_path"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p;q}' "$json")"
+  [[ -n "$lib" ]] || return 0
+  if [[ "$lib" == /* ]]; then
+    found="$lib"
+  else
+    for d in ${LD_LIBRARY_PATH:+${LD_LIBRARY_PATH//:/ }}; do
+      if [[ -e "$d/$lib" ]]; then found="$d/$lib"; break; fi
+    done
+    [[ -n "$found" ]] || found="$(awk -v l="$lib" '$1 == l { print $NF; exit }' <<<"$system_libs")"
+  fi
+  if [[ -z "$found" || ! -e "$found" ]]; then
+    echo "vulkan driver library $lib: not found" >&2
+  elif command -v ldd >/dev/null; then
+    local missing
+    missing="$(ldd "$found" 2>/dev/null | awk '/not found/ { print $1 }' | tr '\n' ' ' || true)"
+    echo "vulkan driver library: $found${missing:+ (missing: $missing)}" >&2
+  fi
+}
+
 if [[ "$device" != cpu ]]; then
+  if [[ -n "$icd" ]]; then check_icd_library "${icd%%:*}"; fi
   export VK_LOADER_DEBUG="${VK_LOADER_DEBUG:-error}" # says why a driver would not load
   if command -v nvidia-smi >/dev/null; then
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | sed 's/^/gpu: /' >&2 || true

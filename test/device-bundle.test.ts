@@ -1,12 +1,13 @@
 /**
  * The device bundle end to end: `bundle:device` packs it (fast xz level), and device-check.sh runs it
  * from a fresh folder with an empty environment (as `env -i` does) and no node_modules around, on the
- * CPU, at a small size and without the default job to stay short.
+ * CPU, at a small size and without the default job to stay short. Also how differences are reported.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { compareArrays, describeDifference, relativeError } from '../bench/device/compare.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 
@@ -77,4 +78,35 @@ test('a bad option is refused before anything is unpacked', async () => {
   const r = await run('/bin/bash', [script, '--device', 'tpu'], { cwd: dir, env: {} });
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('--device must be cpu, webgpu or cuda:N');
+});
+
+describe('what the check says when a device differs', () => {
+  const ref = Float32Array.from({ length: 12 }, (_, i) => Math.sin(i + 1));
+
+  test('identical results have no error', () => {
+    expect(compareArrays(ref, ref.slice())).toMatchObject({ relError: 0, maxAbsDiff: 0, nonFinite: 0, normRatio: 1 });
+  });
+
+  test('NaN, a scale error and a wrong value are each named', () => {
+    const nan = ref.slice();
+    nan[3] = NaN;
+    expect(compareArrays(ref, nan).relError).toBe(Infinity);
+    expect(describeDifference(compareArrays(ref, nan))).toContain('1 of 12 values are NaN or infinite');
+
+    const scaled = ref.map((x) => x * 2);
+    expect(compareArrays(ref, scaled).relError).toBeCloseTo(1, 6);
+    expect(describeDifference(compareArrays(ref, scaled))).toContain('norm 2.0000× the CPU');
+
+    const wrong = ref.slice();
+    wrong[7] = -wrong[7];
+    const d = compareArrays(ref, wrong);
+    expect(d.maxAt).toBe(7);
+    expect(describeDifference(d, (i) => `pixel ${i}`)).toContain('at pixel 7');
+  });
+
+  test('loss errors are relative, and a non-finite loss never passes', () => {
+    expect(relativeError(200, 201)).toBeCloseTo(0.005, 9);
+    expect(relativeError(1, NaN)).toBe(Infinity);
+    expect(relativeError(0, 0)).toBe(0);
+  });
 });
