@@ -168,6 +168,9 @@ async function packTarXz(parent: string, dir: string, file: string, level: numbe
       tar.on('error', reject).on('close', done('tar'));
       xz.on('error', reject).on('close', done('xz'));
     });
+  } catch (err) {
+    await rm(partial, { force: true });
+    throw err;
   } finally {
     await fh.close();
   }

@@ -22,7 +22,7 @@ import { formatMs, markdownTable } from './device/table.js';
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 
 const USAGE = `usage: device-check [--device webgpu|cpu|cuda:N] [--sizes 256,512,1024] [--reps N] [--parity-size N]
-                    [--tolerance 1e-3] [--threads N] [--no-job] [--out result.png]
+                    [--tolerance 1e-3] [--threads N] [--no-job] [--no-cpu-steps] [--out result.png]
                     [--model-dir DIR] [--fixtures DIR] [--content FILE] [--style FILE]`;
 
 interface Config {
@@ -33,6 +33,8 @@ interface Config {
   tolerance: number;
   threads: number;
   job: boolean;
+  /** Also time the CPU at the same sizes, for the device's speed-up on this machine. */
+  cpuSteps: boolean;
   out?: string;
   modelDir: string;
   content: string;
@@ -60,6 +62,7 @@ function parseConfig(argv: string[]): Config | null {
         tolerance: { type: 'string', default: '1e-3' },
         threads: { type: 'string', default: String(os.cpus().length) },
         'no-job': { type: 'boolean', default: false },
+        'no-cpu-steps': { type: 'boolean', default: false },
         out: { type: 'string' },
         'model-dir': { type: 'string', default: process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19') },
         fixtures: { type: 'string', default: process.env.TILESTYLE_FIXTURES ?? path.resolve(ROOT, '../shared/fixtures') },
@@ -88,6 +91,7 @@ function parseConfig(argv: string[]): Config | null {
     tolerance,
     threads: positiveInt('threads', v.threads!),
     job: !v['no-job'],
+    cpuSteps: device !== 'cpu' && !v['no-cpu-steps'],
     out: v.out,
     modelDir: v['model-dir']!,
     content: path.resolve(v.fixtures!, v.content!),
@@ -191,14 +195,15 @@ function median(xs: number[]): number {
   return sorted[sorted.length >> 1];
 }
 
-async function timeSteps(cfg: Config, dev: LossBackend, size: number, watch: FallbackWatch, rows: Row[]): Promise<void> {
+/** Times loss+gradient steps at one size; `checkDevice` throws if the backend left its device. */
+async function timeSteps(cfg: Config, dev: LossBackend, size: number, checkDevice: () => void, rows: Row[]): Promise<void> {
   const image = syntheticImage(size, size, 3);
   const targets = await dev.features(syntheticImage(size, size, 4), LAYERS);
   const spec = balancedSpec(targets);
   const t0 = performance.now();
   await dev.lossAndGrad(image, targets, spec); // first step at a size: allocations, kernel selection
   const firstMs = performance.now() - t0;
-  watch.check(dev.device, `step at ${size} px`);
+  checkDevice();
   const wall: number[] = [];
   const cpu: number[] = [];
   for (let i = 0; i < cfg.reps; i++) {
@@ -221,12 +226,12 @@ async function timeSteps(cfg: Config, dev: LossBackend, size: number, watch: Fal
 
 async function defaultJob(cfg: Config, watch: FallbackWatch, rows: Row[]): Promise<void> {
   const [content, style] = await Promise.all([readFile(cfg.content), readFile(cfg.style)]);
+  const w0 = performance.now();
   const engine = await Engine.create({ modelDir: cfg.modelDir, device: cfg.device, threads: cfg.threads, warn: watch.warn });
   try {
     watch.check(engine.device, 'default job');
-    const w0 = performance.now();
     await engine.warm();
-    const warmMs = performance.now() - w0;
+    const readyMs = performance.now() - w0;
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     const r = await engine.stylize(content, [{ image: style }]); // the engine's own defaults
@@ -238,7 +243,7 @@ async function defaultJob(cfg: Config, watch: FallbackWatch, rows: Row[]): Promi
     rows.push({
       check: `default job ${stats.width}×${stats.height}, ${stats.steps} steps`,
       device: engine.device,
-      result: `${path.basename(cfg.content)} + ${path.basename(cfg.style)}; ${formatMs(stats.msPerStep)}/step; sessions built in ${formatMs(warmMs)} before it; style loss ${sci(stats.initialLosses.style, 2)} → ${sci(stats.finalLosses.style, 2)}`,
+      result: `${path.basename(cfg.content)} + ${path.basename(cfg.style)}; ${formatMs(stats.msPerStep)}/step; engine ready (weights, sessions) in ${formatMs(readyMs)} before it; style loss ${sci(stats.initialLosses.style, 2)} → ${sci(stats.finalLosses.style, 2)}`,
       wall: wallMs,
       cpu: (c.user + c.system) / 1000,
       verdict: 'done',
@@ -293,12 +298,23 @@ async function main(): Promise<number> {
 
     console.error(`parity at ${cfg.paritySize} px (${cfg.device} against cpu)`);
     ok = (await parity(cfg, cpu, dev, watch, rows)) && ok;
-    await cpu.dispose();
 
-    for (const size of cfg.sizes) {
-      console.error(`timing steps at ${size} px on ${cfg.device}`);
-      await timeSteps(cfg, dev, size, watch, rows);
+    const timings: [LossBackend, () => void][] = [[dev, () => watch.check(dev.device, 'steps')]];
+    if (cfg.cpuSteps) timings.push([cpu, () => undefined]);
+    for (const [backend, checkDevice] of timings) {
+      for (const size of cfg.sizes) {
+        console.error(`timing steps at ${size} px on ${backend === dev ? cfg.device : 'cpu'}`);
+        try {
+          await timeSteps(cfg, backend, size, checkDevice, rows);
+        } catch (err) {
+          // A size too large for the device's memory should not hide the other results.
+          if (err instanceof DeviceFellBack) throw err;
+          rows.push({ check: `step ${size} px (loss+gradient)`, device: backend.device, result: (err as Error).message.split('\n')[0], verdict: 'FAIL' });
+          console.error(err);
+        }
+      }
     }
+    await cpu.dispose();
     await dev.dispose();
 
     if (cfg.job) {
