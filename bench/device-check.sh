@@ -6,7 +6,7 @@
 #   bash device-check.sh [--device webgpu|cpu|cuda:N] [--bundle FILE] [--keep] [check options…]
 #
 # Check options (passed on): --sizes 256,512,1024  --reps 3  --parity-size 256  --tolerance 1e-3
-#   --threads N  --no-job  --out result.png  --content FILE --style FILE (names in the bundle's fixtures)
+#   --threads N  --no-job  --no-cpu-steps  --out result.png  --content FILE --style FILE (in the bundle's fixtures)
 # Exit status: 0 passed, 1 a check failed or the device fell back to the CPU, 2 bad usage or setup.
 set -euo pipefail
 
