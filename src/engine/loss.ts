@@ -198,7 +198,7 @@ export function styleLoss(grams: Float32Array[], targets: Float32Array[], weight
 
 /** Structure kept (see quality.ts) that each strength aims at: 1 keeps the photo, 10 lets the style take it. */
 export function structureTarget(strength: number): number {
-  return 0.84 - ((strength - 1) * (0.84 - 0.5)) / 9;
+  return 0.8 - ((strength - 1) * (0.8 - 0.46)) / 9;
 }
 
 export interface BalancedWeights {
