@@ -10,7 +10,8 @@
  *   G_l     = F_l F_lᵀ / (C·N)                   Gram matrix of style layer l
  *   Ls_l    = Σ (G_l − A_l)² / C²                A_l: the style's Gram (tiled, blended over styles)
  *   Ltv     = mean (x[y+1,x] − x[y,x])² + mean (x[y,x+1] − x[y,x])²
- *   Llayout = mean_b (Ȳ_b(x) − Ȳ_b(c))² / var_b Ȳ_b(c)   Ȳ_b: mean luma of block b (see below)
+ *   Llayout = (mean_b (d_b − m)² + ρ·m²) / var_b Ȳ_b(c),   d_b = Ȳ_b(x) − Ȳ_b(c), m = mean_b d_b,
+ *             Ȳ_b: mean luma of block b, ρ = LAYOUT_SHIFT_COST
  *
  * Gradients with respect to the features, which the ONNX graph back-propagates through VGG19:
  *   ∂(α·Lc)/∂F   = 2α/(C·N) · (F − P)
@@ -24,7 +25,8 @@
  *  - the content term is divided by the content features' mean square;
  *  - the layout term keeps the picture's coarse light and dark (blocks of about 1/32 of the longest
  *    side), so a tiled object can be the stroke inside each block while the blocks still add up to the
- *    photo, as in a photomosaic. Its weight is steered while the job runs (see `steerLayout`) so that
+ *    photo, as in a photomosaic. A uniform change of brightness costs less (ρ < 1): a style on white
+ *    may lighten the whole picture somewhat as long as its light and dark stay where they were. Its weight is steered while the job runs (see `steerLayout`) so that
  *    the structure kept lands on the strength's target for every pair.
  */
 import type { VggImage } from './backend.js';
@@ -85,6 +87,8 @@ export function addTv(img: Float32Array, height: number, width: number, weight: 
 const LUMA_BGR = [0.114, 0.587, 0.299] as const;
 /** Blocks along the longest side: coarse enough to leave room for strokes, fine enough to read. */
 export const LAYOUT_BLOCKS = 32;
+/** Share of the cost of a uniform brightness change (1 = as any other change; measured: 0 washes pictures out). */
+export const LAYOUT_SHIFT_COST = Number(process.env.TS_RHO ?? 0.3);
 
 export interface LayoutTarget {
   block: number;
@@ -136,13 +140,16 @@ export function addLayout(img: VggImage, target: LayoutTarget & { idx: Int32Arra
   const { means: goal, variance, idx } = target;
   const nb = goal.length;
   const { means, counts } = blockMeans(img, idx, nb);
-  let loss = 0;
-  // ∂/∂Ȳ_b of λ·mean(d²)/var, spread evenly over the block's pixels (Ȳ_b is their mean).
+  let shift = 0;
+  for (let b = 0; b < nb; b++) shift += (means[b] - goal[b]) / nb;
+  // L = mean_b (d_b − m)² + ρ·m² with m = mean d: ∂L/∂d_b = 2(d_b − m)/nb + 2ρ·m/nb, spread evenly
+  // over the block's pixels (Ȳ_b is their mean).
+  let loss = LAYOUT_SHIFT_COST * shift * shift * nb;
   const dBlock = new Float64Array(nb);
   for (let b = 0; b < nb; b++) {
-    const d = means[b] - goal[b];
+    const d = means[b] - goal[b] - shift;
     loss += d * d;
-    dBlock[b] = (2 * weight * d) / (nb * variance * counts[b]);
+    dBlock[b] = (2 * weight * (d + LAYOUT_SHIFT_COST * shift)) / (nb * variance * counts[b]);
   }
   const plane = img.width * img.height;
   for (let i = 0; i < plane; i++) {
@@ -229,7 +236,7 @@ export function balancedWeights(
 
 /** The layout weight a job starts from, between what busy and quiet pairs need. */
 export const LAYOUT_WEIGHT_START = 0.05;
-const LAYOUT_WEIGHT_RANGE = { min: 1e-4, max: 3 } as const;
+const LAYOUT_WEIGHT_RANGE = { min: 1e-3, max: 3 } as const;
 /** Structure within this of the target needs no correction. */
 export const STEER_DEADBAND = 0.03;
 

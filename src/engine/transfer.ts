@@ -267,6 +267,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
     const r = await ctx.backend.features(current, { content: [], style: level.spec.styleLayers });
     const w = level.spec.styleLayerWeights;
     styleMatch = styleLoss(r.grams, level.targets.grams, w) / styleLoss(level.contentGrams, level.targets.grams, w);
+    if (process.env.TS_DEBUG) console.error('per-layer', r.grams.map((g, l) => (styleLoss([g], [level!.targets.grams[l]], [1]) / styleLoss([level!.contentGrams![l]], [level!.targets.grams[l]], [1])).toFixed(3)).join(' '), 'steps', levelSteps.join('+'), 'λ', layoutWeight.toFixed(4));
   }
   const wallMs = performance.now() - started;
   const image = finish(current!, plan.contentColour, plan.width, plan.height);
