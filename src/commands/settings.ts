@@ -7,7 +7,7 @@ import path from 'node:path';
 import { ConfigError, readInt, readString, type Env } from '../config.js';
 import type { BackendName } from '../engine/types.js';
 import { MAX_TILES, type OptionDefaults } from './options.js';
-import type { ServiceLimits } from './service.js';
+import type { ServiceLimits } from './limits.js';
 
 export interface Settings {
   /** Weights directory given by the operator; when absent they are downloaded to the cache. */
