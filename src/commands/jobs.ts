@@ -9,9 +9,9 @@ import { queuedText, seconds, shortNumber } from './messages.js';
 import type { JobReplies } from './replies.js';
 import type { Phase, RunSink } from './runner.js';
 import { StatusLine } from './status-line.js';
-import type { JobRecord, JobState, JobStore } from './store.js';
+import type { FinalPlan, JobRecord, JobState, JobStore } from './store.js';
 import type { ReplyPort } from './port.js';
-import type { JobListener, Placement, RunOutcome, Transport } from './transport/transport.js';
+import { UserFacingError, type JobListener, type Placement, type RunOutcome, type Transport } from './transport/transport.js';
 
 function lossLine(progress: Progress): string {
   const l = progress.losses;
@@ -73,8 +73,7 @@ export class JobTracker {
     job.cancelRequested = true;
     if (await this.transport.remove(job.id)) {
       this.active.delete(job.id);
-      this.finish(job, 'cancelled');
-      await job.status?.set(`${job.intro}Cancelled before it started.`);
+      await this.conclude(job, 'cancelled', { posts: [], status: `${job.intro}Cancelled before it started.` });
       return 'removed';
     }
     await this.transport.abort(job.id);
@@ -92,7 +91,6 @@ export class JobTracker {
       await job.status?.set(`${job.intro}Paused: I'm restarting. This job will start when I'm back.`);
       this.active.delete(id);
     }
-    await this.transport.idle();
   }
 
   /** Palette answered from the cache: no queue, no engine. */
@@ -102,10 +100,8 @@ export class JobTracker {
     const started = Date.now();
     this.store.setState(record.id, 'running', { device: 'cache', startedAt: started });
     await this.replies.files.saveResult(record.id, 'palette', png);
-    await this.replies.postResult(job, 'palette', png);
-    const elapsed = Date.now() - started;
-    this.store.setState(record.id, 'done', { finishedAt: Date.now() });
-    await this.replies.post(job, this.replies.settingsLine(job, elapsed, 'the cache (computed earlier)'), 'settings');
+    const settings = this.replies.settingsLine(job, Date.now() - started, 'the cache (computed earlier)');
+    await this.conclude(job, 'done', { posts: [{ role: 'palette', text: '', image: 'palette' }, { role: 'settings', text: settings }], status: '' });
   }
 
   private listenerFor(job: ActiveJob): JobListener {
@@ -123,8 +119,7 @@ export class JobTracker {
     // Left 'queued' in the store: the next start() resumes it.
     if (this.pausing) return this.drop(job);
     if (job.cancelRequested) {
-      this.finish(job, 'cancelled');
-      await job.status?.set(`${job.intro}Cancelled before it started.`);
+      await this.conclude(job, 'cancelled', { posts: [], status: `${job.intro}Cancelled before it started.` });
       return this.drop(job);
     }
     job.device = device;
@@ -148,10 +143,12 @@ export class JobTracker {
 
   private sinkFor(job: ActiveJob): RunSink {
     const line = (name: Phase, detail: string) => `${job.intro}Running on ${job.device} — ${name}: ${detail} ${CANCEL_HINT}`;
+    // A stylize job shows its palette at once; the last image goes out with the job's final replies.
     const image = async (name: 'palette' | 'result', png: Buffer) => {
       await this.replies.files.saveResult(job.id, name, png);
+      if (name === 'result' || job.record.kind === 'palette') return;
       await job.status?.settled();
-      await this.replies.postResult(job, name, png);
+      await this.replies.postResultOnce(job, name, png);
     };
     return {
       phase: async (name) => void (await job.status?.set(line(name, 'starting…'))),
@@ -167,12 +164,18 @@ export class JobTracker {
 
   private async finished(job: ActiveJob, outcome: RunOutcome): Promise<void> {
     try {
+      await job.ready;
       if (!outcome.ok) return await this.failed(job, outcome.error);
       const elapsed = Date.now() - (this.started.get(job.id) ?? Date.now());
-      // Done before the last post, so whoever sees the settings line finds the job finished.
-      this.finish(job, 'done');
-      await this.replies.post(job, this.replies.settingsLine(job, elapsed, outcome.device), 'settings');
-      await job.status?.set(`${job.intro}Done in ${seconds(elapsed)} on ${outcome.device}.`);
+      const last = job.record.kind === 'palette' ? 'palette' : 'result';
+      // Done before the last posts, so whoever sees the settings line finds the job finished.
+      await this.conclude(job, 'done', {
+        posts: [
+          { role: last, text: '', image: last },
+          { role: 'settings', text: this.replies.settingsLine(job, elapsed, outcome.device) },
+        ],
+        status: `${job.intro}Done in ${seconds(elapsed)} on ${outcome.device}.`,
+      });
     } catch (err) {
       this.log.error(`Job ${job.id} could not be finished:`, err);
     } finally {
@@ -180,36 +183,35 @@ export class JobTracker {
     }
   }
 
-  private finish(job: ActiveJob, state: JobState, error?: string): void {
+  /** The job's final state and its last replies, committed together, then sent. */
+  private async conclude(job: ActiveJob, state: JobState, plan: FinalPlan, error?: string): Promise<void> {
     job.record.state = state;
-    const extra: { finishedAt?: number; error?: string } = {};
-    if (state !== 'queued') extra.finishedAt = Date.now();
+    const extra: { finishedAt?: number; error?: string } = { finishedAt: Date.now() };
     if (error !== undefined) extra.error = error;
-    this.store.setState(job.id, state, extra);
+    this.store.conclude(job.id, state, extra, plan);
+    await this.replies.deliver(job, plan);
   }
 
   private async failed(job: ActiveJob, err: unknown): Promise<void> {
     if (job.pausedForShutdown) {
       // Stopped for a restart: stays 'queued' in the store, so the next start() resumes it.
-      this.finish(job, 'queued');
+      job.record.state = 'queued';
+      this.store.setState(job.id, 'queued');
       await job.status?.set(`${job.intro}Paused: I'm restarting. This job will start again when I'm back.`);
       return;
     }
     if (err instanceof JobCancelledError || job.cancelRequested) {
-      this.finish(job, 'cancelled');
-      await job.status?.set(`${job.intro}Cancelled.`);
-      await this.replies.post(job, `Job ${job.id} was cancelled.`, 'note');
+      await this.conclude(job, 'cancelled', { posts: [{ role: 'note', text: `Job ${job.id} was cancelled.` }], status: `${job.intro}Cancelled.`, statusFirst: true });
       return;
     }
     let message: string;
-    if (err instanceof ImageInputError || err instanceof OptionError) {
+    if (err instanceof ImageInputError || err instanceof OptionError || err instanceof UserFacingError) {
       message = err.message;
     } else {
       this.log.error(`Job ${job.id} failed:`, err);
       message = 'Something went wrong on my side while running this job; the operator can see the details in the log. Please try again.';
     }
-    this.finish(job, 'failed', message);
-    await job.status?.set(`${job.intro}Failed.`);
-    await this.replies.post(job, `Sorry, job ${job.id} failed: ${message}`, 'note');
+    const note = `Sorry, job ${job.id} failed: ${message}`;
+    await this.conclude(job, 'failed', { posts: [{ role: 'note', text: note }], status: `${job.intro}Failed.`, statusFirst: true }, message);
   }
 }

@@ -1,5 +1,9 @@
-/** After a restart: the jobs a previous process left waiting or running go back in line. */
+/**
+ * After a restart: replies a previous process committed but did not get out are sent, and the jobs
+ * it left waiting or running go back in line.
+ */
 import type { DataFiles } from './files.js';
+import { activeJob } from './job.js';
 import type { JobTracker } from './jobs.js';
 import type { JobReplies } from './replies.js';
 import type { Frontend, Platform } from './port.js';
@@ -13,6 +17,11 @@ export async function resumeUnfinished(
   frontends: ReadonlyMap<Platform, Frontend>,
   log: Pick<Console, 'warn'>,
 ): Promise<void> {
+  for (const { record, plan } of store.outbox()) {
+    const port = frontends.get(record.platform)?.portFor(record.where, record.user);
+    if (port) await replies.deliver(activeJob(record, port, ''), plan);
+    else log.warn(`Job ${record.id} (${record.platform}) has replies waiting for its front end.`);
+  }
   for (const record of store.unfinished()) {
     if (jobs.has(record.id)) continue;
     const port = frontends.get(record.platform)?.portFor(record.where, record.user);
@@ -28,6 +37,10 @@ export async function resumeUnfinished(
     }
     record.state = 'queued';
     store.setState(record.id, 'queued');
+    // Its old status message (perhaps still "Running…" after a crash) points to the new one.
+    for (const ref of store.messagesOf(record.id).filter((m) => m.role === 'status')) {
+      await replies.safely(() => port.update(ref, `This message stopped following job ${record.id} in a restart; the job continues below.`));
+    }
     await jobs.queue(record, port, `Resuming job ${record.id} after a restart.\n`);
   }
 }

@@ -53,7 +53,12 @@ export interface CommandService extends CommandHandler {
   readonly limits: OptionLimits & ServiceLimits;
   /** Resumes jobs a previous process left waiting or running. Call once the front ends are registered. */
   start(): Promise<void>;
-  /** Stops accepting, pauses running jobs for resume, closes the store (and the engines, if owned). */
+  /**
+   * Stops accepting and pauses waiting and running jobs for resume, telling their threads; call it
+   * before closing the front ends, so those words still reach the users.
+   */
+  pause(): Promise<void>;
+  /** Pauses (if not yet), then closes the store (and the engines, if owned). */
   stop(): Promise<void>;
   /**
    * The jobs of a conversation, oldest first, at most `limit` (newest kept): for the web front end's
@@ -87,6 +92,7 @@ class Service implements CommandService {
   private readonly replies: JobReplies;
   private readonly frontends = new Map<Platform, Frontend>();
   private stopping = false;
+  private paused: Promise<void> | undefined;
   private stopped = false;
   private readonly log: Pick<Console, 'error' | 'warn' | 'info'>;
 
@@ -151,10 +157,15 @@ class Service implements CommandService {
     await resumeUnfinished(this.store, this.files, this.ctx.jobs, this.replies, this.frontends, this.log);
   }
 
+  async pause(): Promise<void> {
+    this.stopping = true;
+    this.paused ??= this.ctx.jobs.pause();
+    await this.paused;
+  }
+
   async stop(): Promise<void> {
     if (this.stopped) return;
-    this.stopping = true;
-    await this.ctx.jobs.pause();
+    await this.pause();
     this.stopped = true;
     this.store.close();
     await this.ctx.transport.close();

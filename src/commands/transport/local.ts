@@ -63,10 +63,12 @@ export class LocalTransport implements Transport {
     return this.queues.loads();
   }
 
+  /** Takes the waiting jobs out of line and stops the running ones; resolves once they have stopped. */
   async pause(): Promise<string[]> {
     const taken = this.queues.drain().map((job) => job.id);
     for (const id of taken) this.jobs.delete(id);
     for (const job of this.queues.runningJobs()) job.abort?.abort();
+    await this.idle();
     return taken;
   }
 

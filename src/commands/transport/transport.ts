@@ -52,9 +52,12 @@ export interface Transport {
   loads(): Promise<DeviceLoad[]>;
   /** Names of the places jobs run (devices, or workers). */
   readonly devices: string[];
-  /** Stops handing out jobs; returns the ids of the jobs taken out of line (they stay queued in the store). */
+  /**
+   * The front end stops: jobs that cannot outlive it are taken out of line (their ids returned; they
+   * stay queued in the store) or stopped (their listeners hear it); resolves once that is done.
+   */
   pause(): Promise<string[]>;
-  /** Resolves once nothing runs here (jobs abort through their signal when paused). */
+  /** Resolves once no job handed over by this front end is waiting or running. */
   idle(): Promise<void>;
   close(): Promise<void>;
 }
