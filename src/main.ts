@@ -95,6 +95,8 @@ async function main(): Promise<void> {
     }
     stopping = true;
     console.info(`${signal}: stopping (running jobs are paused and resume at the next start)…`);
+    // Jobs pause first, while the front ends can still show the users that they did.
+    await service.pause();
     for (const frontend of running.reverse()) {
       await frontend.stop().catch((err: unknown) => console.error(`Stopping the ${frontend.name} front end failed:`, err));
     }

@@ -62,6 +62,10 @@ export class DataFiles {
     return writeAtomic(this.resultPath(jobId, name), png);
   }
 
+  loadResult(jobId: string, name: ResultName): Promise<Buffer> {
+    return readFile(this.resultPath(jobId, name));
+  }
+
   /** The result files a job has, by name (absent when not produced). */
   resultsOf(jobId: string): Partial<Record<ResultName, string>> {
     const out: Partial<Record<ResultName, string>> = {};

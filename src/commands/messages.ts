@@ -1,7 +1,7 @@
 /** The words the commands say, kept apart from the logic so every platform says the same thing. */
 import { LIMITS } from '../engine/limits.js';
 import { OPTION_SPECS, optionsFor, type JobKind, type OptionDefaults, type OptionLimits, type OptionName } from './options.js';
-import type { DeviceLoad } from './queue.js';
+import type { DeviceLoad } from './transport/transport.js';
 
 export function seconds(ms: number): string {
   const s = ms / 1000;

@@ -72,6 +72,11 @@ export interface ReplyPort {
   whisper(text: string): Promise<void>;
   /** Where the conversation lives now (includes the thread id once the thread exists). */
   where(): ThreadRef;
+  /**
+   * Resolves once everything posted and edited so far would survive a crash of this process. Only a
+   * front end that keeps messages itself and writes them later needs it (chat platforms keep them).
+   */
+  flush?(): Promise<void>;
 }
 
 /** Each front end registers one, so jobs resumed after a restart can reach their thread again. */

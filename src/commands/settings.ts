@@ -8,7 +8,7 @@ import { ConfigError, readInt, readString, type Env } from '../config.js';
 import { LIMITS, MAX_INPUT_BYTES } from '../engine/limits.js';
 import type { BackendName } from '../engine/types.js';
 import type { OptionDefaults } from './options.js';
-import type { ServiceLimits } from './service.js';
+import type { ServiceLimits } from './limits.js';
 
 const MB = 1024 * 1024;
 

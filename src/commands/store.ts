@@ -89,7 +89,24 @@ CREATE TABLE IF NOT EXISTS messages (
   PRIMARY KEY (platform, message_id)
 );
 CREATE INDEX IF NOT EXISTS messages_by_job ON messages (job_id);
+CREATE TABLE IF NOT EXISTS outbox (
+  job_id TEXT PRIMARY KEY REFERENCES jobs (id),
+  plan TEXT NOT NULL
+);
 `;
+
+/**
+ * The replies that end a job, written in the same transaction as its final state, so a crash between
+ * the two cannot leave a finished job unanswered: start() sends what is still in the outbox.
+ */
+export interface FinalPlan {
+  /** Posts in order; a role already posted for the job is not posted again. `image` posts that result file. */
+  posts: { role: MessageRole; text: string; image?: 'palette' | 'result' }[];
+  /** The last text of the status message. */
+  status: string;
+  /** Edit the status before the posts (a failure shows on the status first), else after them. */
+  statusFirst?: boolean;
+}
 
 function fromRow(row: JobRow): JobRecord {
   const where: ThreadRef = { channel: row.channel };
@@ -176,6 +193,31 @@ export class JobStore {
         finished_at: extra.finishedAt ?? null,
         error: extra.error ?? null,
       });
+  }
+
+  /** A final state and the replies that announce it, committed together. */
+  conclude(id: string, state: JobState, extra: { finishedAt?: number; error?: string }, plan: FinalPlan): void {
+    this.db.transaction(() => {
+      this.setState(id, state, extra);
+      this.db.prepare('INSERT OR REPLACE INTO outbox (job_id, plan) VALUES (?, ?)').run(id, JSON.stringify(plan));
+    })();
+  }
+
+  /** Jobs whose final replies are not all confirmed sent, oldest first. */
+  outbox(): { record: JobRecord; plan: FinalPlan }[] {
+    const rows = this.db
+      .prepare('SELECT jobs.*, outbox.plan AS plan FROM outbox JOIN jobs ON jobs.id = outbox.job_id ORDER BY jobs.created_at, jobs.rowid')
+      .all() as (JobRow & { plan: string })[];
+    return rows.map((row) => ({ record: fromRow(row), plan: JSON.parse(row.plan) as FinalPlan }));
+  }
+
+  /** The final replies of a job reached its thread. */
+  sent(id: string): void {
+    this.db.prepare('DELETE FROM outbox WHERE job_id = ?').run(id);
+  }
+
+  hasMessage(jobId: string, role: MessageRole): boolean {
+    return this.db.prepare('SELECT 1 FROM messages WHERE job_id = ? AND role = ? LIMIT 1').get(jobId, role) !== undefined;
   }
 
   /** The conversation moves once a thread exists; later posts (and resumes) go there. */

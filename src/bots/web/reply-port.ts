@@ -57,6 +57,11 @@ export class WebReplyPort implements ReplyPort {
     return { channel: this.conversation, thread: this.thread };
   }
 
+  /** Writes the coalesced saves now, so what the commands posted survives a crash. */
+  flush(): Promise<void> {
+    return this.conversations.flush();
+  }
+
   private async store(files: Attachment[] | undefined): Promise<WebFile[]> {
     const stored: WebFile[] = [];
     for (const file of files ?? []) {

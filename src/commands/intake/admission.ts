@@ -1,0 +1,17 @@
+/** Whether a user may queue another job now: the global and per-user bounds on waiting jobs. */
+import type { Invocation } from '../port.js';
+import type { IntakeContext } from './context.js';
+
+/** A reason to refuse a new job for this user now, or null. */
+export function refusal(ctx: IntakeContext, invocation: Invocation): string | null {
+  if (!ctx.transport.wouldWait()) return null;
+  const waiting = ctx.jobs.waiting();
+  if (waiting.length >= ctx.limits.globalWaiting) {
+    return `The queue is full (${waiting.length} waiting). Please try again in a few minutes.`;
+  }
+  const mine = waiting.filter((j) => j.record.platform === invocation.platform && j.record.user.id === invocation.user.id);
+  if (mine.length >= ctx.limits.perUserWaiting) {
+    return `You already have ${mine.length} jobs waiting (the limit is ${ctx.limits.perUserWaiting}). Wait until one starts, or cancel one.`;
+  }
+  return null;
+}

@@ -1,0 +1,27 @@
+/** What every command's intake gets: the store, the files, the limits and the jobs in flight. */
+import type { DataFiles } from '../files.js';
+import type { JobTracker } from '../jobs.js';
+import type { ServiceLimits } from '../limits.js';
+import type { OptionDefaults, OptionLimits } from '../options.js';
+import type { PaletteCache } from '../palette-cache.js';
+import type { Platform } from '../port.js';
+import type { JobRecord, JobStore } from '../store.js';
+import type { Transport } from '../transport/transport.js';
+
+export interface IntakeContext {
+  readonly store: JobStore;
+  readonly files: DataFiles;
+  readonly cache: PaletteCache;
+  readonly jobs: JobTracker;
+  readonly transport: Transport;
+  readonly limits: OptionLimits & ServiceLimits;
+  readonly defaults: OptionDefaults;
+  readonly log: Pick<Console, 'error' | 'warn' | 'info'>;
+}
+
+/** The job a reaction (message id) or an explicit id points at. */
+export function findJob(ctx: IntakeContext, request: { messageId?: string; jobId?: string }, platform: Platform): JobRecord | undefined {
+  if (request.jobId) return ctx.store.get(request.jobId);
+  if (request.messageId) return ctx.store.jobForMessage(platform, request.messageId);
+  return undefined;
+}

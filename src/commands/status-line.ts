@@ -1,0 +1,45 @@
+/** One status message per job, edited as the job moves; progress edits are rate-limited, final ones not. */
+import type { Attachment, MessageRef, ReplyPort } from './port.js';
+
+export class StatusLine {
+  private last = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private pendingPreview: Buffer | undefined;
+
+  constructor(
+    private readonly port: ReplyPort,
+    readonly ref: MessageRef,
+    private readonly intervalMs: number,
+    private readonly log: Pick<Console, 'error'>,
+  ) {}
+
+  /** Progress: dropped when the last edit is too recent (the preview is kept for the next one). */
+  progress(text: string, preview?: Buffer): void {
+    if (preview) this.pendingPreview = preview;
+    const now = Date.now();
+    if (now - this.last < this.intervalMs) return;
+    this.last = now;
+    const files: Attachment[] | undefined = this.pendingPreview
+      ? [{ filename: 'preview.png', data: this.pendingPreview, description: 'Work in progress' }]
+      : undefined;
+    this.pendingPreview = undefined;
+    this.send(text, files);
+  }
+
+  /** A state change: always shown. */
+  set(text: string): Promise<void> {
+    this.last = Date.now();
+    return this.send(text);
+  }
+
+  private send(text: string, files?: Attachment[]): Promise<void> {
+    this.chain = this.chain
+      .then(() => this.port.update(this.ref, text, files))
+      .catch((err: unknown) => this.log.error('Could not update a status message:', err));
+    return this.chain;
+  }
+
+  settled(): Promise<void> {
+    return this.chain;
+  }
+}
