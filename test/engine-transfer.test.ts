@@ -35,7 +35,7 @@ function meanAbsDiff(a: Float32Array, b: Float32Array): number {
   return s / a.length;
 }
 
-const small: Partial<TransferOptions> = { size: 64, iterations: 30, scales: 1 };
+const small: Partial<TransferOptions> = { size: 64, iterations: 30, scales: 1, schedule: 'classic' };
 
 test('stylize: the style loss falls a lot, the content stays recognisable, the result is new', async () => {
   const progress: Progress[] = [];
@@ -54,8 +54,23 @@ test('stylize: the style loss falls a lot, the content stays recognisable, the r
   expect(meanAbsDiff(out, await pixels(scream, width, height))).toBeGreaterThan(5);
 });
 
+test('the quick schedule stops converged levels early and reports the steps each level took', async () => {
+  const progress: Progress[] = [];
+  const r = await engine.stylize(dog, [{ image: scream }], { size: 96, iterations: 400, seed: 5 }, { onProgress: (p) => progress.push(p) });
+  expect(r.stats.levelSteps).toHaveLength(2);
+  expect(r.stats.levelSteps.reduce((a, b) => a + b, 0)).toBe(r.stats.steps);
+  // Each level may take 200 steps; a converged one stops well before.
+  expect(r.stats.steps).toBeLessThan(400);
+  expect(r.stats.levelSteps.every((n) => n >= 20)).toBe(true);
+  expect(progress.every((p) => p.total === 400)).toBe(true);
+  expect(r.stats.styleMatch).toBeGreaterThan(0);
+  expect(r.stats.styleMatch).toBeLessThan(0.5);
+  expect(r.options.tiles).toBe(1);
+  expect(r.tilesReason).toMatch(/painting/);
+});
+
 test('palette: tiles 1 and 4 give different images, each matching its own tiled target', async () => {
-  const opts = { size: 64, iterations: 30, seed: 3, scales: 1 };
+  const opts = { size: 64, iterations: 30, seed: 3, scales: 1, schedule: 'classic' as const };
   const one = await engine.palette([{ image: guitar }], { ...opts, tiles: 1 });
   const four = await engine.palette([{ image: guitar }], { ...opts, tiles: 4 });
   for (const r of [one, four]) {

@@ -51,8 +51,11 @@ interface StyleSource {
 const AUTO_CONTENT_SHARE = 0.1;
 /** Steps between two structure measurements while steering. */
 const STEER_EVERY = 10;
-/** In the last level, steering continues up to this step (the coarse level has done most of it). */
-const STEER_LAST_LEVEL_UNTIL = 20;
+/**
+ * Steering stops after this many steps of a level (fewer in the last, where the coarse level has done
+ * most of it), so that a converged level can end: every correction restarts the convergence window.
+ */
+const STEER_UNTIL = { coarse: 40, last: 20 } as const;
 
 function checkAbort(signal?: AbortSignal) {
   if (signal?.aborted) throw new JobCancelledError();
@@ -231,7 +234,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
       step++;
       const stepInLevel = k + 1;
       let changed = false;
-      if (steering && lv.contentVgg && stepInLevel % STEER_EVERY === 0 && (!last || stepInLevel <= STEER_LAST_LEVEL_UNTIL)) {
+      if (steering && lv.contentVgg && stepInLevel % STEER_EVERY === 0 && stepInLevel <= STEER_UNTIL[last ? 'last' : 'coarse']) {
         const s = await structureOfRgb(vggToRgb(lv.contentVgg), vggToRgb({ data: optimizer.x, width, height }));
         const next = steerLayout(layoutWeight, s, structureGoal);
         if (next !== layoutWeight) {
