@@ -36,7 +36,7 @@ describe('stylize command line', () => {
   });
 
   it('reads a negative number after a flag as its value, so the range check can explain it', () => {
-    expect(parseCliArgs(['a.jpg', 'b.jpg', '--size', '-5', '--style-weight', '-.5']).options).toEqual({ size: -5, styleWeight: -0.5 });
+    expect(parseCliArgs(['a.jpg', 'b.jpg', '--size', '-5', '--style-weight', '-.5']).options).toEqual({ size: -5, styleWeight: -0.5, balance: 'manual' });
   });
 
   it('reads strength, tiles auto and the schedule, leaving the rest to the defaults', () => {
