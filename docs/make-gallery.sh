@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Rebuilds the README's gallery (docs/gallery/*.png) with the project's own CLI from ../shared/fixtures.
-# Run from the repository root: bash docs/make-gallery.sh   (a few minutes on CPU)
+# Rebuilds the README's gallery (docs/gallery/*.png) with the project's own CLI from ../shared/fixtures,
+# at the default options (strength 5, automatic balance, tiles auto, quick schedule) and seed 7.
+# Run from the repository root: bash docs/make-gallery.sh   (several minutes on CPU)
 set -euo pipefail
 fixtures=${FIXTURES:-../shared/fixtures}
 out=docs/gallery
@@ -17,10 +18,19 @@ run() {
 }
 
 mkdir -p "$out"
+# The rows: one content and one style each, everything at its default.
 run dog-scream "$fixtures/dog.jpg" "$fixtures/scream.jpg" --size 256
-run guitar-tiles1 --palette "$fixtures/guitar.png" --tiles 1 --size 192
-run guitar-tiles4 --palette "$fixtures/guitar.png" --tiles 4 --size 192
-run guitar-tiles8 --palette "$fixtures/guitar.png" --tiles 8 --size 192
-run eagle-guitar "$fixtures/eagle.jpg" "$fixtures/guitar.png" --tiles 4 --size 256 --content-weight 5 --no-palette
-run person-controller "$fixtures/person.jpg" "$fixtures/game-controller.png" --tiles 8 --size 256
-run dog-face "$fixtures/dog.jpg" "$fixtures/face.png" --tiles 6 --size 256 --content-weight 5 --no-palette
+run person-controller "$fixtures/person.jpg" "$fixtures/game-controller.png" --size 256
+run eagle-guitar "$fixtures/eagle.jpg" "$fixtures/guitar.png" --size 256
+run dog-face "$fixtures/dog.jpg" "$fixtures/face.png" --size 256
+
+# Tiling at work: the guitar's palette with 1, 4 and 8 tiles.
+for n in 1 4 8; do
+  run "guitar-tiles$n" --palette "$fixtures/guitar.png" --tiles "$n" --size 192
+done
+
+# The same dog and face at 1, 2, 4 and 8 tiles: palette (face-tilesN) and result (dog-face-tilesN).
+for n in 1 2 4 8; do
+  run "dog-face-tiles$n" "$fixtures/dog.jpg" "$fixtures/face.png" --tiles "$n" --size 256
+  mv "$out/dog-face-tiles$n-palette.png" "$out/face-tiles$n-palette.png"
+done

@@ -1,4 +1,4 @@
-import { parseCliArgs, parseStyleArg, UsageError } from '../src/cli/args.js';
+import { parseCliArgs, parseStyleArg, UsageError, USAGE } from '../src/cli/args.js';
 
 function usageError(argv: string[]): string {
   try {
@@ -22,7 +22,7 @@ describe('stylize command line', () => {
     expect(a.styles).toEqual([{ file: 'guitar.png', weight: 0.7 }, { file: 'face.png', weight: 0.3 }]);
     expect(a.options).toEqual({
       tiles: 4, size: 256, iterations: 200, styleWeight: 1e4, tvWeight: 0.001, optimizer: 'adam', init: 'noise',
-      seed: 42, preserveColors: true, scales: 2,
+      seed: 42, preserveColors: true, scales: 2, balance: 'manual',
     });
     expect([a.backend, a.device, a.out, a.palette]).toEqual(['tfjs', 'cpu', 'here', true]);
   });
@@ -36,7 +36,35 @@ describe('stylize command line', () => {
   });
 
   it('reads a negative number after a flag as its value, so the range check can explain it', () => {
-    expect(parseCliArgs(['a.jpg', 'b.jpg', '--size', '-5', '--style-weight', '-.5']).options).toEqual({ size: -5, styleWeight: -0.5 });
+    expect(parseCliArgs(['a.jpg', 'b.jpg', '--size', '-5', '--style-weight', '-.5']).options).toEqual({ size: -5, styleWeight: -0.5, balance: 'manual' });
+  });
+
+  it('reads strength, tiles auto and the schedule, leaving the rest to the defaults', () => {
+    expect(parseCliArgs(['a.jpg', 'b.jpg', '--strength', '3', '--tiles', 'auto', '--schedule', 'classic']).options).toEqual({
+      strength: 3, tiles: 'auto', schedule: 'classic',
+    });
+    expect(parseCliArgs(['a.jpg', 'b.jpg']).options).toEqual({});
+  });
+
+  it('switches to the manual balance when a raw weight is given, unless --balance says otherwise', () => {
+    expect(parseCliArgs(['a.jpg', 'b.jpg', '--content-weight', '5']).options).toEqual({ contentWeight: 5, balance: 'manual' });
+    expect(parseCliArgs(['a.jpg', 'b.jpg', '--style-weight', '2', '--balance', 'auto']).options).toEqual({ styleWeight: 2, balance: 'auto' });
+    expect(parseCliArgs(['a.jpg', 'b.jpg', '--balance', 'manual']).options).toEqual({ balance: 'manual' });
+    expect(parseCliArgs(['a.jpg', 'b.jpg', '--strength', '8', '--balance', 'auto']).options).toEqual({ strength: 8, balance: 'auto' });
+  });
+
+  it('refuses a strength that a manual balance would leave unused', () => {
+    expect(usageError(['a.jpg', 'b.jpg', '--strength', '8', '--content-weight', '5'])).toMatch(/--strength sets the balance for you.*give one or the other/);
+    expect(usageError(['a.jpg', 'b.jpg', '--strength', '8', '--balance', 'manual'])).toMatch(/--strength steers the automatic balance/);
+  });
+
+  it('says in --help how the balance is chosen', () => {
+    const help = parseCliArgs(['--help']);
+    expect(help.help).toBe(true);
+    expect(USAGE).toMatch(/--strength <1-10>/);
+    expect(USAGE).toMatch(/--tiles auto\|<n>/);
+    expect(USAGE).toMatch(/--schedule quick\|classic/);
+    expect(USAGE).toMatch(/giving either switches to --balance manual/);
   });
 
   it('keeps colons that are part of a path', () => {
@@ -47,7 +75,13 @@ describe('stylize command line', () => {
   it('explains bad command lines in one line', () => {
     expect(usageError(['a.jpg', 'b.jpg', '--frobnicate'])).toMatch(/Unknown option '--frobnicate'/);
     expect(usageError(['a.jpg', 'b.jpg', '--size', 'big'])).toBe("--size must be a number (got 'big').");
-    expect(usageError(['a.jpg', 'b.jpg', '--tiles', '2.5'])).toBe("--tiles must be a whole number (got '2.5').");
+    expect(usageError(['a.jpg', 'b.jpg', '--tiles', '2.5'])).toBe("--tiles must be auto or a whole number (got '2.5').");
+    expect(usageError(['a.jpg', 'b.jpg', '--tiles', 'many'])).toBe("--tiles must be auto or a whole number (got 'many').");
+    expect(usageError(['a.jpg', 'b.jpg', '--strength', '11'])).toBe('--strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).');
+    expect(usageError(['a.jpg', 'b.jpg', '--strength', '-1'])).toMatch(/--strength must be from 1 .* \(got -1\)\.$/);
+    expect(usageError(['a.jpg', 'b.jpg', '--strength', 'max'])).toBe("--strength must be a number (got 'max').");
+    expect(usageError(['a.jpg', 'b.jpg', '--schedule', 'slow'])).toBe("--schedule must be one of quick, classic (got 'slow').");
+    expect(usageError(['a.jpg', 'b.jpg', '--balance', 'even'])).toBe("--balance must be one of auto, manual (got 'even').");
     expect(usageError(['a.jpg', 'b.jpg', '--optimizer', 'sgd'])).toBe("--optimizer must be one of lbfgs, adam (got 'sgd').");
     expect(usageError(['a.jpg', 'b.jpg:0'])).toMatch(/blend weight of style b\.jpg must be a positive number/);
     expect(usageError(['a.jpg'])).toMatch(/content image and a style image/);

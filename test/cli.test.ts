@@ -78,11 +78,31 @@ describe('npm run stylize', () => {
     await expectPng(path.join(out, 'palette.png'), 64);
   });
 
+  it('chooses the tiles from the style, says why, and gives the steps by level', async () => {
+    const out = path.join(tmp, 'auto');
+    const run = await stylize(
+      [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'face.png'), '--size', '64', '--iterations', '4', '--strength', '3', '--schedule', 'classic', '--no-palette', '--out', out],
+      tmp,
+    );
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/result: .*result\.png \(\d+×\d+, 4 steps \(\d+ \+ \d+ by level\) in .*; tiles \d+: the style looks like a single object\)/);
+    const record = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8'));
+    expect(record.result.options).toMatchObject({ strength: 3, schedule: 'classic', balance: 'auto' });
+    expect(Number.isInteger(record.result.options.tiles)).toBe(true);
+    expect(record.result.options.tiles).toBeGreaterThan(1);
+    expect(record.result.stats.levelSteps.reduce((a: number, b: number) => a + b, 0)).toBe(4);
+  });
+
   it.each([
     ['a text file as content', (t: string) => [path.join(t, 'notes.txt'), path.join(FIXTURES, 'guitar.png')], /Content image .*notes\.txt: That file isn't an image I can read \(text\)\. Send a PNG, JPEG, WebP or GIF\./],
     ['a missing style file', (t: string) => [path.join(FIXTURES, 'dog.jpg'), path.join(t, 'nope.png')], /Cannot read the style image .*nope\.png: no such file\./],
     ['an unknown flag', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--frobnicate'], /Unknown option '--frobnicate'/],
     ['an out-of-range option', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--tiles', '0'], /tiles/i],
+    ['a strength above 10', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--strength', '11'], /^stylize: --strength must be from 1 \(keep the photo\) to 10 \(the style takes over\) \(got 11\)\.$/m],
+    ['tiles that are not a number', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--tiles', 'many'], /^stylize: --tiles must be auto or a whole number \(got 'many'\)\.$/m],
+    ['an unknown schedule', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--schedule', 'slow'], /--schedule must be one of quick, classic/],
+    ['strength with raw weights', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--strength', '7', '--style-weight', '3'], /give one or the other/],
     ['a malformed number', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--size', 'huge'], /--size must be a number/],
     ['a negative size', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--size', '-5'], /^stylize: --size: .*-5/],
     ['--out naming an existing file', (t: string) => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--out', path.join(t, 'notes.txt')], /Cannot write the results into --out .*notes\.txt: it \(or a folder above it\) is a file, not a folder\./],

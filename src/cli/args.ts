@@ -1,5 +1,6 @@
 /** Command-line parsing for `npm run stylize`; every problem becomes a UsageError with a one-line message. */
 import { parseArgs } from 'node:util';
+import { LIMITS } from '../engine/limits.js';
 import type { BackendName, TransferOptions } from '../engine/types.js';
 
 export class UsageError extends Error {
@@ -17,9 +18,18 @@ Options:
   --out <dir>              where result.png / palette.png go (default: out)
   --size <px>              longest side of the result
   --iterations <n>         optimizer steps
-  --tiles <n>              repeat the style n×n before taking its Gram matrices
+  --tiles auto|<n>         repeat the style n×n before taking its Gram matrices (default auto:
+                           1 for a painting or texture, more for a single object)
+  --strength <1-10>        how far the style may take over (default 5): lower keeps more of the
+                           photo, higher lets the style's objects take over
+  --schedule quick|classic quick (default) stops converged levels early; classic runs every step
   --style <file[:weight]>  another style image (repeatable); weights blend the styles
-  --style-weight <w>  --content-weight <w>  --tv-weight <w>
+  --balance auto|manual    auto (default) balances content and style to --strength; manual uses
+                           --style-weight and --content-weight as they are
+  --style-weight <w>  --content-weight <w>
+                           raw weights; giving either switches to --balance manual unless
+                           --balance says otherwise (--balance auto ignores them)
+  --tv-weight <w>          smoothness
   --optimizer lbfgs|adam   --init content|noise|style   --seed <n>
   --preserve-colors        keep the content image's colours
   --style-scale <s>        style features' size relative to the result
@@ -68,6 +78,22 @@ function number(flag: string, text: string | undefined, integer = false): number
   return value;
 }
 
+/** 'auto' or a whole number of tiles (the engine checks the range, as for every other number). */
+function tiles(text: string | undefined): number | 'auto' | undefined {
+  if (text === undefined || text === 'auto') return text;
+  if (!/^[-+]?\d+$/.test(text.trim())) throw new UsageError(`--tiles must be auto or a whole number (got '${text}').`);
+  return Number(text);
+}
+
+function strength(text: string | undefined): number | undefined {
+  const value = number('strength', text);
+  const { min, max } = LIMITS.strength;
+  if (value !== undefined && (value < min || value > max)) {
+    throw new UsageError(`--strength must be from ${min} (keep the photo) to ${max} (the style takes over) (got ${text}).`);
+  }
+  return value;
+}
+
 function oneOf<T extends string>(flag: string, text: string | undefined, allowed: readonly T[]): T | undefined {
   if (text === undefined) return undefined;
   if (!(allowed as readonly string[]).includes(text)) {
@@ -78,7 +104,7 @@ function oneOf<T extends string>(flag: string, text: string | undefined, allowed
 
 /** Flags that take a value; a negative number after one of them is its value, not another flag. */
 const VALUE_FLAGS = new Set([
-  'style', 'out', 'size', 'iterations', 'tiles', 'style-weight', 'content-weight', 'tv-weight', 'optimizer', 'init', 'seed',
+  'style', 'out', 'size', 'iterations', 'tiles', 'strength', 'schedule', 'balance', 'style-weight', 'content-weight', 'tv-weight', 'optimizer', 'init', 'seed',
   'style-scale', 'scales', 'learning-rate', 'backend', 'device', 'threads', 'model-dir',
 ]);
 
@@ -101,6 +127,23 @@ function joinNegativeValues(argv: string[]): string[] {
   return out;
 }
 
+/**
+ * Raw weights set the balance by hand unless --balance says otherwise. Strength only steers the
+ * automatic balance, so strength with a manual balance would go unused: that is refused.
+ */
+function balance(given: 'auto' | 'manual' | undefined, o: Partial<TransferOptions>): 'auto' | 'manual' | undefined {
+  const weights = o.styleWeight !== undefined || o.contentWeight !== undefined;
+  const mode = given ?? (weights ? 'manual' : undefined);
+  if (mode === 'manual' && o.strength !== undefined) {
+    throw new UsageError(
+      given === 'manual'
+        ? '--strength steers the automatic balance: drop it, or --balance manual.'
+        : '--strength sets the balance for you, --style-weight and --content-weight set it by hand: give one or the other.',
+    );
+  }
+  return mode;
+}
+
 export function parseCliArgs(argv: string[]): CliArgs {
   let parsed;
   try {
@@ -116,6 +159,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
         size: { type: 'string' },
         iterations: { type: 'string' },
         tiles: { type: 'string' },
+        strength: { type: 'string' },
+        schedule: { type: 'string' },
+        balance: { type: 'string' },
         'style-weight': { type: 'string' },
         'content-weight': { type: 'string' },
         'tv-weight': { type: 'string' },
@@ -157,9 +203,12 @@ export function parseCliArgs(argv: string[]): CliArgs {
   };
   set('size', number('size', v.size, true));
   set('iterations', number('iterations', v.iterations, true));
-  set('tiles', number('tiles', v.tiles, true));
+  set('tiles', tiles(v.tiles));
+  set('strength', strength(v.strength));
+  set('schedule', oneOf('schedule', v.schedule, ['quick', 'classic'] as const));
   set('styleWeight', number('style-weight', v['style-weight']));
   set('contentWeight', number('content-weight', v['content-weight']));
+  set('balance', balance(oneOf('balance', v.balance, ['auto', 'manual'] as const), options));
   set('tvWeight', number('tv-weight', v['tv-weight']));
   set('optimizer', oneOf('optimizer', v.optimizer, ['lbfgs', 'adam'] as const));
   set('init', oneOf('init', v.init, ['content', 'noise', 'style'] as const));

@@ -65,9 +65,15 @@ async function modelDir(args: CliArgs): Promise<string> {
   });
 }
 
-function summary(label: string, file: string, r: TransferResult): string {
+/**
+ * One line per image: its size, the steps (per level when there are several: a converged level
+ * stops early), time and loss, and the tiles when they were chosen from the style.
+ */
+export function summary(label: string, file: string, r: TransferResult): string {
   const s = r.stats;
-  return `${label}: ${file} (${s.width}×${s.height}, ${s.steps} steps in ${(s.wallMs / 1000).toFixed(1)} s, ${s.msPerStep.toFixed(0)} ms/step, loss ${s.finalLosses.total.toExponential(3)})`;
+  const levels = s.levelSteps.length > 1 ? ` (${s.levelSteps.join(' + ')} by level)` : '';
+  const tiles = r.tilesReason ? `; tiles ${r.options.tiles}: ${r.tilesReason}` : '';
+  return `${label}: ${file} (${s.width}×${s.height}, ${s.steps} steps${levels} in ${(s.wallMs / 1000).toFixed(1)} s, ${s.msPerStep.toFixed(0)} ms/step, loss ${s.finalLosses.total.toExponential(3)}${tiles})`;
 }
 
 export async function run(argv: string[]): Promise<number> {
