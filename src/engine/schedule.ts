@@ -11,7 +11,7 @@
 import type { ScheduleName } from './types.js';
 
 /** Improvement below this share of the loss over STOP_WINDOW steps ends a level. */
-export const STOP_TOLERANCE = 0.01;
+export const STOP_TOLERANCE = 0.02;
 export const STOP_WINDOW = 10;
 /** No level stops before this many steps (nor within STOP_WINDOW steps of a change of weights). */
 export const MIN_LEVEL_STEPS = 20;
@@ -48,8 +48,21 @@ export function planLevels(opts: { size: number; scales: number; iterations: num
   const quick = opts.schedule === 'quick';
   const scales = quick && palette ? opts.scales + 1 : opts.scales;
   const sizes = levelSizes(longest, scales);
-  const steps = splitIterations(opts.iterations, sizes.length);
+  const steps = quick && palette ? splitPalette(opts.iterations, sizes.length) : splitIterations(opts.iterations, sizes.length);
   return sizes.slice(sizes.length - steps.length).map((s, i) => ({ longest: s, maxSteps: steps[i], stopEarly: quick }));
+}
+
+/**
+ * A palette starts from noise: the coarse levels, where a step costs a sixteenth and a quarter, do
+ * the heavy lifting, and the full size only sharpens (each finer level gets 7/8 of the one before).
+ */
+function splitPalette(total: number, levels: number): number[] {
+  if (levels <= 1 || total < levels) return splitIterations(total, levels);
+  const shares = Array.from({ length: levels }, (_, i) => (7 / 8) ** i);
+  const sum = shares.reduce((a, b) => a + b, 0);
+  const out = shares.map((s) => Math.max(1, Math.floor((total * s) / sum)));
+  out[0] += total - out.reduce((a, b) => a + b, 0);
+  return out;
 }
 
 /** Tracks one level's losses and says when it has converged. */
