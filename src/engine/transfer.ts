@@ -48,7 +48,7 @@ interface StyleSource {
 }
 
 /** Share of the balanced content (relu4_2) term under automatic balance; the layout term does the rest. */
-const AUTO_CONTENT_SHARE = 0.1;
+const AUTO_CONTENT_SHARE = 0.03;
 /** Steps between two structure measurements while steering. */
 const STEER_EVERY = 10;
 /**
@@ -270,7 +270,6 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
     const r = await ctx.backend.features(current, { content: [], style: level.spec.styleLayers });
     const w = level.spec.styleLayerWeights;
     styleMatch = styleLoss(r.grams, level.targets.grams, w) / styleLoss(level.contentGrams, level.targets.grams, w);
-    if (process.env.TS_DEBUG) console.error('per-layer', r.grams.map((g, l) => (styleLoss([g], [level!.targets.grams[l]], [1]) / styleLoss([level!.contentGrams![l]], [level!.targets.grams[l]], [1])).toFixed(3)).join(' '), 'steps', levelSteps.join('+'), 'λ', layoutWeight.toFixed(4));
   }
   const wallMs = performance.now() - started;
   const image = finish(current!, plan.contentColour, plan.width, plan.height);
