@@ -5,11 +5,13 @@
  * - 8 jobs from 3 users; one worker is killed with SIGKILL while it runs a job: every job is answered
  *   exactly once in its own thread, the killed one by the other worker;
  * - a cancel stops a job that runs on a worker;
+ * - a job that finishes while the front end restarts is answered once by the new front end;
  * - Redis restarted while jobs run: they still finish.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Queue } from 'bullmq';
 import { createCommandService, type CommandService } from '../src/commands/index.js';
 import { AppProcess } from './helpers/app-process.js';
 import { imageSource, invocation, RecordingFrontend, RecordingPort } from './helpers/commands.js';
@@ -17,6 +19,8 @@ import { haveRedis, RedisServer } from './helpers/redis-server.js';
 
 if (!haveRedis) console.warn('Skipping the Redis tests: redis-server is missing (.ci/run installs it).');
 const describeWithRedis = haveRedis ? describe : describe.skip;
+
+const log = { error: (...args: unknown[]) => console.error(...args), warn: () => undefined, info: () => undefined };
 
 describeWithRedis('several workers on Redis', () => {
   let redis: RedisServer;
@@ -49,7 +53,7 @@ describeWithRedis('several workers on Redis', () => {
       redisUrl: redis.url,
       limits: { perUserWaiting: 10, globalWaiting: 50, progressIntervalMs: 50 },
       defaults: { size: 64, iterations: 6 },
-      log: { error: (...args: unknown[]) => console.error(...args), warn: () => undefined, info: () => undefined },
+      log,
     });
     service.registerFrontend(new RecordingFrontend('web'));
     await service.start();
@@ -111,6 +115,47 @@ describeWithRedis('several workers on Redis', () => {
     await port.waitFor((p) => p.posts().some((m) => /^Job \w+ was cancelled\.$/.test(m.text)));
     expect(settingsOf(port)).toEqual([]);
   }, 200_000);
+
+  it('gives a job that finished while the front end was restarting its result, once', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tilestyle-cluster-front-'));
+    const options = { dataDir: dir, redisUrl: redis.url, limits: { progressIntervalMs: 50 }, defaults: { size: 64, iterations: 6 }, log };
+    const queue = new Queue('tilestyle', { prefix: 'tilestyle', connection: { url: redis.url, maxRetriesPerRequest: null } });
+    try {
+      const first = await createCommandService(options);
+      first.registerFrontend(new RecordingFrontend('web'));
+      await first.start();
+      const port = new RecordingPort({ channel: 'restart' });
+      await first.handle(
+        { kind: 'stylize', content: imageSource('dog.jpg'), style: imageSource('scream.jpg'), options: { seed: 5, iterations: 30 } },
+        invocation('restarter'),
+        port,
+      );
+      await port.waitFor((p) => p.posts().some((m) => m.text.startsWith('Palette of the style')), 120_000);
+      const id = first.history({ platform: 'web', channel: 'restart' })[0]!.id;
+      await first.stop();
+      // The job goes on on its worker while no front end listens.
+      for (let state = ''; state !== 'completed'; state = await queue.getJobState(`job-${id}`)) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+
+      const frontend = new RecordingFrontend('web');
+      const second = await createCommandService(options);
+      second.registerFrontend(frontend);
+      await second.start();
+      const resumed = frontend.ports[0]!;
+      await resumed.waitForSettings(60_000);
+      await second.stop();
+      const both = [...port.filePosts(), ...resumed.filePosts()].flatMap((p) => p.files.map((f) => f.filename));
+      expect(both.sort()).toEqual([`palette-${id}.png`, `result-${id}.png`]);
+      expect([...settingsOf(port), ...settingsOf(resumed)]).toHaveLength(1);
+      // The first status message, edited through the new front end's port, points to the new one.
+      expect(resumed.updatesOf(port.posts()[0]!.id).map((u) => u.text)).toEqual([expect.stringContaining('stopped following')]);
+      expect(resumed.textOf(resumed.posts()[0]!.id)).toMatch(/^Resuming job \w+ after a restart\.\nDone in /);
+    } finally {
+      await queue.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 300_000);
 
   it('finishes the jobs when Redis restarts while they run', async () => {
     const ports = Array.from({ length: 3 }, (_, i) => new RecordingPort({ channel: `r-${i}` }));

@@ -38,7 +38,8 @@ interface Followed {
   listener: JobListener;
   /** Events of this job, handled in order. */
   chain: Promise<void>;
-  started: boolean;
+  /** The worker running it, once one took it (another, if that one died). */
+  worker: string | null;
   done: boolean;
 }
 
@@ -58,6 +59,9 @@ export class RedisTransport implements Transport {
   readonly devices = [SHARED_QUEUE];
   private readonly followed = new Map<string, Followed>();
   private readonly idleWaiters = new Set<() => void>();
+  /** Event handlers under way: stopping waits for them, so none writes to a closed store. */
+  private readonly handling = new Set<Promise<void>>();
+  private paused = false;
   private counts = { waiting: 0, active: 0, workers: 0 };
   private refreshing: Promise<void> | null = null;
 
@@ -89,7 +93,7 @@ export class RedisTransport implements Transport {
   }
 
   async enqueue(record: JobRecord, listener: JobListener): Promise<Placement> {
-    const followed: Followed = { listener, chain: Promise.resolve(), started: false, done: false };
+    const followed: Followed = { listener, chain: Promise.resolve(), worker: null, done: false };
     this.followed.set(record.id, followed);
     const work = await this.workOf(record);
     // The job id is the job's own: a job queued again after a restart is the same job, not a second one.
@@ -141,8 +145,13 @@ export class RedisTransport implements Transport {
     return loads;
   }
 
-  /** The front end stops here; its jobs go on running on the workers and are picked up at the next start. */
+  /**
+   * The front end stops listening (after the events under way); its jobs go on running on the
+   * workers and are picked up at the next start.
+   */
   async pause(): Promise<string[]> {
+    this.paused = true;
+    while (this.handling.size > 0) await Promise.allSettled([...this.handling]);
     return [];
   }
 
@@ -178,21 +187,35 @@ export class RedisTransport implements Transport {
   /** Runs `handle` after the job's earlier events; jobs of other front ends (or forgotten ones) are ignored. */
   private on(jobId: string, handle: (f: Followed, jobId: string) => Promise<void>): void {
     const f = this.followed.get(jobId);
-    if (!f || f.done) return;
-    f.chain = f.chain.then(() => (f.done ? undefined : handle(f, jobId))).catch((err: unknown) => this.opts.log.error(`Job ${jobId}: an event was not handled:`, err));
-    this.refresh();
+    if (!f || f.done || this.paused) return;
+    const chain = f.chain
+      .then(() => (f.done || this.paused ? undefined : handle(f, jobId)))
+      .catch((err: unknown) => this.opts.log.error(`Job ${jobId}: an event was not handled:`, err));
+    f.chain = chain;
+    this.handling.add(chain);
+    void chain.finally(() => this.handling.delete(chain));
   }
 
   private async active(jobId: string, f: Followed): Promise<void> {
-    if (f.started) return;
-    f.started = true;
+    this.refresh();
+    if (f.worker !== null) return;
     const job = await this.queue.getJob(queueJobId(jobId));
-    await f.listener.starting(job?.processedBy ?? SHARED_QUEUE);
+    await this.runsOn(f, job?.processedBy ?? SHARED_QUEUE);
+  }
+
+  /** The job runs on `worker` (again, on another worker, when the first one died). */
+  private async runsOn(f: Followed, worker: string): Promise<void> {
+    if (f.worker === worker) return;
+    f.worker = worker;
+    await f.listener.starting(worker);
   }
 
   private async progress(jobId: string, f: Followed, event: WireProgress): Promise<void> {
-    if (!f.started) await this.active(jobId, f);
-    if (event.type === 'phase') return f.listener.sink.phase(event.name);
+    if (f.worker === null) await this.active(jobId, f);
+    if (event.type === 'phase') {
+      await this.runsOn(f, event.worker);
+      return f.listener.sink.phase(event.name);
+    }
     if (event.type === 'progress') {
       const preview = event.preview ? await this.redis.getBuffer(keys.image(jobId, 'preview')) : null;
       f.listener.sink.progress(event.name, { step: event.step, total: event.total, elapsedMs: event.elapsedMs, losses: event.losses, ...(preview ? { preview } : {}) });
@@ -205,7 +228,8 @@ export class RedisTransport implements Transport {
   }
 
   private async completed(jobId: string, f: Followed, result: WireResult | undefined): Promise<void> {
-    if (!f.started) await this.active(jobId, f);
+    this.refresh();
+    if (f.worker === null) await this.active(jobId, f);
     const kind = (await this.queue.getJob(queueJobId(jobId)))?.data.kind;
     const [palette, image] = await Promise.all([this.redis.getBuffer(keys.image(jobId, 'palette')), this.redis.getBuffer(keys.image(jobId, 'result'))]);
     this.forget(jobId);
@@ -223,6 +247,7 @@ export class RedisTransport implements Transport {
     const error =
       failure?.kind === 'cancelled' ? new JobCancelledError() : failure?.kind === 'input' ? new UserFacingError(failure.message) : new Error(reason ?? 'failed on a worker');
     this.forget(jobId);
+    this.refresh();
     await f.listener.finished({ ok: false, error });
   }
 
@@ -246,7 +271,7 @@ export class RedisTransport implements Transport {
         this.counts = { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, workers };
         ids.forEach((id, index) => {
           const f = this.followed.get(id);
-          if (f && !f.started) f.listener.moved({ device: SHARED_QUEUE, position: index + 1 });
+          if (f && f.worker === null) f.listener.moved({ device: SHARED_QUEUE, position: index + 1 });
         });
       } catch (err) {
         this.opts.log.warn(`Redis: the queue could not be read (${(err as Error).message}).`);

@@ -1,0 +1,129 @@
+/**
+ * Measures the Redis mode on this machine with the real engine and a real redis-server (started on a
+ * free port, stopped after):
+ * - jobs per minute with one worker process, then with two side by side, against the embedded mode;
+ * - the time the Redis path adds to one job (queue, events, images through Redis) over the embedded
+ *   path: the same jobs one at a time on both, median of several.
+ *
+ *   npm run bench:cluster     (or npm run bench -- --cluster)
+ *   BENCH_CLUSTER_JOBS=8 jobs per throughput run, BENCH_CLUSTER_SIZE=96 px, BENCH_CLUSTER_STEPS=10,
+ *   BENCH_CLUSTER_LATENCY_JOBS=5, BENCH_THREADS=<cores/2> threads per engine (each worker has one).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createCommandService, type CommandService } from '../src/commands/index.js';
+import { Engine } from '../src/engine/index.js';
+import { imageSource, invocation, MODEL_DIR, RecordingFrontend, RecordingPort } from '../test/helpers/commands.js';
+import { RedisServer } from '../test/helpers/redis-server.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const JOBS = Number(process.env.BENCH_CLUSTER_JOBS ?? 8);
+const SIZE = Number(process.env.BENCH_CLUSTER_SIZE ?? 96);
+const STEPS = Number(process.env.BENCH_CLUSTER_STEPS ?? 10);
+const LATENCY_JOBS = Number(process.env.BENCH_CLUSTER_LATENCY_JOBS ?? 5);
+const THREADS = Number(process.env.BENCH_THREADS ?? Math.max(1, Math.floor(os.cpus().length / 2)));
+const quiet = { error: (...args: unknown[]) => console.error(...args), warn: () => undefined, info: () => undefined };
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const done = (port: RecordingPort) => port.posts().length > 0 && (port.textOf(port.posts()[0]!.id) ?? '').startsWith('Done in');
+
+/** Submits one stylize job and resolves with its time from submission to its final status. */
+async function oneJob(service: CommandService, seed: number, user: string): Promise<number> {
+  const port = new RecordingPort({ channel: `bench-${seed}` });
+  const started = performance.now();
+  await service.handle(
+    { kind: 'stylize', content: imageSource('dog.jpg'), style: imageSource('guitar.png'), options: { seed, size: SIZE, iterations: STEPS } },
+    invocation(user),
+    port,
+  );
+  if (port.whispers().length > 0) throw new Error(`refused: ${port.whispers().join(' ')}`);
+  await port.waitFor(done, 600_000);
+  return performance.now() - started;
+}
+
+/** JOBS jobs queued at once; jobs per minute from the first submission to the last answer. */
+async function throughput(service: CommandService, seedBase: number): Promise<number> {
+  const started = performance.now();
+  await Promise.all(Array.from({ length: JOBS }, (_, i) => oneJob(service, seedBase + i, `user-${i % 3}`)));
+  return JOBS / ((performance.now() - started) / 60_000);
+}
+
+/** The same small jobs one after another; the median time per job. */
+async function latency(service: CommandService, seedBase: number): Promise<number> {
+  await oneJob(service, seedBase - 1, 'warm-up');
+  const times: number[] = [];
+  for (let i = 0; i < LATENCY_JOBS; i++) times.push(await oneJob(service, seedBase + i, 'latency'));
+  return median(times);
+}
+
+const LIMITS = { perUserWaiting: 1000, globalWaiting: 1000, progressIntervalMs: 500 };
+
+async function embedded(dataDir: string): Promise<{ perMinute: number; latencyMs: number }> {
+  const engine = await Engine.create({ modelDir: MODEL_DIR, device: 'cpu', threads: THREADS });
+  await engine.warm();
+  const service = await createCommandService({ dataDir, createEngine: async () => engine, limits: LIMITS, log: quiet });
+  service.registerFrontend(new RecordingFrontend('web'));
+  await service.start();
+  const latencyMs = await latency(service, 1000);
+  const perMinute = await throughput(service, 2000);
+  await service.stop();
+  return { perMinute, latencyMs };
+}
+
+const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+
+function startWorker(url: string, name: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'src/worker.ts')], {
+    cwd: os.tmpdir(),
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', TILESTYLE_MODEL_DIR: MODEL_DIR, TILESTYLE_THREADS: String(THREADS), TILESTYLE_REDIS_URL: url, TILESTYLE_WORKER_NAME: name },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Worker ready')) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`worker ${name} exited (${code}):\n${output}`)));
+  });
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'tilestyle-bench-cluster-'));
+  const redis = await RedisServer.start();
+  const workers: ChildProcess[] = [];
+  try {
+    console.log(`${JOBS} stylize jobs of ${SIZE} px, ${STEPS} steps per pass, ${THREADS} thread(s) per engine, ${os.cpus().length} cores`);
+    const local = await embedded(path.join(dir, 'embedded'));
+    console.log(`embedded (one engine in this process): ${local.perMinute.toFixed(1)} jobs/min; ${local.latencyMs.toFixed(0)} ms per job alone`);
+
+    workers.push(await startWorker(redis.url, 'bench-1'));
+    const service = await createCommandService({ dataDir: path.join(dir, 'front'), redisUrl: redis.url, limits: LIMITS, log: quiet });
+    service.registerFrontend(new RecordingFrontend('web'));
+    await service.start();
+    const redisLatency = await latency(service, 1000);
+    const one = await throughput(service, 3000);
+    console.log(`Redis, 1 worker: ${one.toFixed(1)} jobs/min; ${redisLatency.toFixed(0)} ms per job alone`);
+    workers.push(await startWorker(redis.url, 'bench-2'));
+    const two = await throughput(service, 4000);
+    console.log(`Redis, 2 workers: ${two.toFixed(1)} jobs/min (${(two / one).toFixed(2)}× one worker)`);
+    console.log(`added by the Redis path: ${(redisLatency - local.latencyMs).toFixed(0)} ms per job (median of ${LATENCY_JOBS}, one job at a time)`);
+    await service.stop();
+  } finally {
+    for (const worker of workers) worker.kill('SIGKILL');
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
