@@ -3,11 +3,11 @@
  * free port, stopped after):
  * - jobs per minute with one worker process, then with two side by side, against the embedded mode;
  * - the time the Redis path adds to one job (queue, events, images through Redis) over the embedded
- *   path: the same jobs one at a time on both, median of several.
+ *   path: the same jobs one at a time, alternating between the two paths, median of several.
  *
  *   npm run bench:cluster     (or npm run bench -- --cluster)
  *   BENCH_CLUSTER_JOBS=8 jobs per throughput run, BENCH_CLUSTER_SIZE=96 px, BENCH_CLUSTER_STEPS=10,
- *   BENCH_CLUSTER_LATENCY_JOBS=5, BENCH_THREADS=<cores/2> threads per engine (each worker has one).
+ *   BENCH_CLUSTER_LATENCY_JOBS=7, BENCH_THREADS=<cores/2> threads per engine (each worker has one).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -23,7 +23,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const JOBS = Number(process.env.BENCH_CLUSTER_JOBS ?? 8);
 const SIZE = Number(process.env.BENCH_CLUSTER_SIZE ?? 96);
 const STEPS = Number(process.env.BENCH_CLUSTER_STEPS ?? 10);
-const LATENCY_JOBS = Number(process.env.BENCH_CLUSTER_LATENCY_JOBS ?? 5);
+const LATENCY_JOBS = Number(process.env.BENCH_CLUSTER_LATENCY_JOBS ?? 7);
 const THREADS = Number(process.env.BENCH_THREADS ?? Math.max(1, Math.floor(os.cpus().length / 2)));
 const quiet = { error: (...args: unknown[]) => console.error(...args), warn: () => undefined, info: () => undefined };
 
@@ -56,26 +56,38 @@ async function throughput(service: CommandService, seedBase: number): Promise<nu
   return JOBS / ((performance.now() - started) / 60_000);
 }
 
-/** The same small jobs one after another; the median time per job. */
-async function latency(service: CommandService, seedBase: number): Promise<number> {
-  await oneJob(service, seedBase - 1, 'warm-up');
-  const times: number[] = [];
-  for (let i = 0; i < LATENCY_JOBS; i++) times.push(await oneJob(service, seedBase + i, 'latency'));
-  return median(times);
+/**
+ * The same jobs one at a time, alternating between the two paths so a machine busy with other work
+ * weighs on both alike; the medians of each and of the paired differences.
+ */
+async function latency(local: CommandService, remote: CommandService): Promise<{ local: number; remote: number; added: number }> {
+  await oneJob(local, 999, 'warm-up');
+  await oneJob(remote, 999, 'warm-up');
+  const pairs: { local: number; remote: number }[] = [];
+  for (let i = 0; i < LATENCY_JOBS; i++) {
+    const l = await oneJob(local, 1000 + i, 'latency');
+    const r = await oneJob(remote, 1000 + i, 'latency');
+    pairs.push({ local: l, remote: r });
+  }
+  return { local: median(pairs.map((p) => p.local)), remote: median(pairs.map((p) => p.remote)), added: median(pairs.map((p) => p.remote - p.local)) };
 }
 
 const LIMITS = { perUserWaiting: 1000, globalWaiting: 1000, progressIntervalMs: 500 };
 
-async function embedded(dataDir: string): Promise<{ perMinute: number; latencyMs: number }> {
+async function embedded(dataDir: string): Promise<CommandService> {
   const engine = await Engine.create({ modelDir: MODEL_DIR, device: 'cpu', threads: THREADS });
   await engine.warm();
   const service = await createCommandService({ dataDir, createEngine: async () => engine, limits: LIMITS, log: quiet });
   service.registerFrontend(new RecordingFrontend('web'));
   await service.start();
-  const latencyMs = await latency(service, 1000);
-  const perMinute = await throughput(service, 2000);
-  await service.stop();
-  return { perMinute, latencyMs };
+  return service;
+}
+
+async function frontEnd(dataDir: string, url: string): Promise<CommandService> {
+  const service = await createCommandService({ dataDir, redisUrl: url, limits: LIMITS, log: quiet });
+  service.registerFrontend(new RecordingFrontend('web'));
+  await service.start();
+  return service;
 }
 
 const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
@@ -105,20 +117,22 @@ async function main(): Promise<void> {
   try {
     console.log(`${JOBS} stylize jobs of ${SIZE} px, ${STEPS} steps per pass, ${THREADS} thread(s) per engine, ${os.cpus().length} cores`);
     const local = await embedded(path.join(dir, 'embedded'));
-    console.log(`embedded (one engine in this process): ${local.perMinute.toFixed(1)} jobs/min; ${local.latencyMs.toFixed(0)} ms per job alone`);
-
     workers.push(await startWorker(redis.url, 'bench-1'));
-    const service = await createCommandService({ dataDir: path.join(dir, 'front'), redisUrl: redis.url, limits: LIMITS, log: quiet });
-    service.registerFrontend(new RecordingFrontend('web'));
-    await service.start();
-    const redisLatency = await latency(service, 1000);
-    const one = await throughput(service, 3000);
-    console.log(`Redis, 1 worker: ${one.toFixed(1)} jobs/min; ${redisLatency.toFixed(0)} ms per job alone`);
+    const remote = await frontEnd(path.join(dir, 'front'), redis.url);
+    const times = await latency(local, remote);
+    const embeddedRate = await throughput(local, 2000);
+    await local.stop();
+    const one = await throughput(remote, 3000);
     workers.push(await startWorker(redis.url, 'bench-2'));
-    const two = await throughput(service, 4000);
+    const two = await throughput(remote, 4000);
+    await remote.stop();
+    console.log(`embedded (one engine in this process): ${embeddedRate.toFixed(1)} jobs/min`);
+    console.log(`Redis, 1 worker:  ${one.toFixed(1)} jobs/min`);
     console.log(`Redis, 2 workers: ${two.toFixed(1)} jobs/min (${(two / one).toFixed(2)}× one worker)`);
-    console.log(`added by the Redis path: ${(redisLatency - local.latencyMs).toFixed(0)} ms per job (median of ${LATENCY_JOBS}, one job at a time)`);
-    await service.stop();
+    console.log(
+      `one job at a time (median of ${LATENCY_JOBS}): embedded ${times.local.toFixed(0)} ms, Redis ${times.remote.toFixed(0)} ms; ` +
+        `added by the Redis path: ${times.added.toFixed(0)} ms per job`,
+    );
   } finally {
     for (const worker of workers) worker.kill('SIGKILL');
     await redis.stop();

@@ -14,7 +14,7 @@ import { rerun } from './intake/rerun.js';
 import { status } from './intake/status.js';
 import { stylize } from './intake/stylize.js';
 import type { JobSummary } from './job.js';
-import { JobTracker } from './jobs.js';
+import { JobFollower } from './jobs.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
 import { MAX_TILES, type OptionDefaults, type OptionLimits } from './options.js';
 import { PaletteCache } from './palette-cache.js';
@@ -120,7 +120,7 @@ class Service implements CommandService {
     const transport = transportFor({ files: this.files, cache, defaults, log: this.log });
     this.devices = transport.devices;
     this.replies = new JobReplies(this.store, this.files, this.log);
-    const jobs = new JobTracker(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log);
+    const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log);
     this.ctx = { store: this.store, files: this.files, cache, jobs, transport, limits: this.limits, defaults, log: this.log };
   }
 
