@@ -6,6 +6,7 @@
  *   exactly once in its own thread, the killed one by the other worker;
  * - a cancel stops a job that runs on a worker;
  * - a job that finishes while the front end restarts is answered once by the new front end;
+ * - `npm start`'s program in this mode loads no weights and never prints the Redis password;
  * - Redis restarted while jobs run: they still finish.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -156,6 +157,29 @@ describeWithRedis('several workers on Redis', () => {
       await rm(dir, { recursive: true, force: true });
     }
   }, 300_000);
+
+  it('starts npm start\'s program as a front end that loads no weights and never prints the Redis password', async () => {
+    const cwd = await mkdtemp(path.join(tmpdir(), 'tilestyle-cluster-main-'));
+    try {
+      const app = AppProcess.start(
+        'main.ts',
+        {
+          TILESTYLE_REDIS_URL: redis.url.replace('redis://', 'redis://:SECRET-93@'),
+          TILESTYLE_MODEL_DIR: path.join(cwd, 'no-weights-here'),
+          TILESTYLE_DATA_DIR: cwd,
+          WEB_PORT: '0',
+        },
+        cwd,
+      );
+      await app.waitForOutput(/Front ends started: web\./);
+      expect(await app.kill('SIGTERM')).toBe(0);
+      expect(app.output).toMatch(/Jobs go to the workers through Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:\d+/);
+      expect(app.output).not.toContain('SECRET-93');
+      expect(app.output).not.toContain('Engines ready');
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('finishes the jobs when Redis restarts while they run', async () => {
     const ports = Array.from({ length: 3 }, (_, i) => new RecordingPort({ channel: `r-${i}` }));
