@@ -103,7 +103,14 @@ describeWithRedis('several workers on Redis', () => {
       expect(statusOf(port)).toMatch(/^Done in .* on w[12]\/cpu\.$/);
     }
     expect(settingsOf(victim)[0]!.text).toContain('on w2/cpu');
+    // Places in the one line all workers take from were told.
+    const said = ports.flatMap((p) => p.events.flatMap((e) => (e.type === 'post' || e.type === 'update' ? [e.text] : [])));
+    expect(said.some((text) => /^Queued — position \d+ on the workers\./.test(text))).toBe(true);
+
     await startWorker('w1');
+    const asker = new RecordingPort();
+    await service.handle({ kind: 'status' }, invocation('user-0'), asker);
+    expect(asker.whispers()[0]).toMatch(/• w1\/cpu: idle\n• w2\/cpu: idle\n/);
   }, 300_000);
 
   it('stops a job running on a worker when its user cancels it', async () => {
