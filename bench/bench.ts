@@ -168,4 +168,6 @@ async function main() {
   console.log(`peak RSS ${fmt(process.resourceUsage().maxRSS / 1024)} MB`);
 }
 
-await main();
+// `npm run bench -- --cluster`: the Redis mode's figures instead (bench/cluster.ts).
+if (process.argv.includes('--cluster')) await import('./cluster.js');
+else await main();

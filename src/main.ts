@@ -1,12 +1,15 @@
 /**
  * Starts tilestyle: checks the configuration, finds the weights, creates and warms one engine per
  * device, opens the job store and starts every front end that is configured. SIGINT/SIGTERM stop it
- * gracefully: running jobs are paused and resumed at the next start.
+ * gracefully: running jobs are paused and resumed at the next start. With TILESTYLE_REDIS_URL set,
+ * no engine is loaded here: jobs go through Redis to the workers (src/worker.ts), which keep running
+ * them while this process restarts.
  */
 import 'dotenv/config';
 import { createCommandService, type CommandService } from './commands/index.js';
 import type { CommandHandler } from './commands/port.js';
 import { settingsFromEnv } from './commands/settings.js';
+import { redactedUrl } from './commands/transport/redis-protocol.js';
 import { ConfigError, type Env } from './config.js';
 import { Engine } from './engine/index.js';
 import { DEFAULT_CACHE_DIR, ensureModelDir } from './engine/model-store.js';
@@ -59,6 +62,18 @@ async function main(): Promise<void> {
     throw new ConfigError('WEB_ENABLED', 'no front end is configured: set the Discord or Slack variables, or leave WEB_ENABLED unset (or true) for the web page.');
   }
 
+  if (settings.redis) {
+    // The front end of the Redis mode: the workers (npm run worker) hold the engines.
+    const service = await createCommandService({
+      dataDir: settings.dataDir,
+      redisUrl: settings.redis.url,
+      limits: settings.limits,
+      defaults: settings.defaults,
+    });
+    console.info(`Jobs go to the workers through Redis at ${redactedUrl(settings.redis.url)}; data in ${settings.dataDir}.`);
+    return run(service, configured, { dataDir: settings.dataDir, retention });
+  }
+
   const modelDir = await ensureModelDir({
     ...(settings.modelDir ? { dir: settings.modelDir } : {}),
     ...(settings.modelBaseUrl ? { baseUrl: settings.modelBaseUrl } : {}),
@@ -84,7 +99,15 @@ async function main(): Promise<void> {
     },
   });
   console.info(`Engines ready on ${service.devices.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s; data in ${settings.dataDir}.`);
+  await run(service, configured, { dataDir: settings.dataDir, retention });
+}
 
+/** Starts the front ends over the service; SIGINT/SIGTERM pause the jobs, close the front ends, then the service. */
+async function run(
+  service: CommandService,
+  configured: { name: string; module: FrontendModule; config: unknown }[],
+  prune: { dataDir: string; retention: ReturnType<typeof retentionFromEnv> },
+): Promise<void> {
   const running: { name: string; stop(): Promise<void> }[] = [];
   let pruning: RetentionHandle | undefined;
   let stopping = false;
@@ -113,7 +136,7 @@ async function main(): Promise<void> {
     running.push({ name: frontend.name, stop: () => handle.stop() });
   }
   await service.start();
-  pruning = startRetention(settings.dataDir, retention);
+  pruning = startRetention(prune.dataDir, prune.retention);
   console.info(`Front ends started: ${running.map((f) => f.name).join(', ')}.`);
 }
 

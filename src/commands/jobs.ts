@@ -18,7 +18,7 @@ function lossLine(progress: Progress): string {
   return `loss ${shortNumber(l.total)} (style ${shortNumber(l.style)}, content ${shortNumber(l.content)})`;
 }
 
-export class JobTracker {
+export class JobFollower {
   private readonly active = new Map<string, ActiveJob>();
   private readonly started = new Map<string, number>();
   private pausing = false;

@@ -4,7 +4,7 @@
  */
 import type { DataFiles } from './files.js';
 import { activeJob } from './job.js';
-import type { JobTracker } from './jobs.js';
+import type { JobFollower } from './jobs.js';
 import type { JobReplies } from './replies.js';
 import type { Frontend, Platform } from './port.js';
 import type { JobStore } from './store.js';
@@ -12,7 +12,7 @@ import type { JobStore } from './store.js';
 export async function resumeUnfinished(
   store: JobStore,
   files: DataFiles,
-  jobs: JobTracker,
+  jobs: JobFollower,
   replies: JobReplies,
   frontends: ReadonlyMap<Platform, Frontend>,
   log: Pick<Console, 'warn'>,

@@ -14,7 +14,7 @@ import { rerun } from './intake/rerun.js';
 import { status } from './intake/status.js';
 import { stylize } from './intake/stylize.js';
 import type { JobSummary } from './job.js';
-import { JobTracker } from './jobs.js';
+import { JobFollower } from './jobs.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
 import { MAX_TILES, type OptionDefaults, type OptionLimits } from './options.js';
 import { PaletteCache } from './palette-cache.js';
@@ -24,7 +24,9 @@ import { JobReplies } from './replies.js';
 import type { StyleEngine } from './runner.js';
 import { JobStore, type JobRecord } from './store.js';
 import { LocalTransport } from './transport/local.js';
+import { RedisTransport } from './transport/redis.js';
 import type { Transport } from './transport/transport.js';
+import { deviceLabels } from './devices.js';
 
 export { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
 export type { JobSummary } from './job.js';
@@ -36,7 +38,9 @@ export interface CommandServiceOptions {
   /** Compute devices, one queue and one engine each, e.g. ['cpu'] or ['cpu', 'cuda:0']. Default ['cpu']. */
   devices?: string[];
   /** Makes the engine of a device (index = place in `devices`, so the same device may be listed twice). */
-  createEngine: (device: string, index: number) => Promise<StyleEngine>;
+  createEngine?: (device: string, index: number) => Promise<StyleEngine>;
+  /** Jobs go through this Redis to `npm run worker` processes instead of engines here. */
+  redisUrl?: string;
   /** Whether stop() disposes the engines (false when the caller shares them). Default true. */
   disposeEngines?: boolean;
   limits?: Partial<ServiceLimits>;
@@ -47,7 +51,7 @@ export interface CommandServiceOptions {
 }
 
 export interface CommandService extends CommandHandler {
-  /** Labels of the device queues, in order. */
+  /** Labels of the device queues, in order (in the Redis mode, one: the workers). */
   readonly devices: string[];
   /** Option limits in force (size capped by the engines). */
   readonly limits: OptionLimits & ServiceLimits;
@@ -100,9 +104,11 @@ class Service implements CommandService {
   constructor(
     private readonly opts: CommandServiceOptions,
     private readonly engines: { label: string; engine: StyleEngine }[],
+    transportFor: (parts: TransportParts) => Transport,
   ) {
     this.log = opts.log ?? console;
     const limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    // Remote workers' engines are not known here; the operator's cap stands.
     const engineMax = Math.min(...engines.map((e) => e.engine.maxSize));
     // Never above what the engine runs, so an option that validates also runs.
     this.limits = {
@@ -119,10 +125,10 @@ class Service implements CommandService {
       maxEntries: this.limits.paletteCacheEntries,
       maxBytes: this.limits.paletteCacheBytes,
     });
-    const transport: Transport = new LocalTransport({ engines, files: this.files, cache, defaults, log: this.log });
+    const transport = transportFor({ files: this.files, cache, defaults, log: this.log });
     this.devices = transport.devices;
     this.replies = new JobReplies(this.store, this.files, this.log);
-    const jobs = new JobTracker(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log);
+    const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log);
     this.ctx = { store: this.store, files: this.files, cache, jobs, transport, limits: this.limits, defaults, log: this.log };
   }
 
@@ -201,23 +207,34 @@ class Service implements CommandService {
   }
 }
 
-/** Labels for the queues: a device listed twice gets '#2' so each queue has its own name. */
-function deviceLabels(devices: string[]): string[] {
-  const seen = new Map<string, number>();
-  return devices.map((device) => {
-    const n = (seen.get(device) ?? 0) + 1;
-    seen.set(device, n);
-    return n === 1 ? device : `${device}#${n}`;
-  });
+interface TransportParts {
+  files: DataFiles;
+  cache: PaletteCache;
+  defaults: OptionDefaults;
+  log: Pick<Console, 'error' | 'warn' | 'info'>;
 }
 
-/** Creates one engine per device (in parallel) and the service over them. */
+/**
+ * The service over its own engines, one per device (created in parallel), or, with `redisUrl`, over
+ * the workers that take jobs from that Redis (no engine in this process).
+ */
 export async function createCommandService(opts: CommandServiceOptions): Promise<CommandService> {
+  if (opts.redisUrl) {
+    const transport = await RedisTransport.connect({
+      url: opts.redisUrl,
+      files: new DataFiles(opts.dataDir),
+      defaults: optionDefaults(opts.defaults),
+      log: opts.log ?? console,
+    });
+    return new Service(opts, [], () => transport);
+  }
+  const createEngine = opts.createEngine;
+  if (!createEngine) throw new Error('createCommandService needs createEngine or redisUrl');
   const devices = opts.devices && opts.devices.length > 0 ? opts.devices : ['cpu'];
   const labels = deviceLabels(devices);
-  const engines = await Promise.all(devices.map((device, index) => opts.createEngine(device, index)));
-  return new Service(
-    opts,
-    engines.map((engine, index) => ({ label: labels[index]!, engine })),
-  );
+  const engines = (await Promise.all(devices.map((device, index) => createEngine(device, index)))).map((engine, index) => ({
+    label: labels[index]!,
+    engine,
+  }));
+  return new Service(opts, engines, (parts) => new LocalTransport({ engines, ...parts }));
 }

@@ -43,6 +43,48 @@ export interface Settings {
   threads?: number;
   limits: ServiceLimits;
   defaults: Partial<OptionDefaults>;
+  /** Set when jobs go through Redis to workers on other machines (TILESTYLE_REDIS_URL). */
+  redis?: RedisSettings;
+}
+
+export interface RedisSettings {
+  /** redis:// or rediss:// URL; it may hold a password, so it is never logged as given. */
+  url: string;
+  /** This worker machine's name in status (default: host name and process id). */
+  workerName?: string;
+  /** How long a job stays locked to a worker that stopped renewing it (it died or hangs). */
+  lockDurationMs: number;
+  /** How often workers look for jobs whose worker died. */
+  stalledIntervalMs: number;
+  /** Times a job may be taken over from a dead worker before it fails. */
+  maxStalledCount: number;
+}
+
+function readRedis(env: Env): RedisSettings | undefined {
+  const url = readString(env, 'TILESTYLE_REDIS_URL');
+  if (url === undefined) return undefined;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || !parsed.hostname) {
+    // The value may hold a password: say what is wrong without echoing it.
+    throw new ConfigError('TILESTYLE_REDIS_URL', 'must be a redis:// or rediss:// URL such as redis://localhost:6379.');
+  }
+  const redis: RedisSettings = {
+    url,
+    lockDurationMs: readInt(env, 'TILESTYLE_WORKER_LOCK_MS', 30_000, 1000, 3_600_000),
+    stalledIntervalMs: readInt(env, 'TILESTYLE_WORKER_STALLED_CHECK_MS', 30_000, 500, 3_600_000),
+    maxStalledCount: readInt(env, 'TILESTYLE_WORKER_MAX_TAKEOVERS', 2, 0, 100),
+  };
+  const name = readString(env, 'TILESTYLE_WORKER_NAME');
+  if (name !== undefined) {
+    if (!/^[\w.:@-]{1,64}$/.test(name)) throw new ConfigError('TILESTYLE_WORKER_NAME', 'must be 1–64 letters, digits or . : @ _ -');
+    redis.workerName = name;
+  }
+  return redis;
 }
 
 const DEVICE = /^(cpu|webgpu|cuda:\d{1,2})$/;
@@ -119,6 +161,8 @@ export function settingsFromEnv(env: Env, cwd = process.cwd()): Settings {
     if (!/^https?:\/\/\S+$/.test(baseUrl)) throw new ConfigError('TILESTYLE_MODEL_URL', 'must be an http(s) address.');
     settings.modelBaseUrl = baseUrl;
   }
+  const redis = readRedis(env);
+  if (redis) settings.redis = redis;
   const backend = readBackend(env);
   if (backend) settings.backend = backend;
   const threads = optionalInt(env, 'TILESTYLE_THREADS', 1, 1024);

@@ -1,6 +1,6 @@
 /** What every command's intake gets: the store, the files, the limits and the jobs in flight. */
 import type { DataFiles } from '../files.js';
-import type { JobTracker } from '../jobs.js';
+import type { JobFollower } from '../jobs.js';
 import type { ServiceLimits } from '../limits.js';
 import type { OptionDefaults, OptionLimits } from '../options.js';
 import type { PaletteCache } from '../palette-cache.js';
@@ -12,7 +12,7 @@ export interface IntakeContext {
   readonly store: JobStore;
   readonly files: DataFiles;
   readonly cache: PaletteCache;
-  readonly jobs: JobTracker;
+  readonly jobs: JobFollower;
   readonly transport: Transport;
   readonly limits: OptionLimits & ServiceLimits;
   readonly defaults: OptionDefaults;

@@ -1,0 +1,27 @@
+# One image for both roles of tilestyle: `npm start`'s program (the front ends) by default, or the
+# compute worker with `command: [node, --import, tsx, src/worker.ts]` (see docker-compose.yml).
+# node runs the program itself (no npm wrapper), so `docker stop` reaches it and jobs pause cleanly.
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# better-sqlite3 builds from source where no prebuilt binary fits.
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json .npmrc ./
+ENV ONNXRUNTIME_NODE_INSTALL=skip
+RUN npm ci --omit=dev
+COPY tsconfig.json ./
+COPY src ./src
+COPY models ./models
+# Where the weights are downloaded (a volume in docker-compose.yml), owned by the user that runs.
+RUN mkdir -p models/vgg19
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production TILESTYLE_DATA_DIR=/data
+RUN mkdir -p /data && chown node:node /data
+COPY --from=build --chown=node:node /app /app
+USER node
+# The job store, inputs and results (front end); the VGG19 weights are downloaded to /app/models/vgg19
+# on first start unless TILESTYLE_MODEL_DIR points at a mounted copy.
+VOLUME ["/data"]
+EXPOSE 8080
+CMD ["node", "--import", "tsx", "src/main.ts"]

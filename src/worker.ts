@@ -1,0 +1,77 @@
+/**
+ * A compute worker for the Redis mode (`npm run worker`): one engine and one BullMQ worker per
+ * device in TILESTYLE_DEVICES, taking jobs queued by `npm start` on any machine. SIGINT/SIGTERM let
+ * the running jobs finish, then stop; a second signal stops at once (the jobs go to other workers).
+ */
+import 'dotenv/config';
+import { hostname } from 'node:os';
+import { deviceLabels } from './commands/devices.js';
+import { settingsFromEnv } from './commands/settings.js';
+import { RedisWorkers } from './commands/transport/redis-worker.js';
+import { redactedUrl } from './commands/transport/redis-protocol.js';
+import { ConfigError, type Env } from './config.js';
+import { Engine } from './engine/index.js';
+import { DEFAULT_CACHE_DIR, ensureModelDir } from './engine/model-store.js';
+import { ModelError } from './engine/types.js';
+
+async function main(): Promise<void> {
+  const env = process.env as Env;
+  const settings = settingsFromEnv(env);
+  if (!settings.redis) throw new ConfigError('TILESTYLE_REDIS_URL', 'is required for a worker: the address of the Redis that `npm start` uses.');
+  const redis = settings.redis;
+  const modelDir = await ensureModelDir({
+    ...(settings.modelDir ? { dir: settings.modelDir } : {}),
+    ...(settings.modelBaseUrl ? { baseUrl: settings.modelBaseUrl } : {}),
+    cacheDir: DEFAULT_CACHE_DIR,
+    onDownload: (file, index, count) => console.info(`Downloading VGG19 weights: ${index + 1}/${count} (${file})`),
+  });
+  const labels = deviceLabels(settings.devices);
+  const engines = await Promise.all(
+    settings.devices.map(async (device, index) => {
+      const engine = await Engine.create({
+        modelDir,
+        device,
+        ...(settings.backend ? { backend: settings.backend } : {}),
+        ...(settings.threads ? { threads: settings.threads } : {}),
+      });
+      await engine.warm();
+      return { label: labels[index]!, engine };
+    }),
+  );
+  const workers = await RedisWorkers.start({
+    url: redis.url,
+    engines,
+    name: redis.workerName ?? `${hostname()}:${process.pid}`,
+    lockDurationMs: redis.lockDurationMs,
+    stalledIntervalMs: redis.stalledIntervalMs,
+    maxStalledCount: redis.maxStalledCount,
+    progressIntervalMs: Math.min(1000, settings.limits.progressIntervalMs),
+    log: console,
+  });
+  console.info(`Worker ready: ${workers.names.join(', ')}; taking jobs from ${redactedUrl(redis.url)}.`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) {
+      console.warn(`${signal} again: exiting now (running jobs go to other workers).`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.info(`${signal}: finishing the running jobs, then stopping…`);
+    await workers.close();
+    await Promise.allSettled(engines.map((e) => e.engine.dispose()));
+    console.info('Stopped.');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof ModelError) {
+    console.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : `Cannot load the VGG19 weights: ${err.message}`);
+  } else {
+    console.error('The tilestyle worker could not start:', err);
+  }
+  process.exit(1);
+});
