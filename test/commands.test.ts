@@ -296,10 +296,10 @@ describe('progress and failures', () => {
       await port.waitForSettings();
       const status = port.posts()[0]!;
       const duration = port.posts().at(-1)!.at - status.at;
-      expect(duration).toBeGreaterThan(1500);
       const progress = port.updatesOf(status.id).filter((u) => u.text.includes(' step '));
+      // However fast the machine, a rate limit means no more updates than intervals (plus the first).
       expect(progress.length).toBeGreaterThan(0);
-      expect(progress.length).toBeLessThanOrEqual(Math.ceil(duration / 1000));
+      expect(progress.length).toBeLessThanOrEqual(Math.floor(duration / 1000) + 1);
       for (let i = 1; i < progress.length; i++) expect(progress[i]!.at - progress[i - 1]!.at).toBeGreaterThanOrEqual(990);
     } finally {
       await slow.close();
