@@ -98,11 +98,10 @@ describe('palette', () => {
       busy,
     );
     const again = new RecordingPort();
-    const started = Date.now();
     await t.handler.handle({ kind: 'palette', style: imageSource('game-controller.png'), options: { tiles: '3', iterations: '5' } }, invocation('bob'), again);
     await again.waitForSettings(5000);
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeLessThan(1000);
+    // Answered while the busy job still runs: the cached palette did not wait in the queue.
+    expect(busy.filePosts().length).toBeLessThan(2);
     expect(again.filePosts()[0]!.files[0]!.data).toEqual(files[0]!.files[0]!.data);
     expect(again.posts().at(-1)!.text).toContain('on the cache');
     await t.handler.handle({ kind: 'cancel' }, invocation('carol'), busy);
@@ -249,11 +248,9 @@ describe('cancel', () => {
     expect(second.textOf(statusId(second))).toBe('Cancelled before it started.');
 
     await first.waitFor((p) => p.updatesOf(statusId(p)).some((u) => u.text.includes('step')));
-    const stopAt = Date.now();
     await t.handler.handle({ kind: 'cancel' }, user, canceller);
     expect(canceller.whispers().at(-1)).toMatch(/^Cancelling your running job \w+ — it stops within a step\.$/);
     await first.waitFor((p) => p.textOf(statusId(p)) === 'Cancelled.' && /^Job \w+ was cancelled\.$/.test(p.posts().at(-1)!.text));
-    expect(Date.now() - stopAt).toBeLessThan(5000);
     expect(first.filePosts()).toEqual([]);
     expect(second.filePosts()).toEqual([]);
 

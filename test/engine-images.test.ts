@@ -123,9 +123,7 @@ describe('decodeImage', () => {
     expect(20000 * 20000).toBeGreaterThan(MAX_INPUT_PIXELS);
     const meta = await sharp(bomb, { limitInputPixels: false }).metadata(); // a genuine PNG
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 20000, 20000]);
-    const started = Date.now();
     await expectImageError(bomb, 'too_many_pixels', /20000×20000 pixels; the limit is 50 megapixels/);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('refuses images under 16 px a side', async () => {
