@@ -48,10 +48,15 @@ export function planLevels(opts: { size: number; scales: number; iterations: num
   const quick = opts.schedule === 'quick';
   const scales = quick && palette ? opts.scales + 1 : opts.scales;
   const sizes = levelSizes(longest, scales);
-  const steps = quick && palette ? splitPalette(opts.iterations, sizes.length) : splitIterations(opts.iterations, sizes.length);
+  const steps = quick && palette ? splitPalette(Math.max(sizes.length, Math.round(opts.iterations * PALETTE_STEPS)), sizes.length) : splitIterations(opts.iterations, sizes.length);
   return sizes.slice(sizes.length - steps.length).map((s, i) => ({ longest: s, maxSteps: steps[i], stopEarly: quick }));
 }
 
+/**
+ * A palette (from noise, never "converged" by the loss's measure) takes this share of the job's steps:
+ * measured on the emoji and The Scream, its strokes are drawn by then and only their finish changes.
+ */
+const PALETTE_STEPS = 0.7;
 /** Share of a palette's steps that the full size may take: it only sharpens what the coarser levels drew. */
 const PALETTE_FINEST_SHARE = 0.3;
 
