@@ -11,8 +11,7 @@ import type { CommandHandler } from './commands/port.js';
 import { settingsFromEnv } from './commands/settings.js';
 import { redactedUrl } from './commands/transport/redis-protocol.js';
 import { ConfigError, type Env } from './config.js';
-import { Engine } from './engine/index.js';
-import { DEFAULT_CACHE_DIR, ensureModelDir } from './engine/model-store.js';
+import { modelDirFor, warmEngine } from './engines.js';
 import { ModelError } from './engine/types.js';
 import { retentionFromEnv, startRetention, type RetentionHandle } from './retention.js';
 
@@ -74,12 +73,7 @@ async function main(): Promise<void> {
     return run(service, configured, { dataDir: settings.dataDir, retention });
   }
 
-  const modelDir = await ensureModelDir({
-    ...(settings.modelDir ? { dir: settings.modelDir } : {}),
-    ...(settings.modelBaseUrl ? { baseUrl: settings.modelBaseUrl } : {}),
-    cacheDir: DEFAULT_CACHE_DIR,
-    onDownload: (file, index, count) => console.info(`Downloading VGG19 weights: ${index + 1}/${count} (${file})`),
-  });
+  const modelDir = await modelDirFor(settings);
 
   const started = Date.now();
   const service: CommandService = await createCommandService({
@@ -87,16 +81,7 @@ async function main(): Promise<void> {
     devices: settings.devices,
     limits: settings.limits,
     defaults: settings.defaults,
-    createEngine: async (device) => {
-      const engine = await Engine.create({
-        modelDir,
-        device,
-        ...(settings.backend ? { backend: settings.backend } : {}),
-        ...(settings.threads ? { threads: settings.threads } : {}),
-      });
-      await engine.warm();
-      return engine;
-    },
+    createEngine: (device) => warmEngine(settings, modelDir, device),
   });
   console.info(`Engines ready on ${service.devices.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s; data in ${settings.dataDir}.`);
   await run(service, configured, { dataDir: settings.dataDir, retention });

@@ -10,8 +10,7 @@ import { settingsFromEnv } from './commands/settings.js';
 import { RedisWorkers } from './commands/transport/redis-worker.js';
 import { redactedUrl } from './commands/transport/redis-protocol.js';
 import { ConfigError, type Env } from './config.js';
-import { Engine } from './engine/index.js';
-import { DEFAULT_CACHE_DIR, ensureModelDir } from './engine/model-store.js';
+import { modelDirFor, warmEngine } from './engines.js';
 import { ModelError } from './engine/types.js';
 
 async function main(): Promise<void> {
@@ -19,22 +18,11 @@ async function main(): Promise<void> {
   const settings = settingsFromEnv(env);
   if (!settings.redis) throw new ConfigError('TILESTYLE_REDIS_URL', 'is required for a worker: the address of the Redis that `npm start` uses.');
   const redis = settings.redis;
-  const modelDir = await ensureModelDir({
-    ...(settings.modelDir ? { dir: settings.modelDir } : {}),
-    ...(settings.modelBaseUrl ? { baseUrl: settings.modelBaseUrl } : {}),
-    cacheDir: DEFAULT_CACHE_DIR,
-    onDownload: (file, index, count) => console.info(`Downloading VGG19 weights: ${index + 1}/${count} (${file})`),
-  });
+  const modelDir = await modelDirFor(settings);
   const labels = deviceLabels(settings.devices);
   const engines = await Promise.all(
     settings.devices.map(async (device, index) => {
-      const engine = await Engine.create({
-        modelDir,
-        device,
-        ...(settings.backend ? { backend: settings.backend } : {}),
-        ...(settings.threads ? { threads: settings.threads } : {}),
-      });
-      await engine.warm();
+      const engine = await warmEngine(settings, modelDir, device);
       return { label: labels[index]!, engine };
     }),
   );
