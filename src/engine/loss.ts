@@ -21,10 +21,10 @@
  * so a weight that keeps one photo swallows the next. The automatic balance therefore measures each
  * term against the job itself:
  *  - each style layer is divided by the content picture's own error at that layer, so every layer
- *    starts at the same share (relu1_1, the colours, a double one) and "style match" (final ÷ initial
- *    style loss) reads the same for every style;
- *  - the content term (relu4_2) is divided by the content features' mean square and kept small: it
- *    holds what things are, not where the light falls;
+ *    starts at the same share and "style match" (final ÷ initial style loss) reads the same for every
+ *    style;
+ *  - the content term (relu4_2) is divided by the content features' mean square and kept at a tenth:
+ *    it holds what things are (an eagle's shape), not where the light falls;
  *  - the layout term keeps the picture's coarse light and dark (blocks of about 1/32 of the longest
  *    side), so a tiled object can be the stroke inside each block while the blocks still add up to the
  *    photo, as in a photomosaic. A uniform change of brightness costs less (ρ < 1): a style on white
@@ -91,7 +91,7 @@ const LUMA_BGR = [0.114, 0.587, 0.299] as const;
 /** Blocks along the longest side: coarse enough to leave room for strokes, fine enough to read. */
 export const LAYOUT_BLOCKS = 32;
 /** Share of the cost of a uniform brightness change (1 = as any other change; measured: 0 washes pictures out). */
-export const LAYOUT_SHIFT_COST = 0.15;
+export const LAYOUT_SHIFT_COST = 0.3;
 
 export interface LayoutTarget {
   block: number;
@@ -208,15 +208,8 @@ export function styleLoss(grams: Float32Array[], targets: Float32Array[], weight
 
 /** Structure kept (see quality.ts) that each strength aims at: 1 keeps the photo, 10 lets the style take it. */
 export function structureTarget(strength: number): number {
-  return 0.78 - ((strength - 1) * (0.78 - 0.44)) / 9;
+  return 0.8 - ((strength - 1) * (0.8 - 0.46)) / 9;
 }
-
-/**
- * The first style layer (relu1_1: colours and the finest marks) counts double. Measured on the
- * fixtures: the pair hardest to colour (eagle × 🎸) went from colour shift 0.46 to 0.49 at no cost in
- * structure; the others barely moved.
- */
-export const COLOUR_LAYER_EMPHASIS = 2;
 
 export interface BalancedWeights {
   /** α per content layer. */
@@ -235,10 +228,8 @@ export function balancedWeights(
   targets: Float32Array[],
   w: { styleWeight: number; contentWeight: number },
 ): BalancedWeights {
-  const emphasis = targets.map((_, l) => (l === 0 ? COLOUR_LAYER_EMPHASIS : 1));
-  const total = emphasis.reduce((a, b) => a + b, 0);
   const styleLayerWeights = targets.map(
-    (a, l) => (emphasis[l] * w.styleWeight * BALANCE_SCALE) / (total * Math.max(1e-12, meanSquaredError(content.grams[l], a))),
+    (a, l) => (w.styleWeight * BALANCE_SCALE) / (targets.length * Math.max(1e-12, meanSquaredError(content.grams[l], a))),
   );
   const contentNorm = content.features.reduce((s, f) => s + meanSquare(f), 0) / Math.max(1, content.features.length);
   return {
@@ -258,9 +249,19 @@ export const STEER_DEADBAND = 0.03;
  * logarithm of λ (measured: about +0.27 per decade on a tiled object, less on a painting), so λ moves
  * by a factor e^(8·error), at most e² at a time: a few corrections reach the target.
  */
-export function steerLayout(weight: number, structure: number, target: number): number {
-  const error = target - structure;
+export function steerLayout(weight: number, structure: number, target: number, styleMatch = 0, matchCap = Infinity): number {
+  // The style must show first: while its match is above the cap, the layout gives way whatever the
+  // structure (a dark photo and a style on white cannot have both; the strength says which wins).
+  const error = styleMatch > matchCap ? -Math.max(STEER_DEADBAND * 2, styleMatch - matchCap) : target - structure;
   if (Math.abs(error) <= STEER_DEADBAND) return weight;
   const step = Math.max(-2, Math.min(2, 8 * error));
   return Math.max(LAYOUT_WEIGHT_RANGE.min, Math.min(LAYOUT_WEIGHT_RANGE.max, weight * Math.exp(step)));
+}
+
+/**
+ * The most style match (final ÷ initial style loss) a strength accepts while it keeps the photo:
+ * 0.26 at the default, looser below, tighter above.
+ */
+export function styleMatchCap(strength: number): number {
+  return 0.26 * 1.3 ** (5 - strength);
 }

@@ -14,6 +14,7 @@ import {
   LAYOUT_WEIGHT_START,
   STYLE_LAYER_BALANCE,
   steerLayout,
+  styleMatchCap,
   structureTarget,
   styleLoss,
 } from './loss.js';
@@ -48,7 +49,7 @@ interface StyleSource {
 }
 
 /** Share of the balanced content (relu4_2) term under automatic balance; the layout term does the rest. */
-const AUTO_CONTENT_SHARE = 0.03;
+const AUTO_CONTENT_SHARE = 0.1;
 /** Steps between two structure measurements while steering. */
 const STEER_EVERY = 10;
 /**
@@ -186,6 +187,13 @@ async function initialImage(plan: RunPlan, level: LevelSetup, current: VggImage 
   return noiseImage(width, height, opts.seed).data;
 }
 
+/** Style loss of `image` ÷ the content picture's own, against one level's targets and weights. */
+async function styleMatchOf(ctx: TransferContext, image: VggImage, level: LevelSetup): Promise<number> {
+  const r = await ctx.backend.features(image, { content: [], style: level.spec.styleLayers });
+  const w = level.spec.styleLayerWeights;
+  return styleLoss(r.grams, level.targets.grams, w) / styleLoss(level.contentGrams!, level.targets.grams, w);
+}
+
 async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: RgbImage; stats: Omit<TransferResult['stats'], 'backend' | 'device'> }> {
   const { opts, controls } = plan;
   const { signal, onProgress } = controls;
@@ -194,6 +202,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
   const total = levels.reduce((a, l) => a + l.maxSteps, 0);
   const steering = !!plan.content && opts.balance === 'auto';
   const structureGoal = structureTarget(opts.strength);
+  const matchCap = styleMatchCap(opts.strength);
   let layoutWeight = LAYOUT_WEIGHT_START;
   let initialLosses: Losses | null = null;
   let finalLosses: Losses = { total: 0, content: 0, style: 0, tv: 0 };
@@ -235,8 +244,10 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
       const stepInLevel = k + 1;
       let changed = false;
       if (steering && lv.contentVgg && stepInLevel % STEER_EVERY === 0 && stepInLevel <= STEER_UNTIL[last ? 'last' : 'coarse']) {
-        const s = await structureOfRgb(vggToRgb(lv.contentVgg), vggToRgb({ data: optimizer.x, width, height }));
-        const next = steerLayout(layoutWeight, s, structureGoal);
+        const now = { data: optimizer.x, width, height };
+        const s = await structureOfRgb(vggToRgb(lv.contentVgg), vggToRgb(now));
+        const match = lv.contentGrams ? await styleMatchOf(ctx, now, lv) : 0;
+        const next = steerLayout(layoutWeight, s, structureGoal, match, matchCap);
         if (next !== layoutWeight) {
           layoutWeight = next;
           weight = layoutWeight * BALANCE_SCALE;
@@ -265,12 +276,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
     current = { data: optimizer.x, width, height };
   }
 
-  let styleMatch: number | undefined;
-  if (level?.contentGrams && current) {
-    const r = await ctx.backend.features(current, { content: [], style: level.spec.styleLayers });
-    const w = level.spec.styleLayerWeights;
-    styleMatch = styleLoss(r.grams, level.targets.grams, w) / styleLoss(level.contentGrams, level.targets.grams, w);
-  }
+  const styleMatch = level?.contentGrams && current ? await styleMatchOf(ctx, current, level) : undefined;
   const wallMs = performance.now() - started;
   const image = finish(current!, plan.contentColour, plan.width, plan.height);
   return {
