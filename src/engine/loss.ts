@@ -241,6 +241,8 @@ export function balancedWeights(
 /** The layout weight a job starts from, between what busy and quiet pairs need. */
 export const LAYOUT_WEIGHT_START = 0.05;
 const LAYOUT_WEIGHT_RANGE = { min: 1e-3, max: 3 } as const;
+/** How far below its target the structure may go to let a hard style show. */
+export const STRUCTURE_GIVE = 0.1;
 /** Structure within this of the target needs no correction. */
 export const STEER_DEADBAND = 0.03;
 
@@ -250,9 +252,10 @@ export const STEER_DEADBAND = 0.03;
  * by a factor e^(8·error), at most e² at a time: a few corrections reach the target.
  */
 export function steerLayout(weight: number, structure: number, target: number, styleMatch = 0, matchCap = Infinity): number {
-  // The style must show first: while its match is above the cap, the layout gives way whatever the
-  // structure (a dark photo and a style on white cannot have both; the strength says which wins).
-  const error = styleMatch > matchCap ? -Math.max(STEER_DEADBAND * 2, styleMatch - matchCap) : target - structure;
+  // While the style's match is above the cap, the layout gives way, down to a floor below the
+  // target (a dark photo and a style on white cannot have both: the photo is kept readable first).
+  const floor = target - STRUCTURE_GIVE;
+  const error = styleMatch > matchCap && structure > floor ? -Math.max(STEER_DEADBAND * 2, styleMatch - matchCap) : target - structure;
   if (Math.abs(error) <= STEER_DEADBAND) return weight;
   const step = Math.max(-2, Math.min(2, 8 * error));
   return Math.max(LAYOUT_WEIGHT_RANGE.min, Math.min(LAYOUT_WEIGHT_RANGE.max, weight * Math.exp(step)));
@@ -260,8 +263,8 @@ export function steerLayout(weight: number, structure: number, target: number, s
 
 /**
  * The most style match (final ÷ initial style loss) a strength accepts while it keeps the photo:
- * 0.26 at the default, looser below, tighter above.
+ * 0.22 at the default, looser below, tighter above.
  */
 export function styleMatchCap(strength: number): number {
-  return 0.26 * 1.3 ** (5 - strength);
+  return 0.22 * 1.3 ** (5 - strength);
 }
