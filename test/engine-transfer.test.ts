@@ -105,7 +105,7 @@ test('abort cancels within one step', async () => {
   await expect(run).rejects.toBeInstanceOf(JobCancelledError);
   expect(Math.max(...steps)).toBe(2);
   // The engine is still usable afterwards.
-  const after = await engine.palette([{ image: guitar }], { size: 32, iterations: 2 });
+  const after = await engine.palette([{ image: guitar }], { size: 32, iterations: 2, schedule: 'classic' });
   expect(after.stats.steps).toBe(2);
 });
 
