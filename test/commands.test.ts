@@ -289,7 +289,7 @@ describe('progress and failures', () => {
     const slow = await makeTestCommands({ limits: { progressIntervalMs: 1000 } });
     try {
       const port = new RecordingPort();
-      await slow.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: { iterations: 30, seed: 11 } }, invocation(), port);
+      await slow.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: { iterations: 200, size: 128, seed: 11 } }, invocation(), port);
       await port.waitForSettings();
       const status = port.posts()[0]!;
       const duration = port.posts().at(-1)!.at - status.at;
