@@ -18,6 +18,10 @@ export class WebReplyPort implements ReplyPort {
     const accepted = this.accepted;
     this.accepted = undefined;
     await accepted?.().catch((error: unknown) => console.error(`web: could not show the user's images: ${String(error)}`));
+    // Files are named after their job (result-<job>.png): one already in this thread was posted before a
+    // crash that came between the post and the job store's note of it, so it is not shown twice.
+    const again = files?.length ? await this.postedBefore(files) : undefined;
+    if (again) return { id: again.id };
     const stored = await this.store(files);
     const message = await this.conversations.add(this.conversation, {
       thread: this.thread,
@@ -60,6 +64,14 @@ export class WebReplyPort implements ReplyPort {
   /** Writes the coalesced saves now, so what the commands posted survives a crash. */
   flush(): Promise<void> {
     return this.conversations.flush();
+  }
+
+  private async postedBefore(files: Attachment[]): Promise<{ id: string } | undefined> {
+    const names = files.map((f) => f.filename).sort().join('\n');
+    const messages = await this.conversations.messages(this.conversation);
+    return messages.find(
+      (m) => m.thread === this.thread && m.author === 'bot' && m.files.length > 0 && m.files.map((f) => f.filename).sort().join('\n') === names,
+    );
   }
 
   private async store(files: Attachment[] | undefined): Promise<WebFile[]> {
