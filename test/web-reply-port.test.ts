@@ -32,4 +32,5 @@ test('an image posted again in the same thread (a job resumed after a crash) is 
   await port.post('Text only');
   const t1 = (await conversations.messages(c1)).filter((m) => m.thread === 't1');
   expect(t1.map((m) => m.text)).toEqual(['Result', 'Palette', 'Text only', 'Text only']);
+  await conversations.flush();
 });
