@@ -144,9 +144,8 @@ interface LevelSetup {
   targets: LossTargets;
   spec: LossSpec;
   layout: ReturnType<typeof layoutTarget> | null;
-  contentVgg: VggImage | null;
-  /** The content's own Grams at this level (for the style match). */
-  contentGrams: Float32Array[] | null;
+  /** The content at this level as the network and the structure measure see it (absent for a palette). */
+  content: { rgb: RgbImage; vgg: VggImage; styleLoss: number } | null;
 }
 
 async function setUpLevel(ctx: TransferContext, plan: RunPlan, longest: number, last: boolean): Promise<LevelSetup> {
@@ -156,30 +155,30 @@ async function setUpLevel(ctx: TransferContext, plan: RunPlan, longest: number, 
   const targets: LossTargets = { grams };
   let spec = fixedSpec(opts);
   let layout: LevelSetup['layout'] = null;
-  let contentVgg: VggImage | null = null;
-  let contentGrams: Float32Array[] | null = null;
+  let content: LevelSetup['content'] = null;
   if (plan.content) {
     const c = plan.content.width === width && plan.content.height === height ? plan.content : await resizeRgb(plan.content, width, height);
-    contentVgg = rgbToVgg(c);
-    const f = await ctx.backend.features(contentVgg, { content: opts.contentLayers, style: opts.styleLayers });
+    const vgg = rgbToVgg(c);
+    const f = await ctx.backend.features(vgg, { content: opts.contentLayers, style: opts.styleLayers });
     targets.content = f.content;
-    contentGrams = f.grams;
     const auto = opts.balance === 'auto';
     const w = balancedWeights({ features: f.content, grams: f.grams }, grams, {
       styleWeight: auto ? 1 : opts.styleWeight,
       contentWeight: auto ? AUTO_CONTENT_SHARE : opts.contentWeight,
     });
     spec = { ...spec, contentWeight: w.contentWeight, styleLayerWeights: w.styleLayerWeights };
-    if (auto) layout = layoutTarget(contentVgg);
+    if (auto) layout = layoutTarget(vgg);
+    // The content's own style loss is fixed for the level: the denominator of every style match.
+    content = { rgb: c, vgg, styleLoss: styleLoss(f.grams, grams, w.styleLayerWeights) };
   }
-  return { width, height, targets, spec, layout, contentVgg, contentGrams };
+  return { width, height, targets, spec, layout, content };
 }
 
 async function initialImage(plan: RunPlan, level: LevelSetup, current: VggImage | null): Promise<Float32Array> {
   const { opts } = plan;
   const { width, height } = level;
   if (current) return rgbToVgg(await resizeRgb(vggToRgb(current), width, height)).data;
-  if (opts.init === 'content' && level.contentVgg) return level.contentVgg.data.slice();
+  if (opts.init === 'content' && level.content) return level.content.vgg.data.slice();
   if (opts.init === 'style') {
     const s = await decodeImage(plan.sources[0].bytes, { maxSide: Math.max(width, height), upscale: true });
     return rgbToVgg(await resizeRgb(opts.preserveColors ? luminanceOnly(s) : s, width, height)).data;
@@ -188,10 +187,9 @@ async function initialImage(plan: RunPlan, level: LevelSetup, current: VggImage 
 }
 
 /** Style loss of `image` ÷ the content picture's own, against one level's targets and weights. */
-async function styleMatchOf(ctx: TransferContext, image: VggImage, level: LevelSetup): Promise<number> {
+async function styleMatchOf(ctx: TransferContext, image: VggImage, level: LevelSetup, content: { styleLoss: number }): Promise<number> {
   const r = await ctx.backend.features(image, { content: [], style: level.spec.styleLayers });
-  const w = level.spec.styleLayerWeights;
-  return styleLoss(r.grams, level.targets.grams, w) / styleLoss(level.contentGrams!, level.targets.grams, w);
+  return styleLoss(r.grams, level.targets.grams, level.spec.styleLayerWeights) / content.styleLoss;
 }
 
 async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: RgbImage; stats: Omit<TransferResult['stats'], 'backend' | 'device'> }> {
@@ -243,10 +241,10 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
       step++;
       const stepInLevel = k + 1;
       let changed = false;
-      if (steering && lv.contentVgg && stepInLevel % STEER_EVERY === 0 && stepInLevel <= STEER_UNTIL[last ? 'last' : 'coarse']) {
+      if (steering && lv.content && stepInLevel % STEER_EVERY === 0 && stepInLevel <= STEER_UNTIL[last ? 'last' : 'coarse']) {
         const now = { data: optimizer.x, width, height };
-        const s = await structureOfRgb(vggToRgb(lv.contentVgg), vggToRgb(now));
-        const match = lv.contentGrams ? await styleMatchOf(ctx, now, lv) : 0;
+        const s = await structureOfRgb(lv.content.rgb, vggToRgb(now));
+        const match = await styleMatchOf(ctx, now, lv, lv.content);
         const next = steerLayout(layoutWeight, s, structureGoal, match, matchCap);
         if (next !== layoutWeight) {
           layoutWeight = next;
@@ -276,7 +274,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
     current = { data: optimizer.x, width, height };
   }
 
-  const styleMatch = level?.contentGrams && current ? await styleMatchOf(ctx, current, level) : undefined;
+  const styleMatch = level?.content && current ? await styleMatchOf(ctx, current, level, level.content) : undefined;
   const wallMs = performance.now() - started;
   const image = finish(current!, plan.contentColour, plan.width, plan.height);
   return {
