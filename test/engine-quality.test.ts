@@ -8,7 +8,6 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import { measureResult, QUALITY_THRESHOLDS } from '../bench/quality-table.js';
 import { Engine } from '../src/engine/index.js';
 import { structureKept } from '../src/engine/quality.js';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import dotenv from 'dotenv';
 import { decodeImage } from '../engine/image.js';
-import { Engine, resolveOptions } from '../engine/index.js';
+import { Engine, resolveOptions, type SweepResult } from '../engine/index.js';
 import { DEFAULT_CACHE_DIR, ensureModelDir } from '../engine/model-store.js';
 import {
   ImageInputError,
@@ -126,7 +126,20 @@ export async function run(argv: string[]): Promise<number> {
     if (args.mode === 'stylize') {
       await runOne('result', 'result.png', (c) => engine.stylize(content!, styles, args.options, c));
     }
-    if (args.palette) {
+    if (args.sweep) {
+      const view = createProgressView('palette sweep');
+      let sweep: SweepResult;
+      try {
+        sweep = await engine.paletteSweep(styles, args.options, { onProgress: (p) => view.update(p), signal: abort.signal });
+      } finally {
+        view.stop();
+      }
+      const target = path.join(args.out, 'palette-sweep.png');
+      await writeFile(target, sweep.image);
+      record['palette sweep'] = { file: 'palette-sweep.png', cellSize: sweep.cellSize, cells: sweep.cells, wallMs: sweep.wallMs };
+      const steps = sweep.cells.map((c) => `${c.tiles}: ${c.steps}`).join(', ');
+      process.stdout.write(`palette sweep: ${target} (tiles 1, 2, 4 and 8 at ${sweep.cellSize} px each; steps ${steps}; ${(sweep.wallMs / 1000).toFixed(1)} s)\n`);
+    } else if (args.palette) {
       await runOne('palette', 'palette.png', (c) => engine.palette(styles, args.options, c));
     }
     await writeFile(path.join(args.out, 'result.json'), `${JSON.stringify(record, null, 2)}\n`);

@@ -6,7 +6,8 @@
 import { LIMITS } from '../engine/limits.js';
 import type { RawOptions } from './port.js';
 
-export type TilesSetting = number | 'auto';
+/** 'sweep' (palette only): the palettes at 1, 2, 4 and 8 tiles side by side. */
+export type TilesSetting = number | 'auto' | 'sweep';
 export type Balance = 'auto' | 'manual';
 
 /** What a user can set, as they set it (tiles may still be 'auto'). */
@@ -33,6 +34,8 @@ export type UserOptions = Omit<RequestedOptions, 'tiles'> & {
   tiles: number;
   /** Why the tiles were chosen, when they were chosen from the style image. */
   tilesReason?: string;
+  /** A palette sweep (tiles=sweep): the palettes at 1, 2, 4 and 8 tiles in one picture. */
+  sweep?: boolean;
 };
 
 export type OptionName = keyof GivenOptions;
@@ -53,7 +56,7 @@ export const MAX_TILES = LIMITS.tiles.max;
 export const MAX_WEIGHT = LIMITS.weight.max;
 
 /** Defaults for every option but the seed, which is drawn at random when not given (and reported). */
-export type OptionDefaults = Omit<GivenOptions, 'seed'>;
+export type OptionDefaults = Omit<GivenOptions, 'seed' | 'tiles'> & { tiles: number | 'auto' };
 
 /** The palette's seed is fixed unless given, so a style's palette is the same every time and can be cached. */
 export const PALETTE_SEED = 0;
@@ -71,7 +74,7 @@ export const OPTION_SPECS: Record<OptionName, OptionSpec> = {
   tiles: {
     label: 'tiles',
     type: 'tiles',
-    describe: 'repeat the style image N×N, so an object becomes the brush stroke; auto chooses from the style image',
+    describe: 'repeat the style image N×N, so an object becomes the brush stroke; auto chooses from the style image; sweep (palette) shows 1, 2, 4 and 8 side by side',
     kinds: ['stylize', 'palette'],
   },
   size: { label: 'size', type: 'int', describe: 'longest side of the result in pixels', kinds: ['stylize', 'palette'] },
@@ -182,7 +185,7 @@ const BOOL_WORDS: Record<string, boolean> = { true: true, yes: true, on: true, '
 /** Plain decimal numbers only: Number() would also take "0x40", "0b11", "0o7" and "Infinity". */
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
-type OptionValue = number | boolean | 'auto';
+type OptionValue = number | boolean | 'auto' | 'sweep';
 
 function parseValue(name: OptionName, value: string | number | boolean): { value: OptionValue } | { problem: string } {
   const spec = OPTION_SPECS[name];
@@ -194,6 +197,7 @@ function parseValue(name: OptionName, value: string | number | boolean): { value
   }
   const tiles = spec.type === 'tiles';
   if (tiles && typeof value === 'string' && value.trim().toLowerCase() === 'auto') return { value: 'auto' };
+  if (tiles && typeof value === 'string' && value.trim().toLowerCase() === 'sweep') return { value: 'sweep' };
   if (typeof value === 'boolean') {
     return { problem: `${spec.label} needs a ${tiles ? 'value' : 'number'}, e.g. ${spec.label}=${exampleFor(name)}${tiles ? ' or tiles=auto' : ''}.` };
   }
@@ -277,6 +281,10 @@ export function validateOptions(raw: RawOptions, kind: JobKind, limits: OptionLi
       problems.push(parsed.problem);
       continue;
     }
+    if (parsed.value === 'sweep' && kind !== 'palette') {
+      problems.push(`tiles=sweep is for palette: it shows the style's palettes at 1, 2, 4 and 8 tiles side by side. For /${kind}, give tiles=auto or a number.`);
+      continue;
+    }
     if (typeof parsed.value === 'number') {
       const problem = rangeProblem(name, parsed.value, limits);
       if (problem) {
@@ -329,12 +337,18 @@ export function resolveUserOptions(
 
 /** A job's options with its tiles settled: the number chosen (and why, when chosen from the style). */
 export function withTiles(options: RequestedOptions | UserOptions, tiles: number, reason?: string): UserOptions {
-  const { tilesReason: _earlier, ...rest } = options as UserOptions;
+  const { tilesReason: _earlier, sweep: _sweep, ...rest } = options as UserOptions;
   return reason === undefined ? { ...rest, tiles } : { ...rest, tiles, tilesReason: reason };
 }
 
+/** A palette sweep's options: it starts at 1 tile and shows 1, 2, 4 and 8. */
+export function asSweep(options: RequestedOptions): UserOptions {
+  return { ...withTiles(options, 1), sweep: true };
+}
+
 /** The tiles of a job in a few words: "no tiling", "tiles 4×4", or "tiles 6: the style looks like a single object". */
-export function tilesText(options: Pick<UserOptions, 'tiles' | 'tilesReason'>): string {
+export function tilesText(options: Pick<UserOptions, 'tiles' | 'tilesReason' | 'sweep'>): string {
+  if (options.sweep) return 'tiles 1, 2, 4 and 8 side by side';
   if (options.tilesReason) return `tiles ${options.tiles}: ${options.tilesReason}`;
   return options.tiles === 1 ? 'no tiling' : `tiles ${options.tiles}×${options.tiles}`;
 }
@@ -365,6 +379,7 @@ export function formatOptions(options: UserOptions, kind: JobKind): string {
       const value = options[name];
       const label = OPTION_SPECS[name].label;
       if (typeof value === 'boolean') return `${label}=${value ? 'yes' : 'no'}`;
+      if (name === 'tiles' && options.sweep) return `${label}=sweep`;
       // Whole-number options (a seed above all) are written out in full, so they can be typed back in.
       return `${label}=${OPTION_SPECS[name].type === 'number' ? formatNumber(value) : String(value)}`;
     })

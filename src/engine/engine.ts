@@ -5,6 +5,7 @@ import { createOnnxBackend } from './onnx/backend.js';
 import { LIMITS } from './limits.js';
 import { DEFAULT_OPTIONS, resolveOptions } from './options.js';
 import { LruCache } from './style-cache.js';
+import { paletteSweep, type SweepResult } from './sweep.js';
 import { palette, stylize, type TransferContext } from './transfer.js';
 import type { EngineConfig, RunControls, StyleInput, TransferOptions, TransferResult } from './types.js';
 import { ModelError } from './types.js';
@@ -73,6 +74,11 @@ export class Engine {
 
   palette(styles: StyleInput[], options: Partial<TransferOptions> = {}, controls: RunControls = {}): Promise<TransferResult> {
     return this.exclusive(() => palette(this.ctx, styles, this.resolve(options), controls));
+  }
+
+  /** The style's palettes at 1, 2, 4 and 8 tiles side by side, each at half the size (see sweep.ts). */
+  paletteSweep(styles: StyleInput[], options: Partial<TransferOptions> = {}, controls: RunControls = {}): Promise<SweepResult> {
+    return this.exclusive(() => paletteSweep((st, o, c) => palette(this.ctx, st, o, c), styles, this.resolve(options), controls));
   }
 
   /** Builds the sessions for the default layers, so the first job does not pay for it. */

@@ -29,11 +29,13 @@ const DEFAULT_BOUNDS: CommandBounds = { maxSize: LIMITS.size.max, maxIterations:
 
 /**
  * tiles is a string option with choices: Discord's options have one type, and tiles is either the
- * word auto or a number. A picker of auto and 1–16 (17 of Discord's 25 choices) needs no typing and
- * can't be out of range; leaving it out means the default (auto unless the operator set one).
+ * word auto or a number (or sweep, for palette). A picker of auto, sweep and 1–16 (18 of Discord's 25
+ * choices) needs no typing and can't be out of range; leaving it out means the default (auto unless the
+ * operator set one).
  */
-export function tilesChoices(): { name: string; value: string }[] {
+export function tilesChoices(kind: 'stylize' | 'palette' = 'stylize'): { name: string; value: string }[] {
   const choices = [{ name: 'auto — chosen from the style image', value: 'auto' }];
+  if (kind === 'palette') choices.push({ name: 'sweep — 1, 2, 4 and 8 tiles side by side', value: 'sweep' });
   for (let n = LIMITS.tiles.min; n <= LIMITS.tiles.max; n++) choices.push({ name: n === 1 ? '1 — no tiling' : `${n} (${n}×${n})`, value: String(n) });
   return choices;
 }
@@ -46,7 +48,7 @@ function addShared(builder: Builder, bounds: CommandBounds, kind: 'stylize' | 'p
       o
         .setName('tiles')
         .setDescription('Repeat the style N×N so an object becomes the brush stroke (default auto: chosen from the style)')
-        .addChoices(...tilesChoices()),
+        .addChoices(...tilesChoices(kind)),
     )
     .addIntegerOption((o) => o.setName('size').setDescription('Longest side of the result in pixels').setMinValue(LIMITS.size.min).setMaxValue(bounds.maxSize))
     .addIntegerOption((o) =>

@@ -24,7 +24,7 @@ export function optionLimitsOf(limits: Partial<OptionLimits> | undefined): Optio
 
 /** The choices offered for tiles (typing any other value is allowed; the commands check it). */
 function tileChoices(maxTiles: number): string {
-  const values = ['auto'];
+  const values = ['auto', 'sweep'];
   for (let n = LIMITS.tiles.min; n <= maxTiles; n++) values.push(String(n));
   return values.map((v) => `<option value="${v}"></option>`).join('');
 }
