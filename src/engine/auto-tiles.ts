@@ -169,7 +169,7 @@ export function tilesForSize(size: number): number {
 /** Tiles for a style image at a result size (longest side): 1 for paintings/textures/landscapes, more for subjects. */
 export async function chooseTiles(style: Buffer, size: number): Promise<TilesChoice> {
   const kind = styleKind(await styleCues(style));
-  if (kind === 'uniform') return { tiles: 1, reason: 'the style looks alike all over (a painting, texture or landscape)' };
+  if (kind === 'uniform') return { tiles: 1, reason: 'the style looks alike all over, like a painting, texture or landscape' };
   const tiles = tilesForSize(size);
   const what = kind === 'cut-out' ? 'a single object on a plain background' : 'a photo of a subject';
   return { tiles, reason: `the style is ${what}; each copy ≈ ${Math.round(size / tiles)} px` };
