@@ -24,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => engine?.dispose());
 
 describe('the defaults keep the picture and take the style', () => {
-  // A little under the default size, on two cores; auto tiles are 6 here as at the default.
+  // A little under the default size, on two cores; auto tiles are 6 here (the fewest auto gives).
   const size = 224;
   test.each([
     ['dog.jpg', 'scream.jpg'],
