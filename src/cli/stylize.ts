@@ -17,6 +17,7 @@ import {
   OptionError,
   type RunControls,
   type StyleInput,
+  type TransferOptions,
   type TransferResult,
 } from '../engine/types.js';
 import { parseCliArgs, UsageError, USAGE, type CliArgs } from './args.js';
@@ -44,6 +45,23 @@ async function readInput(role: string, file: string): Promise<Buffer> {
     throw err;
   }
   return bytes;
+}
+
+/**
+ * The options an upscale starts from: the result's own (from the result.json the CLI wrote beside it,
+ * when there is one: tiles, strength, seed…), at twice its longest side.
+ */
+async function upscaleOptions(file: string, previous: Buffer): Promise<Partial<TransferOptions>> {
+  const { width, height } = await decodeImage(previous, { maxSide: Number.MAX_SAFE_INTEGER });
+  let options: Partial<TransferOptions> = {};
+  try {
+    const record = JSON.parse(await readFile(path.join(path.dirname(file), 'result.json'), 'utf8')) as { result?: { options?: Partial<TransferOptions> } };
+    const known = record.result?.options;
+    if (known) options = { tiles: known.tiles, strength: known.strength, seed: known.seed, preserveColors: known.preserveColors, styleScale: known.styleScale };
+  } catch {
+    // no record beside the result: the defaults (tiles chosen for the result's size)
+  }
+  return { ...options, size: 2 * Math.max(width, height) };
 }
 
 async function prepareOutDir(dir: string): Promise<void> {
@@ -87,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   resolveOptions(args.options, Number.MAX_SAFE_INTEGER);
 
   const content = args.content ? await readInput('content', args.content) : undefined;
+  const previous = args.upscale ? await readInput('upscaled result', args.upscale) : undefined;
   const styles: StyleInput[] = [];
   for (const s of args.styles) styles.push({ image: await readInput('style', s.file), weight: s.weight });
   // Where the results go is checked before the model loads, so a wrong --out costs nothing.
@@ -125,6 +144,11 @@ export async function run(argv: string[]): Promise<number> {
 
     if (args.mode === 'stylize') {
       await runOne('result', 'result.png', (c) => engine.stylize(content!, styles, args.options, c));
+    }
+    if (args.mode === 'upscale') {
+      const options = { ...(await upscaleOptions(args.upscale!, previous!)), ...args.options };
+      if ((options.size ?? 0) > engine.maxSize) options.size = engine.maxSize;
+      await runOne('upscaled', 'upscaled.png', (c) => engine.upscale(content!, styles, previous!, options, c));
     }
     if (args.palette) {
       await runOne('palette', 'palette.png', (c) => engine.palette(styles, args.options, c));

@@ -17,8 +17,8 @@ const MB = 1024 * 1024;
  * that starts also runs: TILESTYLE_MAX_ITERATIONS=5000 stops the start instead of failing every job.
  */
 export const SETTING_DEFAULTS = {
-  /** A sane cap on a CPU; raise it up to the engine's maximum on a GPU. */
-  maxSize: 512,
+  /** The CPU engine's own cap (an upscale of a default 512-px result); raise it up to the engine's maximum on a GPU. */
+  maxSize: LIMITS.size.cpuMax,
   maxIterations: 1000,
   maxImageMb: 10,
 } as const;
@@ -29,6 +29,9 @@ export const SETTING_BOUNDS = {
   maxIterations: { min: LIMITS.iterations.min, max: LIMITS.iterations.max },
   maxImageMb: { min: 1, max: Math.floor(MAX_INPUT_BYTES / MB) },
 } as const;
+
+/** The default result size when every device is a GPU (the engine's default, 512, is the CPU's). */
+export const GPU_DEFAULT_SIZE = 1024;
 
 /** The image byte cap when the operator sets none (front ends without a command service use it too). */
 export const DEFAULT_MAX_IMAGE_BYTES = SETTING_DEFAULTS.maxImageMb * MB;
@@ -169,6 +172,7 @@ export function settingsFromEnv(env: Env, cwd = process.cwd()): Settings {
   if (threads !== undefined) settings.threads = threads;
   const size = optionalInt(env, 'TILESTYLE_DEFAULT_SIZE', LIMITS.size.min, maxSize);
   if (size !== undefined) settings.defaults.size = size;
+  else if (settings.devices.every((d) => d !== 'cpu')) settings.defaults.size = Math.min(maxSize, GPU_DEFAULT_SIZE);
   const iterations = optionalInt(env, 'TILESTYLE_DEFAULT_ITERATIONS', LIMITS.iterations.min, maxIterations);
   if (iterations !== undefined) settings.defaults.iterations = iterations;
   const tiles = readDefaultTiles(env);

@@ -4,6 +4,7 @@
  * an engine option added later needs a line here and nothing in the runner or the transports.
  */
 import type { TransferOptions } from '../engine/types.js';
+import { paletteSizeFor } from '../engine/index.js';
 import type { DataFiles } from './files.js';
 import { PALETTE_SEED, type JobKind, type OptionDefaults, type UserOptions } from './options.js';
 import { PaletteCache } from './palette-cache.js';
@@ -32,9 +33,9 @@ export function paletteEngineOptions(options: UserOptions): Partial<TransferOpti
   return { tiles: options.tiles, size: options.size, iterations: options.iterations, seed: options.seed, styleWeight: options.styleWeight };
 }
 
-/** The palette a stylize job shows first: its tiles, size and steps, the palette's own seed and weights. */
+/** The palette a stylize job shows first: its tiles and steps at the palette's size (paletteSizeFor), the palette's own seed and weights. */
 export function paletteOptionsOf(options: UserOptions, defaults: OptionDefaults): UserOptions {
-  return { ...options, seed: PALETTE_SEED, styleWeight: defaults.styleWeight, contentWeight: 0, preserveColors: false };
+  return { ...options, size: paletteSizeFor(options.size), seed: PALETTE_SEED, styleWeight: defaults.styleWeight, contentWeight: 0, preserveColors: false };
 }
 
 export function paletteKey(styleHash: string, options: UserOptions): string {

@@ -14,7 +14,7 @@ import sharp from 'sharp';
 
 const THUMB = 96;
 /** On-screen size of one object stroke in the result, in pixels. */
-const STROKE_PX = 40;
+const STROKE_PX = 85;
 export const AUTO_TILES_MIN = 3;
 export const AUTO_TILES_MAX = 12;
 

@@ -4,3 +4,4 @@ export { DEFAULT_OPTIONS, DEFAULT_STYLE_LAYERS, KNOWN_LAYERS, resolveOptions } f
 export { DEFAULT_STRENGTH, LIMITS, MAX_INPUT_BYTES, MAX_INPUT_PIXELS, MIN_SIDE } from './limits.js';
 export { chooseTiles, type TilesChoice } from './auto-tiles.js';
 export type { LossBackend, VggImage } from './backend.js';
+export { paletteSizeFor, SHARPEN_STYLE_LAYERS } from './schedule.js';

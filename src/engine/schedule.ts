@@ -44,6 +44,16 @@ export const SHARPEN_STYLE_LAYERS: readonly string[] = ['relu1_1', 'relu2_1', 'r
 /** The most steps a sharpening level takes: it starts from the upscaled coarser result. */
 export const SHARPEN_STEPS = 15;
 
+/**
+ * The palette shown with a result of `size` px is drawn at half that size (never below 256 px or above
+ * the result): with the result's tiles, every stroke in it is the result's at half scale, and the
+ * palette costs about a third of the result instead of as much again.
+ */
+export function paletteSizeFor(size: number): number {
+  return Math.min(size, Math.max(PALETTE_MIN_SIZE, Math.round(size / 2)));
+}
+const PALETTE_MIN_SIZE = 256;
+
 /** Longest sides of the coarse-to-fine levels, ending at `size`, none below 32 px. */
 export function levelSizes(size: number, scales: number): number[] {
   const out: number[] = [];

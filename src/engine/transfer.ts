@@ -50,7 +50,7 @@ interface StyleSource {
 }
 
 /** Steps of an upscale's one sharpening level. */
-const UPSCALE_STEPS = 20;
+const UPSCALE_STEPS = 15;
 /**
  * Layout weight of an upscale: its target is the earlier result itself, so holding it firmly keeps the
  * composition without fighting the style.
@@ -396,9 +396,10 @@ export async function upscale(
   controls: RunControls = {},
 ): Promise<TransferResult> {
   checkAbort(controls.signal);
-  if (opts.tiles === 'auto') throw new OptionError('tiles', 'An upscale needs the tiles of the result it redraws.');
   const sources = styleSources(styles);
   const previous = await decodeImage(previousBytes, { maxSide: LIMITS.size.max });
+  // The result's own tiles; 'auto' decides them as they were decided for the result, at its size.
+  const tiles = await planTiles(opts, sources[0].bytes, Math.max(previous.width, previous.height));
   if (Math.max(previous.width, previous.height) >= opts.size) {
     throw new OptionError('size', `An upscale needs a size larger than the result's ${Math.max(previous.width, previous.height)} px (got ${opts.size}).`);
   }
@@ -406,7 +407,8 @@ export async function upscale(
   const content = await resizeRgb(await decodeImage(contentBytes, { maxSide: opts.size, upscale: true }), width, height);
   for (const s of sources) await decodeImage(s.bytes, { maxSide: 64 });
   const plan: RunPlan = {
-    opts: { ...opts, tiles: opts.tiles, balance: 'auto' },
+    opts: { ...opts, tiles: tiles.tiles, balance: 'auto' },
+    tilesReason: tiles.reason,
     controls,
     sources,
     content: opts.preserveColors ? luminanceOnly(content) : content,
