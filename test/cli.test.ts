@@ -68,6 +68,22 @@ describe('npm run stylize', () => {
     expect(record.result.stats.steps).toBe(3);
   });
 
+  it('redraws that result at twice its size with --upscale, with the options of its result.json', async () => {
+    const out = path.join(tmp, 'upscale');
+    const inputs = [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png')];
+    expect((await stylize([...inputs, '--tiles', '2', '--size', '64', '--iterations', '3', '--no-palette', '--out', out], tmp)).code).toBe(0);
+    const run = await stylize([...inputs, '--upscale', path.join(out, 'result.png'), '--out', out], tmp);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/upscaled: .*upscaled\.png \(\d+×\d+/);
+    await expectPng(path.join(out, 'upscaled.png'), 128);
+    const record = JSON.parse(await readFile(path.join(out, 'upscaled.json'), 'utf8'));
+    expect(record.upscaled.options.tiles).toBe(2);
+    expect(record.upscaled.options.size).toBe(128);
+    // The record of the result it redrew is still there.
+    expect(JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')).result.options.size).toBe(64);
+  });
+
   it('has a palette-only form', async () => {
     const out = path.join(tmp, 'palette');
     const run = await stylize(['--palette', path.join(FIXTURES, 'game-controller.png'), '--tiles', '3', '--size', '64', '--iterations', '2', '--out', out], tmp);

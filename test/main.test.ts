@@ -20,7 +20,7 @@ describe('settingsFromEnv', () => {
   it('has defaults for everything', () => {
     const s = settingsFromEnv({}, '/srv');
     expect(s).toMatchObject({ dataDir: '/srv/data', devices: ['cpu'], defaults: {} });
-    expect(s.limits).toMatchObject({ maxSize: 512, maxIterations: 1000, maxImageBytes: 10 * 2 ** 20, perUserWaiting: 2, globalWaiting: 20, progressIntervalMs: 3000 });
+    expect(s.limits).toMatchObject({ maxSize: 1024, maxIterations: 1000, maxImageBytes: 10 * 2 ** 20, perUserWaiting: 2, globalWaiting: 20, progressIntervalMs: 3000 });
     expect(s.backend).toBeUndefined();
     expect(s.modelDir).toBeUndefined();
   });

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import dotenv from 'dotenv';
 import { decodeImage } from '../engine/image.js';
-import { Engine, resolveOptions } from '../engine/index.js';
+import { Engine, LIMITS, resolveOptions } from '../engine/index.js';
 import { DEFAULT_CACHE_DIR, ensureModelDir } from '../engine/model-store.js';
 import {
   ImageInputError,
@@ -52,7 +52,7 @@ async function readInput(role: string, file: string): Promise<Buffer> {
  * when there is one: tiles, strength, seed…), at twice its longest side.
  */
 async function upscaleOptions(file: string, previous: Buffer): Promise<Partial<TransferOptions>> {
-  const { width, height } = await decodeImage(previous, { maxSide: Number.MAX_SAFE_INTEGER });
+  const { width, height } = await decodeImage(previous, { maxSide: LIMITS.size.max });
   let options: Partial<TransferOptions> = {};
   try {
     const record = JSON.parse(await readFile(path.join(path.dirname(file), 'result.json'), 'utf8')) as { result?: { options?: Partial<TransferOptions> } };
@@ -153,7 +153,8 @@ export async function run(argv: string[]): Promise<number> {
     if (args.palette) {
       await runOne('palette', 'palette.png', (c) => engine.palette(styles, args.options, c));
     }
-    await writeFile(path.join(args.out, 'result.json'), `${JSON.stringify(record, null, 2)}\n`);
+    // An upscale keeps the record of the result it redrew (its options are read from there).
+    await writeFile(path.join(args.out, args.mode === 'upscale' ? 'upscaled.json' : 'result.json'), `${JSON.stringify(record, null, 2)}\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSignal);

@@ -116,10 +116,11 @@ function flat(g: GraphBuilder, f: string, channels: number): string {
  * Features graph: input x; outputs `content_i` ([1,C,h,w]) per content layer and `gram_i` ([C,C],
  * NOT yet divided by C·N — the caller does it, knowing the shape) per style layer.
  */
-export function buildFeaturesGraph(layers: ConvLayer[], content: LayerName[], style: LayerName[]): Uint8Array {
+export function buildFeaturesGraph(layers: ConvLayer[], content: LayerName[], style: LayerName[], opts: GraphOptions = {}): Uint8Array {
   const g = new GraphBuilder();
   g.input('x', [1, 3, 'H', 'W']);
-  const net = buildForward(g, layers, deepestOf(layers, [...content, ...style]));
+  const wino = opts.winograd === false ? undefined : new WinogradConv(g);
+  const net = buildForward(g, layers, deepestOf(layers, [...content, ...style]), wino, opts);
   const channels = new Map(layers.map((l) => [l.name, l.outChannels]));
   content.forEach((name, i) => {
     const out = g.op('Identity', [net.relu.get(convOf(name))!], {}, `content_${i}`);
