@@ -12,7 +12,7 @@ import { ApplicationCommandOptionType } from 'discord.js';
 import { downloadAttachment } from '../src/bots/discord/attachments.js';
 import { registerCommands } from '../src/bots/discord/register.js';
 import { commandDefinitions, configFromEnv, startDiscord, type DiscordConfig, type DiscordHandle } from '../src/bots/discord/index.js';
-import { validateOptions, type OptionLimits } from '../src/commands/options.js';
+import { validateOptions, type OptionLimits } from '../src/commands/user-options.js';
 import { ConfigError } from '../src/config.js';
 import { NOT_TAKEN } from '../src/bots/discord/reply-port.js';
 import { FakeDiscord, type RecordedRequest } from './fakes/discord/server.js';

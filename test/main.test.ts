@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { settingsFromEnv } from '../src/commands/settings.js';
+import { settingsFromEnv } from '../src/settings.js';
 import { ConfigError } from '../src/config.js';
 import { MODEL_DIR } from './helpers/commands.js';
 

@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { sha256 } from '../src/commands/files.js';
+import { sha256 } from '../src/jobs/data-files.js';
 import { configFromEnv, start, type WebConfig, type WebHandle } from '../src/bots/web/index.js';
 import type { CommandHandler, CommandRequest, Frontend, Invocation, ReplyPort } from '../src/commands/port.js';
 import { ConfigError } from '../src/config.js';

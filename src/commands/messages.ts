@@ -1,7 +1,8 @@
 /** The words the commands say, kept apart from the logic so every platform says the same thing. */
 import { LIMITS } from '../engine/limits.js';
-import { OPTION_SPECS, optionsFor, type JobKind, type OptionDefaults, type OptionLimits, type OptionName } from './options.js';
-import type { DeviceLoad } from './transport/transport.js';
+import { OPTION_SPECS, optionsFor, type OptionLimits, type OptionName } from './user-options.js';
+import { type JobKind, type OptionDefaults } from '../jobs/job-record.js';
+import type { DeviceLoad } from '../jobs/transport/transport.js';
 
 export function seconds(ms: number): string {
   const s = ms / 1000;

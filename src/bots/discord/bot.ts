@@ -17,8 +17,8 @@ import {
   type Interaction,
   type User,
 } from 'discord.js';
-import type { OptionLimits } from '../../commands/options.js';
-import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
+import type { OptionLimits } from '../../commands/user-options.js';
+import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/service-limits.js';
 import type { CommandHandler, CommandRequest, Invocation, ThreadRef } from '../../commands/port.js';
 import type { DownloadOptions } from './attachments.js';
 import { isPrivateCommand, requestFor } from './commands.js';

@@ -8,7 +8,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { emptyRawOptions, MAX_SEED, MAX_WEIGHT } from '../../commands/options.js';
+import { emptyRawOptions, MAX_SEED, MAX_WEIGHT } from '../../commands/user-options.js';
 import { LIMITS } from '../../engine/limits.js';
 import type { CommandRequest, RawOptions } from '../../commands/port.js';
 import { imageSourceFor, type DownloadOptions } from './attachments.js';

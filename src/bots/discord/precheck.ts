@@ -6,7 +6,8 @@
  * here are answered with an ephemeral reply instead. The commands check the downloaded bytes again.
  */
 import type { ChatInputCommandInteraction } from 'discord.js';
-import { validateOptions, type JobKind, type OptionLimits } from '../../commands/options.js';
+import { validateOptions, type OptionLimits } from '../../commands/user-options.js';
+import { type JobKind } from '../../jobs/job-record.js';
 import { MAX_INPUT_PIXELS } from '../../engine/limits.js';
 import { informativeType, megabytes } from '../shared/download.js';
 import { PALETTE, rawOptions, STYLIZE } from './commands.js';

@@ -5,7 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, type Logger, type types, type webApi } from '@slack/bolt';
 import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
-import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
+import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/service-limits.js';
 import { ConfigError } from '../../config.js';
 import type { SlackConfig } from './config.js';
 import { imageSourceFor, fileName, resolveStub, type DownloadOptions, type SlackFile } from './files.js';

@@ -4,7 +4,7 @@
  * disagree with the answers. The commands still check every value: the form sets `novalidate`.
  */
 import { LIMITS, DEFAULT_STRENGTH } from '../../engine/limits.js';
-import type { OptionLimits } from '../../commands/options.js';
+import type { OptionLimits } from '../../commands/user-options.js';
 
 /** Without a command service that states its limits, the engine's own. */
 export const ENGINE_OPTION_LIMITS: OptionLimits = {

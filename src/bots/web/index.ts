@@ -3,7 +3,7 @@
  * so the project can be tried before any Discord or Slack app exists.
  */
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
+import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/service-limits.js';
 import { ConfigError, readBool, readInt, readString, type Env } from '../../config.js';
 import { Conversations } from './conversations.js';
 import { FileStore } from './files.js';

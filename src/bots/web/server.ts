@@ -4,7 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { emptyRawOptions, type OptionLimits } from '../../commands/options.js';
+import { emptyRawOptions, type OptionLimits } from '../../commands/user-options.js';
 import { ConfigError } from '../../config.js';
 import type { CommandHandler, CommandRequest, ImageSource, Invocation } from '../../commands/port.js';
 import { jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';

@@ -1,7 +1,7 @@
 /** Checks on the images a user sends: what the platform declares first, then the bytes themselves. */
 import { decodeImage } from '../../engine/image.js';
 import { ImageInputError } from '../../engine/types.js';
-import { describeError } from '../job.js';
+import { describeError } from '../followed-job.js';
 import type { ImageSource } from '../port.js';
 import type { IntakeContext } from './context.js';
 

@@ -4,39 +4,16 @@
  * up here, so every platform gives the same answer to the same mistake.
  */
 import { LIMITS } from '../engine/limits.js';
+import { PALETTE_SEED, type Balance, type JobKind, type JobOptions, type OptionDefaults } from '../jobs/job-record.js';
 import type { RawOptions } from './port.js';
 
-export type TilesSetting = number | 'auto';
-export type Balance = 'auto' | 'manual';
-
-/** What a user can set, as they set it (tiles may still be 'auto'). */
-export interface GivenOptions {
-  tiles: TilesSetting;
-  size: number;
-  iterations: number;
-  /** 1–10: how far the style may take over; the engine balances content and style from it. */
-  strength: number;
-  styleWeight: number;
-  contentWeight: number;
-  preserveColors: boolean;
-  seed: number;
-}
+/** What a user can set, as they set it (tiles may still be 'auto'): the defaults' fields and a seed. */
+export type GivenOptions = OptionDefaults & { seed: number };
 
 /** A job's options before its tiles are chosen: defaults filled in, the balance decided. */
-export type RequestedOptions = GivenOptions & {
-  /** 'manual' when the user gave style_weight or content_weight: those are used as they are. */
-  balance: Balance;
-};
-
-/** The options a job runs with (stored with it): tiles are a number, chosen from the style when 'auto'. */
-export type UserOptions = Omit<RequestedOptions, 'tiles'> & {
-  tiles: number;
-  /** Why the tiles were chosen, when they were chosen from the style image. */
-  tilesReason?: string;
-};
+export type RequestedOptions = GivenOptions & { balance: Balance };
 
 export type OptionName = keyof GivenOptions;
-export type JobKind = 'stylize' | 'palette';
 
 export interface OptionLimits {
   maxTiles: number;
@@ -51,12 +28,6 @@ export const MAX_SEED = LIMITS.seed.max;
 export const MAX_TILES = LIMITS.tiles.max;
 /** Far above any useful weight (the default is 1), and far below where the loss overflows to Infinity. */
 export const MAX_WEIGHT = LIMITS.weight.max;
-
-/** Defaults for every option but the seed, which is drawn at random when not given (and reported). */
-export type OptionDefaults = Omit<GivenOptions, 'seed'>;
-
-/** The palette's seed is fixed unless given, so a style's palette is the same every time and can be cached. */
-export const PALETTE_SEED = 0;
 
 interface OptionSpec {
   /** How the option is written in messages and in the settings line (snake_case, as in chat). */
@@ -328,13 +299,13 @@ export function resolveUserOptions(
 }
 
 /** A job's options with its tiles settled: the number chosen (and why, when chosen from the style). */
-export function withTiles(options: RequestedOptions | UserOptions, tiles: number, reason?: string): UserOptions {
-  const { tilesReason: _earlier, ...rest } = options as UserOptions;
+export function withTiles(options: RequestedOptions | JobOptions, tiles: number, reason?: string): JobOptions {
+  const { tilesReason: _earlier, ...rest } = options as JobOptions;
   return reason === undefined ? { ...rest, tiles } : { ...rest, tiles, tilesReason: reason };
 }
 
 /** The tiles of a job in a few words: "no tiling", "tiles 4×4", or "tiles 6: the style looks like a single object". */
-export function tilesText(options: Pick<UserOptions, 'tiles' | 'tilesReason'>): string {
+export function tilesText(options: Pick<JobOptions, 'tiles' | 'tilesReason'>): string {
   if (options.tilesReason) return `tiles ${options.tiles}: ${options.tilesReason}`;
   return options.tiles === 1 ? 'no tiling' : `tiles ${options.tiles}×${options.tiles}`;
 }
@@ -347,7 +318,7 @@ function formatNumber(value: number): string {
 }
 
 /** Whether the settings line shows an option: strength with the automatic balance, the weights without it. */
-function shown(name: OptionName, options: UserOptions): boolean {
+function shown(name: OptionName, options: JobOptions): boolean {
   if (name === 'strength') return options.balance !== 'manual' && options.strength !== undefined;
   if (name === 'styleWeight' || name === 'contentWeight') return options.balance === 'manual';
   return options[name] !== undefined;
@@ -358,7 +329,7 @@ function shown(name: OptionName, options: UserOptions): boolean {
  * reproduced: the tiles actually used (not "auto"), and strength or the raw weights, whichever set
  * the balance.
  */
-export function formatOptions(options: UserOptions, kind: JobKind): string {
+export function formatOptions(options: JobOptions, kind: JobKind): string {
   return optionsFor(kind)
     .filter((name) => shown(name, options))
     .map((name) => {
