@@ -47,6 +47,8 @@ describe('resolveOptions', () => {
     rejects({ scales: 0 }, 'scales', /from 1 to 4/);
     rejects({ preserveColors: 'yes' }, 'preserveColors', /true or false/);
     rejects({ seed: 1.5 }, 'seed', /whole number/);
+    rejects({ seed: -1 }, 'seed', /from 0 to 2147483647/);
+    rejects({ seed: 2 ** 31 }, 'seed', /from 0 to 2147483647/);
     rejects({ colour: 1 }, 'colour', /Unknown option 'colour'/);
   });
 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { sha256 } from '../src/jobs/data-files.js';
 import { configFromEnv, start, type WebConfig, type WebHandle } from '../src/bots/web/index.js';
-import type { CommandHandler, CommandRequest, Frontend, Invocation, ReplyPort } from '../src/commands/port.js';
+import type { CommandHandler, CommandRequest, Frontend, FrontEndLimits, Invocation, ReplyPort } from '../src/commands/port.js';
 import { ConfigError } from '../src/config.js';
 import { conversationId, EventStream, FIXTURES, postForm, rawRequest } from './e2e/web-client.js';
 import { makeTestCommands, type TestCommands } from './helpers/commands.js';
@@ -26,8 +26,11 @@ async function filesUnder(dir: string): Promise<Map<string, number>> {
   return out;
 }
 
+const MAX_UPLOAD = 256 * 1024;
+
 /** Records what reaches the commands, to prove what the transport refuses never gets there. */
 class RecordingHandler implements CommandHandler {
+  readonly limits: FrontEndLimits = { maxTiles: 16, minSize: 32, maxSize: 512, maxIterations: 1000, maxImageBytes: MAX_UPLOAD };
   readonly calls: { request: CommandRequest; invocation: Invocation; port: ReplyPort }[] = [];
   readonly frontends: Frontend[] = [];
   async handle(request: CommandRequest, invocation: Invocation, port: ReplyPort): Promise<void> {
@@ -38,13 +41,10 @@ class RecordingHandler implements CommandHandler {
   }
 }
 
-const MAX_UPLOAD = 256 * 1024;
-
 describe('configFromEnv', () => {
   it('runs by itself when no chat app is configured, on 127.0.0.1:8080', () => {
     const config = configFromEnv({}, { chatConfigured: false });
     expect(config).toMatchObject({ host: '127.0.0.1', port: 8080 });
-    expect(config!.maxUploadBytes).toBeUndefined(); // the commands' own image limit applies
     expect(configFromEnv({ TILESTYLE_DATA_DIR: '/srv/tilestyle' }, { chatConfigured: false })!.dataDir).toBe('/srv/tilestyle');
   });
 
@@ -72,7 +72,7 @@ describe('web server', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tilestyle-web-'));
     handler = new RecordingHandler();
-    config = { host: '127.0.0.1', port: 0, dataDir, maxUploadBytes: MAX_UPLOAD };
+    config = { host: '127.0.0.1', port: 0, dataDir };
     web = await start(config, handler);
   });
 

@@ -78,8 +78,24 @@ export interface Frontend {
   portFor(where: ThreadRef, user: { id: string }): ReplyPort;
 }
 
+/** The option limits in force: the engine's, narrowed by the operator's settings. */
+export interface OptionLimits {
+  maxTiles: number;
+  minSize: number;
+  /** The smaller of the configured cap and what the engine can serve. */
+  maxSize: number;
+  maxIterations: number;
+}
+
+/** What a front end checks before a request reaches the commands, and shows in its forms (the commands check again). */
+export type FrontEndLimits = OptionLimits & {
+  /** Largest image accepted, declared or downloaded. */
+  maxImageBytes: number;
+};
+
 /** What front ends call. It never throws: every outcome, errors included, is answered through the port. */
 export interface CommandHandler {
+  readonly limits: FrontEndLimits;
   handle(request: CommandRequest, invocation: Invocation, port: ReplyPort): Promise<void>;
   registerFrontend(frontend: Frontend): void;
 }

@@ -32,6 +32,3 @@ export const DEFAULT_LIMITS: ServiceLimits = {
   paletteCacheEntries: 200,
   paletteCacheBytes: 200 * MB,
 };
-
-/** The image byte cap when the operator sets none (front ends without a command service use it too). */
-export const DEFAULT_MAX_IMAGE_BYTES = DEFAULT_LIMITS.maxImageBytes;

@@ -3,9 +3,11 @@
  * (Discord), text such as "tiles=4 size=384 preserve_colors" (Slack) or form fields (web) all end
  * up here, so every platform gives the same answer to the same mistake.
  */
-import { LIMITS } from '../engine/limits.js';
+import { DEFAULT_STRENGTH as ENGINE_DEFAULT_STRENGTH, LIMITS } from '../engine/limits.js';
 import { PALETTE_SEED, type Balance, type JobKind, type JobOptions, type OptionDefaults } from '../jobs/job-record.js';
-import type { RawOptions } from './port.js';
+import type { OptionLimits, RawOptions } from './port.js';
+
+export type { OptionLimits };
 
 /** What a user can set, as they set it (tiles may still be 'auto'): the defaults' fields and a seed. */
 export type GivenOptions = OptionDefaults & { seed: number };
@@ -15,25 +17,29 @@ export type RequestedOptions = GivenOptions & { balance: Balance };
 
 export type OptionName = keyof GivenOptions;
 
-export interface OptionLimits {
-  maxTiles: number;
-  minSize: number;
-  /** The smaller of the configured cap and what the engine can serve. */
-  maxSize: number;
-  maxIterations: number;
-}
-
-// The engine owns every limit (src/engine/limits.ts); these names are kept for the front ends.
+// The engine owns every limit (src/engine/limits.ts); front ends read them here.
+/** The fixed ends of the options' ranges; the operator narrows size and iterations (OptionLimits). */
+export const OPTION_RANGES = {
+  tiles: LIMITS.tiles,
+  size: LIMITS.size,
+  iterations: LIMITS.iterations,
+  strength: LIMITS.strength,
+  weight: LIMITS.weight,
+  seed: LIMITS.seed,
+} as const;
+/** The strength the engine balances with when none is given (the operator may set another default). */
+export const DEFAULT_STRENGTH = ENGINE_DEFAULT_STRENGTH;
 export const MAX_SEED = LIMITS.seed.max;
 export const MAX_TILES = LIMITS.tiles.max;
 /** Far above any useful weight (the default is 1), and far below where the loss overflows to Infinity. */
-export const MAX_WEIGHT = LIMITS.weight.max;
+const MAX_WEIGHT = LIMITS.weight.max;
 
 interface OptionSpec {
   /** How the option is written in messages and in the settings line (snake_case, as in chat). */
   label: string;
   /** 'tiles': a whole number or the word auto. */
   type: 'int' | 'number' | 'bool' | 'tiles';
+  /** One phrase, at most 100 characters: Discord shows it as the option's description. */
   describe: string;
   kinds: JobKind[];
 }
@@ -50,19 +56,19 @@ export const OPTION_SPECS: Record<OptionName, OptionSpec> = {
   strength: {
     label: 'strength',
     type: 'int',
-    describe: 'how far the style takes over: low keeps the photo with a touch of the style, high lets the objects take over',
+    describe: "how far the style takes over: low keeps the photo, high lets the style's objects take over",
     kinds: ['stylize'],
   },
   styleWeight: {
     label: 'style_weight',
     type: 'number',
-    describe: 'advanced: the raw style weight; giving it or content_weight sets the balance by hand instead of strength',
+    describe: 'advanced: raw style weight; with it or content_weight the balance is set by hand, not by strength',
     kinds: ['stylize'],
   },
   contentWeight: {
     label: 'content_weight',
     type: 'number',
-    describe: 'advanced: the raw content weight; giving it or style_weight sets the balance by hand instead of strength',
+    describe: 'advanced: raw content weight; with it or style_weight the balance is set by hand, not by strength',
     kinds: ['stylize'],
   },
   preserveColors: { label: 'preserve_colors', type: 'bool', describe: "keep the content picture's colours", kinds: ['stylize'] },
