@@ -325,10 +325,16 @@ describe('progress and failures', () => {
         post: () => Promise.reject(new Error('platform down')),
         whisper: () => Promise.reject(new Error('platform down')),
       });
+      const logged = errors.length;
       await expect(broken.handler.handle({ kind: 'help' }, invocation(), failing)).resolves.toBeUndefined();
       await expect(
         broken.handler.handle({ kind: 'palette', style: imageSource('guitar.png'), options: { size: 'x' } }, invocation(), failing),
       ).resolves.toBeUndefined();
+      // Each failed reply reached the operator's log, and the service answers the next request as usual.
+      expect(errors.slice(logged).filter((args) => args.some((a) => String(a).includes('platform down')))).toHaveLength(2);
+      const healthy = new RecordingPort();
+      await broken.handler.handle({ kind: 'help' }, invocation(), healthy);
+      expect(healthy.whispers()[0]).toContain('Commands:');
     } finally {
       await broken.close();
     }

@@ -110,7 +110,7 @@ export class RecordingPort implements ReplyPort {
   }
 
   /** Resolves once `done(this)` holds; rejects after timeoutMs with what was recorded. */
-  waitFor(done: (port: this) => boolean, timeoutMs = 60_000): Promise<void> {
+  waitFor(done: (port: this) => boolean, timeoutMs = 300_000): Promise<void> {
     return this.conditions.until(() => done(this), timeoutMs, () => this.describe()).then(() => undefined);
   }
 
