@@ -16,7 +16,8 @@ import { UserFacingError, type JobListener, type Placement, type RunOutcome, typ
 
 function lossLine(progress: Progress): string {
   const l = progress.losses;
-  return `loss ${shortNumber(l.total)} (style ${shortNumber(l.style)}, content ${shortNumber(l.content)})`;
+  const layout = l.layout === undefined ? '' : `, layout ${shortNumber(l.layout)}`;
+  return `loss ${shortNumber(l.total)} (style ${shortNumber(l.style)}, content ${shortNumber(l.content)}${layout})`;
 }
 
 export class JobFollower {
