@@ -325,10 +325,16 @@ describe('progress and failures', () => {
         post: () => Promise.reject(new Error('platform down')),
         whisper: () => Promise.reject(new Error('platform down')),
       });
+      const logged = errors.length;
       await expect(broken.handler.handle({ kind: 'help' }, invocation(), failing)).resolves.toBeUndefined();
       await expect(
         broken.handler.handle({ kind: 'palette', style: imageSource('guitar.png'), options: { size: 'x' } }, invocation(), failing),
       ).resolves.toBeUndefined();
+      // Each failed reply reached the operator's log, and the service answers the next request as usual.
+      expect(errors.slice(logged).filter((args) => args.some((a) => String(a).includes('platform down')))).toHaveLength(2);
+      const healthy = new RecordingPort();
+      await broken.handler.handle({ kind: 'help' }, invocation(), healthy);
+      expect(healthy.whispers()[0]).toContain('Commands:');
     } finally {
       await broken.close();
     }
@@ -344,7 +350,7 @@ describe('help, status and unknown commands', () => {
     expect(text).toContain(
       '• tiles — repeat the style image N×N, so an object becomes the brush stroke; auto chooses from the style image. Range auto or 1–16, default auto.',
     );
-    expect(text).toContain('• strength — how far the style takes over: low keeps the photo with a touch of the style, high lets the objects take over (stylize only). Range 1–10, default 5.');
+    expect(text).toContain("• strength — how far the style takes over: low keeps the photo, high lets the style's objects take over (stylize only). Range 1–10, default 5.");
     expect(text).toMatch(/Giving style_weight or content_weight turns that off and uses the raw weights/);
     expect(text).toContain('• size — longest side of the result in pixels. Range 32–512 px, default 64.');
     expect(text).toContain('• iterations — optimizer steps; more is slower and finer. Range 1–1000, default 6.');

@@ -50,9 +50,9 @@ export class Engine {
     if (!backend) throw new ModelError('No backend could be created.');
     const warmable = backend as WarmableBackend;
     // An accelerator may turn out unusable (the backend then falls back to the CPU): find out now,
-    // so the limits below fit the device actually used.
+    // so the engine reports the device actually used.
     if (device !== 'cpu' && warmable.warm) await warmable.warm(DEFAULT_OPTIONS.contentLayers, DEFAULT_OPTIONS.styleLayers);
-    const maxSize = Math.min(LIMITS.size.max, config.maxSize ?? (backend.device === 'cpu' ? LIMITS.size.cpuMax : LIMITS.size.max));
+    const maxSize = Math.min(LIMITS.size.max, config.maxSize ?? LIMITS.size.max);
     return new Engine(backend, maxSize, config.styleCacheEntries ?? 8);
   }
 

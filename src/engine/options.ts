@@ -84,15 +84,14 @@ function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[]
 }
 
 /** Fills defaults and validates every option; throws OptionError with a readable message. */
-export function resolveOptions(partial: Partial<TransferOptions> = {}, maxSize: number = LIMITS.size.cpuMax): TransferOptions {
+export function resolveOptions(partial: Partial<TransferOptions> = {}, maxSize: number = LIMITS.size.max): TransferOptions {
   const known = new Set(Object.keys(DEFAULT_OPTIONS));
   for (const key of Object.keys(partial)) {
     if (!known.has(key)) throw new OptionError(key, `Unknown option '${key}'. Known options: ${[...known].join(', ')}.`);
   }
   const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
   const o = { ...DEFAULT_OPTIONS, ...defined } as Record<keyof TransferOptions, unknown>;
-  const seed = num('seed', o.seed);
-  if (!Number.isInteger(seed)) throw new OptionError('seed', `seed must be a whole number (got ${seed}).`);
+  const seed = int('seed', o.seed, LIMITS.seed.min, LIMITS.seed.max);
   return {
     size: int('size', o.size, LIMITS.size.min, maxSize),
     iterations: int('iterations', o.iterations, LIMITS.iterations.min, LIMITS.iterations.max),

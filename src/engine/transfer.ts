@@ -12,13 +12,10 @@ import {
   BALANCE_SCALE,
   balancedWeights,
   layoutTarget,
-  LAYOUT_WEIGHT_START,
   STYLE_LAYER_BALANCE,
-  steerLayout,
-  styleMatchCap,
-  structureTarget,
   styleLoss,
 } from './loss.js';
+import { LAYOUT_WEIGHT_START, steerLayout, styleMatchCap, structureTarget } from './steering.js';
 import { createAdam, createLbfgs, type Objective, type Optimizer } from './optimizers/index.js';
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
 import { structureOfRgb } from './quality.js';
@@ -262,7 +259,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
       const r = await ctx.backend.lossAndGrad(image, lv.targets, lv.spec);
       if (lv.layout) {
         const l = addLayout(image, lv.layout, weight, r.grad);
-        r.losses = { ...r.losses, total: r.losses.total + l, content: r.losses.content + l };
+        r.losses = { ...r.losses, total: r.losses.total + l, layout: l };
       }
       if (!initialLosses) initialLosses = r.losses;
       return r;

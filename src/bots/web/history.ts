@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { CommandService, JobSummary } from '../../commands/index.js';
-import { formatOptions } from '../../commands/options.js';
+import { formatOptions } from '../../commands/user-options.js';
 import type { WebMessage } from './conversations.js';
 
 export type JobHistory = Pick<CommandService, 'history' | 'job'>;

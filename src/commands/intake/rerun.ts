@@ -1,5 +1,5 @@
 /** rerun (🔁): the same job again with the next finer tiling, as a new job. */
-import { MAX_TILES, nextTiles, withTiles } from '../options.js';
+import { MAX_TILES, nextTiles, withTiles } from '../user-options.js';
 import type { Invocation, ReplyPort } from '../port.js';
 import { refusal } from './admission.js';
 import { findJob, type IntakeContext } from './context.js';

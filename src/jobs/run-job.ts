@@ -4,7 +4,7 @@
  * same runner serves the in-process queues and the Redis workers.
  */
 import type { Progress, RunControls, StyleInput, TransferOptions, TransferResult } from '../engine/types.js';
-import type { JobWork } from './work.js';
+import type { EngineJob } from './engine-job.js';
 
 /** What the runner needs of an engine (src/engine/index.ts's Engine has it). */
 export interface StyleEngine {
@@ -33,7 +33,7 @@ export interface PaletteStore {
 }
 
 export async function runJob(
-  work: JobWork,
+  work: EngineJob,
   engine: StyleEngine,
   cache: PaletteStore,
   sink: RunSink,

@@ -4,12 +4,12 @@
  * recorded only once the front end holds it durably, so "recorded" means "the user can see it", and a
  * job run again (resumed, or redelivered by a queue) does not post an image twice.
  */
-import type { DataFiles, ResultName } from './files.js';
-import type { ActiveJob } from './job.js';
+import type { DataFiles, ResultName } from '../jobs/data-files.js';
+import type { FollowedJob } from './followed-job.js';
 import { seconds } from './messages.js';
-import { formatOptions, nextTiles, tilesText } from './options.js';
+import { formatOptions, nextTiles, tilesText } from './user-options.js';
 import type { Attachment, MessageRef } from './port.js';
-import type { FinalPlan, JobStore, MessageRole } from './store.js';
+import type { FinalPlan, JobStore, MessageRole } from '../jobs/job-store.js';
 
 export class JobReplies {
   constructor(
@@ -19,7 +19,7 @@ export class JobReplies {
   ) {}
 
   /** Posts in the job's thread and remembers the message; null when the platform refused it (logged). */
-  async post(job: ActiveJob, text: string, role: MessageRole, files?: Attachment[]): Promise<MessageRef | null> {
+  async post(job: FollowedJob, text: string, role: MessageRole, files?: Attachment[]): Promise<MessageRef | null> {
     try {
       const ref = await job.port.post(text, files);
       await job.port.flush?.();
@@ -46,7 +46,7 @@ export class JobReplies {
   }
 
   /** Posts a palette or result image, unless the job already did (a job run twice shows it once). */
-  async postResultOnce(job: ActiveJob, name: ResultName, png: Buffer): Promise<void> {
+  async postResultOnce(job: FollowedJob, name: ResultName, png: Buffer): Promise<void> {
     if (this.store.hasMessage(job.id, name)) return;
     await this.postResult(job, name, png);
   }
@@ -55,7 +55,7 @@ export class JobReplies {
    * Sends a job's final replies (committed with its final state): posts not yet recorded, then the
    * status line; the outbox entry goes once all of it is durable. Safe to call again after a crash.
    */
-  async deliver(job: ActiveJob, plan: FinalPlan): Promise<void> {
+  async deliver(job: FollowedJob, plan: FinalPlan): Promise<void> {
     if (plan.statusFirst) await this.setStatus(job, plan.status);
     for (const post of plan.posts) {
       if (this.store.hasMessage(job.id, post.role)) continue;
@@ -68,7 +68,7 @@ export class JobReplies {
   }
 
   /** The status message's last words: through its StatusLine when this process posted it, else by id. */
-  private async setStatus(job: ActiveJob, text: string): Promise<void> {
+  private async setStatus(job: FollowedJob, text: string): Promise<void> {
     if (!text) return; // answered without a status message
     if (job.status) return job.status.set(text);
     const ref = this.store.messagesOf(job.id).filter((m) => m.role === 'status').at(-1);
@@ -76,20 +76,20 @@ export class JobReplies {
   }
 
   /** Posts a palette or result image with its caption and the 🔁 reaction. */
-  async postResult(job: ActiveJob, name: ResultName, png: Buffer): Promise<void> {
+  async postResult(job: FollowedJob, name: ResultName, png: Buffer): Promise<void> {
     const filename = `${name}-${job.id}.png`;
     const description = name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
     const ref = await this.post(job, captionFor(job, name), name, [{ filename, data: png, description }]);
     if (ref) await this.safely(() => job.port.react(ref, 'rerun'));
   }
 
-  settingsLine(job: ActiveJob, elapsedMs: number, where: string): string {
+  settingsLine(job: FollowedJob, elapsedMs: number, where: string): string {
     const r = job.record;
     return `Settings: ${formatOptions(r.options, r.kind)} · took ${seconds(elapsedMs)} on ${where} · job ${r.id}`;
   }
 }
 
-function captionFor(job: ActiveJob, name: ResultName): string {
+function captionFor(job: FollowedJob, name: ResultName): string {
   const o = job.record.options;
   const tiling = tilesText(o);
   const hint = nextTiles(o.tiles) === null ? 'This is the finest tiling.' : 'React 🔁 for finer tiles.';

@@ -1,16 +1,15 @@
 /**
- * What a worker needs to run one job: the input bytes and the engine options, derived once from the
- * job's record. User options map to engine options here only; the runner passes them on unread, so
- * an engine option added later needs a line here and nothing in the runner or the transports.
+ * A job as an engine runs it: the input bytes and the engine options, derived once from the job's
+ * record. Job options map to engine options here only; runJob passes them on unread, so an engine
+ * option added later needs a line here and nothing in run-job.ts or the transports.
  */
 import type { TransferOptions } from '../engine/types.js';
 import { paletteSizeFor } from '../engine/index.js';
-import type { DataFiles } from './files.js';
-import { PALETTE_SEED, type JobKind, type OptionDefaults, type UserOptions } from './options.js';
+import type { DataFiles } from './data-files.js';
+import { PALETTE_SEED, type JobKind, type JobOptions, type JobRecord, type OptionDefaults } from './job-record.js';
 import { PaletteCache } from './palette-cache.js';
-import type { JobRecord } from './store.js';
 
-export interface JobWork {
+export interface EngineJob {
   id: string;
   kind: JobKind;
   /** The content image (stylize jobs). */
@@ -24,25 +23,25 @@ export interface JobWork {
   stylize?: Partial<TransferOptions>;
 }
 
-function previewEvery(options: UserOptions): number {
+function previewEvery(options: JobOptions): number {
   return Math.max(1, Math.round(options.iterations / 4));
 }
 
 /** The engine options a palette depends on (and is cached by). */
-export function paletteEngineOptions(options: UserOptions): Partial<TransferOptions> {
+export function paletteEngineOptions(options: JobOptions): Partial<TransferOptions> {
   return { tiles: options.tiles, size: options.size, iterations: options.iterations, seed: options.seed, styleWeight: options.styleWeight };
 }
 
 /** The palette a stylize job shows first: its tiles and steps at the palette's size (paletteSizeFor), the palette's own seed and weights. */
-export function paletteOptionsOf(options: UserOptions, defaults: OptionDefaults): UserOptions {
+export function paletteOptionsOf(options: JobOptions, defaults: OptionDefaults): JobOptions {
   return { ...options, size: paletteSizeFor(options.size), seed: PALETTE_SEED, styleWeight: defaults.styleWeight, contentWeight: 0, preserveColors: false };
 }
 
-export function paletteKey(styleHash: string, options: UserOptions): string {
+export function paletteKey(styleHash: string, options: JobOptions): string {
   return PaletteCache.key(styleHash, paletteEngineOptions(options));
 }
 
-function stylizeEngineOptions(options: UserOptions): Partial<TransferOptions> {
+function stylizeEngineOptions(options: JobOptions): Partial<TransferOptions> {
   return {
     tiles: options.tiles,
     size: options.size,
@@ -57,7 +56,7 @@ function stylizeEngineOptions(options: UserOptions): Partial<TransferOptions> {
 }
 
 /** The work of a job whose inputs are on disk under `files`. */
-export async function loadWork(record: JobRecord, files: DataFiles, defaults: OptionDefaults): Promise<JobWork> {
+export async function loadEngineJob(record: JobRecord, files: DataFiles, defaults: OptionDefaults): Promise<EngineJob> {
   const o = record.options;
   const every = previewEvery(o);
   const style = await files.loadInput(record.inputs.style);

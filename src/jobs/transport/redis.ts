@@ -8,10 +8,9 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { JobCancelledError } from '../../engine/types.js';
-import type { DataFiles } from '../files.js';
-import type { OptionDefaults } from '../options.js';
-import type { JobRecord } from '../store.js';
-import { loadWork, type JobWork } from '../work.js';
+import type { DataFiles } from '../data-files.js';
+import type { JobRecord, OptionDefaults } from '../job-record.js';
+import { loadEngineJob, type EngineJob } from '../engine-job.js';
 import {
   CANCEL_CHANNEL,
   connectionOptions,
@@ -165,8 +164,8 @@ export class RedisTransport implements Transport {
     this.redis.disconnect();
   }
 
-  private async workOf(record: JobRecord): Promise<JobWork> {
-    const work = await loadWork(record, this.opts.files, this.opts.defaults);
+  private async workOf(record: JobRecord): Promise<EngineJob> {
+    const work = await loadEngineJob(record, this.opts.files, this.opts.defaults);
     const size = record.options.size;
     work.style = await bounded(work.style, size);
     if (work.content) work.content = await bounded(work.content, size);
