@@ -82,8 +82,9 @@ export async function createOnnxBackend(layers: ConvLayer[], opts: OnnxBackendOp
     const key = `${kind}|${content.join(',')}|${style.join(',')}`;
     let s = sessions.get(key);
     if (!s) {
-      const graphOptions = { winograd: opts.winograd };
-      const model = kind === 'features' ? buildFeaturesGraph(layers, content, style, graphOptions) : buildLossGraph(layers, content, style, graphOptions);
+      // Targets are computed a few times per level: direct convolutions, without Winograd's transformed
+      // copies of every activation (measured at 1024 px: 1.0 GB instead of 2.8 GB).
+      const model = kind === 'features' ? buildFeaturesGraph(layers, content, style) : buildLossGraph(layers, content, style, { winograd: opts.winograd });
       s = createSession(model);
       sessions.set(key, s);
       s.catch(() => sessions.delete(key));

@@ -11,8 +11,13 @@ import type { LayerName } from '../types.js';
 import { GraphBuilder } from './proto.js';
 import { WinogradConv, winogradWeights } from './winograd.js';
 
-/** Convolutions with at least this many input and output channels use Winograd F(4×4, 3×3). */
-export const WINOGRAD_MIN_CHANNELS = 64;
+/**
+ * Convolutions with at least this many input and output channels use Winograd F(4×4, 3×3): blocks 3
+ * and 4. Measured on AVX-512 and AVX2: the 64- and 128-channel layers, which run at the highest
+ * resolutions, are as fast direct (Winograd's transforms there cost what it saves in the MatMul) and
+ * Winograd's transformed copies of their activations cost 2–3 GB more at 1024 px.
+ */
+export const WINOGRAD_MIN_CHANNELS = 256;
 
 export interface GraphOptions {
   /** Use Winograd convolutions for the wide layers (default true). */
@@ -116,11 +121,10 @@ function flat(g: GraphBuilder, f: string, channels: number): string {
  * Features graph: input x; outputs `content_i` ([1,C,h,w]) per content layer and `gram_i` ([C,C],
  * NOT yet divided by C·N — the caller does it, knowing the shape) per style layer.
  */
-export function buildFeaturesGraph(layers: ConvLayer[], content: LayerName[], style: LayerName[], opts: GraphOptions = {}): Uint8Array {
+export function buildFeaturesGraph(layers: ConvLayer[], content: LayerName[], style: LayerName[]): Uint8Array {
   const g = new GraphBuilder();
   g.input('x', [1, 3, 'H', 'W']);
-  const wino = opts.winograd === false ? undefined : new WinogradConv(g);
-  const net = buildForward(g, layers, deepestOf(layers, [...content, ...style]), wino, opts);
+  const net = buildForward(g, layers, deepestOf(layers, [...content, ...style]));
   const channels = new Map(layers.map((l) => [l.name, l.outChannels]));
   content.forEach((name, i) => {
     const out = g.op('Identity', [net.relu.get(convOf(name))!], {}, `content_${i}`);
