@@ -9,12 +9,15 @@
  *                           test/fixtures/quality/style-*)
  *   --size N --iterations N --tiles N|auto --strength N --seed N   options for every job
  *   --out DIR               also write each result as DIR/<content>-<style>.png
+ *   --auto-tiles            instead: tiles=auto on the labelled styles of test/fixtures/styles, each miss
+ *                           marked (at --size, default 512); no model needed
  */
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../src/engine/index.js';
+import { autoTilesAgreement, formatAgreement } from './auto-tiles-table.js';
 import { measureResult, QUALITY_THRESHOLDS, type QualityRow } from './quality-table.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
@@ -34,8 +37,15 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '7' },
     options: { type: 'string' },
     out: { type: 'string' },
+    'auto-tiles': { type: 'boolean', default: false },
   },
 });
+
+if (values['auto-tiles']) {
+  const { rows, agreement } = await autoTilesAgreement(values.size ? Number(values.size) : 512);
+  console.log(formatAgreement(rows, agreement));
+  process.exit(0);
+}
 
 const inDir = async (dir: string, pick: (f: string) => boolean) => (await readdir(dir)).filter(pick).sort().map((f) => path.join(dir, f));
 const named = (f: string) => (f.includes('/') ? f : [FIXTURES, EXTRA].map((d) => path.join(d, f)).find((p) => existsSync(p)) ?? path.join(FIXTURES, f));

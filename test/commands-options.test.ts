@@ -1,4 +1,4 @@
-import { formatOptions, nextTiles, parseOptionText, resolveUserOptions, tilesText, validateOptions, withTiles, type OptionLimits } from '../src/commands/user-options.js';
+import { asSweep, formatOptions, nextTiles, parseOptionText, resolveUserOptions, tilesText, validateOptions, withTiles, type OptionLimits } from '../src/commands/user-options.js';
 import type { JobOptions, OptionDefaults } from '../src/jobs/job-record.js';
 
 const limits: OptionLimits = { maxTiles: 16, minSize: 32, maxSize: 512, maxIterations: 1000 };
@@ -59,6 +59,20 @@ describe('validateOptions', () => {
       expect(result.problems).toHaveLength(1);
       expect(result.problems[0]).toContain(message);
     }
+  });
+
+  it('accepts tiles=sweep for a palette only, and writes it back as such', () => {
+    expect(validateOptions(parseOptionText('tiles=Sweep'), 'palette', limits)).toEqual({ ok: true, options: { tiles: 'sweep' } });
+    expect(validateOptions({ tiles: 'sweep' }, 'stylize', limits)).toEqual({
+      ok: false,
+      problems: ["tiles=sweep is for palette: it shows the style's palettes at 1, 2, 4 and 8 tiles side by side. For /stylize, give tiles=auto or a number."],
+    });
+    const sweep = asSweep(resolveUserOptions({ tiles: 'sweep' }, 'palette', defaults, limits, () => 1));
+    expect(sweep).toMatchObject({ tiles: 1, sweep: true });
+    expect(tilesText(sweep)).toBe('tiles 1, 2, 4 and 8 side by side');
+    expect(formatOptions(sweep, 'palette')).toBe('tiles=sweep size=256 iterations=100 seed=0');
+    // A number given later drops the sweep.
+    expect(withTiles(sweep, 4)).not.toHaveProperty('sweep');
   });
 
   it('accepts tiles=auto in any case, as text or typed, and strength from 1 to 10', () => {

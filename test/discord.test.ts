@@ -116,6 +116,12 @@ describe('configuration', () => {
     expect(byName.preserve_colors).toMatchObject({ type: ApplicationCommandOptionType.Boolean });
     expect(byName.seed).toMatchObject({ type: ApplicationCommandOptionType.Integer, min_value: 0 });
     expect((palette!.options ?? []).map((o) => o.name)).toEqual(['style', 'tiles', 'size', 'iterations', 'seed']);
+    // The palette's tiles also offer the sweep, which the commands accept for a palette only.
+    const paletteTiles = (palette!.options ?? []).find((o) => o.name === 'tiles') as unknown as { choices: { value: string }[] };
+    const paletteValues = paletteTiles.choices.map((c) => c.value);
+    expect(paletteValues).toEqual(['auto', 'sweep', ...Array.from({ length: 16 }, (_, i) => String(i + 1))]);
+    for (const value of paletteValues) expect(validateOptions({ tiles: value }, 'palette', optionLimits).ok).toBe(true);
+    expect(validateOptions({ tiles: 'sweep' }, 'stylize', optionLimits).ok).toBe(false);
   });
 
   it("declares the engine's own bounds when no settings are given", () => {
@@ -248,7 +254,7 @@ describe('/stylize', () => {
     expect(content(insideSettings)).toMatch(/^Settings: tiles=\d+ size=64 iterations=6 /);
     // tiles=auto: the palette's caption says what was chosen and why.
     const chosen = /tiles=(\d+)/.exec(content(insideSettings))![1]!;
-    expect(postsIn(thread, inside).some((p) => content(p).includes(`(tiles ${chosen}: the style looks like a single`))).toBe(true);
+    expect(postsIn(thread, inside).some((p) => content(p).includes(`(tiles ${chosen}: the style is a single object`))).toBe(true);
     expect(fake.find('PATCH', new RegExp(`/webhooks/${fake.appId}/${insideToken}/messages/%40original$`))).toHaveLength(1);
     expect(fake.requests.slice(inside).some((r) => /\/threads$/.test(r.path))).toBe(false);
     expect(postsIn(fake.channelId, inside)).toHaveLength(0);

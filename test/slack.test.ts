@@ -244,7 +244,7 @@ describe('Slack front end', () => {
     const [text] = responsesSince(from);
     expect(text).toContain('On Slack:');
     expect(text).toContain('@tilestyle strength=7 tiles=auto size=384');
-    expect(text).toMatch(/tiles — .*Range auto or 1–16, default auto\./);
+    expect(text).toMatch(/tiles — .*Range auto, sweep \(palette\) or 1–16, default auto\./);
     expect(text).toMatch(/strength — .*Range 1–10, default 5\./);
     expect(fake.callsOf('response_url').at(-1)!.args.response_type).toBe('ephemeral');
   });

@@ -8,6 +8,7 @@ import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promise
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import sharp from 'sharp';
 import { sha256 } from '../src/jobs/data-files.js';
 import { configFromEnv, start, type WebConfig, type WebHandle } from '../src/bots/web/index.js';
 import type { CommandHandler, CommandRequest, Frontend, FrontEndLimits, Invocation, ReplyPort } from '../src/commands/port.js';
@@ -426,7 +427,7 @@ describe('web server with the real commands', () => {
     expect(page).toContain('name="strength" min="1" max="10" step="1" inputmode="numeric" placeholder="5"');
     // tiles takes auto or a number, with both offered.
     expect(page).toMatch(/<input name="tiles" list="tile-choices"[^>]*placeholder="auto"/);
-    expect(page).toContain('<datalist id="tile-choices"><option value="auto"></option><option value="1"></option>');
+    expect(page).toContain('<datalist id="tile-choices"><option value="auto"></option><option value="sweep"></option><option value="1"></option>');
     expect(page).toContain('<option value="16"></option></datalist>');
 
     const c = conversationId();
@@ -441,7 +442,18 @@ describe('web server with the real commands', () => {
     const settings = await events.waitFor((m) => m.text.startsWith('Settings:') && m.thread === auto.body.thread, 300_000, 'the settings line');
     expect(settings.text).toMatch(/^Settings: tiles=1 size=32 iterations=1 seed=0 /);
     const palette = await events.waitFor((m) => m.thread === auto.body.thread && m.files.some((f) => f.filename.startsWith('palette-')), 5000, 'the palette');
-    expect(palette.text).toContain('tiles 1: the style looks like a painting or texture');
+    expect(palette.text).toContain('tiles 1: the style looks alike all over, like a painting, texture or landscape');
+
+    // tiles=sweep from the form: one picture, the palettes at 1, 2, 4 and 8 tiles at half the size, labelled.
+    const sweep = await postForm(web.url, '/api/palette', c, { style: { name: 'guitar.png', type: 'image/png' } }, { tiles: 'sweep', iterations: '1', size: '64' });
+    const sweepSettings = await events.waitFor((m) => m.text.startsWith('Settings:') && m.thread === sweep.body.thread, 60_000, 'the sweep settings line');
+    expect(sweepSettings.text).toMatch(/^Settings: tiles=sweep size=64 iterations=1 seed=0 /);
+    const sheet = await events.waitFor((m) => m.thread === sweep.body.thread && m.files.some((f) => f.filename.startsWith('palette-')), 5000, 'the sweep');
+    expect(sheet.text).toContain('Palette sweep — the style alone at 1, 2, 4, 8 tiles, each 32 px. For one of them at full size: palette tiles=2, palette tiles=4, palette tiles=8');
+    expect(sheet.reactions).toEqual([]);
+    const png = Buffer.from(await (await fetch(new URL(sheet.files[0]!.url, web.url))).arrayBuffer());
+    // Four 32-px palettes and three 4-px gaps, under a 24-px label strip.
+    expect(await sharp(png).metadata()).toMatchObject({ format: 'png', width: 4 * 32 + 3 * 4, height: 24 + 32 });
     events.close();
     await commands.service.idle();
   });

@@ -19,8 +19,10 @@ Options:
   --out <dir>              where result.png / palette.png go (default: out)
   --size <px>              longest side of the result
   --iterations <n>         optimizer steps
-  --tiles auto|<n>         repeat the style n×n before taking its Gram matrices (default auto:
-                           1 for a painting or texture, more for a single object)
+  --tiles auto|<n>|sweep   repeat the style n×n before taking its Gram matrices (default auto:
+                           1 for a painting, texture or landscape, more for an object or a subject
+                           photo); with --palette, sweep writes palette-sweep.png: the palettes at
+                           1, 2, 4 and 8 tiles side by side, each at half the size
   --strength <1-10>        how far the style may take over (default 5): lower keeps more of the
                            photo, higher lets the style's objects take over
   --schedule quick|classic quick (default) stops converged levels early; classic runs every step
@@ -57,6 +59,8 @@ export interface CliArgs {
   styles: StyleArg[];
   out: string;
   palette: boolean;
+  /** --palette --tiles sweep: the palettes at 1, 2, 4 and 8 tiles in one picture. */
+  sweep: boolean;
   options: Partial<TransferOptions>;
   backend?: BackendName;
   device?: string;
@@ -84,10 +88,10 @@ function number(flag: string, text: string | undefined, integer = false): number
   return value;
 }
 
-/** 'auto' or a whole number of tiles (the engine checks the range, as for every other number). */
+/** 'auto' or a whole number of tiles (the engine checks the range, as for every other number); 'sweep' is read apart. */
 function tiles(text: string | undefined): number | 'auto' | undefined {
-  if (text === undefined || text === 'auto') return text;
-  if (!/^[-+]?\d+$/.test(text.trim())) throw new UsageError(`--tiles must be auto or a whole number (got '${text}').`);
+  if (text === undefined || text === 'auto' || text === 'sweep') return text === 'sweep' ? undefined : text;
+  if (!/^[-+]?\d+$/.test(text.trim())) throw new UsageError(`--tiles must be auto, sweep or a whole number (got '${text}').`);
   return Number(text);
 }
 
@@ -205,6 +209,10 @@ export function parseCliArgs(argv: string[]): CliArgs {
     if (styles.length === 0) throw new UsageError('Give at least one style image (see --help).');
   }
 
+  const sweep = v.tiles === 'sweep';
+  if (sweep && mode !== 'palette' && !help) {
+    throw new UsageError('--tiles sweep goes with --palette: it shows the palettes at 1, 2, 4 and 8 tiles side by side.');
+  }
   const options: Partial<TransferOptions> = {};
   const set = <K extends keyof TransferOptions>(key: K, value: TransferOptions[K] | undefined) => {
     if (value !== undefined) options[key] = value;
@@ -238,6 +246,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     styles,
     out: v.out ?? 'out',
     palette: mode === 'palette' || (mode === 'stylize' && !v['no-palette']),
+    sweep,
     ...(v.upscale !== undefined ? { upscale: v.upscale } : {}),
     options,
     backend: oneOf('backend', v.backend, ['onnx', 'tfjs'] as const),

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import dotenv from 'dotenv';
 import { decodeImage } from '../engine/image.js';
-import { Engine, LIMITS, resolveOptions } from '../engine/index.js';
+import { Engine, LIMITS, resolveOptions, type SweepResult } from '../engine/index.js';
 import { DEFAULT_CACHE_DIR, ensureModelDir } from '../engine/model-store.js';
 import {
   ImageInputError,
@@ -150,7 +150,20 @@ export async function run(argv: string[]): Promise<number> {
       if ((options.size ?? 0) > engine.maxSize) options.size = engine.maxSize;
       await runOne('upscaled', 'upscaled.png', (c) => engine.upscale(content!, styles, previous!, options, c));
     }
-    if (args.palette) {
+    if (args.sweep) {
+      const view = createProgressView('palette sweep');
+      let sweep: SweepResult;
+      try {
+        sweep = await engine.paletteSweep(styles, args.options, { onProgress: (p) => view.update(p), signal: abort.signal });
+      } finally {
+        view.stop();
+      }
+      const target = path.join(args.out, 'palette-sweep.png');
+      await writeFile(target, sweep.image);
+      record['palette sweep'] = { file: 'palette-sweep.png', cellSize: sweep.cellSize, cells: sweep.cells, wallMs: sweep.wallMs };
+      const steps = sweep.cells.map((c) => `${c.tiles}: ${c.steps}`).join(', ');
+      process.stdout.write(`palette sweep: ${target} (tiles 1, 2, 4 and 8 at ${sweep.cellSize} px each; steps ${steps}; ${(sweep.wallMs / 1000).toFixed(1)} s)\n`);
+    } else if (args.palette) {
       await runOne('palette', 'palette.png', (c) => engine.palette(styles, args.options, c));
     }
     // An upscale keeps the record of the result it redrew (its options are read from there).

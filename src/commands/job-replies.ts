@@ -4,6 +4,7 @@
  * recorded only once the front end holds it durably, so "recorded" means "the user can see it", and a
  * job run again (resumed, or redelivered by a queue) does not post an image twice.
  */
+import { SWEEP_TILES, sweepCellSize } from '../engine/sweep.js';
 import type { DataFiles, ResultName } from '../jobs/data-files.js';
 import type { FollowedJob } from './followed-job.js';
 import { seconds } from './messages.js';
@@ -80,7 +81,8 @@ export class JobReplies {
     const filename = `${name}-${job.id}.png`;
     const description = name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
     const ref = await this.post(job, captionFor(job, name), name, [{ filename, data: png, description }]);
-    if (ref) await this.safely(() => job.port.react(ref, 'rerun'));
+    // A sweep already shows the finer tilings: each is one palette command away, named in its caption.
+    if (ref && !job.record.options.sweep) await this.safely(() => job.port.react(ref, 'rerun'));
   }
 
   settingsLine(job: FollowedJob, elapsedMs: number, where: string): string {
@@ -91,6 +93,10 @@ export class JobReplies {
 
 function captionFor(job: FollowedJob, name: ResultName): string {
   const o = job.record.options;
+  if (o.sweep) {
+    const counts = SWEEP_TILES.filter((t) => t > 1).map((t) => `palette tiles=${t}`);
+    return `Palette sweep — the style alone at ${SWEEP_TILES.join(', ')} tiles, each ${sweepCellSize(o.size)} px. For one of them at full size: ${counts.join(', ')} (or tiles=1 for none).`;
+  }
   const tiling = tilesText(o);
   const hint = nextTiles(o.tiles) === null ? 'This is the finest tiling.' : 'React 🔁 for finer tiles.';
   return name === 'palette'

@@ -48,7 +48,7 @@ export function queuedText(position: number, device: string): string {
 function range(name: OptionName, limits: OptionLimits): string {
   switch (name) {
     case 'tiles':
-      return `auto or ${LIMITS.tiles.min}–${limits.maxTiles}`;
+      return `auto, sweep (palette) or ${LIMITS.tiles.min}–${limits.maxTiles}`;
     case 'size':
       return `${limits.minSize}–${limits.maxSize} px`;
     case 'iterations':
@@ -79,7 +79,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
     '',
     'Commands:',
     '• stylize — content image + style image [+ options]: redraws the content in the style; posts the style\'s palette, then the result.',
-    '• palette — style image [+ tiles, size, iterations, seed]: the style alone, redrawn from noise.',
+    '• palette — style image [+ tiles, size, iterations, seed]: the style alone, redrawn from noise; palette tiles=sweep shows it at 1, 2, 4 and 8 tiles side by side.',
     '• status — how long the queues are, and your jobs.',
     '• cancel — stops your latest waiting or running job (or react ❌ on its status message).',
     '• help — this message.',
@@ -94,7 +94,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
   }
   lines.push(
     '',
-    'With tiles=auto I look at the style image: a painting or texture stays untiled, a single object is tiled so it becomes a visible stroke; the reply says what I chose and why. A number is always obeyed.',
+    'With tiles=auto I look at the style image: a painting, texture or landscape stays untiled, an object or a photo of a subject (a portrait, an animal) is tiled so that each copy is about 85 px and becomes a visible stroke; the reply says what I chose and why. A number is always obeyed.',
     'Balance: by default I balance content and style myself from strength. Giving style_weight or content_weight turns that off and uses the raw weights as they are (advanced), so give those or strength, not both.',
   );
   return lines.join('\n');

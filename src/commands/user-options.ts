@@ -4,13 +4,16 @@
  * up here, so every platform gives the same answer to the same mistake.
  */
 import { DEFAULT_STRENGTH as ENGINE_DEFAULT_STRENGTH, LIMITS } from '../engine/limits.js';
-import { PALETTE_SEED, type Balance, type JobKind, type JobOptions, type OptionDefaults } from '../jobs/job-record.js';
+import { PALETTE_SEED, type Balance, type JobKind, type JobOptions, type OptionDefaults, type TilesSetting } from '../jobs/job-record.js';
 import type { OptionLimits, RawOptions } from './port.js';
 
 export type { OptionLimits };
 
+/** As a user may give them: 'sweep' (palette only) shows the palettes at 1, 2, 4 and 8 tiles side by side. */
+export type TilesChoice = TilesSetting | 'sweep';
+
 /** What a user can set, as they set it (tiles may still be 'auto'): the defaults' fields and a seed. */
-export type GivenOptions = OptionDefaults & { seed: number };
+export type GivenOptions = Omit<OptionDefaults, 'tiles'> & { tiles: TilesChoice; seed: number };
 
 /** A job's options before its tiles are chosen: defaults filled in, the balance decided. */
 export type RequestedOptions = GivenOptions & { balance: Balance };
@@ -32,7 +35,7 @@ export const DEFAULT_STRENGTH = ENGINE_DEFAULT_STRENGTH;
 export const MAX_SEED = LIMITS.seed.max;
 export const MAX_TILES = LIMITS.tiles.max;
 /** Far above any useful weight (the default is 1), and far below where the loss overflows to Infinity. */
-const MAX_WEIGHT = LIMITS.weight.max;
+export const MAX_WEIGHT = LIMITS.weight.max;
 
 interface OptionSpec {
   /** How the option is written in messages and in the settings line (snake_case, as in chat). */
@@ -48,7 +51,7 @@ export const OPTION_SPECS: Record<OptionName, OptionSpec> = {
   tiles: {
     label: 'tiles',
     type: 'tiles',
-    describe: 'repeat the style image N×N, so an object becomes the brush stroke; auto chooses from the style image',
+    describe: 'repeat the style image N×N, so an object becomes the brush stroke; auto chooses from the style image; sweep (palette) shows 1, 2, 4 and 8 side by side',
     kinds: ['stylize', 'palette'],
   },
   size: { label: 'size', type: 'int', describe: 'longest side of the result in pixels', kinds: ['stylize', 'palette'] },
@@ -159,7 +162,7 @@ const BOOL_WORDS: Record<string, boolean> = { true: true, yes: true, on: true, '
 /** Plain decimal numbers only: Number() would also take "0x40", "0b11", "0o7" and "Infinity". */
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
-type OptionValue = number | boolean | 'auto';
+type OptionValue = number | boolean | 'auto' | 'sweep';
 
 function parseValue(name: OptionName, value: string | number | boolean): { value: OptionValue } | { problem: string } {
   const spec = OPTION_SPECS[name];
@@ -171,6 +174,7 @@ function parseValue(name: OptionName, value: string | number | boolean): { value
   }
   const tiles = spec.type === 'tiles';
   if (tiles && typeof value === 'string' && value.trim().toLowerCase() === 'auto') return { value: 'auto' };
+  if (tiles && typeof value === 'string' && value.trim().toLowerCase() === 'sweep') return { value: 'sweep' };
   if (typeof value === 'boolean') {
     return { problem: `${spec.label} needs a ${tiles ? 'value' : 'number'}, e.g. ${spec.label}=${exampleFor(name)}${tiles ? ' or tiles=auto' : ''}.` };
   }
@@ -254,6 +258,10 @@ export function validateOptions(raw: RawOptions, kind: JobKind, limits: OptionLi
       problems.push(parsed.problem);
       continue;
     }
+    if (parsed.value === 'sweep' && kind !== 'palette') {
+      problems.push(`tiles=sweep is for palette: it shows the style's palettes at 1, 2, 4 and 8 tiles side by side. For /${kind}, give tiles=auto or a number.`);
+      continue;
+    }
     if (typeof parsed.value === 'number') {
       const problem = rangeProblem(name, parsed.value, limits);
       if (problem) {
@@ -306,12 +314,18 @@ export function resolveUserOptions(
 
 /** A job's options with its tiles settled: the number chosen (and why, when chosen from the style). */
 export function withTiles(options: RequestedOptions | JobOptions, tiles: number, reason?: string): JobOptions {
-  const { tilesReason: _earlier, ...rest } = options as JobOptions;
+  const { tilesReason: _earlier, sweep: _sweep, ...rest } = options as JobOptions;
   return reason === undefined ? { ...rest, tiles } : { ...rest, tiles, tilesReason: reason };
 }
 
+/** A palette sweep's options: it starts at 1 tile and shows 1, 2, 4 and 8. */
+export function asSweep(options: RequestedOptions): JobOptions {
+  return { ...withTiles(options, 1), sweep: true };
+}
+
 /** The tiles of a job in a few words: "no tiling", "tiles 4×4", or "tiles 6: the style looks like a single object". */
-export function tilesText(options: Pick<JobOptions, 'tiles' | 'tilesReason'>): string {
+export function tilesText(options: Pick<JobOptions, 'tiles' | 'tilesReason' | 'sweep'>): string {
+  if (options.sweep) return 'tiles 1, 2, 4 and 8 side by side';
   if (options.tilesReason) return `tiles ${options.tiles}: ${options.tilesReason}`;
   return options.tiles === 1 ? 'no tiling' : `tiles ${options.tiles}×${options.tiles}`;
 }
@@ -342,6 +356,7 @@ export function formatOptions(options: JobOptions, kind: JobKind): string {
       const value = options[name];
       const label = OPTION_SPECS[name].label;
       if (typeof value === 'boolean') return `${label}=${value ? 'yes' : 'no'}`;
+      if (name === 'tiles' && options.sweep) return `${label}=sweep`;
       // Whole-number options (a seed above all) are written out in full, so they can be typed back in.
       return `${label}=${OPTION_SPECS[name].type === 'number' ? formatNumber(value) : String(value)}`;
     })

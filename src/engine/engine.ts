@@ -6,6 +6,7 @@ import { LIMITS } from './limits.js';
 import { DEFAULT_OPTIONS, resolveOptions } from './options.js';
 import { LruCache } from './style-cache.js';
 import { SHARPEN_STYLE_LAYERS } from './schedule.js';
+import { paletteSweep, type SweepResult } from './sweep.js';
 import { palette, stylize, upscale, type TransferContext } from './transfer.js';
 import type { EngineConfig, RunControls, StyleInput, TransferOptions, TransferResult } from './types.js';
 import { ModelError } from './types.js';
@@ -84,6 +85,11 @@ export class Engine {
 
   palette(styles: StyleInput[], options: Partial<TransferOptions> = {}, controls: RunControls = {}): Promise<TransferResult> {
     return this.exclusive(() => palette(this.ctx, styles, this.resolve(options), controls));
+  }
+
+  /** The style's palettes at 1, 2, 4 and 8 tiles side by side, each at half the size (see sweep.ts). */
+  paletteSweep(styles: StyleInput[], options: Partial<TransferOptions> = {}, controls: RunControls = {}): Promise<SweepResult> {
+    return this.exclusive(() => paletteSweep((st, o, c) => palette(this.ctx, st, o, c), styles, this.resolve(options), controls));
   }
 
   /**

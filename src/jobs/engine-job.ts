@@ -21,6 +21,8 @@ export interface EngineJob {
   paletteKey: string;
   /** Engine options of the stylize pass (stylize jobs). */
   stylize?: Partial<TransferOptions>;
+  /** A palette sweep: the palettes at 1, 2, 4 and 8 tiles in one picture instead of one palette. */
+  sweep?: boolean;
 }
 
 function previewEvery(options: JobOptions): number {
@@ -38,7 +40,8 @@ export function paletteOptionsOf(options: JobOptions, defaults: OptionDefaults):
 }
 
 export function paletteKey(styleHash: string, options: JobOptions): string {
-  return PaletteCache.key(styleHash, paletteEngineOptions(options));
+  const engineOptions = paletteEngineOptions(options);
+  return PaletteCache.key(styleHash, options.sweep ? { ...engineOptions, sweep: true } : engineOptions);
 }
 
 function stylizeEngineOptions(options: JobOptions): Partial<TransferOptions> {
@@ -61,7 +64,8 @@ export async function loadEngineJob(record: JobRecord, files: DataFiles, default
   const every = previewEvery(o);
   const style = await files.loadInput(record.inputs.style);
   if (record.kind === 'palette') {
-    return { id: record.id, kind: 'palette', style, palette: { ...paletteEngineOptions(o), previewEvery: every }, paletteKey: paletteKey(record.inputs.style, o) };
+    const work: EngineJob = { id: record.id, kind: 'palette', style, palette: { ...paletteEngineOptions(o), previewEvery: every }, paletteKey: paletteKey(record.inputs.style, o) };
+    return o.sweep ? { ...work, sweep: true } : work;
   }
   const paletteOptions = paletteOptionsOf(o, defaults);
   return {

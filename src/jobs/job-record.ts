@@ -38,6 +38,8 @@ export type JobOptions = Omit<OptionDefaults, 'tiles'> & {
   tilesReason?: string;
   seed: number;
   balance: Balance;
+  /** A palette sweep (tiles=sweep): the palettes at 1, 2, 4 and 8 tiles in one picture. */
+  sweep?: boolean;
 };
 
 /** The palette's seed is fixed unless given, so a style's palette is the same every time and can be cached. */

@@ -3,6 +3,7 @@
  * stylize job the result. It knows nothing of chat or queues: it reports through a RunSink, and the
  * same runner serves the in-process queues and the Redis workers.
  */
+import type { SweepResult } from '../engine/sweep.js';
 import type { Progress, RunControls, StyleInput, TransferOptions, TransferResult } from '../engine/types.js';
 import type { EngineJob } from './engine-job.js';
 
@@ -13,6 +14,7 @@ export interface StyleEngine {
   readonly maxSize: number;
   stylize(content: Buffer, styles: StyleInput[], options: Partial<TransferOptions>, controls?: RunControls): Promise<TransferResult>;
   palette(styles: StyleInput[], options: Partial<TransferOptions>, controls?: RunControls): Promise<TransferResult>;
+  paletteSweep(styles: StyleInput[], options: Partial<TransferOptions>, controls?: RunControls): Promise<SweepResult>;
   warm(): Promise<void>;
   dispose(): Promise<void>;
 }
@@ -45,7 +47,8 @@ export async function runJob(
   await sink.phase('palette');
   let palette = await cache.get(work.paletteKey);
   if (!palette) {
-    palette = (await engine.palette(styles, work.palette, controls('palette'))).image;
+    const made = work.sweep ? engine.paletteSweep(styles, work.palette, controls('palette')) : engine.palette(styles, work.palette, controls('palette'));
+    palette = (await made).image;
     await cache.put(work.paletteKey, palette).catch((err: unknown) => log.warn('Could not cache a palette:', err));
   }
   await sink.palette(palette);

@@ -191,7 +191,7 @@ export function testEngine(device = 'cpu', index = 0): Promise<Engine> {
 export async function testEngineWith(
   device: string,
   index: number,
-  replace: (engine: Engine) => Partial<Pick<StyleEngine, 'stylize' | 'palette'>>,
+  replace: (engine: Engine) => Partial<Pick<StyleEngine, 'stylize' | 'palette' | 'paletteSweep'>>,
 ): Promise<StyleEngine> {
   const engine = await testEngine(device, index);
   return {
@@ -202,6 +202,7 @@ export async function testEngineWith(
     dispose: () => engine.dispose(),
     stylize: (...args) => engine.stylize(...args),
     palette: (...args) => engine.palette(...args),
+    paletteSweep: (...args) => engine.paletteSweep(...args),
     ...replace(engine),
   };
 }

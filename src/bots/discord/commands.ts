@@ -34,11 +34,13 @@ function describe(name: OptionName): string {
 
 /**
  * tiles is a string option with choices: Discord's options have one type, and tiles is either the
- * word auto or a number. A picker of auto and 1–16 (17 of Discord's 25 choices) needs no typing and
- * can't be out of range; leaving it out means the default (auto unless the operator set one).
+ * word auto or a number (or sweep, for palette). A picker of auto, sweep and 1–16 (18 of Discord's 25
+ * choices) needs no typing and can't be out of range; leaving it out means the default (auto unless the
+ * operator set one).
  */
-export function tilesChoices(): { name: string; value: string }[] {
+export function tilesChoices(kind: 'stylize' | 'palette' = 'stylize'): { name: string; value: string }[] {
   const choices = [{ name: 'auto — chosen from the style image', value: 'auto' }];
+  if (kind === 'palette') choices.push({ name: 'sweep — 1, 2, 4 and 8 tiles side by side', value: 'sweep' });
   for (let n = OPTION_RANGES.tiles.min; n <= OPTION_RANGES.tiles.max; n++) choices.push({ name: n === 1 ? '1 — no tiling' : `${n} (${n}×${n})`, value: String(n) });
   return choices;
 }
@@ -48,7 +50,7 @@ type Builder = SlashCommandOptionsOnlyBuilder;
 function addShared(builder: Builder, bounds: CommandBounds, kind: 'stylize' | 'palette'): void {
   builder
     .addStringOption((o) =>
-      o.setName('tiles').setDescription(describe('tiles')).addChoices(...tilesChoices()),
+      o.setName('tiles').setDescription(describe('tiles')).addChoices(...tilesChoices(kind)),
     )
     .addIntegerOption((o) => o.setName('size').setDescription(describe('size')).setMinValue(OPTION_RANGES.size.min).setMaxValue(bounds.maxSize))
     .addIntegerOption((o) =>

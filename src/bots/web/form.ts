@@ -7,7 +7,7 @@ import { DEFAULT_STRENGTH, OPTION_RANGES, type OptionLimits } from '../../comman
 
 /** The choices offered for tiles (typing any other value is allowed; the commands check it). */
 function tileChoices(maxTiles: number): string {
-  const values = ['auto'];
+  const values = ['auto', 'sweep'];
   for (let n = OPTION_RANGES.tiles.min; n <= maxTiles; n++) values.push(String(n));
   return values.map((v) => `<option value="${v}"></option>`).join('');
 }

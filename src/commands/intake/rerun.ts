@@ -10,6 +10,9 @@ export async function rerun(ctx: IntakeContext, request: { messageId?: string; j
   if (!original) {
     return port.whisper("I can't find a job for that. React 🔁 on one of my result messages to run it again with finer tiles.");
   }
+  if (original.options.sweep) {
+    return port.whisper(`Job ${original.id} is a palette sweep: it already shows 1, 2, 4 and 8 tiles. For one at full size, ask palette tiles=4 (or the count you like).`);
+  }
   const next = nextTiles(original.options.tiles);
   if (next === null) {
     return port.whisper(`Job ${original.id} already used the finest tiling (${MAX_TILES}×${MAX_TILES}), so there is nothing finer to run.`);

@@ -44,12 +44,14 @@ export interface WireWork {
   palette: Partial<TransferOptions>;
   paletteKey: string;
   stylize?: Partial<TransferOptions>;
+  sweep?: boolean;
 }
 
 export function toWire(work: EngineJob): WireWork {
   const wire: WireWork = { id: work.id, kind: work.kind, style: work.style.toString('base64'), palette: work.palette, paletteKey: work.paletteKey };
   if (work.content) wire.content = work.content.toString('base64');
   if (work.stylize) wire.stylize = work.stylize;
+  if (work.sweep) wire.sweep = true;
   return wire;
 }
 
@@ -57,6 +59,7 @@ export function fromWire(wire: WireWork): EngineJob {
   const work: EngineJob = { id: wire.id, kind: wire.kind, style: Buffer.from(wire.style, 'base64'), palette: wire.palette, paletteKey: wire.paletteKey };
   if (wire.content) work.content = Buffer.from(wire.content, 'base64');
   if (wire.stylize) work.stylize = wire.stylize;
+  if (wire.sweep) work.sweep = true;
   return work;
 }
 
