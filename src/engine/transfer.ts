@@ -19,7 +19,7 @@ import { LAYOUT_WEIGHT_START, steerLayout, styleMatchCap, structureTarget } from
 import { createAdam, createLbfgs, type Objective, type Optimizer } from './optimizers/index.js';
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
 import { structureOfRgb } from './quality.js';
-import { ConvergenceWatch, planLevels, SHARPEN_STYLE_LAYERS, type Level } from './schedule.js';
+import { ConvergenceWatch, planLevels, SHARPEN_STEPS, SHARPEN_STYLE_LAYERS, type Level } from './schedule.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
 import {
@@ -46,8 +46,8 @@ interface StyleSource {
   weight: number;
 }
 
-/** Steps of an upscale's one sharpening level. */
-const UPSCALE_STEPS = 15;
+/** Steps of an upscale: as many as the sharpening level of a job (it starts from a finished result). */
+const UPSCALE_STEPS = SHARPEN_STEPS;
 /**
  * Layout weight of an upscale: its target is the earlier result itself, so holding it firmly keeps the
  * composition without fighting the style.
