@@ -86,6 +86,7 @@ export function planLevels(opts: { size: number; scales: number; iterations: num
     const steps = palette ? splitPalette(budget - SHARPEN_STEPS, coarse.length) : splitIterations(budget - SHARPEN_STEPS, coarse.length);
     // The level before the sharpening one draws the strokes at half size; past this many steps it
     // only polishes what the sharpening level redraws anyway.
+    if (!palette) steps[steps.length - 1] = Math.min(steps[steps.length - 1], STROKE_LEVEL_STEPS);
     return [
       ...coarse.slice(coarse.length - steps.length).map((s, i) => ({ longest: s, maxSteps: steps[i], stopEarly: true, sharpen: false })),
       { longest: sizes[sizes.length - 1], maxSteps: SHARPEN_STEPS, stopEarly: true, sharpen: true },
