@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import dotenv from 'dotenv';
 import { decodeImage } from '../engine/image.js';
-import { Engine, LIMITS, resolveOptions, type SweepResult } from '../engine/index.js';
+import { DEFAULT_OPTIONS, Engine, LIMITS, paletteSizeFor, resolveOptions, type SweepResult } from '../engine/index.js';
 import { DEFAULT_CACHE_DIR, ensureModelDir } from '../engine/model-store.js';
 import {
   ImageInputError,
@@ -140,10 +140,12 @@ export async function run(argv: string[]): Promise<number> {
       await writeFile(target, result.image);
       record[label] = { file, options: result.options, stats: result.stats };
       process.stdout.write(`${summary(label, target, result)}\n`);
+      return result;
     };
 
+    let resultTiles: number | undefined;
     if (args.mode === 'stylize') {
-      await runOne('result', 'result.png', (c) => engine.stylize(content!, styles, args.options, c));
+      resultTiles = (await runOne('result', 'result.png', (c) => engine.stylize(content!, styles, args.options, c))).options.tiles;
     }
     if (args.mode === 'upscale') {
       const options = { ...(await upscaleOptions(args.upscale!, previous!)), ...args.options };
@@ -164,7 +166,10 @@ export async function run(argv: string[]): Promise<number> {
       const steps = sweep.cells.map((c) => `${c.tiles}: ${c.steps}`).join(', ');
       process.stdout.write(`palette sweep: ${target} (tiles 1, 2, 4 and 8 at ${sweep.cellSize} px each; steps ${steps}; ${(sweep.wallMs / 1000).toFixed(1)} s)\n`);
     } else if (args.palette) {
-      await runOne('palette', 'palette.png', (c) => engine.palette(styles, args.options, c));
+      // With a result, the palette is drawn as chat shows it: at half the result's size (paletteSizeFor),
+      // with the result's tiles.
+      const paletteOptions = resultTiles ? { ...args.options, tiles: resultTiles, size: paletteSizeFor(args.options.size ?? DEFAULT_OPTIONS.size) } : args.options;
+      await runOne('palette', 'palette.png', (c) => engine.palette(styles, paletteOptions, c));
     }
     // An upscale keeps the record of the result it redrew (its options are read from there).
     await writeFile(path.join(args.out, args.mode === 'upscale' ? 'upscaled.json' : 'result.json'), `${JSON.stringify(record, null, 2)}\n`);
