@@ -56,7 +56,7 @@ test('stylize: the style loss falls a lot, the content stays recognisable, the r
 
 test('the quick schedule stops converged levels early and reports the steps each level took', async () => {
   const progress: Progress[] = [];
-  const r = await engine.stylize(dog, [{ image: scream }], { size: 96, iterations: 400, seed: 5 }, { onProgress: (p) => progress.push(p) });
+  const r = await engine.stylize(dog, [{ image: scream }], { size: 192, iterations: 400, seed: 5 }, { onProgress: (p) => progress.push(p) });
   expect(r.stats.levelSteps).toHaveLength(2);
   expect(r.stats.levelSteps.reduce((a, b) => a + b, 0)).toBe(r.stats.steps);
   // Each level may take 200 steps; a converged one stops well before.
