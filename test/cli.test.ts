@@ -97,7 +97,8 @@ describe('npm run stylize', () => {
   it('chooses the tiles from the style, says why, and gives the steps by level', async () => {
     const out = path.join(tmp, 'auto');
     const run = await stylize(
-      [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'face.png'), '--size', '64', '--iterations', '4', '--strength', '3', '--schedule', 'classic', '--no-palette', '--out', out],
+      // 192 px: two levels (96 and 192; a result's levels are at least 96 px).
+      [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'face.png'), '--size', '192', '--iterations', '4', '--strength', '3', '--schedule', 'classic', '--no-palette', '--out', out],
       tmp,
     );
     expect(run.stderr).toBe('');
