@@ -55,7 +55,8 @@ export class Engine {
   static async create(config: EngineCreateOptions): Promise<Engine> {
     const layers = await loadVgg19(config.modelDir);
     const device = config.device ?? 'cpu';
-    const threads = config.threads ?? os.cpus().length;
+    // The cores this process may use (taskset, container limits): more threads than cores spin-wait.
+    const threads = config.threads ?? os.availableParallelism();
     let backend: LossBackend;
     if ((config.backend ?? 'onnx') === 'tfjs') {
       if (device !== 'cpu') (config.warn ?? console.warn)(`The tfjs backend runs on the CPU only; ignoring device ${device}.`);
