@@ -13,11 +13,13 @@ export interface StyleEngine {
   readonly maxSize: number;
   stylize(content: Buffer, styles: StyleInput[], options: Partial<TransferOptions>, controls?: RunControls): Promise<TransferResult>;
   palette(styles: StyleInput[], options: Partial<TransferOptions>, controls?: RunControls): Promise<TransferResult>;
+  /** `previous` redrawn at `options.size` (the previous result's options with the new size), starting from itself. */
+  upscale(content: Buffer, styles: StyleInput[], previous: Buffer, options: Partial<TransferOptions>, controls: RunControls): Promise<TransferResult>;
   warm(): Promise<void>;
   dispose(): Promise<void>;
 }
 
-export type Phase = 'palette' | 'stylizing';
+export type Phase = 'palette' | 'stylizing' | 'upscaling';
 
 /** Where a running job reports to. Images are awaited, so the next phase starts after they are taken. */
 export interface RunSink {
@@ -42,6 +44,12 @@ export async function runJob(
 ): Promise<void> {
   const styles: StyleInput[] = [{ image: work.style }];
   const controls = (name: Phase): RunControls => ({ signal, onProgress: (p) => sink.progress(name, p) });
+  if (work.kind === 'upscale') {
+    await sink.phase('upscaling');
+    const result = await engine.upscale(work.content!, styles, work.previous!, work.stylize ?? {}, controls('upscaling'));
+    await sink.result(result.image);
+    return;
+  }
   await sink.phase('palette');
   let palette = await cache.get(work.paletteKey);
   if (!palette) {

@@ -1,5 +1,5 @@
 /** One status message per job, edited as the job moves; progress edits are rate-limited, final ones not. */
-import type { Attachment, MessageRef, ReplyPort } from './port.js';
+import type { Attachment, JobButton, MessageRef, ReplyPort } from './port.js';
 
 export class StatusLine {
   private last = 0;
@@ -26,15 +26,15 @@ export class StatusLine {
     this.send(text, files);
   }
 
-  /** A state change: always shown. */
-  set(text: string): Promise<void> {
+  /** A state change: always shown. `buttons` replace the message's buttons ([] when the job is over). */
+  set(text: string, buttons?: JobButton[]): Promise<void> {
     this.last = Date.now();
-    return this.send(text);
+    return this.send(text, undefined, buttons);
   }
 
-  private send(text: string, files?: Attachment[]): Promise<void> {
+  private send(text: string, files?: Attachment[], buttons?: JobButton[]): Promise<void> {
     this.chain = this.chain
-      .then(() => this.port.update(this.ref, text, files))
+      .then(() => this.port.update(this.ref, text, files, buttons))
       .catch((err: unknown) => this.log.error('Could not update a status message:', err));
     return this.chain;
   }

@@ -16,14 +16,19 @@ export interface JobInputs {
   content?: string;
   /** sha256 of the style image. */
   style: string;
+  /** sha256 of the result an upscale job starts from (upscale only). */
+  previous?: string;
 }
+
+/** What a job makes: a stylized picture, a palette, or a result redrawn at twice its size. */
+export type RecordKind = JobKind | 'upscale';
 
 export interface JobRecord {
   id: string;
   platform: Platform;
   user: { id: string; name?: string };
   where: ThreadRef;
-  kind: JobKind;
+  kind: RecordKind;
   options: UserOptions;
   inputs: JobInputs;
   /** The job this one re-runs, if any. */
@@ -117,7 +122,7 @@ function fromRow(row: JobRow): JobRecord {
     platform: row.platform as Platform,
     user: row.user_name !== null ? { id: row.user_id, name: row.user_name } : { id: row.user_id },
     where,
-    kind: row.kind as JobKind,
+    kind: row.kind as RecordKind,
     options: JSON.parse(row.options) as UserOptions,
     inputs: JSON.parse(row.inputs) as JobInputs,
     state: row.state as JobState,

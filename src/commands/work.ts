@@ -5,21 +5,23 @@
  */
 import type { TransferOptions } from '../engine/types.js';
 import type { DataFiles } from './files.js';
-import { PALETTE_SEED, type JobKind, type OptionDefaults, type UserOptions } from './options.js';
+import { PALETTE_SEED, type OptionDefaults, type UserOptions } from './options.js';
 import { PaletteCache } from './palette-cache.js';
-import type { JobRecord } from './store.js';
+import type { JobRecord, RecordKind } from './store.js';
 
 export interface JobWork {
   id: string;
-  kind: JobKind;
-  /** The content image (stylize jobs). */
+  kind: RecordKind;
+  /** The content image (stylize and upscale jobs). */
   content?: Buffer;
   style: Buffer;
+  /** The result an upscale starts from (upscale jobs). */
+  previous?: Buffer;
   /** Engine options of the palette: the style alone, redrawn from noise. */
   palette: Partial<TransferOptions>;
   /** Palette cache key: the style's hash and the palette's options. */
   paletteKey: string;
-  /** Engine options of the stylize pass (stylize jobs). */
+  /** Engine options of the stylize pass (stylize jobs), or of the upscale (upscale jobs: the size is the new one). */
   stylize?: Partial<TransferOptions>;
 }
 
@@ -64,6 +66,19 @@ export async function loadWork(record: JobRecord, files: DataFiles, defaults: Op
     return { id: record.id, kind: 'palette', style, palette: { ...paletteEngineOptions(o), previewEvery: every }, paletteKey: paletteKey(record.inputs.style, o) };
   }
   const paletteOptions = paletteOptionsOf(o, defaults);
+  if (record.kind === 'upscale') {
+    // The palette was shown with the job it upscales: the work carries its key only.
+    return {
+      id: record.id,
+      kind: 'upscale',
+      content: await files.loadInput(record.inputs.content!),
+      style,
+      previous: await files.loadInput(record.inputs.previous!),
+      palette: {},
+      paletteKey: paletteKey(record.inputs.style, paletteOptions),
+      stylize: { ...stylizeEngineOptions(o), previewEvery: every },
+    };
+  }
   return {
     id: record.id,
     kind: 'stylize',

@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import type { Attachment, Frontend, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
 /** The emoji the commands' reactions are shown as. */
-export const REACTION_EMOJI: Record<Reaction, string> = { rerun: '🔁', cancel: '❌' };
+export const REACTION_EMOJI: Record<Reaction, string> = { rerun: '🔁', cancel: '❌', upscale: '⬆️' };
 
 /** Errors that mean "not allowed here" rather than "something broke". */
 const NOT_ALLOWED = new Set([

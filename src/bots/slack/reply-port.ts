@@ -5,7 +5,7 @@ import type { Attachment, Frontend, MessageRef, Reaction, ReplyPort, ThreadRef }
 type WebClient = webApi.WebClient;
 
 /** Slack's names for the reactions the commands use (🔁 and ❌). */
-export const REACTION_NAMES: Record<Reaction, string> = { rerun: 'repeat', cancel: 'x' };
+export const REACTION_NAMES: Record<Reaction, string> = { rerun: 'repeat', cancel: 'x', upscale: 'arrow_up' };
 
 /** Slack reads &, < and > as markup in message text. */
 export function escapeText(text: string): string {

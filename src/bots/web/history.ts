@@ -33,7 +33,7 @@ export function historyMessages(history: JobHistory, conversation: string, prese
   return jobs
     .filter((job) => !job.where.thread || !threads.has(job.where.thread))
     .map((job) => {
-      const what = job.kind === 'stylize' ? 'Stylize' : 'Palette';
+      const what = job.kind === 'stylize' ? 'Stylize' : job.kind === 'upscale' ? 'Upscale' : 'Palette';
       const files = (['palette', 'result'] as const)
         .filter((name) => job.files[name])
         .map((name) => ({
