@@ -10,6 +10,7 @@ import {
   GatewayIntentBits,
   MessageFlags,
   Partials,
+  type ButtonInteraction,
   type ChatInputCommandInteraction,
   type APIMessage,
   type APIUser,
@@ -17,6 +18,7 @@ import {
   type Interaction,
   type User,
 } from 'discord.js';
+import { parseButtonId } from '../../commands/buttons.js';
 import type { OptionLimits } from '../../commands/options.js';
 import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
 import type { CommandHandler, CommandRequest, Invocation, ThreadRef } from '../../commands/port.js';
@@ -41,9 +43,12 @@ export interface DiscordStartOptions {
 }
 
 
-const REACTIONS: Record<string, 'rerun' | 'cancel'> = {
-  [REACTION_EMOJI.rerun]: 'rerun',
-  [REACTION_EMOJI.cancel]: 'cancel',
+/** What a reaction asks; ⬆️ may arrive with or without its variation selector (U+FE0F). */
+const REACTIONS: Record<string, { kind: 'rerun' | 'cancel'; change?: 'upscale' }> = {
+  [REACTION_EMOJI.rerun]: { kind: 'rerun' },
+  [REACTION_EMOJI.cancel]: { kind: 'cancel' },
+  [REACTION_EMOJI.upscale]: { kind: 'rerun', change: 'upscale' },
+  [REACTION_EMOJI.upscale.replace('\uFE0F', '')]: { kind: 'rerun', change: 'upscale' },
 };
 
 function displayName(user: User): string {
@@ -122,6 +127,7 @@ class DiscordFrontEnd {
   }
 
   private async onInteraction(interaction: Interaction): Promise<void> {
+    if (interaction.isButton()) return this.onButton(interaction);
     if (!interaction.isChatInputCommand()) return;
     const ephemeral = isPrivateCommand(interaction);
     // Refusals the payload already allows are whispered now: once deferred publicly, they could not be.
@@ -165,8 +171,38 @@ class DiscordFrontEnd {
     await port.finish();
   }
 
+  /**
+   * A button under a result or status: acknowledged at once with deferUpdate (type 6, no visible
+   * reply and the message unchanged), so a refusal can follow as an ephemeral message only the
+   * clicking user sees; a new job posts in the thread of the message. The custom id names the job,
+   * so this works on old results and after a restart.
+   */
+  private async onButton(interaction: ButtonInteraction): Promise<void> {
+    const parsed = parseButtonId(interaction.customId);
+    if (!parsed) return;
+    try {
+      await interaction.deferUpdate();
+    } catch (err) {
+      this.log.warn('Discord: could not acknowledge a button in time:', err);
+      return;
+    }
+    const where = this.placeOf(interaction);
+    const user = interaction.user;
+    const invocation: Invocation = { platform: 'discord', user: { id: user.id, name: displayName(user) }, where };
+    const port = new DiscordReplyPort(this.client.rest, where, user.id, {
+      log: this.log,
+      privateReply: {
+        createdAt: interaction.createdTimestamp,
+        send: async (text) => void (await interaction.followUp({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } })),
+      },
+    });
+    const request: CommandRequest =
+      parsed.action === 'cancel' ? { kind: 'cancel', jobId: parsed.jobId } : { kind: 'rerun', jobId: parsed.jobId, change: parsed.action };
+    await this.commands.handle(request, invocation, port);
+  }
+
   /** The channel (and thread, when the command was used inside one). */
-  private placeOf(interaction: ChatInputCommandInteraction): ThreadRef {
+  private placeOf(interaction: ChatInputCommandInteraction | ButtonInteraction): ThreadRef {
     const channel = interaction.channel;
     if (channel?.isThread()) return { channel: channel.parentId ?? channel.id, thread: channel.id };
     return { channel: interaction.channelId };
@@ -180,8 +216,8 @@ class DiscordFrontEnd {
   private async onReaction(d: GatewayMessageReactionAddDispatchData): Promise<void> {
     const self = this.client.user?.id;
     const emoji = d.emoji.name ?? '';
-    const kind = Object.hasOwn(REACTIONS, emoji) ? REACTIONS[emoji] : undefined;
-    if (!kind || d.user_id === self) return;
+    const asked = Object.hasOwn(REACTIONS, emoji) ? REACTIONS[emoji] : undefined;
+    if (!asked || d.user_id === self) return;
     const user = d.member?.user ?? (await this.client.rest.get(`/users/${d.user_id}`)) as APIUser;
     if (user.bot) return;
     // Only the bot's own messages carry jobs: reactions elsewhere are none of its business.
@@ -200,7 +236,8 @@ class DiscordFrontEnd {
     const where: ThreadRef = channel?.isThread() ? { channel: channel.parentId ?? channel.id, thread: channel.id } : { channel: d.channel_id };
     const invocation: Invocation = { platform: 'discord', user: { id: user.id, name: user.global_name ?? user.username }, where };
     const port = new DiscordReplyPort(this.client.rest, where, user.id, { log: this.log });
-    await this.commands.handle({ kind, messageId: d.message_id }, invocation, port);
+    const request: CommandRequest = asked.kind === 'cancel' ? { kind: 'cancel', messageId: d.message_id } : { kind: 'rerun', messageId: d.message_id, ...(asked.change ? { change: asked.change } : {}) };
+    await this.commands.handle(request, invocation, port);
   }
 }
 

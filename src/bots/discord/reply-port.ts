@@ -6,7 +6,8 @@
  */
 import { DiscordAPIError, MessageFlags, type REST } from 'discord.js';
 import sharp from 'sharp';
-import type { Attachment, Frontend, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
+import { buttonId } from '../../commands/buttons.js';
+import type { Attachment, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
 /** The emoji the commands' reactions are shown as. */
 export const REACTION_EMOJI: Record<Reaction, string> = { rerun: '🔁', cancel: '❌', upscale: '⬆️' };
@@ -51,6 +52,22 @@ function attachmentsOf(files: Attachment[]) {
   return files.map((f, id) => ({ id, filename: f.filename, ...(f.description ? { description: f.description.slice(0, 1024) } : {}) }));
 }
 
+/**
+ * Buttons as message components: action rows (type 1) of at most 5 buttons (type 2, style 2
+ * secondary, custom_id ≤ 100 characters, label ≤ 80), at most 5 rows — Discord's component
+ * reference (https://discord.com/developers/docs/components/reference#button). [] clears them.
+ */
+export function componentsOf(buttons: JobButton[]) {
+  const rows = [];
+  for (let i = 0; i < buttons.length && rows.length < 5; i += 5) {
+    rows.push({
+      type: 1,
+      components: buttons.slice(i, i + 5).map((b) => ({ type: 2, style: b.action === 'cancel' ? 4 : 2, label: b.label.slice(0, 80), custom_id: buttonId(b) })),
+    });
+  }
+  return rows;
+}
+
 function uploadsOf(files: Attachment[]) {
   return files.map((f) => ({ name: f.filename, data: f.data, contentType: f.filename.endsWith('.jpg') ? 'image/jpeg' : 'image/png' }));
 }
@@ -77,9 +94,9 @@ export interface InteractionReply {
   readonly createdAt: number;
   editReply(text: string): Promise<{ id: string }>;
   deleteReply(): Promise<void>;
-  followUp(text: string, opts: { ephemeral: boolean; files?: Attachment[] }): Promise<{ id: string }>;
-  /** Edits a message sent through the webhook; files, where given, replace its attachments. */
-  editFollowUp(id: string, text: string, files?: Attachment[]): Promise<void>;
+  followUp(text: string, opts: { ephemeral: boolean; files?: Attachment[]; buttons?: JobButton[] }): Promise<{ id: string }>;
+  /** Edits a message sent through the webhook; files, where given, replace its attachments; buttons, its buttons. */
+  editFollowUp(id: string, text: string, files?: Attachment[], buttons?: JobButton[]): Promise<void>;
 }
 
 export interface DiscordPortOptions {
@@ -89,6 +106,11 @@ export interface DiscordPortOptions {
   header?: string;
   /** Name of the thread to start. */
   threadName?: string;
+  /**
+   * A button click (acknowledged with deferUpdate): whispers go to the clicking user alone as an
+   * ephemeral follow-up while its token lives; everything else is posted in the channel.
+   */
+  privateReply?: { createdAt: number; send(text: string): Promise<void> };
   log?: Log;
 }
 
@@ -126,20 +148,20 @@ export class DiscordReplyPort implements ReplyPort {
     return this.thread ? { channel: this.channel, thread: this.thread } : { channel: this.channel };
   }
 
-  async post(text: string, files?: Attachment[]): Promise<MessageRef> {
+  async post(text: string, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef> {
     await this.prepare();
-    return { id: await this.send(clip(text), files ?? []) };
+    return { id: await this.send(clip(text), files ?? [], [], buttons) };
   }
 
-  /** Edits a message; a preview that comes with it replaces the message's attachments. */
-  async update(ref: MessageRef, text: string, files: Attachment[] = []): Promise<void> {
+  /** Edits a message; a preview that comes with it replaces the message's attachments, buttons its buttons. */
+  async update(ref: MessageRef, text: string, files: Attachment[] = [], buttons?: JobButton[]): Promise<void> {
     const previews = this.canAttach ? files : [];
     if (this.sent.get(ref.id)?.viaWebhook && this.interactionAlive()) {
-      await this.opts.interaction!.editFollowUp(ref.id, clip(text), previews);
+      await this.opts.interaction!.editFollowUp(ref.id, clip(text), previews, buttons);
       return;
     }
     const route = `/channels/${this.target()}/messages/${ref.id}` as const;
-    const body = { content: clip(text), allowed_mentions: { parse: [] } };
+    const body = { content: clip(text), allowed_mentions: { parse: [] }, ...(buttons ? { components: componentsOf(buttons) } : {}) };
     if (previews.length === 0) {
       await this.rest.patch(route, { body });
       return;
@@ -169,6 +191,15 @@ export class DiscordReplyPort implements ReplyPort {
   }
 
   async whisper(text: string): Promise<void> {
+    const click = this.opts.privateReply;
+    if (click && Date.now() - click.createdAt < INTERACTION_TOKEN_MS) {
+      try {
+        await click.send(clip(text));
+        return;
+      } catch (err) {
+        this.log.warn('Discord: an ephemeral reply to a button failed; posting instead:', err);
+      }
+    }
     const interaction = this.opts.interaction;
     if (interaction && this.interactionAlive()) {
       try {
@@ -242,10 +273,10 @@ export class DiscordReplyPort implements ReplyPort {
     }
   }
 
-  private async send(content: string, files: Attachment[], mention: string[] = []): Promise<string> {
+  private async send(content: string, files: Attachment[], mention: string[] = [], buttons: JobButton[] = []): Promise<string> {
     if (!this.useWebhook) {
       try {
-        return await this.sendToChannel(content, files, mention);
+        return await this.sendToChannel(content, files, mention, buttons);
       } catch (err) {
         if (!isNotAllowed(err) || !this.interactionAlive()) throw err;
         this.log.warn(`Discord: cannot post in channel ${this.target()} (missing View Channel / Send Messages?); answering through the command's reply instead.`);
@@ -253,15 +284,16 @@ export class DiscordReplyPort implements ReplyPort {
         this.thread = undefined;
       }
     }
-    const message = await this.opts.interaction!.followUp(content, { ephemeral: false, files });
+    const message = await this.opts.interaction!.followUp(content, { ephemeral: false, files, buttons });
     this.sent.set(message.id, { id: message.id, viaWebhook: true });
     return message.id;
   }
 
-  private async sendToChannel(content: string, files: Attachment[], mention: string[]): Promise<string> {
+  private async sendToChannel(content: string, files: Attachment[], mention: string[], buttons: JobButton[]): Promise<string> {
     const body = (text: string, withFiles: boolean) => ({
       content: text,
       allowed_mentions: { parse: [], users: mention },
+      ...(buttons.length > 0 ? { components: componentsOf(buttons) } : {}),
       ...(withFiles ? { attachments: attachmentsOf(files) } : {}),
     });
     const path = `/channels/${this.target()}/messages` as const;
@@ -329,11 +361,13 @@ export function interactionReply(
         allowedMentions: { parse: [] },
         ...(opts.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
         ...(opts.files?.length ? { files: opts.files.map((f) => ({ attachment: f.data, name: f.filename, ...(f.description ? { description: f.description } : {}) })) } : {}),
+        ...(opts.buttons?.length ? { components: componentsOf(opts.buttons) } : {}),
       }),
-    editFollowUp: async (id, text, files = []) =>
+    editFollowUp: async (id, text, files = [], buttons) =>
       void (await interaction.webhook.editMessage(id, {
         content: text,
         allowedMentions: { parse: [] },
+        ...(buttons ? { components: componentsOf(buttons) } : {}),
         ...(files.length ? { files: files.map((f) => ({ attachment: f.data, name: f.filename })), attachments: [] } : {}),
       })),
   };

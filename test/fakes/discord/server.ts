@@ -58,6 +58,8 @@ interface FakeMessage {
   type: number;
   webhook_id?: string;
   flags: number;
+  /** Message components (action rows of buttons), as the bot last set them. */
+  components: Record<string, unknown>[];
 }
 
 export interface AttachmentSpec {
@@ -93,6 +95,31 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
   }
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
+}
+
+/**
+ * What Discord refuses in a message's `components` (https://discord.com/developers/docs/components/reference):
+ * at most 5 action rows (type 1), each with 1–5 buttons (type 2); a non-link button needs a
+ * custom_id of at most 100 characters and a style 1–4; a label is at most 80 characters.
+ */
+function componentProblem(body: Record<string, unknown> | null): string | null {
+  if (!body || !('components' in body)) return null;
+  const rows = body.components;
+  if (!Array.isArray(rows)) return 'components must be an array';
+  if (rows.length > 5) return 'at most 5 action rows';
+  for (const row of rows as Record<string, unknown>[]) {
+    if (row.type !== 1 || !Array.isArray(row.components)) return 'a top-level component must be an action row (type 1)';
+    const buttons = row.components as Record<string, unknown>[];
+    if (buttons.length < 1 || buttons.length > 5) return 'an action row holds 1 to 5 buttons';
+    for (const b of buttons) {
+      if (b.type !== 2) return 'only buttons (type 2) are expected here';
+      if (typeof b.label === 'string' && [...b.label].length > 80) return 'a button label is at most 80 characters';
+      if (b.style === 5) continue;
+      if (typeof b.custom_id !== 'string' || b.custom_id.length < 1 || b.custom_id.length > 100) return 'a button needs a custom_id of 1 to 100 characters';
+      if (typeof b.style !== 'number' || b.style < 1 || b.style > 4) return 'a button style is 1 to 4 (5 is a link)';
+    }
+  }
+  return null;
 }
 
 export class FakeDiscord {
@@ -195,7 +222,7 @@ export class FakeDiscord {
 
   /** A message a user wrote (it exists only on the server; the bot has no reason to know it). */
   userMessage(user: FakeUser, channelId: string, text: string): string {
-    const message: FakeMessage = { id: snowflake(), channel_id: channelId, author: user, content: text, attachments: [], type: 0, flags: 0 };
+    const message: FakeMessage = { id: snowflake(), channel_id: channelId, author: user, content: text, attachments: [], type: 0, flags: 0, components: [] };
     this.messages.set(message.id, message);
     return message.id;
   }
@@ -385,6 +412,49 @@ export class FakeDiscord {
     return { id, token };
   }
 
+  /** Tokens of component interactions (button clicks): only they may be answered with type 6. */
+  private readonly componentTokens = new Set<string>();
+
+  /**
+   * A user clicks a button (INTERACTION_CREATE type 3, MESSAGE_COMPONENT) on a message the bot
+   * posted, as "Receiving and Responding" describes: `data.custom_id` and `component_type` 2, the
+   * message itself, and a token for the response.
+   */
+  click(user: FakeUser, messageId: string, customId: string): { id: string; token: string } {
+    const message = this.messages.get(messageId);
+    if (!message) throw new Error(`no message ${messageId}`);
+    const found = message.components.some((row) => ((row.components ?? []) as { custom_id?: string }[]).some((c) => c.custom_id === customId));
+    if (!found) throw new Error(`message ${messageId} has no button ${customId}`);
+    const id = snowflake();
+    const token = `component-token-${id}`;
+    this.componentTokens.add(token);
+    this.interactionIn(token, message.channel_id);
+    const thread = this.threads.get(message.channel_id);
+    this.dispatch('INTERACTION_CREATE', {
+      id,
+      application_id: this.appId,
+      type: 3,
+      data: { custom_id: customId, component_type: 2 },
+      message: this.messageJson(message),
+      guild_id: this.guildId,
+      channel_id: message.channel_id,
+      channel: thread
+        ? { id: thread.id, type: 11, guild_id: this.guildId, parent_id: thread.parent_id, name: thread.name, permissions: ALL_PERMISSIONS }
+        : { ...this.channel(), permissions: ALL_PERMISSIONS },
+      member: { ...this.member(user), permissions: ALL_PERMISSIONS },
+      token,
+      version: 1,
+      app_permissions: ALL_PERMISSIONS,
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': this.guildId },
+      context: 0,
+      attachment_size_limit: 10485760,
+    });
+    return { id, token };
+  }
+
   /**
    * A user's reaction (MESSAGE_REACTION_ADD) on a message. `withAuthor: false` leaves out
    * message_author_id, as older gateway payloads do, so the client must fetch the message.
@@ -472,6 +542,7 @@ export class FakeDiscord {
       attachments: this.attachmentsFor(channelId, files),
       type: 0,
       flags: Number(body?.flags ?? 0),
+      components: Array.isArray(body?.components) ? (body.components as Record<string, unknown>[]) : [],
       ...extra,
     };
     this.messages.set(message.id, message);
@@ -491,7 +562,6 @@ export class FakeDiscord {
       mention_roles: [],
       embeds: [],
       pinned: false,
-      components: [],
     };
   }
 
@@ -514,6 +584,8 @@ export class FakeDiscord {
 
   private answer(method: string, route: string, body: Record<string, unknown> | null, files: RecordedFile[], res: ServerResponse): void {
     let m: RegExpExecArray | null;
+    const components = componentProblem(body);
+    if (components) return send(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { components: { _errors: [{ code: 'BASE_TYPE_INVALID', message: components }] } } });
     if (method === 'GET' && route === '/gateway/bot') {
       return send(res, 200, {
         url: `ws://127.0.0.1:${this.port}/gateway`,
@@ -530,6 +602,11 @@ export class FakeDiscord {
       const flags = Number(data.flags ?? 0);
       if (type === 5) {
         this.responses.set(token, { deferred: true, flags, state: 'thinking' });
+      } else if (type === 6) {
+        // DEFERRED_UPDATE_MESSAGE (components only): nothing is shown and the message stays as it is;
+        // follow-ups are new messages with their own flags (an ephemeral one is seen by the user alone).
+        if (!this.componentTokens.has(token)) return send(res, 400, { message: 'Invalid Form Body', code: 50035 });
+        this.responses.set(token, { deferred: false, flags: 0, state: 'answered' });
       } else if (type === 4) {
         this.responses.set(token, { deferred: false, flags, state: 'answered' });
         const message = this.newMessage(this.channelOfToken(token), data, files, { type: 20, webhook_id: this.appId, flags });
@@ -557,8 +634,9 @@ export class FakeDiscord {
           message = this.newMessage(this.channelOfToken(token!), body, files, { type: 20, webhook_id: this.appId, flags: response?.flags ?? 0 });
           this.originals.set(token!, message.id);
           if (response) response.state = 'answered';
-        } else if (body && 'content' in body) {
-          message.content = String(body.content);
+        } else {
+          if (body && 'content' in body) message.content = String(body.content);
+          if (body && Array.isArray(body.components)) message.components = body.components as Record<string, unknown>[];
         }
         return send(res, 200, this.messageJson(message));
       }
@@ -612,6 +690,7 @@ export class FakeDiscord {
       if (!message || message.channel_id !== m[1]) return send(res, 404, { message: 'Unknown Message', code: 10008 });
       if (method === 'PATCH') {
         if (body && 'content' in body) message.content = String(body.content);
+        if (body && Array.isArray(body.components)) message.components = body.components as Record<string, unknown>[];
         // Like Discord: `attachments` lists what the message keeps; new uploads are added to it.
         if (body && Array.isArray(body.attachments)) {
           if (files.length > 0 && this.denials.files) return this.missingPermissions(res);
