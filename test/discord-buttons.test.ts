@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 /** Runs a /stylize to the end; returns its thread, job id and the ids of its messages. */
-async function stylize(user: ReturnType<FakeDiscord['addUser']>, extra: object[]) {
+async function stylize(user: ReturnType<FakeDiscord["addUser"]>, extra: { name: string; type: number; value?: unknown }[]) {
   const from = fake.requests.length;
   const c = await fake.attachment('dog.jpg');
   const s = await fake.attachment('guitar.png');
