@@ -4,6 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, type Logger, type types, type webApi } from '@slack/bolt';
+import { parseButtonId } from '../../commands/buttons.js';
 import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
 import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
 import { ConfigError } from '../../config.js';
@@ -47,6 +48,21 @@ interface SlashCommand {
   channel_id: string;
   text: string;
 }
+
+/** What a block_actions click says of itself (the fields used here). */
+interface ButtonClick {
+  user: { id: string; name?: string };
+  channel?: { id: string };
+  message?: { ts: string; thread_ts?: string };
+  response_url?: string;
+}
+
+/** Reactions the bot acts on, by Slack's emoji name. */
+const REACTIONS: Record<string, CommandRequest> = {
+  repeat: { kind: 'rerun' },
+  arrow_up: { kind: 'rerun', change: 'upscale' },
+  x: { kind: 'cancel' },
+};
 
 /** reaction_added as Bolt types it; Slack's docs make item_user optional, so it is read as such. */
 type ReactionEvent = Omit<types.ReactionAddedEvent, 'item_user'> & { item_user?: string };
@@ -141,6 +157,12 @@ class SlackFrontEnd {
     this.app.event('reaction_added', async ({ event, body }) => {
       if (this.seen(body)) return;
       this.track(() => this.onReaction(event));
+    });
+    // Buttons: acknowledged at once (Slack wants it within 3 s), the work runs after.
+    this.app.action({ type: 'block_actions', action_id: /^tilestyle:/ }, async ({ ack, body, action }) => {
+      await ack();
+      const id = (action as { action_id?: string }).action_id ?? '';
+      this.track(() => this.onButton(body as unknown as ButtonClick, id));
     });
     this.app.error(async (error) => {
       this.log.error('Slack: error while handling a request:', error.message);
@@ -267,15 +289,44 @@ class SlackFrontEnd {
   private async onReaction(event: ReactionEvent): Promise<void> {
     // Our own 🔁 and ❌ (put on every result and status message) are not requests.
     if (!event.user || event.user === this.botUserId) return;
-    const name = event.reaction.split('::')[0];
-    const kind = name === 'repeat' ? 'rerun' : name === 'x' ? 'cancel' : null;
-    if (!kind || event.item.type !== 'message' || !event.item.channel || !event.item.ts) return;
+    const name = event.reaction.split('::')[0] ?? '';
+    const asked = Object.hasOwn(REACTIONS, name) ? REACTIONS[name] : undefined;
+    if (!asked || event.item.type !== 'message' || !event.item.channel || !event.item.ts) return;
     // Only reactions on the bot's own messages can refer to a job.
     if (event.item_user && this.botUserId && event.item_user !== this.botUserId) return;
     const { channel, ts } = event.item;
     const thread = (await this.threadOf(channel, ts)) ?? ts;
     const port = new SlackReplyPort(this.client, channel, thread, event.user, this.portOptions());
-    await this.commands.handle({ kind, messageId: ts }, this.invocation(event.user, channel, thread), port);
+    await this.commands.handle({ ...asked, messageId: ts } as CommandRequest, this.invocation(event.user, channel, thread), port);
+  }
+
+  /**
+   * A button under a result or a status. Its action_id names the job, so it works on old messages
+   * and after a restart; refusals go to the clicking user alone (postEphemeral in the thread, else
+   * the click's response_url), the new job's messages into the thread of the clicked message.
+   */
+  private async onButton(click: ButtonClick, actionId: string): Promise<void> {
+    const parsed = parseButtonId(actionId);
+    const channel = click.channel?.id;
+    const message = click.message;
+    if (!parsed || !channel || !message) return;
+    const thread = message.thread_ts ?? message.ts;
+    const responseUrl = click.response_url;
+    const respond = responseUrl
+      ? async (text: string) => {
+          const res = await fetch(responseUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+            signal: AbortSignal.timeout(10_000),
+          });
+          await res.body?.cancel().catch(() => undefined);
+        }
+      : undefined;
+    const port = new SlackReplyPort(this.client, channel, thread, click.user.id, { ...this.portOptions(), ...(respond ? { respond } : {}) });
+    const request: CommandRequest =
+      parsed.action === 'cancel' ? { kind: 'cancel', jobId: parsed.jobId } : { kind: 'rerun', jobId: parsed.jobId, change: parsed.action };
+    await this.commands.handle(request, this.invocation(click.user.id, channel, thread, click.user.name), port);
   }
 
   /** The thread a message belongs to (reaction events say only which message). */

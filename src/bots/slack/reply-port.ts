@@ -1,6 +1,7 @@
 /** ReplyPort for Slack: what the commands say becomes messages, uploads and reactions in a thread. */
 import type { webApi } from '@slack/bolt';
-import type { Attachment, Frontend, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
+import { buttonId } from '../../commands/buttons.js';
+import type { Attachment, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
 type WebClient = webApi.WebClient;
 
@@ -10,6 +11,30 @@ export const REACTION_NAMES: Record<Reaction, string> = { rerun: 'repeat', cance
 /** Slack reads &, < and > as markup in message text. */
 export function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * A message's text with its buttons as Block Kit: a section (mrkdwn, at most 3000 characters) and an
+ * actions block of buttons (plain_text labels of at most 75 characters, action_id unique in the
+ * message and at most 255, value at most 2000) — Slack's Block Kit reference
+ * (https://docs.slack.dev/reference/block-kit/blocks/actions-block, .../block-elements/button-element).
+ * With blocks, `text` is only the notification's fallback, so the section repeats it.
+ */
+export function blocksFor(text: string, buttons: JobButton[]): Record<string, unknown>[] {
+  if (buttons.length === 0) return [];
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } },
+    {
+      type: 'actions',
+      elements: buttons.slice(0, 25).map((b) => ({
+        type: 'button',
+        text: { type: 'plain_text', text: b.label.slice(0, 75) },
+        action_id: buttonId(b),
+        value: b.jobId,
+        ...(b.action === 'cancel' ? { style: 'danger' } : {}),
+      })),
+    },
+  ];
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -63,6 +88,11 @@ export class SlackReplyPort implements ReplyPort {
   private threadStarted: boolean;
   private creatingThread: Promise<string> | null = null;
   private readonly uploads: UploadState;
+  /**
+   * The buttons of the messages this port posted: chat.update with text and without blocks drops a
+   * message's blocks (Slack's chat.update reference), so every edit sends them again.
+   */
+  private readonly buttons = new Map<string, JobButton[]>();
 
   constructor(
     private readonly client: WebClient,
@@ -76,26 +106,36 @@ export class SlackReplyPort implements ReplyPort {
     this.uploads = opts.uploads ?? { altText: true };
   }
 
-  async post(text: string, files?: Attachment[]): Promise<MessageRef> {
+  async post(text: string, files?: Attachment[], buttons: JobButton[] = []): Promise<MessageRef> {
     const hasFiles = files !== undefined && files.length > 0;
     if (!this.thread) {
       if (!this.opts.parentText && !hasFiles) {
         // The first message becomes the thread's parent.
-        const ts = await this.postMessage(text, undefined);
+        const ts = await this.postMessage(text, undefined, buttons);
         this.thread = ts;
         return { id: ts };
       }
       await this.ensureThread();
     }
-    const id = hasFiles ? await this.upload(text, files) : await this.postMessage(text, this.thread);
+    let id: string;
+    if (hasFiles) {
+      id = await this.upload(text, files);
+      // Whether an upload's message takes an actions block is not documented: the buttons go in a
+      // message of their own right below it (each names its job, so they work from there).
+      if (buttons.length > 0) await this.postMessage(`Next for job ${buttons[0]!.jobId}:`, this.thread, buttons);
+    } else {
+      id = await this.postMessage(text, this.thread, buttons);
+    }
     this.threadStarted = true;
     return { id };
   }
 
-  async update(ref: MessageRef, text: string): Promise<void> {
+  async update(ref: MessageRef, text: string, _files?: Attachment[], buttons?: JobButton[]): Promise<void> {
     // Previews that come with progress updates are dropped: chat.update cannot carry files, and an
     // upload per step would flood the thread.
-    await this.client.chat.update({ channel: this.channel, ts: ref.id, text: escapeText(text) });
+    const shown = buttons ?? this.buttons.get(ref.id) ?? [];
+    if (buttons) this.buttons.set(ref.id, buttons);
+    await this.client.chat.update({ channel: this.channel, ts: ref.id, text: escapeText(text), ...(shown.length > 0 || buttons ? { blocks: blocksFor(escapeText(text), shown) } : {}) });
   }
 
   async react(ref: MessageRef, reaction: Reaction): Promise<void> {
@@ -142,13 +182,15 @@ export class SlackReplyPort implements ReplyPort {
     return this.creatingThread;
   }
 
-  private async postMessage(text: string, thread: string | undefined): Promise<string> {
+  private async postMessage(text: string, thread: string | undefined, buttons: JobButton[] = []): Promise<string> {
     const res = await this.client.chat.postMessage({
       channel: this.channel,
       text: escapeText(text),
+      ...(buttons.length > 0 ? { blocks: blocksFor(escapeText(text), buttons) } : {}),
       ...(thread ? { thread_ts: thread } : {}),
     });
     if (!res.ts) throw new Error('chat.postMessage returned no ts');
+    if (buttons.length > 0) this.buttons.set(res.ts, buttons);
     return res.ts;
   }
 

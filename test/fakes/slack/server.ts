@@ -61,6 +61,53 @@ export interface FakeMessage {
   latest_reply?: string;
   files?: FakeFile[];
   reactions?: { name: string; users: string[] }[];
+  /** Block Kit blocks, as the bot last set them. */
+  blocks?: Record<string, unknown>[];
+}
+
+/** Blocks as a method receives them: a JSON string (form-encoded calls) or an array (JSON calls). */
+function blocksArg(value: unknown): Record<string, unknown>[] | 'invalid' | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+    return Array.isArray(parsed) ? (parsed as Record<string, unknown>[]) : 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}
+
+/**
+ * What Slack refuses with `invalid_blocks` (Block Kit reference, https://docs.slack.dev/reference/block-kit/blocks
+ * and .../block-elements/button-element): at most 50 blocks; a section's text at most 3000 characters;
+ * an actions block at most 25 elements; a button's text plain_text of at most 75 characters, an
+ * action_id of at most 255 characters unique within the message, a value of at most 2000 characters,
+ * and a style of primary or danger when given.
+ */
+function blockProblem(blocks: Record<string, unknown>[]): string | null {
+  if (blocks.length > 50) return 'more than 50 blocks';
+  const actionIds = new Set<string>();
+  for (const block of blocks) {
+    if (block.type === 'section') {
+      const text = block.text as { type?: string; text?: string } | undefined;
+      if (!text || (text.type !== 'mrkdwn' && text.type !== 'plain_text') || typeof text.text !== 'string' || text.text.length > 3000) return 'bad section text';
+    } else if (block.type === 'actions') {
+      const elements = block.elements as Record<string, unknown>[] | undefined;
+      if (!Array.isArray(elements) || elements.length === 0 || elements.length > 25) return 'an actions block holds 1 to 25 elements';
+      for (const e of elements) {
+        if (e.type !== 'button') return 'unexpected element';
+        const text = e.text as { type?: string; text?: string } | undefined;
+        if (text?.type !== 'plain_text' || typeof text.text !== 'string' || text.text.length > 75) return 'button text must be plain_text of at most 75 characters';
+        const id = e.action_id;
+        if (typeof id !== 'string' || id.length > 255 || actionIds.has(id)) return 'action_id missing, too long or repeated';
+        actionIds.add(id);
+        if (e.value !== undefined && (typeof e.value !== 'string' || e.value.length > 2000)) return 'value too long';
+        if (e.style !== undefined && e.style !== 'primary' && e.style !== 'danger') return 'bad button style';
+      }
+    } else {
+      return `unexpected block type ${String(block.type)}`;
+    }
+  }
+  return null;
 }
 
 const TYPES: Record<string, string> = {
@@ -197,6 +244,33 @@ export class FakeSlack {
       ...(files.length > 0 ? { files } : {}),
     });
     return message;
+  }
+
+  /**
+   * A user clicks a button of a bot message: the block_actions payload Slack sends to the Request
+   * URL (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload), with a
+   * response_url on this fake. Throws when the message has no such button.
+   */
+  buttonClick(user: string, channel: string, ts: string, actionId: string): Record<string, unknown> {
+    const message = this.message(channel, ts);
+    if (!message) throw new Error(`no message ${ts}`);
+    const element = (message.blocks ?? [])
+      .flatMap((b) => (b.type === 'actions' ? (b.elements as Record<string, unknown>[]) : []))
+      .find((e) => e.action_id === actionId);
+    if (!element) throw new Error(`message ${ts} has no button ${actionId}`);
+    return {
+      type: 'block_actions',
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: this.teamId },
+      api_app_id: 'A0000001',
+      token: 'deprecated-verification-token',
+      container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}) },
+      trigger_id: `${Date.now()}.trigger`,
+      team: { id: this.teamId, domain: 'fake' },
+      channel: { id: channel, name: 'general' },
+      message: { ...message },
+      response_url: `${this.url}/respond/${Math.random().toString(36).slice(2, 10)}`,
+      actions: [{ ...element, block_id: 'b1', action_ts: `${Date.now() / 1000}` }],
+    };
   }
 
   callsOf(method: string): FakeCall[] {
@@ -342,6 +416,8 @@ export class FakeSlack {
         const channel = str('channel');
         if (!channel) return { ok: false, error: 'channel_not_found' };
         if (!str('text') && !a.blocks) return { ok: false, error: 'no_text' };
+        const blocks = blocksArg(a.blocks);
+        if (blocks === 'invalid' || (blocks && blockProblem(blocks))) return { ok: false, error: 'invalid_blocks' };
         const thread = str('thread_ts');
         const message = this.addMessage({
           channel,
@@ -349,6 +425,7 @@ export class FakeSlack {
           bot_id: this.botId,
           text: str('text') ?? '',
           ...(thread ? { thread_ts: thread } : {}),
+          ...(blocks && blocks.length > 0 ? { blocks } : {}),
         });
         return { ok: true, channel, ts: message.ts, message };
       }
@@ -356,6 +433,16 @@ export class FakeSlack {
         const message = this.message(str('channel') ?? '', str('ts') ?? '');
         if (!message) return { ok: false, error: 'message_not_found' };
         if (message.user !== this.botUserId) return { ok: false, error: 'cant_update_message' };
+        const blocks = blocksArg(a.blocks);
+        if (blocks === 'invalid' || (blocks && blockProblem(blocks))) return { ok: false, error: 'invalid_blocks' };
+        // chat.update: without blocks, a message's blocks stay only when no text is given either;
+        // new text without blocks removes them (Slack's chat.update reference, `blocks` argument).
+        if (blocks) {
+          if (blocks.length > 0) message.blocks = blocks;
+          else delete message.blocks;
+        } else if (str('text') !== undefined) {
+          delete message.blocks;
+        }
         message.text = str('text') ?? '';
         return { ok: true, channel: message.channel, ts: message.ts, text: message.text };
       }
