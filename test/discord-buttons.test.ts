@@ -151,6 +151,42 @@ describe('buttons on Discord', () => {
     await fake.waitUntil(() => fake.messages.get(status.messageId!)?.content.includes('Cancelled') && buttonsOf(status.messageId!).length === 0, 30_000);
   });
 
+  it('opens threads that stay listed a week; in an archived thread nobody can react, but a button works and its post reopens the thread', async () => {
+    const created = fake.requests.find((r) => r.method === 'POST' && r.path.endsWith(`/messages/${first.thread}/threads`))!;
+    expect(created.body).toMatchObject({ auto_archive_duration: 10080 });
+    fake.archive(first.thread);
+    expect(() => fake.react(alice, first.images[0]!.id, '🔁')).toThrow(/archived/);
+    const from = fake.requests.length;
+    fake.click(alice, first.images[0]!.id, `tilestyle:seed:${first.jobId}`);
+    await finished(first.thread, from);
+    expect(fake.threads.get(first.thread)!.archived).toBe(false);
+  });
+
+  it('unarchives its thread to edit a running job there, and not a locked one', async () => {
+    let from = fake.requests.length;
+    const s = await fake.attachment('face.png');
+    fake.interaction(alice, 'palette', [{ name: 'style', type: 11, value: s.id }, int('size', 48), int('iterations', 400)], [s]);
+    const threadCall = await fake.waitForRequest((r) => r.method === 'POST' && /\/threads$/.test(r.path), 30_000, from);
+    const thread = threadCall.path.split('/')[4]!;
+    const status = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages`, 30_000, from);
+    await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/channels/${thread}/messages/${status.messageId}` && /step/.test(content(r)), 60_000, from);
+    from = fake.requests.length;
+    fake.archive(thread);
+    const reopen = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/channels/${thread}`, 30_000, from);
+    expect(reopen.body).toEqual({ archived: false });
+    await fake.waitUntil(() => !fake.threads.get(thread)!.archived && fake.messages.get(status.messageId!)?.content.includes('step'), 30_000);
+    // Locked by a moderator: the bot leaves it so (its edits fail, which it logs) and the job still ends.
+    const cancel = buttonsOf(status.messageId!)[0]!.custom_id;
+    fake.archive(thread, { locked: true });
+    fake.click(alice, status.messageId!, cancel);
+    const jobId = cancel.split(':')[2]!;
+    await fake.waitUntil(() => t.service.job(jobId)?.state === 'cancelled', 30_000);
+    await t.service.idle();
+    expect(fake.threads.get(thread)!.archived).toBe(true);
+    // One reopening when it had archived, one refused attempt once locked, then no more.
+    expect(fake.requests.slice(from).filter((r) => r.method === 'PATCH' && r.path === `/channels/${thread}`)).toHaveLength(2);
+  });
+
   it('after a restart, a button on an old result still works', async () => {
     await bot.stop();
     bot = await startDiscord(config, t.handler, { log, readyTimeoutMs: 20_000 });

@@ -25,6 +25,15 @@ const NOT_ALLOWED = new Set([
 const THREAD_EXISTS = 160004;
 /** "Cannot execute action on a DM channel": no threads in DMs, so the answer stays in the DM. */
 const DM_CHANNEL = 50003;
+/** "Operation cannot be performed on an archived thread": edits and reactions wait until it is unarchived. */
+const ARCHIVED_THREAD = 50083;
+/**
+ * Threads stay in the channel list for a week after their last activity (the longest
+ * auto_archive_duration, 10080 minutes), so results stay reachable; after that the bot unarchives a
+ * thread it started whenever it must edit or react there (Discord's threads topic: the thread's
+ * creator may set archived: false; sending a message unarchives it by itself, unless locked).
+ */
+export const AUTO_ARCHIVE_MINUTES = 10080;
 /** "Request entity too large": the files are over the channel's upload limit (10 MiB by default). */
 const TOO_LARGE = 40005;
 
@@ -130,6 +139,8 @@ export class DiscordReplyPort implements ReplyPort {
   private readonly sent = new Map<string, Sent>();
   /** Cleared when an edit with a preview is refused, so later progress goes as text alone. */
   private canAttach = true;
+  /** Set when the thread is archived and locked by a moderator: edits and reactions stop. */
+  private threadLocked = false;
   private readonly log: Log;
 
   constructor(
@@ -163,9 +174,13 @@ export class DiscordReplyPort implements ReplyPort {
     const route = `/channels/${this.target()}/messages/${ref.id}` as const;
     const body = { content: clip(text), allowed_mentions: { parse: [] }, ...(buttons ? { components: componentsOf(buttons) } : {}) };
     if (previews.length === 0) {
-      await this.rest.patch(route, { body });
+      await this.inOpenThread(() => this.rest.patch(route, { body }));
       return;
     }
+    await this.inOpenThread(() => this.editWithPreviews(route, body, previews));
+  }
+
+  private async editWithPreviews(route: `/channels/${string}/messages/${string}`, body: Record<string, unknown>, previews: Attachment[]): Promise<void> {
     try {
       await this.rest.patch(route, { body: { ...body, attachments: attachmentsOf(previews) }, files: uploadsOf(previews) });
     } catch (err) {
@@ -183,7 +198,7 @@ export class DiscordReplyPort implements ReplyPort {
   async react(ref: MessageRef, reaction: Reaction): Promise<void> {
     const emoji = encodeURIComponent(REACTION_EMOJI[reaction]);
     try {
-      await this.rest.put(`/channels/${this.target()}/messages/${ref.id}/reactions/${emoji}/@me`);
+      await this.inOpenThread(() => this.rest.put(`/channels/${this.target()}/messages/${ref.id}/reactions/${emoji}/@me`));
     } catch (err) {
       if (!isNotAllowed(err)) throw err;
       this.log.warn(`Discord: cannot add reactions in channel ${this.target()} (missing Add Reactions / Read Message History); skipping.`);
@@ -235,6 +250,30 @@ export class DiscordReplyPort implements ReplyPort {
     return this.thread ?? this.channel;
   }
 
+  /**
+   * Runs an edit or reaction in the job's thread; when the thread has archived meanwhile, unarchives
+   * it (the bot started it, so it may) and tries once more. A thread a moderator locked stays as it
+   * is: one refusal, then this port leaves its messages alone rather than collect more.
+   */
+  private async inOpenThread(action: () => Promise<unknown>): Promise<void> {
+    if (this.threadLocked) return;
+    try {
+      await action();
+    } catch (err) {
+      if (apiCode(err) !== ARCHIVED_THREAD || !this.thread) throw err;
+      try {
+        await this.rest.patch(`/channels/${this.thread}`, { body: { archived: false } });
+      } catch (reopen) {
+        if (!isNotAllowed(reopen)) throw reopen;
+        this.threadLocked = true;
+        this.log.warn(`Discord: thread ${this.thread} is archived and locked; its job's messages stay as they are.`);
+        return;
+      }
+      this.log.info(`Discord: thread ${this.thread} had archived; unarchived it to update the job there.`);
+      await action();
+    }
+  }
+
   private interactionAlive(): boolean {
     const i = this.opts.interaction;
     return i !== undefined && Date.now() - i.createdAt < INTERACTION_TOKEN_MS;
@@ -257,7 +296,7 @@ export class DiscordReplyPort implements ReplyPort {
     if (this.thread) return; // used inside a thread: answer there
     try {
       const thread = (await this.rest.post(`/channels/${this.channel}/messages/${reply.id}/threads`, {
-        body: { name: (this.opts.threadName ?? 'tilestyle').slice(0, 100), auto_archive_duration: 1440 },
+        body: { name: (this.opts.threadName ?? 'tilestyle').slice(0, 100), auto_archive_duration: AUTO_ARCHIVE_MINUTES },
       })) as { id: string };
       this.thread = thread.id;
     } catch (err) {

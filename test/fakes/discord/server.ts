@@ -70,6 +70,16 @@ export interface AttachmentSpec {
   height?: number;
 }
 
+/** A thread the bot started (archived by a test, as Discord does after inactivity). */
+export interface FakeThread {
+  id: string;
+  parent_id: string;
+  name: string;
+  archived: boolean;
+  locked: boolean;
+  auto_archive_duration: number;
+}
+
 /** Which REST actions answer 403 Missing Permissions, as Discord does when the bot lacks them. */
 export interface Denials {
   threads?: boolean;
@@ -130,7 +140,7 @@ export class FakeDiscord {
   readonly bot: FakeUser = { id: snowflake(), username: 'tilestyle', discriminator: '0000', global_name: null, avatar: null, bot: true };
   readonly requests: RecordedRequest[] = [];
   readonly messages = new Map<string, FakeMessage>();
-  readonly threads = new Map<string, { id: string; parent_id: string; name: string }>();
+  readonly threads = new Map<string, FakeThread>();
   readonly users = new Map<string, FakeUser>([[this.bot.id, this.bot]]);
   /** Gateway opcodes the clients sent, in order (heartbeats left out). */
   readonly gatewayLog: { op: number; d: unknown }[] = [];
@@ -462,6 +472,8 @@ export class FakeDiscord {
   react(user: FakeUser, messageId: string, emoji: string, { withAuthor = true } = {}): void {
     const message = this.messages.get(messageId);
     if (!message) throw new Error(`no message ${messageId}`);
+    // Nobody can add a reaction in an archived thread (topics/threads), so no such event ever arrives.
+    if (this.threads.get(message.channel_id)?.archived) throw new Error(`thread ${message.channel_id} is archived: Discord lets nobody react there`);
     this.dispatch('MESSAGE_REACTION_ADD', {
       user_id: user.id,
       channel_id: message.channel_id,
@@ -659,23 +671,12 @@ export class FakeDiscord {
       if (this.dms.has(m[1]!)) return send(res, 400, { message: 'Cannot execute action on a DM channel', code: 50003 });
       if (this.denials.threads) return this.missingPermissions(res);
       const [, parent, messageId] = m;
-      const thread = { id: messageId!, parent_id: parent!, name: String(body?.name ?? '') };
+      // auto_archive_duration: one of 60, 1440, 4320, 10080 minutes (channel resource, "Start Thread from Message").
+      const duration = Number(body?.auto_archive_duration ?? 4320);
+      if (![60, 1440, 4320, 10080].includes(duration)) return send(res, 400, { message: 'Invalid Form Body', code: 50035 });
+      const thread: FakeThread = { id: messageId!, parent_id: parent!, name: String(body?.name ?? ''), archived: false, locked: false, auto_archive_duration: duration };
       this.threads.set(thread.id, thread);
-      const channel = {
-        id: thread.id,
-        type: 11,
-        guild_id: this.guildId,
-        parent_id: parent,
-        name: thread.name,
-        owner_id: this.bot.id,
-        last_message_id: null,
-        rate_limit_per_user: 0,
-        message_count: 0,
-        member_count: 1,
-        total_message_sent: 0,
-        flags: 0,
-        thread_metadata: { archived: false, auto_archive_duration: Number(body?.auto_archive_duration ?? 1440), archive_timestamp: new Date().toISOString(), locked: false },
-      };
+      const channel = this.threadJson(thread);
       // Discord tells the gateway too, so the client caches the thread.
       if (this.socket) this.dispatch('THREAD_CREATE', { ...channel, newly_created: true });
       return send(res, 201, channel);
@@ -683,11 +684,19 @@ export class FakeDiscord {
     if ((m = /^\/channels\/(\d+)\/messages$/.exec(route)) && method === 'POST') {
       if (this.denials.channel) return send(res, 403, { message: 'Missing Access', code: 50001 });
       if (files.length > 0 && this.denials.files) return this.missingPermissions(res);
+      // "Sending a message will automatically unarchive the thread, unless the thread has been locked."
+      const thread = this.threads.get(m[1]!);
+      if (thread?.archived) {
+        if (thread.locked) return this.archivedThread(res);
+        this.setArchived(thread, false);
+      }
       return send(res, 200, this.messageJson(this.newMessage(m[1]!, body, files)));
     }
     if ((m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(route))) {
       const message = this.messages.get(m[2]!);
       if (!message || message.channel_id !== m[1]) return send(res, 404, { message: 'Unknown Message', code: 10008 });
+      // "Users cannot edit messages, add reactions, … in archived threads" (topics/threads).
+      if (method === 'PATCH' && this.threads.get(m[1]!)?.archived) return this.archivedThread(res);
       if (method === 'PATCH') {
         if (body && 'content' in body) message.content = String(body.content);
         if (body && Array.isArray(body.components)) message.components = body.components as Record<string, unknown>[];
@@ -700,7 +709,8 @@ export class FakeDiscord {
       }
       if (method === 'GET') return send(res, 200, this.messageJson(message));
     }
-    if (method === 'PUT' && /^\/channels\/\d+\/messages\/\d+\/reactions\/[^/]+\/@me$/.test(route)) {
+    if (method === 'PUT' && (m = /^\/channels\/(\d+)\/messages\/\d+\/reactions\/[^/]+\/@me$/.exec(route))) {
+      if (this.threads.get(m[1]!)?.archived) return this.archivedThread(res);
       if (this.denials.channel) return send(res, 403, { message: 'Missing Access', code: 50001 });
       if (this.denials.reactions) return this.missingPermissions(res);
       return send(res, 204);
@@ -717,11 +727,58 @@ export class FakeDiscord {
       const dm = this.dms.get(m[1]!);
       if (dm) return send(res, 200, { id: m[1], type: 1, last_message_id: null, flags: 0, recipients: [dm] });
       const thread = this.threads.get(m[1]!);
-      if (thread) return send(res, 200, { id: thread.id, type: 11, guild_id: this.guildId, parent_id: thread.parent_id, name: thread.name });
+      if (thread) return send(res, 200, this.threadJson(thread));
       if (m[1] === this.channelId) return send(res, 200, this.channel());
       return send(res, 404, { message: 'Unknown Channel', code: 10003 });
     }
+    if (method === 'PATCH' && (m = /^\/channels\/(\d+)$/.exec(route))) {
+      const thread = this.threads.get(m[1]!);
+      if (!thread) return send(res, 404, { message: 'Unknown Channel', code: 10003 });
+      // Editing `archived` or `auto_archive_duration` needs MANAGE_THREADS or being the thread's creator
+      // (the bot, here); a locked thread only with MANAGE_THREADS (topics/threads, "Editing & Deleting Threads").
+      if (thread.locked) return this.missingPermissions(res);
+      if (body && 'auto_archive_duration' in body) thread.auto_archive_duration = Number(body.auto_archive_duration);
+      if (body && 'archived' in body) this.setArchived(thread, Boolean(body.archived));
+      return send(res, 200, this.threadJson(thread));
+    }
     send(res, 404, { message: `fake Discord has no ${method} ${route}`, code: 0 });
+  }
+
+  private threadJson(thread: FakeThread): Record<string, unknown> {
+    return {
+      id: thread.id,
+      type: 11,
+      guild_id: this.guildId,
+      parent_id: thread.parent_id,
+      name: thread.name,
+      owner_id: this.bot.id,
+      last_message_id: null,
+      rate_limit_per_user: 0,
+      message_count: 0,
+      member_count: 1,
+      total_message_sent: 0,
+      flags: 0,
+      thread_metadata: { archived: thread.archived, auto_archive_duration: thread.auto_archive_duration, archive_timestamp: new Date().toISOString(), locked: thread.locked },
+    };
+  }
+
+  /** 400 with JSON error code 50083, "Operation cannot be performed on an archived thread" (topics/opcodes-and-status-codes). */
+  private archivedThread(res: ServerResponse): void {
+    send(res, 400, { message: 'Thread is archived', code: 50083 });
+  }
+
+  private setArchived(thread: FakeThread, archived: boolean): void {
+    if (thread.archived === archived) return;
+    thread.archived = archived;
+    if (this.socket) this.dispatch('THREAD_UPDATE', this.threadJson(thread));
+  }
+
+  /** The thread archives, as Discord does after `auto_archive_duration` without activity (or a moderator locks it too). */
+  archive(threadId: string, { locked = false } = {}): void {
+    const thread = this.threads.get(threadId);
+    if (!thread) throw new Error(`no thread ${threadId}`);
+    thread.locked = locked;
+    this.setArchived(thread, true);
   }
 
   private readonly tokenChannels = new Map<string, string>();
