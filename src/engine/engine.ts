@@ -5,7 +5,7 @@ import { createOnnxBackend } from './onnx/backend.js';
 import { LIMITS } from './limits.js';
 import { DEFAULT_OPTIONS, resolveOptions } from './options.js';
 import { LruCache } from './style-cache.js';
-import { palette, stylize, type TransferContext } from './transfer.js';
+import { palette, stylize, upscale, type TransferContext } from './transfer.js';
 import type { EngineConfig, RunControls, StyleInput, TransferOptions, TransferResult } from './types.js';
 import { ModelError } from './types.js';
 import { loadVgg19 } from './weights.js';
@@ -69,6 +69,14 @@ export class Engine {
 
   stylize(content: Buffer, styles: StyleInput[], options: Partial<TransferOptions> = {}, controls: RunControls = {}): Promise<TransferResult> {
     return this.exclusive(() => stylize(this.ctx, content, styles, this.resolve(options), controls));
+  }
+
+  /**
+   * Redraws an earlier result (`previous`, PNG) at the larger `options.size`, starting from itself.
+   * `options` are the earlier result's (tiles a number), with the new size.
+   */
+  upscale(content: Buffer, styles: StyleInput[], previous: Buffer, options: Partial<TransferOptions>, controls: RunControls = {}): Promise<TransferResult> {
+    return this.exclusive(() => upscale(this.ctx, content, styles, previous, this.resolve(options), controls));
   }
 
   palette(styles: StyleInput[], options: Partial<TransferOptions> = {}, controls: RunControls = {}): Promise<TransferResult> {

@@ -78,6 +78,11 @@ export interface RunControls {
   onProgress?: (p: Progress) => void;
   /** Aborting cancels the job within one optimizer step (the promise rejects with JobCancelledError). */
   signal?: AbortSignal;
+  /**
+   * Also measure the final style match on every style layer at the full size (stats.styleMatch), which
+   * costs two forward passes; benchmarks and quality checks ask for it.
+   */
+  measure?: boolean;
 }
 
 export interface TransferStats {
