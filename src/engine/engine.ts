@@ -83,15 +83,6 @@ export class Engine {
     return this.exclusive(() => palette(this.ctx, styles, this.resolve(options), controls));
   }
 
-  /**
-   * TEMPORARY stand-in for the engine's own upscale (same signature), so the chat side can run: the
-   * previous result is redrawn at options.size as the content, starting from itself (init 'content').
-   * `content` is unused here. To be replaced by the real method.
-   */
-  upscale(_content: Buffer, styles: StyleInput[], previous: Buffer, options: Partial<TransferOptions> = {}, controls: RunControls = {}): Promise<TransferResult> {
-    return this.stylize(previous, styles, { ...options, init: 'content' }, controls);
-  }
-
   /** Builds the sessions for the default layers, so the first job does not pay for it. */
   async warm(): Promise<void> {
     const o = DEFAULT_OPTIONS;
