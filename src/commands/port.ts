@@ -99,6 +99,11 @@ export interface ReplyPort {
   /** Where the conversation lives now (includes the thread id once the thread exists). */
   where(): ThreadRef;
   /**
+   * Whether a progress edit may go now: a front end shares its platform's edit rate limit among the
+   * jobs in a channel or workspace here. Absent: always. State changes are not asked about.
+   */
+  mayShowProgress?(): boolean;
+  /**
    * Resolves once everything posted and edited so far would survive a crash of this process. Only a
    * front end that keeps messages itself and writes them later needs it (chat platforms keep them).
    */

@@ -26,7 +26,8 @@ import type { DownloadOptions } from './attachments.js';
 import { isPrivateCommand, requestFor } from './commands.js';
 import type { DiscordConfig } from './config.js';
 import { precheck, type PrecheckLimits } from './precheck.js';
-import { DiscordReplyPort, discordFrontend, interactionReply, REACTION_EMOJI } from './reply-port.js';
+import { EditBudget } from '../shared/edit-budget.js';
+import { channelPermissions, DiscordReplyPort, discordFrontend, interactionReply, REACTION_EMOJI, type ChannelPermissions } from './reply-port.js';
 
 type Log = Pick<Console, 'error' | 'warn' | 'info'>;
 
@@ -85,6 +86,16 @@ class DiscordFrontEnd {
   private readonly download: DownloadOptions;
   private readonly limits: PrecheckLimits;
   private stopped = false;
+  /**
+   * Message edits are rate-limited per channel (Discord's rate-limits topic: per-route buckets with
+   * the channel as their major parameter); about one a second, shared by the jobs of a channel.
+   */
+  private readonly budget = new EditBudget({ perMinute: 50, burst: 5 });
+  /**
+   * The bot's permissions per channel, as the last interaction there said them (`app_permissions`):
+   * ports for reactions and resumed jobs use them too, instead of finding out from 403s.
+   */
+  private readonly permissions = new Map<string, ChannelPermissions>();
 
   constructor(
     private readonly client: Client,
@@ -109,7 +120,7 @@ class DiscordFrontEnd {
     this.client.on(Events.ShardDisconnect, (event, shard) => this.log.warn(`Discord: gateway connection ${shard} closed (${event.code}); reconnecting.`));
     this.client.on(Events.ShardResume, (shard, replayed) => this.log.info(`Discord: gateway connection ${shard} resumed (${replayed} events replayed).`));
     this.client.on(Events.Warn, (message) => this.log.warn('Discord:', message));
-    this.commands.registerFrontend(discordFrontend(this.client.rest, this.log));
+    this.commands.registerFrontend(discordFrontend(this.client.rest, this.log, this.budget, (channel) => this.permissions.get(channel)));
   }
 
   async stop(): Promise<void> {
@@ -155,6 +166,7 @@ class DiscordFrontEnd {
       return;
     }
     const where = this.placeOf(interaction);
+    const permissions = this.noteBotPermissions(interaction, where);
     const invocation: Invocation = {
       platform: 'discord',
       user: { id: interaction.user.id, name: displayName(interaction.user) },
@@ -165,6 +177,8 @@ class DiscordFrontEnd {
       interaction: interactionReply(interaction, ephemeral),
       header,
       threadName,
+      budget: this.budget,
+      ...(permissions ? { permissions } : {}),
       log: this.log,
     });
     await this.commands.handle(request, invocation, port);
@@ -187,10 +201,13 @@ class DiscordFrontEnd {
       return;
     }
     const where = this.placeOf(interaction);
+    const permissions = this.noteBotPermissions(interaction, where);
     const user = interaction.user;
     const invocation: Invocation = { platform: 'discord', user: { id: user.id, name: displayName(user) }, where };
     const port = new DiscordReplyPort(this.client.rest, where, user.id, {
       log: this.log,
+      budget: this.budget,
+      ...(permissions ? { permissions } : {}),
       privateReply: {
         createdAt: interaction.createdTimestamp,
         send: async (text) => void (await interaction.followUp({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } })),
@@ -199,6 +216,15 @@ class DiscordFrontEnd {
     const request: CommandRequest =
       parsed.action === 'cancel' ? { kind: 'cancel', jobId: parsed.jobId } : { kind: 'rerun', jobId: parsed.jobId, change: parsed.action };
     await this.commands.handle(request, invocation, port);
+  }
+
+  /** What `app_permissions` says the bot may do where the interaction happened (kept for that channel). */
+  private noteBotPermissions(interaction: ChatInputCommandInteraction | ButtonInteraction, where: ThreadRef): ChannelPermissions | undefined {
+    const bits = (interaction as { appPermissions?: { bitfield: bigint } | null }).appPermissions?.bitfield;
+    if (bits === undefined) return undefined;
+    const permissions = channelPermissions(bits);
+    this.permissions.set(where.channel, permissions);
+    return permissions;
   }
 
   /** The channel (and thread, when the command was used inside one). */
@@ -235,7 +261,8 @@ class DiscordFrontEnd {
     const channel = await this.client.channels.fetch(d.channel_id).catch(() => null);
     const where: ThreadRef = channel?.isThread() ? { channel: channel.parentId ?? channel.id, thread: channel.id } : { channel: d.channel_id };
     const invocation: Invocation = { platform: 'discord', user: { id: user.id, name: user.global_name ?? user.username }, where };
-    const port = new DiscordReplyPort(this.client.rest, where, user.id, { log: this.log });
+    const permissions = this.permissions.get(where.channel);
+    const port = new DiscordReplyPort(this.client.rest, where, user.id, { log: this.log, budget: this.budget, ...(permissions ? { permissions } : {}) });
     const request: CommandRequest = asked.kind === 'cancel' ? { kind: 'cancel', messageId: d.message_id } : { kind: 'rerun', messageId: d.message_id, ...(asked.change ? { change: asked.change } : {}) };
     await this.commands.handle(request, invocation, port);
   }

@@ -6,6 +6,7 @@
  */
 import { DiscordAPIError, MessageFlags, type REST } from 'discord.js';
 import sharp from 'sharp';
+import type { EditBudget } from '../shared/edit-budget.js';
 import { buttonId } from '../../commands/buttons.js';
 import type { Attachment, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
@@ -25,6 +26,8 @@ const NOT_ALLOWED = new Set([
 const THREAD_EXISTS = 160004;
 /** "Cannot execute action on a DM channel": no threads in DMs, so the answer stays in the DM. */
 const DM_CHANNEL = 50003;
+/** "Invalid Webhook Token": the interaction's token expired (15 minutes). */
+const INVALID_WEBHOOK_TOKEN = 50027;
 /** "Operation cannot be performed on an archived thread": edits and reactions wait until it is unarchived. */
 const ARCHIVED_THREAD = 50083;
 /**
@@ -120,6 +123,14 @@ export interface DiscordPortOptions {
    * ephemeral follow-up while its token lives; everything else is posted in the channel.
    */
   privateReply?: { createdAt: number; send(text: string): Promise<void> };
+  /** The edit budget per channel, shared by every port of one front end. */
+  budget?: EditBudget;
+  /**
+   * What the bot may do in the channel, from the interaction's `app_permissions` (or the last one
+   * seen there): the port then skips what it may not do instead of collecting 403s, which Discord
+   * counts toward its invalid-request limit. Unknown: it tries, and falls back on a refusal.
+   */
+  permissions?: ChannelPermissions;
   log?: Log;
 }
 
@@ -127,6 +138,36 @@ interface Sent {
   id: string;
   /** Messages that went through the interaction's webhook are edited through it too. */
   viaWebhook: boolean;
+}
+
+/** What the bot may do in a channel, read from `app_permissions`. */
+export interface ChannelPermissions {
+  threads: boolean;
+  files: boolean;
+  reactions: boolean;
+  /** View Channel and Send Messages (in threads too). */
+  post: boolean;
+}
+
+/** Permission bits (https://discord.com/developers/docs/topics/permissions). */
+const BIT = {
+  ADD_REACTIONS: 1n << 6n,
+  VIEW_CHANNEL: 1n << 10n,
+  SEND_MESSAGES: 1n << 11n,
+  ATTACH_FILES: 1n << 15n,
+  CREATE_PUBLIC_THREADS: 1n << 35n,
+  SEND_MESSAGES_IN_THREADS: 1n << 38n,
+};
+
+/** `app_permissions` (a decimal string of bits) as what the port needs to know. */
+export function channelPermissions(bits: bigint): ChannelPermissions {
+  const has = (b: bigint) => (bits & b) === b;
+  return {
+    threads: has(BIT.CREATE_PUBLIC_THREADS) && has(BIT.SEND_MESSAGES_IN_THREADS),
+    files: has(BIT.ATTACH_FILES),
+    reactions: has(BIT.ADD_REACTIONS),
+    post: has(BIT.VIEW_CHANNEL) && has(BIT.SEND_MESSAGES),
+  };
 }
 
 export class DiscordReplyPort implements ReplyPort {
@@ -141,6 +182,10 @@ export class DiscordReplyPort implements ReplyPort {
   private canAttach = true;
   /** Set when the thread is archived and locked by a moderator: edits and reactions stop. */
   private threadLocked = false;
+  /** Set when Discord refused the interaction's token (expired): nothing more goes through it. */
+  private tokenDead = false;
+  /** Set once the user's DM channel is used instead of a channel closed to the bot. */
+  private direct: string | undefined;
   private readonly log: Log;
 
   constructor(
@@ -164,14 +209,28 @@ export class DiscordReplyPort implements ReplyPort {
     return { id: await this.send(clip(text), files ?? [], [], buttons) };
   }
 
+  /** Message edits are limited per channel: the jobs editing in one share it (EditBudget). */
+  mayShowProgress(): boolean {
+    return this.opts.budget?.tryProgress(this.target(), this) ?? true;
+  }
+
   /** Edits a message; a preview that comes with it replaces the message's attachments, buttons its buttons. */
   async update(ref: MessageRef, text: string, files: Attachment[] = [], buttons?: JobButton[]): Promise<void> {
     const previews = this.canAttach ? files : [];
-    if (this.sent.get(ref.id)?.viaWebhook && this.interactionAlive()) {
-      await this.opts.interaction!.editFollowUp(ref.id, clip(text), previews, buttons);
+    this.opts.budget?.take(this.target());
+    const sent = this.sent.get(ref.id);
+    if (sent?.viaWebhook) {
+      // Only the interaction's webhook can edit what it sent; once its token expired, the message stays.
+      if (!this.interactionAlive()) return;
+      try {
+        await this.opts.interaction!.editFollowUp(ref.id, clip(text), previews, buttons);
+      } catch (err) {
+        if (apiCode(err) !== INVALID_WEBHOOK_TOKEN) throw err;
+        this.expired();
+      }
       return;
     }
-    const route = `/channels/${this.target()}/messages/${ref.id}` as const;
+    const route = `/channels/${this.direct ?? this.target()}/messages/${ref.id}` as const;
     const body = { content: clip(text), allowed_mentions: { parse: [] }, ...(buttons ? { components: componentsOf(buttons) } : {}) };
     if (previews.length === 0) {
       await this.inOpenThread(() => this.rest.patch(route, { body }));
@@ -197,6 +256,11 @@ export class DiscordReplyPort implements ReplyPort {
 
   async react(ref: MessageRef, reaction: Reaction): Promise<void> {
     const emoji = encodeURIComponent(REACTION_EMOJI[reaction]);
+    if (this.sent.get(ref.id)?.viaWebhook || this.direct) return;
+    if (this.opts.permissions?.reactions === false) {
+      this.warnOnce('reactions', `Discord: cannot add reactions in channel ${this.target()} (app_permissions lacks Add Reactions); skipping.`);
+      return;
+    }
     try {
       await this.inOpenThread(() => this.rest.put(`/channels/${this.target()}/messages/${ref.id}/reactions/${emoji}/@me`));
     } catch (err) {
@@ -232,6 +296,7 @@ export class DiscordReplyPort implements ReplyPort {
         await interaction.followUp(clip(text), { ephemeral: true });
         return;
       } catch (err) {
+        if (apiCode(err) === INVALID_WEBHOOK_TOKEN) this.expired();
         this.log.warn('Discord: an ephemeral reply failed; posting instead:', err);
       }
     }
@@ -276,7 +341,20 @@ export class DiscordReplyPort implements ReplyPort {
 
   private interactionAlive(): boolean {
     const i = this.opts.interaction;
-    return i !== undefined && Date.now() - i.createdAt < INTERACTION_TOKEN_MS;
+    return i !== undefined && !this.tokenDead && Date.now() - i.createdAt < INTERACTION_TOKEN_MS;
+  }
+
+  private expired(): void {
+    if (!this.tokenDead) this.log.warn("Discord: the command's interaction token has expired; answering in the channel (or a DM) instead.");
+    this.tokenDead = true;
+  }
+
+  private readonly warned = new Set<string>();
+
+  private warnOnce(what: string, message: string): void {
+    if (this.warned.has(what)) return;
+    this.warned.add(what);
+    this.log.warn(message);
   }
 
   private prepare(): Promise<void> {
@@ -294,6 +372,11 @@ export class DiscordReplyPort implements ReplyPort {
     this.replyPending = false;
     const reply = await interaction.editReply(clip(this.opts.header ?? 'Working on it…'));
     if (this.thread) return; // used inside a thread: answer there
+    if (this.opts.permissions?.threads === false) {
+      this.log.warn(`Discord: cannot start a thread in channel ${this.channel} (app_permissions lacks Create Public Threads); answering in the channel.`);
+      return;
+    }
+    if (this.opts.permissions?.post === false) return; // answered through the command's reply: no thread
     try {
       const thread = (await this.rest.post(`/channels/${this.channel}/messages/${reply.id}/threads`, {
         body: { name: (this.opts.threadName ?? 'tilestyle').slice(0, 100), auto_archive_duration: AUTO_ARCHIVE_MINUTES },
@@ -312,30 +395,62 @@ export class DiscordReplyPort implements ReplyPort {
     }
   }
 
+  /**
+   * Posts in the thread or channel; where the channel is closed to the bot, through the command's
+   * reply while its token lives (15 minutes), and after that in a direct message to the user.
+   */
   private async send(content: string, files: Attachment[], mention: string[] = [], buttons: JobButton[] = []): Promise<string> {
-    if (!this.useWebhook) {
+    if (this.direct) return this.sendToChannel(this.direct, content, files, mention, buttons);
+    if (!this.useWebhook && this.opts.permissions?.post === false && this.interactionAlive()) {
+      this.log.warn(`Discord: cannot post in channel ${this.target()} (app_permissions lacks View Channel / Send Messages); answering through the command's reply instead.`);
+      this.useWebhook = true;
+      this.thread = undefined;
+    }
+    if (this.useWebhook && this.interactionAlive()) {
       try {
-        return await this.sendToChannel(content, files, mention, buttons);
+        const message = await this.opts.interaction!.followUp(content, { ephemeral: false, files, buttons });
+        this.sent.set(message.id, { id: message.id, viaWebhook: true });
+        return message.id;
       } catch (err) {
-        if (!isNotAllowed(err) || !this.interactionAlive()) throw err;
+        if (apiCode(err) !== INVALID_WEBHOOK_TOKEN) throw err;
+        this.expired();
+      }
+    }
+    try {
+      return await this.sendToChannel(this.target(), content, files, mention, buttons);
+    } catch (err) {
+      if (!isNotAllowed(err)) throw err;
+      if (this.interactionAlive()) {
         this.log.warn(`Discord: cannot post in channel ${this.target()} (missing View Channel / Send Messages?); answering through the command's reply instead.`);
         this.useWebhook = true;
         this.thread = undefined;
+        return this.send(content, files, mention, buttons);
       }
+      this.direct = await this.openDirect();
+      this.log.warn(`Discord: cannot post in channel ${this.target()} and the command's token has expired; answering the user in a direct message.`);
+      return this.sendToChannel(this.direct, content, files, mention, buttons);
     }
-    const message = await this.opts.interaction!.followUp(content, { ephemeral: false, files, buttons });
-    this.sent.set(message.id, { id: message.id, viaWebhook: true });
-    return message.id;
   }
 
-  private async sendToChannel(content: string, files: Attachment[], mention: string[], buttons: JobButton[]): Promise<string> {
+  /** The DM channel with the user (POST /users/@me/channels, channel resource "Create DM"). */
+  private async openDirect(): Promise<string> {
+    const dm = (await this.rest.post('/users/@me/channels', { body: { recipient_id: this.user } })) as { id: string };
+    return dm.id;
+  }
+
+  private async sendToChannel(channel: string, content: string, files: Attachment[], mention: string[], buttons: JobButton[]): Promise<string> {
     const body = (text: string, withFiles: boolean) => ({
       content: text,
       allowed_mentions: { parse: [], users: mention },
       ...(buttons.length > 0 ? { components: componentsOf(buttons) } : {}),
       ...(withFiles ? { attachments: attachmentsOf(files) } : {}),
     });
-    const path = `/channels/${this.target()}/messages` as const;
+    const path = `/channels/${channel}/messages` as const;
+    if (files.length > 0 && this.opts.permissions?.files === false && channel === this.target()) {
+      this.warnOnce('files', `Discord: cannot attach files in channel ${channel} (app_permissions lacks Attach Files); posting text only.`);
+      files = [];
+      content = clip(`${content}\n(I can't attach images here: I'm missing the Attach Files permission in this channel.)`);
+    }
     const attempt = async (text: string, attached: Attachment[]) => {
       const message = (await this.rest.post(path, {
         body: { ...body(text, false), ...(attached.length > 0 ? { attachments: attachmentsOf(attached) } : {}) },
@@ -349,7 +464,7 @@ export class DiscordReplyPort implements ReplyPort {
     } catch (err) {
       if (files.length > 0 && apiCode(err) === TOO_LARGE) return this.sendSmaller(content, files, attempt);
       if (files.length === 0 || !isNotAllowed(err)) throw err;
-      this.log.warn(`Discord: cannot attach files in channel ${this.target()} (missing Attach Files); posting text only.`);
+      this.log.warn(`Discord: cannot attach files in channel ${channel} (missing Attach Files); posting text only.`);
       const note = `${content}\n(I can't attach images here: I'm missing the Attach Files permission in this channel.)`;
       const message = (await this.rest.post(path, { body: body(clip(note), false) })) as { id: string };
       this.sent.set(message.id, { id: message.id, viaWebhook: false });
@@ -369,11 +484,12 @@ export class DiscordReplyPort implements ReplyPort {
 }
 
 /** Lets the commands reach a Discord thread again, e.g. for a job resumed after a restart. */
-export function discordFrontend(rest: REST, log?: Log): Frontend {
+export function discordFrontend(rest: REST, log?: Log, budget?: EditBudget, permissionsIn?: (channel: string) => ChannelPermissions | undefined): Frontend {
   return {
     platform: 'discord',
     portFor(where: ThreadRef, user: { id: string }): ReplyPort {
-      return new DiscordReplyPort(rest, where, user.id, log ? { log } : {});
+      const permissions = permissionsIn?.(where.channel);
+      return new DiscordReplyPort(rest, where, user.id, { ...(log ? { log } : {}), ...(budget ? { budget } : {}), ...(permissions ? { permissions } : {}) });
     },
   };
 }

@@ -11,6 +11,7 @@ import { ConfigError } from '../../config.js';
 import type { SlackConfig } from './config.js';
 import { imageSourceFor, fileName, resolveStub, type DownloadOptions, type SlackFile } from './files.js';
 import { findRecentImages } from './find-images.js';
+import { EditBudget } from '../shared/edit-budget.js';
 import { escapeText, SlackReplyPort, slackFrontend, type SlackPortOptions, type UploadState } from './reply-port.js';
 import { historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
 
@@ -102,6 +103,11 @@ class SlackFrontEnd {
   private readonly download: DownloadOptions;
   /** One for all of this front end's ports: whether uploads still carry alt text. */
   private readonly uploads: UploadState = { altText: true };
+  /**
+   * chat.update is Tier 3, "50+ per minute" per workspace (https://docs.slack.dev/apis/web-api/rate-limits):
+   * the running jobs' progress edits share 40 a minute, leaving room for final edits and other calls.
+   */
+  private readonly budget = new EditBudget({ perMinute: 40, burst: 5 });
 
   constructor(
     private readonly app: App,
@@ -177,8 +183,8 @@ class SlackFrontEnd {
     await Promise.allSettled([...this.inflight]);
   }
 
-  private portOptions(): Pick<SlackPortOptions, 'sharePollMs' | 'uploads'> {
-    return { uploads: this.uploads, ...(this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {}) };
+  private portOptions(): Pick<SlackPortOptions, 'sharePollMs' | 'uploads' | 'budget'> {
+    return { uploads: this.uploads, budget: this.budget, ...(this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {}) };
   }
 
   /** Work runs after the acknowledgement, so Slack gets its answer within 3 s however long it takes. */

@@ -1,12 +1,16 @@
 /** ReplyPort for Slack: what the commands say becomes messages, uploads and reactions in a thread. */
 import type { webApi } from '@slack/bolt';
 import { buttonId } from '../../commands/buttons.js';
+import type { EditBudget } from '../shared/edit-budget.js';
 import type { Attachment, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
 type WebClient = webApi.WebClient;
 
 /** Slack's names for the reactions the commands use (🔁 and ❌). */
 export const REACTION_NAMES: Record<Reaction, string> = { rerun: 'repeat', cancel: 'x', upscale: 'arrow_up' };
+
+/** Slack's rate limits apply per workspace and app: one front end serves one workspace. */
+const WORKSPACE = 'workspace';
 
 /** Slack reads &, < and > as markup in message text. */
 export function escapeText(text: string): string {
@@ -76,6 +80,8 @@ export interface SlackPortOptions {
   sharePollMs?: number[];
   /** Whether alt text is sent with uploads (see UploadState); default a fresh state that sends it. */
   uploads?: UploadState;
+  /** The workspace's chat.update budget (Tier 3), shared by every port of one front end. */
+  budget?: EditBudget;
   /**
    * False when `thread` is the ts of a message with no replies yet (a top-level mention): whispers go to
    * the channel, where the user sees them, until something is posted in the thread. Default true.
@@ -135,7 +141,13 @@ export class SlackReplyPort implements ReplyPort {
     // upload per step would flood the thread.
     const shown = buttons ?? this.buttons.get(ref.id) ?? [];
     if (buttons) this.buttons.set(ref.id, buttons);
+    this.opts.budget?.take(WORKSPACE);
     await this.client.chat.update({ channel: this.channel, ts: ref.id, text: escapeText(text), ...(shown.length > 0 || buttons ? { blocks: blocksFor(escapeText(text), shown) } : {}) });
+  }
+
+  /** chat.update is Tier 3 per workspace: the jobs running here share it (EditBudget). */
+  mayShowProgress(): boolean {
+    return this.opts.budget?.tryProgress(WORKSPACE, this) ?? true;
   }
 
   async react(ref: MessageRef, reaction: Reaction): Promise<void> {
@@ -263,7 +275,7 @@ export class SlackReplyPort implements ReplyPort {
 }
 
 /** Lets the commands reach a Slack thread again, e.g. for a job resumed after a restart. */
-export function slackFrontend(client: WebClient, portOptions: Pick<SlackPortOptions, 'sharePollMs' | 'uploads'> = {}): Frontend {
+export function slackFrontend(client: WebClient, portOptions: Pick<SlackPortOptions, 'sharePollMs' | 'uploads' | 'budget'> = {}): Frontend {
   return {
     platform: 'slack',
     portFor(where: ThreadRef, user: { id: string }): ReplyPort {

@@ -38,7 +38,46 @@ export interface RecordedRequest {
   at: number;
   /** The id of the message the request created, if it created one. */
   messageId?: string;
+  /** The HTTP status the fake answered with. */
+  status?: number;
 }
+
+/**
+ * Per-route rate limits, as Discord's rate-limits topic describes them
+ * (https://discord.com/developers/docs/topics/rate-limits): each route has a bucket (channel routes
+ * per channel, the "major parameter"); every answer carries X-RateLimit-Limit, -Remaining, -Reset,
+ * -Reset-After and -Bucket; past the limit the answer is 429 with Retry-After and a JSON body with
+ * `retry_after` (seconds) and `global: false`. Discord publishes no numbers: these are the ones
+ * commonly observed, and tests may shrink the windows.
+ */
+export interface RateLimits {
+  /** POST and PATCH of messages in one channel share a bucket. */
+  messages: { limit: number; windowMs: number };
+  /** Adding reactions in one channel. */
+  reactions: { limit: number; windowMs: number };
+}
+
+export const DISCORD_RATE_LIMITS: RateLimits = {
+  messages: { limit: 5, windowMs: 5000 },
+  reactions: { limit: 1, windowMs: 250 },
+};
+
+/** Interaction tokens are valid for 15 minutes (interactions, "Receiving and Responding"). */
+export const INTERACTION_TOKEN_MS = 15 * 60 * 1000;
+
+/** Permission bits (topics/permissions). */
+export const PERMISSION = {
+  ADD_REACTIONS: 1n << 6n,
+  VIEW_CHANNEL: 1n << 10n,
+  SEND_MESSAGES: 1n << 11n,
+  ATTACH_FILES: 1n << 15n,
+  READ_MESSAGE_HISTORY: 1n << 16n,
+  CREATE_PUBLIC_THREADS: 1n << 35n,
+  SEND_MESSAGES_IN_THREADS: 1n << 38n,
+} as const;
+
+/** Gateway intents (events/gateway, "List of Intents"). */
+export const INTENT = { GUILDS: 1 << 0, GUILD_MESSAGE_REACTIONS: 1 << 10, DIRECT_MESSAGE_REACTIONS: 1 << 13 } as const;
 
 interface FakeUser {
   id: string;
@@ -145,6 +184,19 @@ export class FakeDiscord {
   /** Gateway opcodes the clients sent, in order (heartbeats left out). */
   readonly gatewayLog: { op: number; d: unknown }[] = [];
   denials: Denials = {};
+  /** Per-route rate limits (off unless a test sets them; see RateLimits). */
+  rateLimits: RateLimits | null = null;
+  /** The intents the client identified with; events they do not cover are not sent (events/gateway). */
+  intents = 0;
+  /** Dispatches left out because the client did not ask for their intent. */
+  readonly withheld: string[] = [];
+  /** How far the fake's clock is ahead of the real one (token expiry), moved by advanceClock(). */
+  private clockOffsetMs = 0;
+  /** When each interaction token was issued, on the fake's clock. */
+  private readonly tokenIssued = new Map<string, number>();
+  private readonly buckets = new Map<string, { count: number; resetAt: number }>();
+  /** How many times a request took the last place in its bucket (the limit was reached, not passed). */
+  bucketsFilled = 0;
   /**
    * Largest file Discord takes in a message: 10 MiB by default (Discord's "Uploading Files" reference;
    * the interaction's attachment_size_limit says the same); over it, 413 with code 40005.
@@ -237,6 +289,79 @@ export class FakeDiscord {
     return message.id;
   }
 
+  /** Moves the fake's clock on (for token expiry) without waiting. */
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  private now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Answers that count toward Discord's invalid-request limit (401, 403 and 429; topics/rate-limits). */
+  invalidRequests(from = 0): RecordedRequest[] {
+    return this.requests.slice(from).filter((r) => r.status === 401 || r.status === 403 || r.status === 429);
+  }
+
+  /** The bot's permissions in the channel, as `app_permissions` says them: all but what `denials` takes away. */
+  appPermissions(): string {
+    let bits = BigInt(ALL_PERMISSIONS);
+    if (this.denials.threads) bits &= ~PERMISSION.CREATE_PUBLIC_THREADS;
+    if (this.denials.files) bits &= ~PERMISSION.ATTACH_FILES;
+    if (this.denials.reactions) bits &= ~PERMISSION.ADD_REACTIONS;
+    if (this.denials.channel) bits &= ~(PERMISSION.VIEW_CHANNEL | PERMISSION.SEND_MESSAGES | PERMISSION.SEND_MESSAGES_IN_THREADS);
+    return bits.toString();
+  }
+
+  /** A 429 for a request over its bucket, else the bucket's headers on the way out; true when answered. */
+  private rateLimited(method: string, route: string, res: ServerResponse): boolean {
+    const limits = this.rateLimits;
+    if (!limits) return false;
+    let m: RegExpExecArray | null;
+    let key: string | undefined;
+    let rule: { limit: number; windowMs: number } | undefined;
+    if ((m = /^\/channels\/(\d+)\/messages(\/\d+)?$/.exec(route)) && (method === 'POST' || method === 'PATCH')) {
+      key = `messages:${m[1]}`;
+      rule = limits.messages;
+    } else if (method === 'PUT' && (m = /^\/channels\/(\d+)\/messages\/\d+\/reactions\//.exec(route))) {
+      key = `reactions:${m[1]}`;
+      rule = limits.reactions;
+    }
+    if (!key || !rule) return false;
+    const now = Date.now();
+    let bucket = this.buckets.get(key);
+    if (!bucket || now >= bucket.resetAt) {
+      bucket = { count: 0, resetAt: now + rule.windowMs };
+      this.buckets.set(key, bucket);
+    }
+    const resetAfter = Math.max(0, bucket.resetAt - now) / 1000;
+    const hash = key.split(':')[0]!;
+    res.setHeader('X-RateLimit-Limit', String(rule.limit));
+    res.setHeader('X-RateLimit-Reset', String(bucket.resetAt / 1000));
+    res.setHeader('X-RateLimit-Reset-After', resetAfter.toFixed(3));
+    res.setHeader('X-RateLimit-Bucket', `fake-${hash}`);
+    if (bucket.count >= rule.limit) {
+      res.setHeader('X-RateLimit-Remaining', '0');
+      res.setHeader('X-RateLimit-Scope', 'user');
+      res.setHeader('Retry-After', String(Math.ceil(resetAfter)));
+      send(res, 429, { message: 'You are being rate limited.', retry_after: resetAfter, global: false });
+      return true;
+    }
+    bucket.count += 1;
+    if (bucket.count === rule.limit) this.bucketsFilled += 1;
+    res.setHeader('X-RateLimit-Remaining', String(rule.limit - bucket.count));
+    return false;
+  }
+
+  /** 401 Invalid Webhook Token (50027) for an interaction token older than 15 minutes; true when answered. */
+  private tokenExpired(route: string, res: ServerResponse): boolean {
+    const m = /^\/(?:webhooks\/\d+|interactions\/\d+)\/([^/]+)/.exec(route);
+    const issued = m ? this.tokenIssued.get(m[1]!) : undefined;
+    if (issued === undefined || this.now() - issued < INTERACTION_TOKEN_MS) return false;
+    send(res, 401, { message: 'Invalid Webhook Token', code: 50027 });
+    return true;
+  }
+
   // ---- gateway ----
 
   private onGateway(ws: WebSocket, query: URLSearchParams): void {
@@ -259,6 +384,7 @@ export class FakeDiscord {
     this.notify();
     if (payload.op === 2) {
       if (payload.d.token !== this.token) return ws.close(4004, 'Authentication failed.');
+      this.intents = Number(payload.d.intents ?? 0);
       this.socket = ws;
       this.sessionId = `session-${snowflake()}`;
       this.seq = 0;
@@ -283,9 +409,25 @@ export class FakeDiscord {
     }
   }
 
-  /** Sends a dispatch (op 0) on the current gateway connection. */
+  /**
+   * Sends a dispatch (op 0) on the current gateway connection, unless the client's intents leave it
+   * out (events/gateway: reactions need GUILD_MESSAGE_REACTIONS in a guild and
+   * DIRECT_MESSAGE_REACTIONS in a DM; guilds and threads need GUILDS; interactions always come).
+   */
   dispatch(t: string, d: unknown): void {
     if (!this.socket) throw new Error('no gateway connection');
+    const needed =
+      t === 'MESSAGE_REACTION_ADD'
+        ? (d as { guild_id?: string }).guild_id
+          ? INTENT.GUILD_MESSAGE_REACTIONS
+          : INTENT.DIRECT_MESSAGE_REACTIONS
+        : /^(GUILD_CREATE|THREAD_)/.test(t)
+          ? INTENT.GUILDS
+          : 0;
+    if (needed !== 0 && (this.intents & needed) === 0) {
+      this.withheld.push(t);
+      return;
+    }
     this.socket.send(JSON.stringify({ op: 0, t, s: ++this.seq, d }));
   }
 
@@ -361,6 +503,7 @@ export class FakeDiscord {
   ): { id: string; token: string } {
     const id = snowflake();
     const token = `interaction-token-${id}`;
+    this.tokenIssued.set(token, this.now());
     const thread = this.threads.get(channelId);
     const dm = this.dms.get(channelId);
     if (dm) this.tokenChannels.set(token, channelId);
@@ -383,7 +526,7 @@ export class FakeDiscord {
         user: dm,
         token,
         version: 1,
-        app_permissions: ALL_PERMISSIONS,
+        app_permissions: this.appPermissions(),
         locale: 'en-US',
         entitlements: [],
         authorizing_integration_owners: { '0': this.guildId },
@@ -411,7 +554,7 @@ export class FakeDiscord {
       member: { ...this.member(user), permissions: ALL_PERMISSIONS },
       token,
       version: 1,
-      app_permissions: ALL_PERMISSIONS,
+      app_permissions: this.appPermissions(),
       locale: 'en-US',
       guild_locale: 'en-US',
       entitlements: [],
@@ -437,6 +580,7 @@ export class FakeDiscord {
     if (!found) throw new Error(`message ${messageId} has no button ${customId}`);
     const id = snowflake();
     const token = `component-token-${id}`;
+    this.tokenIssued.set(token, this.now());
     this.componentTokens.add(token);
     this.interactionIn(token, message.channel_id);
     const thread = this.threads.get(message.channel_id);
@@ -454,7 +598,7 @@ export class FakeDiscord {
       member: { ...this.member(user), permissions: ALL_PERMISSIONS },
       token,
       version: 1,
-      app_permissions: ALL_PERMISSIONS,
+      app_permissions: this.appPermissions(),
       locale: 'en-US',
       guild_locale: 'en-US',
       entitlements: [],
@@ -526,7 +670,8 @@ export class FakeDiscord {
     const record: RecordedRequest = { method, path: route, query: url.searchParams, body, files, at: Date.now() };
     this.requests.push(record);
     this.current = record;
-    this.answer(method, route, body, files, res);
+    if (!this.tokenExpired(route, res) && !this.rateLimited(method, route, res)) this.answer(method, route, body, files, res);
+    record.status = res.statusCode;
     this.notify();
   }
 
@@ -682,7 +827,8 @@ export class FakeDiscord {
       return send(res, 201, channel);
     }
     if ((m = /^\/channels\/(\d+)\/messages$/.exec(route)) && method === 'POST') {
-      if (this.denials.channel) return send(res, 403, { message: 'Missing Access', code: 50001 });
+      // Denials are about the guild channel (and its threads); a DM with the user stays open.
+      if (this.denials.channel && !this.dms.has(m[1]!)) return send(res, 403, { message: 'Missing Access', code: 50001 });
       if (files.length > 0 && this.denials.files) return this.missingPermissions(res);
       // "Sending a message will automatically unarchive the thread, unless the thread has been locked."
       const thread = this.threads.get(m[1]!);
@@ -718,6 +864,11 @@ export class FakeDiscord {
     if (method === 'PUT' && /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(route)) {
       const commands = Array.isArray(body) ? (body as Record<string, unknown>[]) : [];
       return send(res, 200, commands.map((c) => ({ ...c, id: snowflake(), application_id: this.appId, version: snowflake() })));
+    }
+    if (method === 'POST' && route === '/users/@me/channels') {
+      const user = this.users.get(String(body?.recipient_id ?? ''));
+      if (!user) return send(res, 400, { message: 'Invalid Recipient(s)', code: 50033 });
+      return send(res, 200, { id: this.dmWith(user), type: 1, last_message_id: null, flags: 0, recipients: [user] });
     }
     if (method === 'GET' && (m = /^\/users\/(\d+)$/.exec(route))) {
       const user = this.users.get(m[1]!);
