@@ -35,6 +35,9 @@ afterAll(async () => {
 
 afterEach(async () => {
   await t.service.idle();
+}, 300_000);
+
+afterEach(() => {
   fake.denials = {};
   fake.rateLimits = null;
 });
@@ -71,7 +74,7 @@ describe('interaction tokens', () => {
     const viaWebhook = (r: RecordedRequest) => r.path.startsWith(`/webhooks/${fake.appId}/${token}`);
     // The status goes through the command's reply (the channel is closed), and progress edits it there.
     const status = await fake.waitForRequest((r) => viaWebhook(r) && r.method === 'POST' && /Starting now|Queued/.test(content(r)), 30_000, from);
-    await fake.waitForRequest((r) => viaWebhook(r) && r.method === 'PATCH' && /step/.test(content(r)), 60_000, from);
+    await fake.waitForRequest((r) => viaWebhook(r) && r.method === 'PATCH' && /step/.test(content(r)), 120_000, from);
     fake.advanceClock(INTERACTION_TOKEN_MS);
     const dm = fake.dmWith(user);
     const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${dm}/messages` && content(r).startsWith('Settings:'), 120_000, from);
@@ -103,7 +106,7 @@ describe('rate limits', () => {
     await fake.waitUntil(() => {
       const made = fake.requests.slice(from).filter((r) => r.method === 'POST' && /\/threads$/.test(r.path) && r.status === 201);
       return made.length === 2 && made.map((r) => r.path.split('/')[4]!);
-    }, 30_000).then((ids) => threads.push(...ids));
+    }, 120_000).then((ids) => threads.push(...ids));
     for (const thread of threads) {
       await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && r.status === 200 && content(r).startsWith('Settings:'), 120_000, from);
       const status = fake.requests.slice(from).find((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && r.status === 200)!;

@@ -216,7 +216,7 @@ export class DiscordReplyPort implements ReplyPort {
 
   /** Edits a message; a preview that comes with it replaces the message's attachments, buttons its buttons. */
   async update(ref: MessageRef, text: string, files: Attachment[] = [], buttons?: JobButton[]): Promise<void> {
-    const previews = this.canAttach ? files : [];
+    const previews = this.canAttach && this.opts.permissions?.files !== false ? files : [];
     this.opts.budget?.take(this.target());
     const sent = this.sent.get(ref.id);
     if (sent?.viaWebhook) {

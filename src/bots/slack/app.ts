@@ -153,10 +153,15 @@ class SlackFrontEnd {
       if (this.seen(body)) return;
       this.track(() => this.onMessage(incoming(event)));
     });
-    // Direct messages to the bot work like mentions (no @ needed there).
+    // Direct messages to the bot work like mentions (no @ needed there). In channels, a message that
+    // shares files and mentions the bot may come as a `file_share` message without any app_mention
+    // (slackapi/bolt-python#925), or as both: it is acted on once, whichever arrives first.
     this.app.message(async ({ message, body }) => {
       if (message.subtype !== undefined && message.subtype !== 'file_share') return;
-      if (message.channel_type !== 'im' || ('bot_id' in message && message.bot_id)) return;
+      if ('bot_id' in message && message.bot_id) return;
+      const direct = message.channel_type === 'im';
+      const mentionsBot = message.subtype === 'file_share' && this.botUserId !== '' && (message.text ?? '').includes(`<@${this.botUserId}>`);
+      if (!direct && !mentionsBot) return;
       if (this.seen(body)) return;
       this.track(() => this.onMessage(incoming(message)));
     });
@@ -193,6 +198,16 @@ class SlackFrontEnd {
       .catch((err: unknown) => this.log.error('Slack: a request failed:', err))
       .finally(() => this.inflight.delete(run));
     this.inflight.add(run);
+  }
+
+  private readonly answeredMessages = new Set<string>();
+
+  /** Whether a message was already acted on (remembered like events: the latest 1000). */
+  private answered(key: string): boolean {
+    if (this.answeredMessages.has(key)) return true;
+    this.answeredMessages.add(key);
+    if (this.answeredMessages.size > REMEMBERED_EVENTS) this.answeredMessages.delete(this.answeredMessages.values().next().value!);
+    return false;
   }
 
   private seen(body: unknown): boolean {
@@ -267,6 +282,8 @@ class SlackFrontEnd {
   private async onMessage(message: IncomingMessage): Promise<void> {
     const user = message.user;
     if (!user || user === this.botUserId) return;
+    // The same message as app_mention and as a file_share message: one answer.
+    if (this.answered(`${message.channel}:${message.ts}`)) return;
     const inThread = message.thread_ts !== undefined && message.thread_ts !== message.ts;
     const thread = message.thread_ts ?? message.ts;
     const port = new SlackReplyPort(this.client, message.channel, thread, user, { ...this.portOptions(), threadStarted: inThread });

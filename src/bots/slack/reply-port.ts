@@ -69,6 +69,17 @@ function shareTs(file: FileWithShares | undefined, channel: string): string | un
  */
 export interface UploadState {
   altText: boolean;
+  /**
+   * Scopes Slack said the app lacks (missing_scope): what needs them is not tried again, and the
+   * user gets text instead of an image. Shared by every port of one front end.
+   */
+  missingScopes?: Set<string>;
+}
+
+/** Methods answer missing_scope when the installed app lacks a scope (e.g. an old install of the manifest). */
+function missingScope(err: unknown): string | undefined {
+  const data = (err as { data?: { error?: string; needed?: string } })?.data;
+  return data?.error === 'missing_scope' ? (data.needed ?? 'a scope') : undefined;
 }
 
 export interface SlackPortOptions {
@@ -99,6 +110,7 @@ export class SlackReplyPort implements ReplyPort {
    * message's blocks (Slack's chat.update reference), so every edit sends them again.
    */
   private readonly buttons = new Map<string, JobButton[]>();
+  private respondUses = 0;
 
   constructor(
     private readonly client: WebClient,
@@ -124,8 +136,10 @@ export class SlackReplyPort implements ReplyPort {
       await this.ensureThread();
     }
     let id: string;
-    if (hasFiles) {
-      id = await this.upload(text, files);
+    if (hasFiles && this.uploads.missingScopes?.has('files:write')) {
+      id = await this.postMessage(`${text}\n(I can't upload images here: the app lacks the files:write scope; reinstall it from the manifest.)`, this.thread);
+    } else if (hasFiles) {
+      id = await this.uploadOrSay(text, files);
       // Whether an upload's message takes an actions block is not documented: the buttons go in a
       // message of their own right below it (each names its job, so they work from there).
       if (buttons.length > 0) await this.postMessage(`Next for job ${buttons[0]!.jobId}:`, this.thread, buttons);
@@ -151,16 +165,41 @@ export class SlackReplyPort implements ReplyPort {
   }
 
   async react(ref: MessageRef, reaction: Reaction): Promise<void> {
+    if (this.uploads.missingScopes?.has('reactions:write')) return;
     try {
       await this.client.reactions.add({ channel: this.channel, timestamp: ref.id, name: REACTION_NAMES[reaction] });
     } catch (err) {
-      if (errorCode(err) !== 'already_reacted') throw err;
+      if (errorCode(err) === 'already_reacted') return;
+      const scope = missingScope(err);
+      if (!scope) throw err;
+      this.noteMissing(scope, 'reactions');
+    }
+  }
+
+  private noteMissing(scope: string, what: string): void {
+    this.uploads.missingScopes ??= new Set();
+    for (const s of scope.split(',')) {
+      if (this.uploads.missingScopes.has(s)) continue;
+      this.uploads.missingScopes.add(s);
+      console.warn(`Slack: the app lacks the ${s} scope, so ${what} are skipped; reinstall it from slack-app-manifest.yml.`);
+    }
+  }
+
+  /** Uploads the files; without files:write, the text alone with a note saying why. */
+  private async uploadOrSay(text: string, files: Attachment[]): Promise<string> {
+    try {
+      return await this.upload(text, files);
+    } catch (err) {
+      const scope = missingScope(err);
+      if (!scope) throw err;
+      this.noteMissing(scope, 'image uploads');
+      return this.postMessage(`${text}\n(I can't upload images here: the app lacks the files:write scope; reinstall it from the manifest.)`, this.thread);
     }
   }
 
   async whisper(text: string): Promise<void> {
-    if (this.opts.respond && !this.thread) {
-      await this.opts.respond(escapeText(text));
+    if (this.canRespond() && !this.thread) {
+      await this.respond(escapeText(text));
       return;
     }
     try {
@@ -172,9 +211,19 @@ export class SlackReplyPort implements ReplyPort {
       });
     } catch (err) {
       // Not a member of the channel: the response_url still reaches the user.
-      if (!this.opts.respond) throw err;
-      await this.opts.respond(escapeText(text));
+      if (!this.canRespond()) throw err;
+      await this.respond(escapeText(text));
     }
+  }
+
+  /** A response_url takes at most 5 responses (within 30 minutes): after that, ephemeral messages only. */
+  private canRespond(): boolean {
+    return this.opts.respond !== undefined && this.respondUses < 5;
+  }
+
+  private async respond(text: string): Promise<void> {
+    this.respondUses += 1;
+    await this.opts.respond!(text);
   }
 
   where(): ThreadRef {
