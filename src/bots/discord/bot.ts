@@ -10,6 +10,7 @@ import {
   GatewayIntentBits,
   MessageFlags,
   Partials,
+  Routes,
   type ButtonInteraction,
   type ChatInputCommandInteraction,
   type APIMessage,
@@ -244,13 +245,13 @@ class DiscordFrontEnd {
     const emoji = d.emoji.name ?? '';
     const asked = Object.hasOwn(REACTIONS, emoji) ? REACTIONS[emoji] : undefined;
     if (!asked || d.user_id === self) return;
-    const user = d.member?.user ?? (await this.client.rest.get(`/users/${d.user_id}`)) as APIUser;
+    const user = d.member?.user ?? (await this.client.rest.get(Routes.user(d.user_id))) as APIUser;
     if (user.bot) return;
     // Only the bot's own messages carry jobs: reactions elsewhere are none of its business.
     let author = d.message_author_id;
     if (author === undefined) {
       try {
-        const message = (await this.client.rest.get(`/channels/${d.channel_id}/messages/${d.message_id}`)) as APIMessage;
+        const message = (await this.client.rest.get(Routes.channelMessage(d.channel_id, d.message_id))) as APIMessage;
         author = message.author.id;
       } catch (err) {
         this.log.warn(`Discord: could not read the message a reaction was added to (${d.message_id}); ignoring it:`, err);

@@ -4,7 +4,17 @@
  * lacks a permission it falls back — channel instead of thread, the interaction's webhook instead of
  * the channel, text instead of images, no reactions — and never throws for that alone.
  */
-import { DiscordAPIError, MessageFlags, type REST } from 'discord.js';
+import {
+  ButtonStyle,
+  ComponentType,
+  DiscordAPIError,
+  MessageFlags,
+  type APIActionRowComponent,
+  type APIButtonComponentWithCustomId,
+  type REST,
+  type RouteLike,
+  Routes,
+} from 'discord.js';
 import sharp from 'sharp';
 import type { EditBudget } from '../shared/edit-budget.js';
 import { buttonId } from '../../commands/buttons.js';
@@ -69,12 +79,17 @@ function attachmentsOf(files: Attachment[]) {
  * secondary, custom_id ≤ 100 characters, label ≤ 80), at most 5 rows — Discord's component
  * reference (https://discord.com/developers/docs/components/reference#button). [] clears them.
  */
-export function componentsOf(buttons: JobButton[]) {
-  const rows = [];
+export function componentsOf(buttons: JobButton[]): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
+  const rows: APIActionRowComponent<APIButtonComponentWithCustomId>[] = [];
   for (let i = 0; i < buttons.length && rows.length < 5; i += 5) {
     rows.push({
-      type: 1,
-      components: buttons.slice(i, i + 5).map((b) => ({ type: 2, style: b.action === 'cancel' ? 4 : 2, label: b.label.slice(0, 80), custom_id: buttonId(b) })),
+      type: ComponentType.ActionRow,
+      components: buttons.slice(i, i + 5).map((b) => ({
+        type: ComponentType.Button,
+        style: b.action === 'cancel' ? ButtonStyle.Danger : ButtonStyle.Secondary,
+        label: b.label.slice(0, 80),
+        custom_id: buttonId(b),
+      })),
     });
   }
   return rows;
@@ -230,7 +245,7 @@ export class DiscordReplyPort implements ReplyPort {
       }
       return;
     }
-    const route = `/channels/${this.direct ?? this.target()}/messages/${ref.id}` as const;
+    const route = Routes.channelMessage(this.direct ?? this.target(), ref.id);
     const body = { content: clip(text), allowed_mentions: { parse: [] }, ...(buttons ? { components: componentsOf(buttons) } : {}) };
     if (previews.length === 0) {
       await this.inOpenThread(() => this.rest.patch(route, { body }));
@@ -239,7 +254,7 @@ export class DiscordReplyPort implements ReplyPort {
     await this.inOpenThread(() => this.editWithPreviews(route, body, previews));
   }
 
-  private async editWithPreviews(route: `/channels/${string}/messages/${string}`, body: Record<string, unknown>, previews: Attachment[]): Promise<void> {
+  private async editWithPreviews(route: RouteLike, body: Record<string, unknown>, previews: Attachment[]): Promise<void> {
     try {
       await this.rest.patch(route, { body: { ...body, attachments: attachmentsOf(previews) }, files: uploadsOf(previews) });
     } catch (err) {
@@ -262,7 +277,7 @@ export class DiscordReplyPort implements ReplyPort {
       return;
     }
     try {
-      await this.inOpenThread(() => this.rest.put(`/channels/${this.target()}/messages/${ref.id}/reactions/${emoji}/@me`));
+      await this.inOpenThread(() => this.rest.put(Routes.channelMessageOwnReaction(this.target(), ref.id, emoji)));
     } catch (err) {
       if (!isNotAllowed(err)) throw err;
       this.log.warn(`Discord: cannot add reactions in channel ${this.target()} (missing Add Reactions / Read Message History); skipping.`);
@@ -327,7 +342,7 @@ export class DiscordReplyPort implements ReplyPort {
     } catch (err) {
       if (apiCode(err) !== ARCHIVED_THREAD || !this.thread) throw err;
       try {
-        await this.rest.patch(`/channels/${this.thread}`, { body: { archived: false } });
+        await this.rest.patch(Routes.channel(this.thread), { body: { archived: false } });
       } catch (reopen) {
         if (!isNotAllowed(reopen)) throw reopen;
         this.threadLocked = true;
@@ -378,7 +393,7 @@ export class DiscordReplyPort implements ReplyPort {
     }
     if (this.opts.permissions?.post === false) return; // answered through the command's reply: no thread
     try {
-      const thread = (await this.rest.post(`/channels/${this.channel}/messages/${reply.id}/threads`, {
+      const thread = (await this.rest.post(Routes.threads(this.channel, reply.id), {
         body: { name: (this.opts.threadName ?? 'tilestyle').slice(0, 100), auto_archive_duration: AUTO_ARCHIVE_MINUTES },
       })) as { id: string };
       this.thread = thread.id;
@@ -434,7 +449,7 @@ export class DiscordReplyPort implements ReplyPort {
 
   /** The DM channel with the user (POST /users/@me/channels, channel resource "Create DM"). */
   private async openDirect(): Promise<string> {
-    const dm = (await this.rest.post('/users/@me/channels', { body: { recipient_id: this.user } })) as { id: string };
+    const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: this.user } })) as { id: string };
     return dm.id;
   }
 
@@ -445,7 +460,7 @@ export class DiscordReplyPort implements ReplyPort {
       ...(buttons.length > 0 ? { components: componentsOf(buttons) } : {}),
       ...(withFiles ? { attachments: attachmentsOf(files) } : {}),
     });
-    const path = `/channels/${channel}/messages` as const;
+    const path = Routes.channelMessages(channel);
     if (files.length > 0 && this.opts.permissions?.files === false && channel === this.target()) {
       this.warnOnce('files', `Discord: cannot attach files in channel ${channel} (app_permissions lacks Attach Files); posting text only.`);
       files = [];
