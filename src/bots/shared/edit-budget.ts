@@ -42,6 +42,16 @@ export class EditBudget {
     return true;
   }
 
+  /**
+   * An edit that must go (a state change): waits, when the place is over its rate, until a token is
+   * back, so a burst of final edits is spread out instead of being refused by the platform.
+   */
+  async acquire(place: string): Promise<void> {
+    const p = this.refill(place, Date.now());
+    if (p.tokens < 1) await new Promise((resolve) => setTimeout(resolve, Math.ceil((1 - p.tokens) / this.perMs)));
+    this.take(place);
+  }
+
   /** Every edit takes a token when it goes, final ones regardless, so progress waits for them. */
   take(place: string, now = Date.now()): void {
     this.refill(place, now).tokens -= 1;

@@ -111,6 +111,8 @@ export class SlackReplyPort implements ReplyPort {
    */
   private readonly buttons = new Map<string, JobButton[]>();
   private respondUses = 0;
+  /** The next update is a progress edit the budget allowed (it does not wait). */
+  private progressGranted = false;
 
   constructor(
     private readonly client: WebClient,
@@ -155,13 +157,17 @@ export class SlackReplyPort implements ReplyPort {
     // upload per step would flood the thread.
     const shown = buttons ?? this.buttons.get(ref.id) ?? [];
     if (buttons) this.buttons.set(ref.id, buttons);
-    this.opts.budget?.take(WORKSPACE);
+    // Progress edits were let through by mayShowProgress; the others wait their turn here.
+    if (this.progressGranted) this.opts.budget?.take(WORKSPACE);
+    else await this.opts.budget?.acquire(WORKSPACE);
+    this.progressGranted = false;
     await this.client.chat.update({ channel: this.channel, ts: ref.id, text: escapeText(text), ...(shown.length > 0 || buttons ? { blocks: blocksFor(escapeText(text), shown) } : {}) });
   }
 
   /** chat.update is Tier 3 per workspace: the jobs running here share it (EditBudget). */
   mayShowProgress(): boolean {
-    return this.opts.budget?.tryProgress(WORKSPACE, this) ?? true;
+    this.progressGranted = this.opts.budget?.tryProgress(WORKSPACE, this) ?? true;
+    return this.progressGranted;
   }
 
   async react(ref: MessageRef, reaction: Reaction): Promise<void> {
