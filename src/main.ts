@@ -8,10 +8,10 @@
 import 'dotenv/config';
 import { createCommandService, type CommandService } from './commands/index.js';
 import type { CommandHandler } from './commands/port.js';
-import { settingsFromEnv } from './commands/settings.js';
-import { redactedUrl } from './commands/transport/redis-protocol.js';
+import { settingsFromEnv } from './settings.js';
+import { redactedUrl } from './jobs/transport/redis-protocol.js';
 import { ConfigError, type Env } from './config.js';
-import { modelDirFor, warmEngine } from './engines.js';
+import { modelDirFor, warmEngine } from './engine-setup.js';
 import { ModelError } from './engine/types.js';
 import { retentionFromEnv, startRetention, type RetentionHandle } from './retention.js';
 

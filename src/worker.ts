@@ -5,12 +5,12 @@
  */
 import 'dotenv/config';
 import { hostname } from 'node:os';
-import { deviceLabels } from './commands/devices.js';
-import { settingsFromEnv } from './commands/settings.js';
-import { RedisWorkers } from './commands/transport/redis-worker.js';
-import { redactedUrl } from './commands/transport/redis-protocol.js';
+import { deviceLabels } from './jobs/device-labels.js';
+import { settingsFromEnv } from './settings.js';
+import { RedisWorkers } from './jobs/transport/redis-worker.js';
+import { redactedUrl } from './jobs/transport/redis-protocol.js';
 import { ConfigError, type Env } from './config.js';
-import { modelDirFor, warmEngine } from './engines.js';
+import { modelDirFor, warmEngine } from './engine-setup.js';
 import { ModelError } from './engine/types.js';
 
 async function main(): Promise<void> {

@@ -35,6 +35,15 @@ describe('stylize command line', () => {
     expect(a.out).toBe('out');
   });
 
+  it('has an upscale form that redraws a result and makes no palette', () => {
+    const a = parseCliArgs(['dog.jpg', 'face.png', '--upscale', 'out/result.png', '--size', '1024']);
+    expect([a.mode, a.content, a.upscale, a.palette]).toEqual(['upscale', 'dog.jpg', 'out/result.png', false]);
+    expect(a.styles).toEqual([{ file: 'face.png' }]);
+    expect(a.options).toEqual({ size: 1024 });
+    expect(usageError(['face.png', '--upscale', 'out/result.png'])).toMatch(/content image and a style image/);
+    expect(usageError(['--palette', 'face.png', '--upscale', 'out/result.png'])).toMatch(/do not go together/);
+  });
+
   it('reads a negative number after a flag as its value, so the range check can explain it', () => {
     expect(parseCliArgs(['a.jpg', 'b.jpg', '--size', '-5', '--style-weight', '-.5']).options).toEqual({ size: -5, styleWeight: -0.5, balance: 'manual' });
   });
@@ -62,7 +71,7 @@ describe('stylize command line', () => {
     const help = parseCliArgs(['--help']);
     expect(help.help).toBe(true);
     expect(USAGE).toMatch(/--strength <1-10>/);
-    expect(USAGE).toMatch(/--tiles auto\|<n>/);
+    expect(USAGE).toMatch(/--tiles auto\|<n>\|sweep/);
     expect(USAGE).toMatch(/--schedule quick\|classic/);
     expect(USAGE).toMatch(/giving either switches to --balance manual/);
   });
@@ -75,8 +84,9 @@ describe('stylize command line', () => {
   it('explains bad command lines in one line', () => {
     expect(usageError(['a.jpg', 'b.jpg', '--frobnicate'])).toMatch(/Unknown option '--frobnicate'/);
     expect(usageError(['a.jpg', 'b.jpg', '--size', 'big'])).toBe("--size must be a number (got 'big').");
-    expect(usageError(['a.jpg', 'b.jpg', '--tiles', '2.5'])).toBe("--tiles must be auto or a whole number (got '2.5').");
-    expect(usageError(['a.jpg', 'b.jpg', '--tiles', 'many'])).toBe("--tiles must be auto or a whole number (got 'many').");
+    expect(usageError(['a.jpg', 'b.jpg', '--tiles', '2.5'])).toBe("--tiles must be auto, sweep or a whole number (got '2.5').");
+    expect(usageError(['a.jpg', 'b.jpg', '--tiles', 'many'])).toBe("--tiles must be auto, sweep or a whole number (got 'many').");
+    expect(usageError(['a.jpg', 'b.jpg', '--tiles', 'sweep'])).toBe('--tiles sweep goes with --palette: it shows the palettes at 1, 2, 4 and 8 tiles side by side.');
     expect(usageError(['a.jpg', 'b.jpg', '--strength', '11'])).toBe('--strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).');
     expect(usageError(['a.jpg', 'b.jpg', '--strength', '-1'])).toMatch(/--strength must be from 1 .* \(got -1\)\.$/);
     expect(usageError(['a.jpg', 'b.jpg', '--strength', 'max'])).toBe("--strength must be a number (got 'max').");

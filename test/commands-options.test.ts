@@ -1,15 +1,5 @@
-import {
-  formatOptions,
-  nextTiles,
-  parseOptionText,
-  resolveUserOptions,
-  tilesText,
-  validateOptions,
-  withTiles,
-  type OptionDefaults,
-  type OptionLimits,
-  type UserOptions,
-} from '../src/commands/options.js';
+import { asSweep, formatOptions, nextTiles, parseOptionText, resolveUserOptions, tilesText, validateOptions, withTiles, type OptionLimits } from '../src/commands/user-options.js';
+import type { JobOptions, OptionDefaults } from '../src/jobs/job-record.js';
 
 const limits: OptionLimits = { maxTiles: 16, minSize: 32, maxSize: 512, maxIterations: 1000 };
 const defaults: OptionDefaults = { tiles: 4, size: 256, iterations: 100, strength: 5, styleWeight: 1000, contentWeight: 1, preserveColors: false };
@@ -71,6 +61,20 @@ describe('validateOptions', () => {
     }
   });
 
+  it('accepts tiles=sweep for a palette only, and writes it back as such', () => {
+    expect(validateOptions(parseOptionText('tiles=Sweep'), 'palette', limits)).toEqual({ ok: true, options: { tiles: 'sweep' } });
+    expect(validateOptions({ tiles: 'sweep' }, 'stylize', limits)).toEqual({
+      ok: false,
+      problems: ["tiles=sweep is for palette: it shows the style's palettes at 1, 2, 4 and 8 tiles side by side. For /stylize, give tiles=auto or a number."],
+    });
+    const sweep = asSweep(resolveUserOptions({ tiles: 'sweep' }, 'palette', defaults, limits, () => 1));
+    expect(sweep).toMatchObject({ tiles: 1, sweep: true });
+    expect(tilesText(sweep)).toBe('tiles 1, 2, 4 and 8 side by side');
+    expect(formatOptions(sweep, 'palette')).toBe('tiles=sweep size=256 iterations=100 seed=0');
+    // A number given later drops the sweep.
+    expect(withTiles(sweep, 4)).not.toHaveProperty('sweep');
+  });
+
   it('accepts tiles=auto in any case, as text or typed, and strength from 1 to 10', () => {
     expect(validateOptions(parseOptionText('tiles=auto strength=7'), 'stylize', limits)).toEqual({ ok: true, options: { tiles: 'auto', strength: 7 } });
     expect(validateOptions({ tiles: ' AUTO ' }, 'palette', limits)).toEqual({ ok: true, options: { tiles: 'auto' } });
@@ -128,7 +132,7 @@ describe('resolveUserOptions / formatOptions / nextTiles', () => {
   });
 
   it('writes settings that parse back to the same options: strength with the automatic balance', () => {
-    const options: UserOptions = { tiles: 8, size: 96, iterations: 7, strength: 7, balance: 'auto', styleWeight: 1, contentWeight: 1, preserveColors: true, seed: 99 };
+    const options: JobOptions = { tiles: 8, size: 96, iterations: 7, strength: 7, balance: 'auto', styleWeight: 1, contentWeight: 1, preserveColors: true, seed: 99 };
     const text = formatOptions(options, 'stylize');
     expect(text).toBe('tiles=8 size=96 iterations=7 strength=7 preserve_colors=yes seed=99');
     const back = validateOptions(parseOptionText(text), 'stylize', limits);
@@ -137,7 +141,7 @@ describe('resolveUserOptions / formatOptions / nextTiles', () => {
   });
 
   it('writes the raw weights, not strength, when they set the balance', () => {
-    const options: UserOptions = { tiles: 3, size: 96, iterations: 7, strength: 5, balance: 'manual', styleWeight: 1e7, contentWeight: 0.25, preserveColors: false, seed: 5 };
+    const options: JobOptions = { tiles: 3, size: 96, iterations: 7, strength: 5, balance: 'manual', styleWeight: 1e7, contentWeight: 0.25, preserveColors: false, seed: 5 };
     const text = formatOptions(options, 'stylize');
     expect(text).toBe('tiles=3 size=96 iterations=7 style_weight=1e7 content_weight=0.25 preserve_colors=no seed=5');
     const back = validateOptions(parseOptionText(text), 'stylize', limits);
@@ -162,7 +166,7 @@ describe('resolveUserOptions / formatOptions / nextTiles', () => {
   });
 
   it('writes a large seed out in full, so it can be typed back in', () => {
-    const options: UserOptions = { tiles: 1, size: 96, iterations: 7, strength: 5, balance: 'auto', styleWeight: 1, contentWeight: 1, preserveColors: false, seed: 1192356733 };
+    const options: JobOptions = { tiles: 1, size: 96, iterations: 7, strength: 5, balance: 'auto', styleWeight: 1, contentWeight: 1, preserveColors: false, seed: 1192356733 };
     const text = formatOptions(options, 'stylize');
     expect(text).toContain('seed=1192356733');
     expect(validateOptions(parseOptionText(text), 'stylize', limits)).toEqual({

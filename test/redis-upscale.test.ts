@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createCommandService, type CommandService } from '../src/commands/index.js';
-import { RedisWorkers } from '../src/commands/transport/redis-worker.js';
+import { RedisWorkers } from '../src/jobs/transport/redis-worker.js';
 import { imageSource, invocation, RecordingPort, testEngine } from './helpers/commands.js';
 import { haveRedis, RedisServer } from './helpers/redis-server.js';
 

@@ -13,13 +13,16 @@ export class UsageError extends Error {
 export const USAGE = `Usage:
   npm run stylize -- <content> <style>[:weight] [more styles...] [options]
   npm run stylize -- --palette <style>[:weight] [more styles...] [options]
+  npm run stylize -- <content> <style> --upscale <result.png> [options]
 
 Options:
   --out <dir>              where result.png / palette.png go (default: out)
   --size <px>              longest side of the result
   --iterations <n>         optimizer steps
-  --tiles auto|<n>         repeat the style n×n before taking its Gram matrices (default auto:
-                           1 for a painting or texture, more for a single object)
+  --tiles auto|<n>|sweep   repeat the style n×n before taking its Gram matrices (default auto:
+                           1 for a painting, texture or landscape, more for an object or a subject
+                           photo); with --palette, sweep writes palette-sweep.png: the palettes at
+                           1, 2, 4 and 8 tiles side by side, each at half the size
   --strength <1-10>        how far the style may take over (default 5): lower keeps more of the
                            photo, higher lets the style's objects take over
   --schedule quick|classic quick (default) stops converged levels early; classic runs every step
@@ -36,6 +39,9 @@ Options:
   --scales <n>             coarse-to-fine levels
   --learning-rate <lr>     Adam step size
   --no-palette             skip palette.png when stylizing
+  --upscale <result.png>   redraw that result of <content> and <style> at twice its size (or --size)
+                           starting from itself, into upscaled.png; its options come from the
+                           result.json beside it when there is one
   --backend onnx|tfjs  --device cpu|webgpu|cuda:N  --threads <n>
   --model-dir <dir>        VGG19 weights (default: TILESTYLE_MODEL_DIR, else downloaded to models/vgg19)
   --help`;
@@ -46,11 +52,15 @@ export interface StyleArg {
 }
 
 export interface CliArgs {
-  mode: 'stylize' | 'palette';
+  mode: 'stylize' | 'palette' | 'upscale';
   content?: string;
+  /** The result to redraw larger (mode 'upscale'). */
+  upscale?: string;
   styles: StyleArg[];
   out: string;
   palette: boolean;
+  /** --palette --tiles sweep: the palettes at 1, 2, 4 and 8 tiles in one picture. */
+  sweep: boolean;
   options: Partial<TransferOptions>;
   backend?: BackendName;
   device?: string;
@@ -78,10 +88,10 @@ function number(flag: string, text: string | undefined, integer = false): number
   return value;
 }
 
-/** 'auto' or a whole number of tiles (the engine checks the range, as for every other number). */
+/** 'auto' or a whole number of tiles (the engine checks the range, as for every other number); 'sweep' is read apart. */
 function tiles(text: string | undefined): number | 'auto' | undefined {
-  if (text === undefined || text === 'auto') return text;
-  if (!/^[-+]?\d+$/.test(text.trim())) throw new UsageError(`--tiles must be auto or a whole number (got '${text}').`);
+  if (text === undefined || text === 'auto' || text === 'sweep') return text === 'sweep' ? undefined : text;
+  if (!/^[-+]?\d+$/.test(text.trim())) throw new UsageError(`--tiles must be auto, sweep or a whole number (got '${text}').`);
   return Number(text);
 }
 
@@ -154,6 +164,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       options: {
         palette: { type: 'boolean', default: false },
         'no-palette': { type: 'boolean', default: false },
+        upscale: { type: 'string' },
         style: { type: 'string', multiple: true },
         out: { type: 'string', default: 'out' },
         size: { type: 'string' },
@@ -186,17 +197,22 @@ export function parseCliArgs(argv: string[]): CliArgs {
   }
   const { values: v, positionals } = parsed;
   const help = v.help === true;
-  const mode = v.palette ? 'palette' : 'stylize';
-  const content = mode === 'stylize' ? positionals[0] : undefined;
-  const styleFiles = mode === 'stylize' ? positionals.slice(1) : positionals;
+  if (v.palette && v.upscale !== undefined) throw new UsageError('--palette and --upscale do not go together (see --help).');
+  const mode = v.palette ? 'palette' : v.upscale !== undefined ? 'upscale' : 'stylize';
+  const content = mode !== 'palette' ? positionals[0] : undefined;
+  const styleFiles = mode !== 'palette' ? positionals.slice(1) : positionals;
   const styles = [...styleFiles, ...(v.style ?? [])].map(parseStyleArg);
   if (!help) {
-    if (mode === 'stylize' && (!content || styles.length === 0)) {
+    if (mode !== 'palette' && (!content || styles.length === 0)) {
       throw new UsageError('Give a content image and a style image, or --palette and a style image (see --help).');
     }
     if (styles.length === 0) throw new UsageError('Give at least one style image (see --help).');
   }
 
+  const sweep = v.tiles === 'sweep';
+  if (sweep && mode !== 'palette' && !help) {
+    throw new UsageError('--tiles sweep goes with --palette: it shows the palettes at 1, 2, 4 and 8 tiles side by side.');
+  }
   const options: Partial<TransferOptions> = {};
   const set = <K extends keyof TransferOptions>(key: K, value: TransferOptions[K] | undefined) => {
     if (value !== undefined) options[key] = value;
@@ -229,7 +245,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
     content,
     styles,
     out: v.out ?? 'out',
-    palette: mode === 'palette' || !v['no-palette'],
+    palette: mode === 'palette' || (mode === 'stylize' && !v['no-palette']),
+    sweep,
+    ...(v.upscale !== undefined ? { upscale: v.upscale } : {}),
     options,
     backend: oneOf('backend', v.backend, ['onnx', 'tfjs'] as const),
     device,

@@ -4,9 +4,9 @@
  * result, or on a message whose post the store never recorded.
  */
 import { LIMITS } from '../engine/limits.js';
-import { coarserTiles, nextTiles, type OptionLimits } from './options.js';
+import { coarserTiles, nextTiles, type OptionLimits } from './user-options.js';
 import { VARIATIONS, type JobAction, type JobButton } from './port.js';
-import type { JobRecord } from './store.js';
+import type { JobRecord } from '../jobs/job-record.js';
 
 export const BUTTON_LABELS: Record<JobAction, string> = {
   finer: 'Finer tiles',

@@ -1,7 +1,32 @@
 /** The words the commands say, kept apart from the logic so every platform says the same thing. */
-import { LIMITS } from '../engine/limits.js';
-import { OPTION_SPECS, optionsFor, type JobKind, type OptionDefaults, type OptionLimits, type OptionName } from './options.js';
-import type { DeviceLoad } from './transport/transport.js';
+import { LIMITS, MAX_INPUT_PIXELS } from '../engine/limits.js';
+import { byteSize, megapixels, notAnImage, tooLarge } from '../engine/refusals.js';
+import { OPTION_SPECS, optionsFor, type OptionLimits, type OptionName } from './user-options.js';
+import { type JobKind, type OptionDefaults } from '../jobs/job-record.js';
+import type { DeviceLoad } from '../jobs/transport/transport.js';
+
+export { byteSize };
+
+/** An image whose declared type is not an image's. `role` is e.g. 'style image'. */
+export function notAnImageText(role: string, name: string, type: string): string {
+  return notAnImage(`The ${role} "${name}"`, type);
+}
+
+/** An image over the byte limit; `size` when it is known (declared or downloaded). */
+export function tooLargeText(role: string, name: string, limitBytes: number, size?: number): string {
+  return tooLarge(`The ${role} "${name}"`, byteSize(limitBytes), size === undefined ? undefined : byteSize(size));
+}
+
+/** A request body over the limit, before any file in it is named. */
+export function uploadTooLargeText(limitBytes: number): string {
+  return tooLarge('That upload', byteSize(limitBytes));
+}
+
+/** An image with more pixels than the engine decodes, or null. */
+export function tooManyPixelsText(role: string, name: string, width: number, height: number): string | null {
+  if (width * height <= MAX_INPUT_PIXELS) return null;
+  return tooLarge(`The ${role} "${name}"`, megapixels(MAX_INPUT_PIXELS), `${width}×${height} pixels`);
+}
 
 export function seconds(ms: number): string {
   const s = ms / 1000;
@@ -23,7 +48,7 @@ export function queuedText(position: number, device: string): string {
 function range(name: OptionName, limits: OptionLimits): string {
   switch (name) {
     case 'tiles':
-      return `auto or ${LIMITS.tiles.min}–${limits.maxTiles}`;
+      return `auto, sweep (palette) or ${LIMITS.tiles.min}–${limits.maxTiles}`;
     case 'size':
       return `${limits.minSize}–${limits.maxSize} px`;
     case 'iterations':
@@ -54,7 +79,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
     '',
     'Commands:',
     '• stylize — content image + style image [+ options]: redraws the content in the style; posts the style\'s palette, then the result.',
-    '• palette — style image [+ tiles, size, iterations, seed]: the style alone, redrawn from noise.',
+    '• palette — style image [+ tiles, size, iterations, seed]: the style alone, redrawn from noise; palette tiles=sweep shows it at 1, 2, 4 and 8 tiles side by side.',
     '• status — how long the queues are, and your jobs.',
     '• cancel — stops your latest waiting or running job (or react ❌ on its status message).',
     '• help — this message.',
@@ -69,7 +94,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
   }
   lines.push(
     '',
-    'With tiles=auto I look at the style image: a painting or texture stays untiled, a single object is tiled so it becomes a visible stroke; the reply says what I chose and why. A number is always obeyed.',
+    'With tiles=auto I look at the style image: a painting, texture or landscape stays untiled, an object or a photo of a subject (a portrait, an animal) is tiled so that each copy is about 85 px and becomes a visible stroke; the reply says what I chose and why. A number is always obeyed.',
     'Balance: by default I balance content and style myself from strength. Giving style_weight or content_weight turns that off and uses the raw weights as they are (advanced), so give those or strength, not both.',
   );
   return lines.join('\n');

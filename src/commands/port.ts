@@ -4,16 +4,9 @@
  * ReplyPort to show what the commands say. Commands decide what to say; front ends decide only how.
  */
 
-export type Platform = 'discord' | 'slack' | 'web' | 'cli';
-
-/** Where a job's conversation lives, as stored in the job store (enough to post there after a restart). */
-export interface ThreadRef {
-  channel: string;
-  /** Platform thread id (Discord thread channel id, Slack thread_ts, web conversation id), once one exists. */
-  thread?: string;
-  /** Anything else the front end needs to find the place again (JSON-serializable). */
-  extra?: Record<string, string>;
-}
+// Where a conversation lives is part of a job's record; front ends name it through this seam.
+import type { Platform, ThreadRef } from '../jobs/job-record.js';
+export type { Platform, ThreadRef };
 
 export interface Invocation {
   platform: Platform;
@@ -116,8 +109,24 @@ export interface Frontend {
   portFor(where: ThreadRef, user: { id: string }): ReplyPort;
 }
 
+/** The option limits in force: the engine's, narrowed by the operator's settings. */
+export interface OptionLimits {
+  maxTiles: number;
+  minSize: number;
+  /** The smaller of the configured cap and what the engine can serve. */
+  maxSize: number;
+  maxIterations: number;
+}
+
+/** What a front end checks before a request reaches the commands, and shows in its forms (the commands check again). */
+export type FrontEndLimits = OptionLimits & {
+  /** Largest image accepted, declared or downloaded. */
+  maxImageBytes: number;
+};
+
 /** What front ends call. It never throws: every outcome, errors included, is answered through the port. */
 export interface CommandHandler {
+  readonly limits: FrontEndLimits;
   handle(request: CommandRequest, invocation: Invocation, port: ReplyPort): Promise<void>;
   registerFrontend(frontend: Frontend): void;
 }

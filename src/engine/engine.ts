@@ -5,6 +5,8 @@ import { createOnnxBackend } from './onnx/backend.js';
 import { LIMITS } from './limits.js';
 import { DEFAULT_OPTIONS, resolveOptions } from './options.js';
 import { LruCache } from './style-cache.js';
+import { SHARPEN_STYLE_LAYERS } from './schedule.js';
+import { paletteSweep, type SweepResult } from './sweep.js';
 import { palette, stylize, upscale, type TransferContext } from './transfer.js';
 import type { EngineConfig, RunControls, StyleInput, TransferOptions, TransferResult } from './types.js';
 import { ModelError } from './types.js';
@@ -19,13 +21,15 @@ export interface EngineCreateOptions extends EngineConfig {
   warn?: (message: string) => void;
 }
 
+type WarmableBackend = LossBackend & { warm?: (content: string[], style: string[], kinds?: ('features' | 'loss')[]) => Promise<void> };
+
 export class Engine {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly ctx: TransferContext;
   private disposed = false;
 
   private constructor(
-    private readonly lossBackend: LossBackend & { warm?: (c: string[], s: string[]) => Promise<void> },
+    private readonly lossBackend: WarmableBackend,
     readonly maxSize: number,
     styleCacheEntries: number,
   ) {
@@ -45,11 +49,11 @@ export class Engine {
       backend = await createOnnxBackend(layers, { device, threads, warn: config.warn });
     }
     if (!backend) throw new ModelError('No backend could be created.');
-    const warmable = backend as LossBackend & { warm?: (c: string[], s: string[]) => Promise<void> };
+    const warmable = backend as WarmableBackend;
     // An accelerator may turn out unusable (the backend then falls back to the CPU): find out now,
-    // so the limits below fit the device actually used.
+    // so the engine reports the device actually used.
     if (device !== 'cpu' && warmable.warm) await warmable.warm(DEFAULT_OPTIONS.contentLayers, DEFAULT_OPTIONS.styleLayers);
-    const maxSize = Math.min(LIMITS.size.max, config.maxSize ?? (backend.device === 'cpu' ? LIMITS.size.cpuMax : LIMITS.size.max));
+    const maxSize = Math.min(LIMITS.size.max, config.maxSize ?? LIMITS.size.max);
     return new Engine(backend, maxSize, config.styleCacheEntries ?? 8);
   }
 
@@ -83,12 +87,22 @@ export class Engine {
     return this.exclusive(() => palette(this.ctx, styles, this.resolve(options), controls));
   }
 
-  /** Builds the sessions for the default layers, so the first job does not pay for it. */
+  /** The style's palettes at 1, 2, 4 and 8 tiles side by side, each at half the size (see sweep.ts). */
+  paletteSweep(styles: StyleInput[], options: Partial<TransferOptions> = {}, controls: RunControls = {}): Promise<SweepResult> {
+    return this.exclusive(() => paletteSweep((st, o, c) => palette(this.ctx, st, o, c), styles, this.resolve(options), controls));
+  }
+
+  /**
+   * Builds every session a job at the default options uses, so the first job does not pay for them:
+   * targets and steps at full depth, the style match while steering, and the sharpening level's.
+   */
   async warm(): Promise<void> {
     const o = DEFAULT_OPTIONS;
-    if (this.lossBackend.warm) {
-      await this.lossBackend.warm(o.contentLayers, o.styleLayers);
-    }
+    const backend = this.lossBackend;
+    if (!backend.warm) return;
+    await backend.warm(o.contentLayers, o.styleLayers);
+    await backend.warm([], o.styleLayers, ['features']);
+    await backend.warm([], o.styleLayers.filter((l) => SHARPEN_STYLE_LAYERS.includes(l)));
   }
 
   async dispose(): Promise<void> {

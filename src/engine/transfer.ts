@@ -12,17 +12,14 @@ import {
   BALANCE_SCALE,
   balancedWeights,
   layoutTarget,
-  LAYOUT_WEIGHT_START,
   STYLE_LAYER_BALANCE,
-  steerLayout,
-  styleMatchCap,
-  structureTarget,
   styleLoss,
 } from './loss.js';
+import { LAYOUT_WEIGHT_START, steerLayout, styleMatchCap, structureTarget } from './steering.js';
 import { createAdam, createLbfgs, type Objective, type Optimizer } from './optimizers/index.js';
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
 import { structureOfRgb } from './quality.js';
-import { ConvergenceWatch, planLevels, SHARPEN_STYLE_LAYERS, type Level } from './schedule.js';
+import { ConvergenceWatch, planLevels, SHARPEN_STEPS, SHARPEN_STYLE_LAYERS, type Level } from './schedule.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
 import {
@@ -49,8 +46,8 @@ interface StyleSource {
   weight: number;
 }
 
-/** Steps of an upscale's one sharpening level. */
-const UPSCALE_STEPS = 20;
+/** Steps of an upscale: as many as the sharpening level of a job (it starts from a finished result). */
+const UPSCALE_STEPS = SHARPEN_STEPS;
 /**
  * Layout weight of an upscale: its target is the earlier result itself, so holding it firmly keeps the
  * composition without fighting the style.
@@ -262,7 +259,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
       const r = await ctx.backend.lossAndGrad(image, lv.targets, lv.spec);
       if (lv.layout) {
         const l = addLayout(image, lv.layout, weight, r.grad);
-        r.losses = { ...r.losses, total: r.losses.total + l, content: r.losses.content + l };
+        r.losses = { ...r.losses, total: r.losses.total + l, layout: l };
       }
       if (!initialLosses) initialLosses = r.losses;
       return r;
@@ -396,9 +393,10 @@ export async function upscale(
   controls: RunControls = {},
 ): Promise<TransferResult> {
   checkAbort(controls.signal);
-  if (opts.tiles === 'auto') throw new OptionError('tiles', 'An upscale needs the tiles of the result it redraws.');
   const sources = styleSources(styles);
   const previous = await decodeImage(previousBytes, { maxSide: LIMITS.size.max });
+  // The result's own tiles; 'auto' decides them as they were decided for the result, at its size.
+  const tiles = await planTiles(opts, sources[0].bytes, Math.max(previous.width, previous.height));
   if (Math.max(previous.width, previous.height) >= opts.size) {
     throw new OptionError('size', `An upscale needs a size larger than the result's ${Math.max(previous.width, previous.height)} px (got ${opts.size}).`);
   }
@@ -406,7 +404,8 @@ export async function upscale(
   const content = await resizeRgb(await decodeImage(contentBytes, { maxSide: opts.size, upscale: true }), width, height);
   for (const s of sources) await decodeImage(s.bytes, { maxSide: 64 });
   const plan: RunPlan = {
-    opts: { ...opts, tiles: opts.tiles, balance: 'auto' },
+    opts: { ...opts, tiles: tiles.tiles, balance: 'auto' },
+    tilesReason: tiles.reason,
     controls,
     sources,
     content: opts.preserveColors ? luminanceOnly(content) : content,

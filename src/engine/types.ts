@@ -63,6 +63,8 @@ export interface Losses {
   content: number;
   style: number;
   tv: number;
+  /** The layout term (automatic balance only; see loss.ts), apart from `content`. */
+  layout?: number;
 }
 
 export interface Progress {

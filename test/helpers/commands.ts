@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Engine } from '../../src/engine/index.js';
 import type { BackendName } from '../../src/engine/types.js';
 import { createCommandService, type CommandService, type ServiceLimits, type StyleEngine } from '../../src/commands/index.js';
-import type { OptionDefaults } from '../../src/commands/options.js';
+import type { OptionDefaults } from '../../src/jobs/job-record.js';
 import { Conditions } from './conditions.js';
 import type {
   Attachment,
@@ -118,7 +118,7 @@ export class RecordingPort implements ReplyPort {
   }
 
   /** Resolves once `done(this)` holds; rejects after timeoutMs with what was recorded. */
-  waitFor(done: (port: this) => boolean, timeoutMs = 60_000): Promise<void> {
+  waitFor(done: (port: this) => boolean, timeoutMs = 300_000): Promise<void> {
     return this.conditions.until(() => done(this), timeoutMs, () => this.describe()).then(() => undefined);
   }
 
@@ -199,7 +199,7 @@ export function testEngine(device = 'cpu', index = 0): Promise<Engine> {
 export async function testEngineWith(
   device: string,
   index: number,
-  replace: (engine: Engine) => Partial<Pick<StyleEngine, 'stylize' | 'palette' | 'upscale'>>,
+  replace: (engine: Engine) => Partial<Pick<StyleEngine, 'stylize' | 'palette' | 'paletteSweep' | 'upscale'>>,
 ): Promise<StyleEngine> {
   const engine = await testEngine(device, index);
   return {
@@ -210,6 +210,7 @@ export async function testEngineWith(
     dispose: () => engine.dispose(),
     stylize: (...args) => engine.stylize(...args),
     palette: (...args) => engine.palette(...args),
+    paletteSweep: (...args) => engine.paletteSweep(...args),
     upscale: (...args) => engine.upscale(...args),
     ...replace(engine),
   };

@@ -20,13 +20,11 @@ import {
   type User,
 } from 'discord.js';
 import { parseButtonId } from '../../commands/buttons.js';
-import type { OptionLimits } from '../../commands/options.js';
-import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
 import type { CommandHandler, CommandRequest, Invocation, ThreadRef } from '../../commands/port.js';
 import type { DownloadOptions } from './attachments.js';
 import { isPrivateCommand, requestFor } from './commands.js';
 import type { DiscordConfig } from './config.js';
-import { precheck, type PrecheckLimits } from './precheck.js';
+import { precheck } from './precheck.js';
 import { EditBudget } from '../shared/edit-budget.js';
 import { channelPermissions, DiscordReplyPort, discordFrontend, interactionReply, REACTION_EMOJI, type ChannelPermissions } from './reply-port.js';
 
@@ -72,20 +70,9 @@ function headerFor(request: CommandRequest, userId: string, inThread: boolean): 
   return { header: 'Working on it…', threadName: 'tilestyle' };
 }
 
-/** The limits a command service states (CommandService.limits); a bare CommandHandler states none. */
-type StatedLimits = { maxImageBytes?: number } & Partial<OptionLimits>;
-
-function optionLimitsOf(limits: StatedLimits | undefined): OptionLimits | undefined {
-  if (!limits) return undefined;
-  const { maxTiles, minSize, maxSize, maxIterations } = limits;
-  if (maxTiles === undefined || minSize === undefined || maxSize === undefined || maxIterations === undefined) return undefined;
-  return { maxTiles, minSize, maxSize, maxIterations };
-}
-
 class DiscordFrontEnd {
   private readonly inflight = new Set<Promise<void>>();
   private readonly download: DownloadOptions;
-  private readonly limits: PrecheckLimits;
   private stopped = false;
   /**
    * Message edits are rate-limited per channel (Discord's rate-limits topic: per-route buckets with
@@ -104,11 +91,7 @@ class DiscordFrontEnd {
     config: DiscordConfig,
     private readonly log: Log,
   ) {
-    const limits = (commands as { limits?: StatedLimits }).limits;
-    const maxImageBytes = limits?.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
-    this.download = { allowedOrigins: config.cdnOrigins, timeoutMs: config.downloadTimeoutMs, maxBytes: maxImageBytes };
-    const options = optionLimitsOf(limits);
-    this.limits = { maxImageBytes, ...(options ? { options } : {}) };
+    this.download = { allowedOrigins: config.cdnOrigins, timeoutMs: config.downloadTimeoutMs, maxBytes: commands.limits.maxImageBytes };
   }
 
   register(): void {
@@ -143,7 +126,7 @@ class DiscordFrontEnd {
     if (!interaction.isChatInputCommand()) return;
     const ephemeral = isPrivateCommand(interaction);
     // Refusals the payload already allows are whispered now: once deferred publicly, they could not be.
-    const problems = precheck(interaction, this.limits);
+    const problems = precheck(interaction, this.commands.limits);
     if (problems.length > 0) {
       await interaction
         .reply({ content: problems.join('\n').slice(0, 2000), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } })

@@ -6,7 +6,6 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, type Logger, type types, type webApi } from '@slack/bolt';
 import { parseButtonId } from '../../commands/buttons.js';
 import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
-import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
 import { ConfigError } from '../../config.js';
 import type { SlackConfig } from './config.js';
 import { imageSourceFor, fileName, resolveStub, type DownloadOptions, type SlackFile } from './files.js';
@@ -117,12 +116,11 @@ class SlackFrontEnd {
     private readonly opts: SlackStartOptions,
     private readonly log: Pick<Console, 'error' | 'warn' | 'info'>,
   ) {
-    const limits = (commands as { limits?: { maxImageBytes?: number } }).limits;
     this.download = {
       token: config.botToken,
       allowedOrigins: config.fileOrigins,
       timeoutMs: config.downloadTimeoutMs,
-      maxBytes: limits?.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES,
+      maxBytes: commands.limits.maxImageBytes,
     };
   }
 

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import type { CommandService, JobSummary } from '../../commands/index.js';
 import { resultButtons } from '../../commands/buttons.js';
-import { formatOptions, MAX_TILES } from '../../commands/options.js';
+import { formatOptions, MAX_TILES } from '../../commands/user-options.js';
 import type { WebMessage } from './conversations.js';
 
 export type JobHistory = Pick<CommandService, 'history' | 'job'> & {

@@ -4,7 +4,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { emptyRawOptions, type OptionLimits } from '../../commands/options.js';
+import { byteSize } from '../../commands/messages.js';
+import { emptyRawOptions } from '../../commands/user-options.js';
 import { ConfigError } from '../../config.js';
 import type { CommandHandler, CommandRequest, ImageSource, Invocation } from '../../commands/port.js';
 import { historyMessages, jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
@@ -12,20 +13,16 @@ import { Conversations, isConversationId, newId, type WebEvent } from './convers
 import { FILES_PREFIX, FileStore, sniffImageType } from './files.js';
 import { INPUTS_PREFIX, type InputImages } from './inputs.js';
 import { WebReplyPort } from './reply-port.js';
-import { ENGINE_OPTION_LIMITS, fillForm } from './form.js';
+import { fillForm } from './form.js';
 import { loadStaticFiles, type StaticFile } from './static.js';
-import { checkDeclaredLength, formatBytes, parseMultipart, UploadError, type UploadedFile } from './uploads.js';
+import { checkDeclaredLength, parseMultipart, UploadError, type UploadedFile } from './uploads.js';
 
 /** The commands, with the job store's read API where the service offers it. */
-export type WebCommands = CommandHandler &
-  Partial<JobHistory> & { readonly limits?: { readonly maxImageBytes: number } & Partial<OptionLimits> };
+export type WebCommands = CommandHandler & Partial<JobHistory>;
 
 export interface WebServerOptions {
   host: string;
   port: number;
-  maxUploadBytes: number;
-  /** The limits the form shows (the commands' own; the engine's when they state none). */
-  optionLimits?: OptionLimits;
   allowedHosts?: string[];
 }
 
@@ -81,9 +78,9 @@ export class WebServer {
     this.staticFiles = await loadStaticFiles((html) =>
       fillForm(
         html
-          .replaceAll('{{MAX_UPLOAD_BYTES}}', String(this.options.maxUploadBytes))
-          .replaceAll('{{MAX_UPLOAD}}', formatBytes(this.options.maxUploadBytes)),
-        this.options.optionLimits ?? ENGINE_OPTION_LIMITS,
+          .replaceAll('{{MAX_UPLOAD_BYTES}}', String(this.commands.limits.maxImageBytes))
+          .replaceAll('{{MAX_UPLOAD}}', byteSize(this.commands.limits.maxImageBytes)),
+        this.commands.limits,
       ),
     );
     await new Promise<void>((resolve, reject) => {
@@ -198,7 +195,7 @@ export class WebServer {
     kind: 'stylize' | 'palette',
   ): Promise<void> {
     const fileFields = kind === 'stylize' ? ['content', 'style'] : ['style'];
-    const form = await parseMultipart(req, { maxFileBytes: this.options.maxUploadBytes, fileFields });
+    const form = await parseMultipart(req, { maxFileBytes: this.commands.limits.maxImageBytes, fileFields });
     const missing = fileFields.filter((field) => !form.files.has(field));
     if (missing.length > 0) {
       throw new UploadError(400, `Pick ${missing.map((f) => `a ${f} image`).join(' and ')} first.`);

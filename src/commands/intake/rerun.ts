@@ -5,21 +5,21 @@
 import { randomInt } from 'node:crypto';
 import { LIMITS } from '../../engine/limits.js';
 import { STRENGTH_STEP } from '../buttons.js';
-import { coarserTiles, MAX_SEED, MAX_TILES, nextTiles, withTiles, type JobKind, type UserOptions } from '../options.js';
+import { coarserTiles, MAX_SEED, MAX_TILES, nextTiles, withTiles } from '../user-options.js';
+import type { JobInputs, JobKind, JobOptions, JobRecord, RecordKind } from '../../jobs/job-record.js';
 import type { Invocation, ReplyPort, Variation } from '../port.js';
-import type { JobInputs, JobRecord, RecordKind } from '../store.js';
 import { refusal } from './admission.js';
 import { findJob, type IntakeContext } from './context.js';
 import { createJob } from './create.js';
 
-type Plan = { kind: RecordKind; options: UserOptions; inputs: JobInputs; intro: string } | { refuse: string };
+type Plan = { kind: RecordKind; options: JobOptions; inputs: JobInputs; intro: string } | { refuse: string };
 
 /** The job a variation makes: a stylize or palette job (an upscale's variation is a stylize job at its size). */
 function variationOf(original: JobRecord, change: Exclude<Variation, 'upscale'>, limits: IntakeContext['limits']): Plan {
   const o = original.options;
   const kind: JobKind = original.kind === 'palette' ? 'palette' : 'stylize';
   const { previous: _previous, ...inputs } = original.inputs;
-  const plan = (options: UserOptions, what: string) => ({ kind, options, inputs, intro: `Re-run of job ${original.id} with ${what}.\n` });
+  const plan = (options: JobOptions, what: string) => ({ kind, options, inputs, intro: `Re-run of job ${original.id} with ${what}.\n` });
   switch (change) {
     case 'finer': {
       const next = nextTiles(o.tiles, limits.maxTiles);
@@ -74,6 +74,9 @@ export async function rerun(ctx: IntakeContext, request: { messageId?: string; j
   const original = findJob(ctx, request, invocation.platform);
   if (!original) {
     return port.whisper("I can't find a job for that. React 🔁 on one of my result messages (or use its buttons) to run it again.");
+  }
+  if (original.options.sweep) {
+    return port.whisper(`Job ${original.id} is a palette sweep: it already shows 1, 2, 4 and 8 tiles. For one at full size, ask palette tiles=4 (or the count you like).`);
   }
   if (original.platform !== invocation.platform) return port.whisper("I can't find a job for that here.");
   const missing = [original.inputs.style, original.inputs.content].filter((h): h is string => h !== undefined && !ctx.files.hasInput(h));

@@ -11,8 +11,13 @@ import type { LayerName } from '../types.js';
 import { GraphBuilder } from './proto.js';
 import { WinogradConv, winogradWeights } from './winograd.js';
 
-/** Convolutions with at least this many input and output channels use Winograd F(4×4, 3×3). */
-export const WINOGRAD_MIN_CHANNELS = 64;
+/**
+ * Convolutions with at least this many input and output channels use Winograd F(4×4, 3×3): blocks 3
+ * and 4. Measured on AVX-512 and AVX2: the 64- and 128-channel layers, which run at the highest
+ * resolutions, are as fast direct (Winograd's transforms there cost what it saves in the MatMul) and
+ * Winograd's transformed copies of their activations cost 2–3 GB more at 1024 px.
+ */
+export const WINOGRAD_MIN_CHANNELS = 256;
 
 export interface GraphOptions {
   /** Use Winograd convolutions for the wide layers (default true). */

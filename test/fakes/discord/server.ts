@@ -950,11 +950,11 @@ export class FakeDiscord {
   }
 
   /** Resolves with the first recorded request that matches, waiting for it up to timeoutMs. */
-  waitForRequest(match: (r: RecordedRequest) => boolean, timeoutMs = 60_000, after = 0): Promise<RecordedRequest> {
+  waitForRequest(match: (r: RecordedRequest) => boolean, timeoutMs = 300_000, after = 0): Promise<RecordedRequest> {
     return this.waitUntil(() => this.requests.slice(after).find(match), timeoutMs, () => this.describe());
   }
 
-  waitUntil<T>(check: () => T | undefined | false, timeoutMs = 60_000, describe: () => string = () => ''): Promise<T> {
+  waitUntil<T>(check: () => T | undefined | false, timeoutMs = 300_000, describe: () => string = () => ''): Promise<T> {
     return this.conditions.until(check, timeoutMs, describe);
   }
 

@@ -346,7 +346,7 @@ export class FakeSlack {
   }
 
   /** Resolves once `done(this)` holds; rejects after timeoutMs listing the calls so far. */
-  waitFor(done: (fake: this) => boolean, timeoutMs = 60_000): Promise<void> {
+  waitFor(done: (fake: this) => boolean, timeoutMs = 300_000): Promise<void> {
     return this.conditions.until(() => done(this), timeoutMs, () => this.describe()).then(() => undefined);
   }
 

@@ -1,7 +1,9 @@
 // tilestyle's web page: send jobs, follow the conversation through server-sent events.
 // Plain ES module, no build step. Everything shown comes from the server's event stream.
 
-const maxUpload = Number(document.body.dataset.maxUpload) || 8 * 1024 * 1024;
+// The commands' image limit, filled in by the server (which checks it again).
+const maxUpload = Number(document.body.dataset.maxUpload);
+const maxUploadText = document.body.dataset.maxUploadText;
 const conversation = conversationId();
 
 const form = document.getElementById('composer');
@@ -280,7 +282,7 @@ form.addEventListener('submit', async (event) => {
       return;
     }
     if (file.size > maxUpload) {
-      setStatus(`${file.name} is too large: each image may be at most ${Math.round(maxUpload / 1048576)} MB.`, 'error');
+      setStatus(`${file.name} is too large: each image may be at most ${maxUploadText}.`, 'error');
       return;
     }
     data.append(field, file, file.name);

@@ -1,0 +1,34 @@
+/**
+ * The operator's bounds on what the commands accept and how often they speak, with their defaults:
+ * written here once; src/settings.ts reads the environment over them.
+ */
+
+const MB = 1024 * 1024;
+
+export interface ServiceLimits {
+  /** Cap on size; the effective cap is the smaller of this and every engine's maxSize. */
+  maxSize: number;
+  maxIterations: number;
+  /** Largest image accepted, declared or downloaded. */
+  maxImageBytes: number;
+  /** Jobs one user may have waiting (not yet running). */
+  perUserWaiting: number;
+  /** Jobs waiting over all users and devices. */
+  globalWaiting: number;
+  /** At most one progress update per this many milliseconds. */
+  progressIntervalMs: number;
+  paletteCacheEntries: number;
+  paletteCacheBytes: number;
+}
+
+export const DEFAULT_LIMITS: ServiceLimits = {
+  /** The CPU engine's own cap (an upscale of a default 512-px result); up to the engine's maximum on a GPU. */
+  maxSize: 1024,
+  maxIterations: 1000,
+  maxImageBytes: 10 * MB,
+  perUserWaiting: 2,
+  globalWaiting: 20,
+  progressIntervalMs: 3000,
+  paletteCacheEntries: 200,
+  paletteCacheBytes: 200 * MB,
+};

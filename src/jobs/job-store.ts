@@ -1,0 +1,254 @@
+/**
+ * The job store: one SQLite file in the data directory. Jobs and the ids of the messages they posted
+ * live here (so a reaction on any of them finds its job, also after a restart); image bytes do not —
+ * inputs are kept on disk by content hash and results by job id (see data-files.ts).
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { JobInputs, JobOptions, JobRecord, JobState, Platform, RecordKind, ThreadRef } from './job-record.js';
+
+export type MessageRole = 'status' | 'palette' | 'result' | 'settings' | 'note';
+
+interface JobRow {
+  id: string;
+  platform: string;
+  user_id: string;
+  user_name: string | null;
+  channel: string;
+  thread: string | null;
+  extra: string | null;
+  kind: string;
+  options: string;
+  inputs: string;
+  parent_id: string | null;
+  state: string;
+  device: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  error: string | null;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  id TEXT PRIMARY KEY,
+  platform TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  user_name TEXT,
+  channel TEXT NOT NULL,
+  thread TEXT,
+  extra TEXT,
+  kind TEXT NOT NULL,
+  options TEXT NOT NULL,
+  inputs TEXT NOT NULL,
+  parent_id TEXT,
+  state TEXT NOT NULL,
+  device TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state);
+CREATE INDEX IF NOT EXISTS jobs_by_place ON jobs (platform, channel, created_at);
+CREATE TABLE IF NOT EXISTS messages (
+  platform TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  job_id TEXT NOT NULL REFERENCES jobs (id),
+  role TEXT NOT NULL,
+  PRIMARY KEY (platform, message_id)
+);
+CREATE INDEX IF NOT EXISTS messages_by_job ON messages (job_id);
+CREATE TABLE IF NOT EXISTS outbox (
+  job_id TEXT PRIMARY KEY REFERENCES jobs (id),
+  plan TEXT NOT NULL
+);
+`;
+
+/**
+ * The replies that end a job, written in the same transaction as its final state, so a crash between
+ * the two cannot leave a finished job unanswered: start() sends what is still in the outbox.
+ */
+export interface FinalPlan {
+  /** Posts in order; a role already posted for the job is not posted again. `image` posts that result file. */
+  posts: { role: MessageRole; text: string; image?: 'palette' | 'result' }[];
+  /** The last text of the status message. */
+  status: string;
+  /** Edit the status before the posts (a failure shows on the status first), else after them. */
+  statusFirst?: boolean;
+}
+
+function fromRow(row: JobRow): JobRecord {
+  const where: ThreadRef = { channel: row.channel };
+  if (row.thread !== null) where.thread = row.thread;
+  if (row.extra !== null) where.extra = JSON.parse(row.extra) as Record<string, string>;
+  const record: JobRecord = {
+    id: row.id,
+    platform: row.platform as Platform,
+    user: row.user_name !== null ? { id: row.user_id, name: row.user_name } : { id: row.user_id },
+    where,
+    kind: row.kind as RecordKind,
+    options: JSON.parse(row.options) as JobOptions,
+    inputs: JSON.parse(row.inputs) as JobInputs,
+    state: row.state as JobState,
+    createdAt: row.created_at,
+  };
+  if (row.parent_id !== null) record.parentId = row.parent_id;
+  if (row.device !== null) record.device = row.device;
+  if (row.started_at !== null) record.startedAt = row.started_at;
+  if (row.finished_at !== null) record.finishedAt = row.finished_at;
+  if (row.error !== null) record.error = row.error;
+  return record;
+}
+
+export class JobStore {
+  private readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(path.join(dataDir, 'jobs.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.exec(SCHEMA);
+  }
+
+  insert(job: JobRecord): void {
+    this.db
+      .prepare(
+        `INSERT INTO jobs (id, platform, user_id, user_name, channel, thread, extra, kind, options, inputs, parent_id, state, device, created_at, started_at, finished_at, error)
+         VALUES (@id, @platform, @user_id, @user_name, @channel, @thread, @extra, @kind, @options, @inputs, @parent_id, @state, @device, @created_at, @started_at, @finished_at, @error)`,
+      )
+      .run({
+        id: job.id,
+        platform: job.platform,
+        user_id: job.user.id,
+        user_name: job.user.name ?? null,
+        channel: job.where.channel,
+        thread: job.where.thread ?? null,
+        extra: job.where.extra ? JSON.stringify(job.where.extra) : null,
+        kind: job.kind,
+        options: JSON.stringify(job.options),
+        inputs: JSON.stringify(job.inputs),
+        parent_id: job.parentId ?? null,
+        state: job.state,
+        device: job.device ?? null,
+        created_at: job.createdAt,
+        started_at: job.startedAt ?? null,
+        finished_at: job.finishedAt ?? null,
+        error: job.error ?? null,
+      });
+  }
+
+  get(id: string): JobRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Records a state change; timestamps and error go with it. */
+  setState(id: string, state: JobState, extra: { device?: string; startedAt?: number; finishedAt?: number; error?: string } = {}): void {
+    this.db
+      .prepare(
+        `UPDATE jobs SET state = @state,
+           device = COALESCE(@device, device),
+           started_at = COALESCE(@started_at, started_at),
+           finished_at = @finished_at,
+           error = @error
+         WHERE id = @id`,
+      )
+      .run({
+        id,
+        state,
+        device: extra.device ?? null,
+        started_at: extra.startedAt ?? null,
+        finished_at: extra.finishedAt ?? null,
+        error: extra.error ?? null,
+      });
+  }
+
+  /** A final state and the replies that announce it, committed together. */
+  conclude(id: string, state: JobState, extra: { finishedAt?: number; error?: string }, plan: FinalPlan): void {
+    this.db.transaction(() => {
+      this.setState(id, state, extra);
+      this.db.prepare('INSERT OR REPLACE INTO outbox (job_id, plan) VALUES (?, ?)').run(id, JSON.stringify(plan));
+    })();
+  }
+
+  /** Jobs whose final replies are not all confirmed sent, oldest first. */
+  outbox(): { record: JobRecord; plan: FinalPlan }[] {
+    const rows = this.db
+      .prepare('SELECT jobs.*, outbox.plan AS plan FROM outbox JOIN jobs ON jobs.id = outbox.job_id ORDER BY jobs.created_at, jobs.rowid')
+      .all() as (JobRow & { plan: string })[];
+    return rows.map((row) => ({ record: fromRow(row), plan: JSON.parse(row.plan) as FinalPlan }));
+  }
+
+  /** The final replies of a job reached its thread. */
+  sent(id: string): void {
+    this.db.prepare('DELETE FROM outbox WHERE job_id = ?').run(id);
+  }
+
+  hasMessage(jobId: string, role: MessageRole): boolean {
+    return this.db.prepare('SELECT 1 FROM messages WHERE job_id = ? AND role = ? LIMIT 1').get(jobId, role) !== undefined;
+  }
+
+  /** The conversation moves once a thread exists; later posts (and resumes) go there. */
+  setWhere(id: string, where: ThreadRef): void {
+    this.db
+      .prepare('UPDATE jobs SET channel = ?, thread = ?, extra = ? WHERE id = ?')
+      .run(where.channel, where.thread ?? null, where.extra ? JSON.stringify(where.extra) : null, id);
+  }
+
+  addMessage(platform: Platform, messageId: string, jobId: string, role: MessageRole): void {
+    this.db
+      .prepare('INSERT OR REPLACE INTO messages (platform, message_id, job_id, role) VALUES (?, ?, ?, ?)')
+      .run(platform, messageId, jobId, role);
+  }
+
+  jobForMessage(platform: Platform, messageId: string): JobRecord | undefined {
+    const row = this.db
+      .prepare('SELECT jobs.* FROM messages JOIN jobs ON jobs.id = messages.job_id WHERE messages.platform = ? AND messages.message_id = ?')
+      .get(platform, messageId) as JobRow | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  messagesOf(jobId: string): { id: string; role: MessageRole }[] {
+    return this.db
+      .prepare('SELECT message_id AS id, role FROM messages WHERE job_id = ? ORDER BY rowid')
+      .all(jobId) as { id: string; role: MessageRole }[];
+  }
+
+  /** Jobs a previous process left waiting or running, oldest first. */
+  unfinished(): JobRecord[] {
+    const rows = this.db
+      .prepare("SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, rowid")
+      .all() as JobRow[];
+    return rows.map(fromRow);
+  }
+
+  /** The user's most recent job on a platform, optionally only in the given states. */
+  latestOf(platform: Platform, userId: string, states: JobState[]): JobRecord | undefined {
+    const marks = states.map(() => '?').join(', ');
+    const row = this.db
+      .prepare(`SELECT * FROM jobs WHERE platform = ? AND user_id = ? AND state IN (${marks}) ORDER BY created_at DESC, rowid DESC LIMIT 1`)
+      .get(platform, userId, ...states) as JobRow | undefined;
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** The last `limit` jobs of a conversation (optionally one thread), oldest first. */
+  inConversation(platform: Platform, channel: string, thread: string | undefined, limit: number): JobRecord[] {
+    const rows = (
+      thread === undefined
+        ? this.db
+            .prepare('SELECT * FROM jobs WHERE platform = ? AND channel = ? ORDER BY created_at DESC, rowid DESC LIMIT ?')
+            .all(platform, channel, limit)
+        : this.db
+            .prepare('SELECT * FROM jobs WHERE platform = ? AND channel = ? AND thread = ? ORDER BY created_at DESC, rowid DESC LIMIT ?')
+            .all(platform, channel, thread, limit)
+    ) as JobRow[];
+    return rows.reverse().map(fromRow);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
