@@ -406,8 +406,11 @@ describe('missing permissions', () => {
     const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${fake.channelId}/messages` && content(r).startsWith('Settings:'), 300_000, from);
     expect(content(settings)).toContain('size=64');
     const posts = postsIn(fake.channelId, from);
-    expect(posts.some((p) => p.files.length > 0)).toBe(true); // tried with the image …
-    expect(posts.some((p) => content(p).startsWith('Palette') && content(p).includes('Attach Files') && p.files.length === 0)).toBe(true); // … then text
+    // app_permissions said what is missing, so nothing was tried that Discord would refuse with a 403.
+    expect(posts.some((p) => p.files.length > 0)).toBe(false);
+    expect(posts.some((p) => content(p).startsWith('Palette') && content(p).includes('Attach Files'))).toBe(true);
+    expect(fake.requests.slice(from).some((r) => /\/threads$|\/reactions\//.test(r.path))).toBe(false);
+    expect(fake.invalidRequests(from)).toEqual([]);
     expect(logged.some((l) => /cannot start a thread/.test(l))).toBe(true);
     expect(logged.some((l) => /cannot add reactions/.test(l))).toBe(true);
   });
@@ -423,6 +426,7 @@ describe('missing permissions', () => {
     const palette = fake.requests.slice(from).find((r) => viaWebhook(r) && r.files.length > 0)!;
     expect((await sharp(palette.files[0]!.data).metadata()).format).toBe('png');
     expect(logged.some((l) => /cannot post in channel/.test(l))).toBe(true);
+    expect(fake.invalidRequests(from)).toEqual([]);
   });
 });
 

@@ -4,6 +4,7 @@
  * business; this class hears about it through a JobListener.
  */
 import { ImageInputError, JobCancelledError, OptionError, type Progress } from '../engine/types.js';
+import { cancelButtons } from './buttons.js';
 import { followedJob, CANCEL_HINT, type FollowedJob } from './followed-job.js';
 import { queuedText, seconds, shortNumber } from './messages.js';
 import type { JobReplies } from './job-replies.js';
@@ -60,7 +61,7 @@ export class JobFollower {
       const placement = await this.transport.enqueue(record, this.listenerFor(job));
       job.lastPosition = placement.position;
       const text = `${job.intro}${queuedText(placement.position, placement.device)} ${CANCEL_HINT}`;
-      const ref = await this.replies.post(job, text, 'status');
+      const ref = await this.replies.post(job, text, 'status', undefined, cancelButtons(job.id));
       if (ref) {
         job.status = new StatusLine(job.port, ref, this.progressIntervalMs, this.log);
         await this.replies.safely(() => job.port.react(ref, 'cancel'));
@@ -90,7 +91,7 @@ export class JobFollower {
     for (const id of taken) {
       const job = this.active.get(id);
       if (!job) continue;
-      await job.status?.set(`${job.intro}Paused: I'm restarting. This job will start when I'm back.`);
+      await job.status?.set(`${job.intro}Paused: I'm restarting. This job will start when I'm back.`, []);
       this.active.delete(id);
     }
   }
@@ -199,7 +200,7 @@ export class JobFollower {
       // Stopped for a restart: stays 'queued' in the store, so the next start() resumes it.
       job.record.state = 'queued';
       this.store.setState(job.id, 'queued');
-      await job.status?.set(`${job.intro}Paused: I'm restarting. This job will start again when I'm back.`);
+      await job.status?.set(`${job.intro}Paused: I'm restarting. This job will start again when I'm back.`, []);
       return;
     }
     if (err instanceof JobCancelledError || job.cancelRequested) {

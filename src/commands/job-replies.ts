@@ -6,11 +6,12 @@
  */
 import { paletteSizeFor, paletteTilesFor } from '../engine/index.js';
 import { SWEEP_TILES, sweepCellSize } from '../engine/sweep.js';
+import { resultButtons } from './buttons.js';
 import type { DataFiles, ResultName } from '../jobs/data-files.js';
 import type { FollowedJob } from './followed-job.js';
 import { seconds } from './messages.js';
-import { formatOptions, nextTiles, tilesText } from './user-options.js';
-import type { Attachment, MessageRef } from './port.js';
+import { formatOptions, nextTiles, tilesText, type OptionLimits } from './user-options.js';
+import type { Attachment, JobButton, MessageRef } from './port.js';
 import type { FinalPlan, JobStore, MessageRole } from '../jobs/job-store.js';
 
 export class JobReplies {
@@ -18,12 +19,14 @@ export class JobReplies {
     private readonly store: JobStore,
     readonly files: DataFiles,
     private readonly log: Pick<Console, 'error'>,
+    /** What the buttons under a result may offer (no Upscale at the size limit). */
+    private readonly limits: Pick<OptionLimits, 'maxSize' | 'maxTiles'>,
   ) {}
 
   /** Posts in the job's thread and remembers the message; null when the platform refused it (logged). */
-  async post(job: FollowedJob, text: string, role: MessageRole, files?: Attachment[]): Promise<MessageRef | null> {
+  async post(job: FollowedJob, text: string, role: MessageRole, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef | null> {
     try {
-      const ref = await job.port.post(text, files);
+      const ref = await job.port.post(text, files, buttons);
       await job.port.flush?.();
       this.store.addMessage(job.record.platform, ref.id, job.id, role);
       const where = job.port.where();
@@ -69,20 +72,21 @@ export class JobReplies {
     this.store.sent(job.id);
   }
 
-  /** The status message's last words: through its StatusLine when this process posted it, else by id. */
+  /** The status message's last words (its Cancel button goes): through its StatusLine when this process posted it, else by id. */
   private async setStatus(job: FollowedJob, text: string): Promise<void> {
     if (!text) return; // answered without a status message
-    if (job.status) return job.status.set(text);
+    if (job.status) return job.status.set(text, []);
     const ref = this.store.messagesOf(job.id).filter((m) => m.role === 'status').at(-1);
-    if (ref) await this.safely(() => job.port.update(ref, text));
+    if (ref) await this.safely(() => job.port.update(ref, text, undefined, []));
   }
 
-  /** Posts a palette or result image with its caption and the 🔁 reaction. */
+  /** Posts a palette or result image with its caption, its buttons and the 🔁 reaction. */
   async postResult(job: FollowedJob, name: ResultName, png: Buffer): Promise<void> {
     const filename = `${name}-${job.id}.png`;
     const description = name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
-    const ref = await this.post(job, captionFor(job, name), name, [{ filename, data: png, description }]);
     // A sweep already shows the finer tilings: each is one palette command away, named in its caption.
+    const buttons = job.record.options.sweep ? [] : resultButtons(job.record, name, this.limits);
+    const ref = await this.post(job, captionFor(job, name), name, [{ filename, data: png, description }], buttons);
     if (ref && !job.record.options.sweep) await this.safely(() => job.port.react(ref, 'rerun'));
   }
 

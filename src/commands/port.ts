@@ -31,8 +31,11 @@ export type RawOptions = Record<string, string | number | boolean | undefined>;
 export type CommandRequest =
   | { kind: 'stylize'; content: ImageSource; style: ImageSource; options: RawOptions }
   | { kind: 'palette'; style: ImageSource; options: RawOptions }
-  /** Re-run the job that posted `messageId` (or the job `jobId`) with the next finer tile count. */
-  | { kind: 'rerun'; messageId?: string; jobId?: string }
+  /**
+   * A new job from the one that posted `messageId` (or the job `jobId`), changed as `change` says
+   * (default 'finer': the next finer tile count, as 🔁 asks).
+   */
+  | { kind: 'rerun'; messageId?: string; jobId?: string; change?: Variation }
   /** Cancel the invoking user's job that posted `messageId`, or `jobId`, or their latest job. */
   | { kind: 'cancel'; messageId?: string; jobId?: string }
   | { kind: 'status' }
@@ -52,19 +55,47 @@ export interface MessageRef {
   id: string;
 }
 
-/** The reaction meanings commands use; a front end maps them to its own emoji (🔁/:repeat:, ❌/:x:). */
-export type Reaction = 'rerun' | 'cancel';
+/** The reaction meanings commands use; a front end maps them to its own emoji (🔁/:repeat:, ❌/:x:, ⬆️/:arrow_up:). */
+export type Reaction = 'rerun' | 'cancel' | 'upscale';
+
+/** How a finished job is run again: one option changed, or its result redrawn at twice the size. */
+export type Variation = 'finer' | 'coarser' | 'stronger' | 'weaker' | 'seed' | 'upscale';
+export const VARIATIONS: readonly Variation[] = ['finer', 'coarser', 'stronger', 'weaker', 'seed', 'upscale'];
+
+/** What a button under a message asks of its job. */
+export type JobAction = Variation | 'cancel';
+
+/**
+ * A button under a message. It names its job itself (a front end puts `jobId` in the platform's
+ * custom id or value), so a click finds the job after a restart or on a message the store never saw.
+ */
+export interface JobButton {
+  action: JobAction;
+  jobId: string;
+  label: string;
+}
 
 export interface ReplyPort {
-  /** Posts in the job's thread (the front end creates the thread on first use where it can). */
-  post(text: string, files?: Attachment[]): Promise<MessageRef>;
-  /** Edits an earlier message; files, where given, replace the message's previews (a front end may ignore them). */
-  update(ref: MessageRef, text: string, files?: Attachment[]): Promise<void>;
+  /**
+   * Posts in the job's thread (the front end creates the thread on first use where it can), with
+   * buttons under it where given (a front end without buttons may ignore them).
+   */
+  post(text: string, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef>;
+  /**
+   * Edits an earlier message; files, where given, replace the message's previews (a front end may
+   * ignore them); buttons, where given, replace its buttons ([] removes them; absent leaves them).
+   */
+  update(ref: MessageRef, text: string, files?: Attachment[], buttons?: JobButton[]): Promise<void>;
   react(ref: MessageRef, reaction: Reaction): Promise<void>;
   /** A reply only the invoking user sees where the platform can (ephemeral); else a normal post. */
   whisper(text: string): Promise<void>;
   /** Where the conversation lives now (includes the thread id once the thread exists). */
   where(): ThreadRef;
+  /**
+   * Whether a progress edit may go now: a front end shares its platform's edit rate limit among the
+   * jobs in a channel or workspace here. Absent: always. State changes are not asked about.
+   */
+  mayShowProgress?(): boolean;
   /**
    * Resolves once everything posted and edited so far would survive a crash of this process. Only a
    * front end that keeps messages itself and writes them later needs it (chat platforms keep them).

@@ -39,7 +39,7 @@ export async function resumeUnfinished(
     store.setState(record.id, 'queued');
     // Its old status message (perhaps still "Running…" after a crash) points to the new one.
     for (const ref of store.messagesOf(record.id).filter((m) => m.role === 'status')) {
-      await replies.safely(() => port.update(ref, `This message stopped following job ${record.id} in a restart; the job continues below.`));
+      await replies.safely(() => port.update(ref, `This message stopped following job ${record.id} in a restart; the job continues below.`, undefined, []));
     }
     await jobs.queue(record, port, `Resuming job ${record.id} after a restart.\n`);
   }

@@ -349,8 +349,9 @@ function shown(name: OptionName, options: JobOptions): boolean {
  * reproduced: the tiles actually used (not "auto"), and strength or the raw weights, whichever set
  * the balance.
  */
-export function formatOptions(options: JobOptions, kind: JobKind): string {
-  return optionsFor(kind)
+export function formatOptions(options: JobOptions, kind: JobKind | 'upscale'): string {
+  // An upscale job has a stylize job's options, at the new size.
+  return optionsFor(kind === 'upscale' ? 'stylize' : kind)
     .filter((name) => shown(name, options))
     .map((name) => {
       const value = options[name];
@@ -361,6 +362,12 @@ export function formatOptions(options: JobOptions, kind: JobKind): string {
       return `${label}=${OPTION_SPECS[name].type === 'number' ? formatNumber(value) : String(value)}`;
     })
     .join(' ');
+}
+
+/** The next coarser tiling: half as many per side (16→8→4→2→1, 6→3→1); null when not tiled. */
+export function coarserTiles(tiles: number): number | null {
+  if (tiles <= 1) return null;
+  return Math.max(1, Math.floor(tiles / 2));
 }
 
 /** The next finer tiling for a re-run: double, from wherever it starts (1→2→4→8→16, 3→6→12→16); null at the cap. */

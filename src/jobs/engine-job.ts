@@ -6,20 +6,22 @@
 import type { TransferOptions } from '../engine/types.js';
 import { paletteSizeFor, paletteTilesFor } from '../engine/index.js';
 import type { DataFiles } from './data-files.js';
-import { PALETTE_SEED, type JobKind, type JobOptions, type JobRecord, type OptionDefaults } from './job-record.js';
+import { PALETTE_SEED, type JobOptions, type JobRecord, type OptionDefaults, type RecordKind } from './job-record.js';
 import { PaletteCache } from './palette-cache.js';
 
 export interface EngineJob {
   id: string;
-  kind: JobKind;
-  /** The content image (stylize jobs). */
+  kind: RecordKind;
+  /** The content image (stylize and upscale jobs). */
   content?: Buffer;
   style: Buffer;
+  /** The result an upscale starts from (upscale jobs). */
+  previous?: Buffer;
   /** Engine options of the palette: the style alone, redrawn from noise. */
   palette: Partial<TransferOptions>;
   /** Palette cache key: the style's hash and the palette's options. */
   paletteKey: string;
-  /** Engine options of the stylize pass (stylize jobs). */
+  /** Engine options of the stylize pass (stylize jobs), or of the upscale (upscale jobs: the new size). */
   stylize?: Partial<TransferOptions>;
   /** A palette sweep: the palettes at 1, 2, 4 and 8 tiles in one picture instead of one palette. */
   sweep?: boolean;
@@ -68,6 +70,19 @@ export async function loadEngineJob(record: JobRecord, files: DataFiles, default
     return o.sweep ? { ...work, sweep: true } : work;
   }
   const paletteOptions = paletteOptionsOf(o, defaults);
+  if (record.kind === 'upscale') {
+    // The palette was shown with the job it upscales: the work carries its key only.
+    return {
+      id: record.id,
+      kind: 'upscale',
+      content: await files.loadInput(record.inputs.content!),
+      style,
+      previous: await files.loadInput(record.inputs.previous!),
+      palette: {},
+      paletteKey: paletteKey(record.inputs.style, paletteOptions),
+      stylize: { ...stylizeEngineOptions(o), previewEvery: every },
+    };
+  }
   return {
     id: record.id,
     kind: 'stylize',

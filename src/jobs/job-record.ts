@@ -52,14 +52,19 @@ export interface JobInputs {
   content?: string;
   /** sha256 of the style image. */
   style: string;
+  /** sha256 of the result an upscale job starts from (upscale only). */
+  previous?: string;
 }
+
+/** What a job makes: a stylized picture, a palette, or a result redrawn at twice its size from itself. */
+export type RecordKind = JobKind | 'upscale';
 
 export interface JobRecord {
   id: string;
   platform: Platform;
   user: { id: string; name?: string };
   where: ThreadRef;
-  kind: JobKind;
+  kind: RecordKind;
   options: JobOptions;
   inputs: JobInputs;
   /** The job this one re-runs, if any. */

@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { JobInputs, JobKind, JobOptions, JobRecord, JobState, Platform, ThreadRef } from './job-record.js';
+import type { JobInputs, JobOptions, JobRecord, JobState, Platform, RecordKind, ThreadRef } from './job-record.js';
 
 export type MessageRole = 'status' | 'palette' | 'result' | 'settings' | 'note';
 
@@ -88,7 +88,7 @@ function fromRow(row: JobRow): JobRecord {
     platform: row.platform as Platform,
     user: row.user_name !== null ? { id: row.user_id, name: row.user_name } : { id: row.user_id },
     where,
-    kind: row.kind as JobKind,
+    kind: row.kind as RecordKind,
     options: JSON.parse(row.options) as JobOptions,
     inputs: JSON.parse(row.inputs) as JobInputs,
     state: row.state as JobState,

@@ -65,7 +65,8 @@ export function configFromEnv(env: Env, { chatConfigured }: { chatConfigured: bo
  */
 export async function start(config: WebConfig, commands: WebCommands): Promise<WebHandle> {
   const { history, job } = commands;
-  const jobHistory = history && job ? { history: history.bind(commands), job: job.bind(commands) } : undefined;
+  const limits = commands.limits?.maxSize !== undefined && commands.limits.maxTiles !== undefined ? { maxSize: commands.limits.maxSize, maxTiles: commands.limits.maxTiles } : undefined;
+  const jobHistory = history && job ? { history: history.bind(commands), job: job.bind(commands), ...(limits ? { limits } : {}) } : undefined;
   const conversations = new Conversations(
     join(config.dataDir, 'web', 'conversations'),
     jobHistory ? (conversation, present) => historyMessages(jobHistory, conversation, present) : undefined,

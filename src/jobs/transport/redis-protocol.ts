@@ -4,7 +4,7 @@
  * that expire, and events only say that they are there.
  */
 import type { Losses, TransferOptions } from '../../engine/types.js';
-import type { JobKind } from '../job-record.js';
+import type { RecordKind } from '../job-record.js';
 import type { Phase } from '../run-job.js';
 import type { EngineJob } from '../engine-job.js';
 
@@ -38,9 +38,11 @@ export const keys = {
 /** A job's data in the queue: the work with its images as base64 (bounded by the job's size). */
 export interface WireWork {
   id: string;
-  kind: JobKind;
+  kind: RecordKind;
   content?: string;
   style: string;
+  /** The result an upscale starts from. */
+  previous?: string;
   palette: Partial<TransferOptions>;
   paletteKey: string;
   stylize?: Partial<TransferOptions>;
@@ -50,6 +52,7 @@ export interface WireWork {
 export function toWire(work: EngineJob): WireWork {
   const wire: WireWork = { id: work.id, kind: work.kind, style: work.style.toString('base64'), palette: work.palette, paletteKey: work.paletteKey };
   if (work.content) wire.content = work.content.toString('base64');
+  if (work.previous) wire.previous = work.previous.toString('base64');
   if (work.stylize) wire.stylize = work.stylize;
   if (work.sweep) wire.sweep = true;
   return wire;
@@ -58,6 +61,7 @@ export function toWire(work: EngineJob): WireWork {
 export function fromWire(wire: WireWork): EngineJob {
   const work: EngineJob = { id: wire.id, kind: wire.kind, style: Buffer.from(wire.style, 'base64'), palette: wire.palette, paletteKey: wire.paletteKey };
   if (wire.content) work.content = Buffer.from(wire.content, 'base64');
+  if (wire.previous) work.previous = Buffer.from(wire.previous, 'base64');
   if (wire.stylize) work.stylize = wire.stylize;
   if (wire.sweep) work.sweep = true;
   return work;

@@ -107,9 +107,22 @@ function imagesNode(files) {
   return box;
 }
 
+/** The message's buttons (each names its job on the server), else its reactions. */
 function actionsNode(message) {
   const box = document.createElement('div');
   box.className = 'actions';
+  if (message.buttons && message.buttons.length > 0) {
+    for (const spec of message.buttons) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = `reaction ${spec.action}`;
+      button.textContent = spec.label;
+      button.dataset.action = spec.action;
+      button.addEventListener('click', () => press(message.id, spec, button));
+      box.append(button);
+    }
+    return box;
+  }
   for (const reaction of message.reactions) {
     const spec = REACTIONS[reaction];
     if (!spec) continue;
@@ -168,7 +181,8 @@ function renderMessage(message) {
     images.replaceWith(imagesNode(message.files));
     node.dataset.images = imageKey;
   }
-  const actionKey = `${message.reactions.join(' ')}${message.text.includes('❌') ? ' ❌' : ''}`;
+  const buttonKey = (message.buttons || []).map((b) => b.action).join(' ');
+  const actionKey = `${message.reactions.join(' ')}${message.text.includes('❌') ? ' ❌' : ''}|${buttonKey}`;
   if (node.dataset.actions !== actionKey) {
     actions.replaceWith(actionsNode(message));
     node.dataset.actions = actionKey;
@@ -230,6 +244,18 @@ async function react(messageId, reaction, button) {
   try {
     await post('/api/react', JSON.stringify({ message: messageId, reaction }), { 'Content-Type': 'application/json' });
     setStatus(reaction === 'rerun' ? 'Asked for a re-run with finer tiles.' : 'Asked to cancel the job.');
+  } catch (error) {
+    setStatus(error.message, 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
+async function press(messageId, spec, button) {
+  button.disabled = true;
+  try {
+    await post('/api/react', JSON.stringify({ message: messageId, action: spec.action }), { 'Content-Type': 'application/json' });
+    setStatus(spec.action === 'cancel' ? 'Asked to cancel the job.' : `Asked for: ${spec.label}.`);
   } catch (error) {
     setStatus(error.message, 'error');
   } finally {
