@@ -1,28 +1,34 @@
 /**
- * Measures the loss+gradient step of both backends on the real weights, the arithmetic rate of the
- * ONNX graph, peak memory, and the wall time of the default job (palette + result, as the user
- * waits for it) with the quick schedule and the classic one.
+ * Measures, in one run on the real weights: the naive step (the yardstick, before and after) and the
+ * MatMul rate; the loss+gradient step of both backends and the ONNX graph's arithmetic rate against
+ * the MatMul rate; the default job as a user waits for it (palette + result, and the result alone
+ * for a style whose palette is cached) in seconds and in naive steps; an upscale against a full job
+ * at its size; peak memory of jobs at 512 and 1024 px (each in a process of its own).
  *
  *   npm run bench            (TILESTYLE_MODEL_DIR, default ../shared/models/vgg19)
- *   BENCH_SKIP_TFJS=1 / BENCH_SKIP_JOB=1 / BENCH_SIZES=256,512 / BENCH_REPS=5 to narrow it down;
- *   BENCH_OUT=file.png keeps the default job's result.
+ *   BENCH_SKIP_TFJS=1 / BENCH_SKIP_JOB=1 / BENCH_SKIP_MEMORY=1 / BENCH_SIZES=256,512 / BENCH_REPS=5
+ *   to narrow it down; BENCH_OUT=dir keeps the default job's pictures.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { LossBackend, LossSpec } from '../src/engine/backend.js';
-import { DEFAULT_OPTIONS, Engine } from '../src/engine/index.js';
+import { DEFAULT_OPTIONS, Engine, paletteSizeFor, paletteTilesFor, SHARPEN_STYLE_LAYERS } from '../src/engine/index.js';
+import { structureKept } from '../src/engine/quality.js';
 import { createOnnxBackend } from '../src/engine/onnx/backend.js';
 import { convOf, WINOGRAD_MIN_CHANNELS } from '../src/engine/onnx/graph.js';
 import { STYLE_LAYER_BALANCE } from '../src/engine/loss.js';
 import { seededRandom } from '../src/engine/preprocess.js';
 import { loadVgg19, VGG19_BLOCKS, type ConvLayer } from '../src/engine/weights.js';
+import { matMulGflops, median, naiveStepMs } from './yardstick.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
 const FIXTURES = process.env.TILESTYLE_FIXTURES ?? path.resolve(ROOT, '../shared/fixtures');
 const SIZES = (process.env.BENCH_SIZES ?? '256,512').split(',').map(Number);
 const REPS = Number(process.env.BENCH_REPS ?? 5);
+const NAIVE_STEP = process.env.BENCH_NAIVE_STEP ?? path.resolve(ROOT, '../shared/bench/naive-step.cjs');
 const threads = Number(process.env.BENCH_THREADS ?? os.cpus().length);
 
 const contentLayers = DEFAULT_OPTIONS.contentLayers;
@@ -59,24 +65,26 @@ function stepMacs(layers: ConvLayer[], size: number): { forward: number; direct:
   return { forward, direct: 2 * forward + gram, executed: executed + gram };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1];
+interface Layers {
+  content: string[];
+  style: string[];
 }
+const FULL: Layers = { content: contentLayers, style: styleLayers };
+const SHARPEN: Layers = { content: [], style: styleLayers.filter((l) => SHARPEN_STYLE_LAYERS.includes(l)) };
 
-async function timeSteps(backend: LossBackend, size: number, reps: number) {
+async function timeSteps(backend: LossBackend, size: number, reps: number, layers: Layers = FULL) {
   const rand = seededRandom(1);
   const n = 3 * size * size;
   const image = { data: Float32Array.from({ length: n }, () => (rand() - 0.5) * 200), width: size, height: size };
   const targets = await backend.features(
     { data: Float32Array.from({ length: n }, () => (rand() - 0.5) * 200), width: size, height: size },
-    { content: contentLayers, style: styleLayers },
+    layers,
   );
   const spec: LossSpec = {
-    contentLayers,
-    styleLayers,
+    contentLayers: layers.content,
+    styleLayers: layers.style,
     contentWeight: 1,
-    styleLayerWeights: styleLayers.map((l) => STYLE_LAYER_BALANCE[l]),
+    styleLayerWeights: layers.style.map((l) => STYLE_LAYER_BALANCE[l]),
     tvWeight: 1e-3,
   };
   await backend.lossAndGrad(image, targets, spec); // warm-up (allocations, kernel selection)
@@ -94,11 +102,39 @@ async function timeSteps(backend: LossBackend, size: number, reps: number) {
 }
 
 const fmt = (x: number, d = 0) => x.toFixed(d);
+const maxRssMb = () => process.resourceUsage().maxRSS / 1024;
+
+/** `--rss N`: the steps of a job at N px (full depth at N/2, sharpening at N), then a full-depth step at N. */
+async function rssChild(size: number) {
+  const layers = await loadVgg19(MODEL_DIR);
+  const onnx = await createOnnxBackend(layers, { threads });
+  await timeSteps(onnx, size / 2, 1);
+  await timeSteps(onnx, size, 1, SHARPEN);
+  const job = maxRssMb();
+  await timeSteps(onnx, size, 1);
+  console.log(JSON.stringify({ size, jobMb: Math.round(job), fullDepthMb: Math.round(maxRssMb()) }));
+  await onnx.dispose();
+}
+
+async function peakRss(size: number): Promise<{ jobMb: number; fullDepthMb: number }> {
+  const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
+    execFile(process.execPath, [...process.execArgv, new URL(import.meta.url).pathname, '--rss', String(size)], { maxBuffer: 1 << 20 }, (err, stdout) =>
+      err ? reject(err) : resolve({ stdout }),
+    ),
+  );
+  return JSON.parse(stdout.split('\n').find((l) => l.startsWith('{'))!);
+}
 
 async function main() {
   const load = os.loadavg()[0];
   console.log(`tilestyle bench — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${threads} threads, load average ${load.toFixed(2)}`);
   if (load > 0.5) console.log('note: other processes are using the CPU; wall times are inflated (CPU time per step is shown too)');
+  const naiveBefore = await naiveStepMs(ROOT, NAIVE_STEP, threads);
+  const matmul = await matMulGflops(threads);
+  console.log(
+    `yardsticks: naive step (256 px, ${path.relative(ROOT, NAIVE_STEP)}) ${naiveBefore === null ? 'missing' : `${fmt(naiveBefore)} ms`}; ` +
+      `2048² fp32 MatMul through onnxruntime ${fmt(matmul, 1)} GFLOP/s on ${threads} threads`,
+  );
   const layers = await loadVgg19(MODEL_DIR);
   const results: Record<string, Record<number, { wallMs: number; minMs: number; cpuMs: number } | null>> = { onnx: {}, tfjs: {} };
 
@@ -107,13 +143,21 @@ async function main() {
     const r = await timeSteps(onnx, size, size >= 512 ? Math.max(2, Math.ceil(REPS / 2)) : REPS);
     results.onnx[size] = r;
     const { forward, direct, executed } = stepMacs(layers, size);
-    const gflop = (macs: number, ms: number) => fmt((2 * macs) / 1e6 / ms, 1);
+    const gflop = (macs: number, ms: number) => (2 * macs) / 1e6 / ms;
     console.log(
-      `onnx  ${size} px: ${fmt(r.wallMs)} ms/step (median, min ${fmt(r.minMs)}), CPU ${fmt(r.cpuMs)} ms/step\n` +
-        `      ${fmt(forward / 1e9, 1)} GMAC forward; ${fmt((2 * direct) / 1e9, 1)} GFLOP/step as direct convolutions → ` +
-        `${gflop(direct, r.wallMs)} GFLOP/s direct-equivalent; ${fmt((2 * executed) / 1e9, 1)} GFLOP executed (Winograd) → ` +
-        `${gflop(executed, r.wallMs)} GFLOP/s wall, ${gflop(executed, r.cpuMs)} GFLOP/s per busy core`,
+      `onnx  ${size} px: ${fmt(r.wallMs)} ms/step (median, min ${fmt(r.minMs)}), CPU ${fmt(r.cpuMs)} ms/step` +
+        (naiveBefore ? ` = ${fmt(r.wallMs / naiveBefore, 2)} naive steps` : '') +
+        `\n      ${fmt(forward / 1e9, 1)} GMAC forward; ${fmt((2 * direct) / 1e9, 1)} GFLOP/step as direct convolutions → ` +
+        `${fmt(gflop(direct, r.wallMs), 1)} GFLOP/s direct-equivalent; ${fmt((2 * executed) / 1e9, 1)} GFLOP executed (Winograd) → ` +
+        `${fmt(gflop(executed, r.wallMs), 1)} GFLOP/s = ${fmt((100 * gflop(executed, r.wallMs)) / matmul)} % of the MatMul rate`,
     );
+    if (size >= 384) {
+      const sh = await timeSteps(onnx, size, Math.max(2, Math.ceil(REPS / 2)), SHARPEN);
+      console.log(
+        `onnx  ${size} px, sharpening step (${SHARPEN.style.join(', ')}; no content layer): ${fmt(sh.wallMs)} ms/step, CPU ${fmt(sh.cpuMs)} ms/step` +
+          (naiveBefore ? ` = ${fmt(sh.wallMs / naiveBefore, 2)} naive steps` : ''),
+      );
+    }
   }
   await onnx.dispose();
 
@@ -139,35 +183,61 @@ async function main() {
     }
   }
 
+  const jobLines: string[] = [];
   if (!process.env.BENCH_SKIP_JOB) {
-    // The default job as a user waits for it: the style's palette, then the result (dog × 😀, tiles auto).
+    // The default job as a user waits for it: the style's palette (at the size a stylize job shows it),
+    // then the result (dog × 😀, everything at the defaults).
     const [content, style] = await Promise.all([readFile(path.join(FIXTURES, 'dog.jpg')), readFile(path.join(FIXTURES, 'face.png'))]);
-    const jobs: Record<string, number> = {};
-    for (const schedule of ['quick', 'classic'] as const) {
-      // A fresh engine each, so neither schedule finds the other's style targets cached.
-      const engine = await Engine.create({ modelDir: MODEL_DIR, threads });
-      const t0 = performance.now();
-      await engine.warm();
-      const warmMs = performance.now() - t0;
-      const t1 = performance.now();
-      const p = await engine.palette([{ image: style }], { schedule, seed: 0 });
-      const paletteMs = performance.now() - t1;
-      const r = await engine.stylize(content, [{ image: style }], { schedule, seed: 7 });
-      const jobMs = performance.now() - t1;
-      jobs[schedule] = jobMs;
-      if (process.env.BENCH_OUT) await writeFile(process.env.BENCH_OUT.replace(/(\.png)?$/, `-${schedule}.png`), r.image);
-      console.log(
-        `default job, ${schedule} schedule (${r.stats.width}×${r.stats.height}, tiles ${r.options.tiles}): ${fmt(jobMs / 1000, 1)} s as the user waits ` +
-          `(palette ${fmt(paletteMs / 1000, 1)} s in ${p.stats.levelSteps.join('+')} steps, result ${fmt((jobMs - paletteMs) / 1000, 1)} s in ` +
-          `${r.stats.levelSteps.join('+')} steps; session build ${fmt(warmMs / 1000, 1)} s before it); style match ${r.stats.styleMatch?.toFixed(3)}`,
-      );
-      await engine.dispose();
+    const engine = await Engine.create({ modelDir: MODEL_DIR, threads });
+    const t0 = performance.now();
+    await engine.warm();
+    const warmMs = performance.now() - t0;
+    const size = DEFAULT_OPTIONS.size;
+    // The result first, for its tiles (chosen at intake in chat); the palette is drawn as chat draws it.
+    const t2 = performance.now();
+    const r = await engine.stylize(content, [{ image: style }], { seed: 7 });
+    const resultMs = performance.now() - t2;
+    const t1 = performance.now();
+    const p = await engine.palette([{ image: style }], { size: paletteSizeFor(size), tiles: paletteTilesFor(r.options.tiles, size), seed: 0 });
+    const paletteMs = performance.now() - t1;
+    // An upscale of a result half the default size, against the default job's result at that size.
+    const small = await engine.stylize(content, [{ image: style }], { seed: 7, size: size / 2, tiles: r.options.tiles });
+    const t3 = performance.now();
+    const up = await engine.upscale(content, [{ image: style }], small.image, { ...small.options, size });
+    const upscaleMs = performance.now() - t3;
+    const kept = await structureKept(small.image, up.image);
+    await engine.dispose();
+    if (process.env.BENCH_OUT) {
+      await mkdir(process.env.BENCH_OUT, { recursive: true });
+      for (const [name, png] of [['palette', p.image], ['result', r.image], ['small', small.image], ['upscaled', up.image]] as const) {
+        await writeFile(path.join(process.env.BENCH_OUT, `${name}.png`), png);
+      }
     }
-    console.log(`default job: quick is ${fmt(jobs.classic / jobs.quick, 2)}× faster than classic`);
+    jobLines.push(
+      `default job (${r.stats.width}×${r.stats.height}, tiles ${r.options.tiles}; palette ${p.stats.width}×${p.stats.height}, tiles ${p.options.tiles}; session build ${fmt(warmMs / 1000, 1)} s before it):`,
+      `  palette ${fmt(paletteMs / 1000, 1)} s in ${p.stats.levelSteps.join('+')} steps, result ${fmt(resultMs / 1000, 1)} s in ${r.stats.levelSteps.join('+')} steps`,
+      `  as the user waits: ${fmt((paletteMs + resultMs) / 1000, 1)} s = NAIVE(${paletteMs + resultMs}); with the palette cached: ${fmt(resultMs / 1000, 1)} s = NAIVE(${resultMs})`,
+      `upscale ${small.stats.width}×${small.stats.height} → ${up.stats.width}×${up.stats.height}: ${fmt(upscaleMs / 1000, 1)} s in ${up.stats.levelSteps.join('+')} steps = ` +
+        `${fmt((100 * upscaleMs) / resultMs)} % of the default job's result at that size; structure against the smaller result ${kept.toFixed(3)}`,
+    );
   }
-  console.log(`peak RSS ${fmt(process.resourceUsage().maxRSS / 1024)} MB`);
+  const naiveAfter = await naiveStepMs(ROOT, NAIVE_STEP, threads);
+  const naive = naiveBefore && naiveAfter ? (naiveBefore + naiveAfter) / 2 : null;
+  for (const line of jobLines) {
+    console.log(line.replace(/NAIVE\(([\d.]+)\)/g, (_, ms: string) => (naive ? `${fmt(Number(ms) / naive, 1)} naive steps` : 'naive step missing')));
+  }
+  if (naive) console.log(`naive step: ${fmt(naiveBefore!)} ms before, ${fmt(naiveAfter!)} ms after; job times above use their mean, ${fmt(naive)} ms`);
+  console.log(`peak RSS of this process ${fmt(maxRssMb())} MB`);
+  if (!process.env.BENCH_SKIP_MEMORY) {
+    for (const size of [512, 1024]) {
+      const m = await peakRss(size);
+      console.log(`peak RSS, ${size}-px job (its full-depth level at ${size / 2}, sharpening at ${size}): ${m.jobMb} MB; a full-depth step at ${size}: ${m.fullDepthMb} MB`);
+    }
+  }
 }
 
 // `npm run bench -- --cluster`: the Redis mode's figures instead (bench/cluster.ts).
+const rssAt = process.argv.indexOf('--rss');
 if (process.argv.includes('--cluster')) await import('./cluster.js');
+else if (rssAt > 0) await rssChild(Number(process.argv[rssAt + 1]));
 else await main();

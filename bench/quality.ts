@@ -3,13 +3,16 @@
  * given) and prints, per pair, the tiles used, the structure kept, the style match, the colour shift
  * toward the style and the seconds, with the thresholds each should meet.
  *
- *   --content a.jpg,b.jpg   photos (default: every .jpg in the fixtures)
- *   --style s.png,t.jpg     styles (default: every .png and scream.jpg in the fixtures)
+ *   --content a.jpg,b.jpg   photos (default: every .jpg in the fixtures but scream.jpg, and
+ *                           test/fixtures/quality/content-*)
+ *   --style s.png,t.jpg     styles (default: every .png and scream.jpg in the fixtures, and
+ *                           test/fixtures/quality/style-*)
  *   --size N --iterations N --tiles N|auto --strength N --seed N   options for every job
  *   --out DIR               also write each result as DIR/<content>-<style>.png
  *   --auto-tiles            instead: tiles=auto on the labelled styles of test/fixtures/styles, each miss
  *                           marked (at --size, default 512); no model needed
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +23,8 @@ import { measureResult, QUALITY_THRESHOLDS, type QualityRow } from './quality-ta
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
 const FIXTURES = process.env.TILESTYLE_FIXTURES_DIR ?? path.resolve(ROOT, '../shared/fixtures');
+/** The project's own additions: a photo with small subjects, a portrait as a style. */
+const EXTRA = path.resolve(ROOT, 'test/fixtures/quality');
 
 const { values } = parseArgs({
   options: {
@@ -42,11 +47,13 @@ if (values['auto-tiles']) {
   process.exit(0);
 }
 
-const list = async (given: string | undefined, pick: (f: string) => boolean) =>
-  given ? given.split(',').map((f) => (f.includes('/') ? f : path.join(FIXTURES, f))) : (await readdir(FIXTURES)).filter(pick).sort().map((f) => path.join(FIXTURES, f));
+const inDir = async (dir: string, pick: (f: string) => boolean) => (await readdir(dir)).filter(pick).sort().map((f) => path.join(dir, f));
+const named = (f: string) => (f.includes('/') ? f : [FIXTURES, EXTRA].map((d) => path.join(d, f)).find((p) => existsSync(p)) ?? path.join(FIXTURES, f));
+const list = async (given: string | undefined, pick: (f: string) => boolean, extra: string) =>
+  given ? given.split(',').map(named) : [...(await inDir(FIXTURES, pick)), ...(await inDir(EXTRA, (f) => f.startsWith(extra)))];
 
-const contents = await list(values.content, (f) => f.endsWith('.jpg') && f !== 'scream.jpg');
-const styles = await list(values.style, (f) => f.endsWith('.png') || f === 'scream.jpg');
+const contents = await list(values.content, (f) => f.endsWith('.jpg') && f !== 'scream.jpg', 'content-');
+const styles = await list(values.style, (f) => f.endsWith('.png') || f === 'scream.jpg', 'style-');
 const options: Record<string, unknown> = { seed: Number(values.seed), ...(values.options ? JSON.parse(values.options) : {}) };
 for (const k of ['size', 'iterations', 'strength'] as const) if (values[k] !== undefined) options[k] = Number(values[k]);
 if (values.tiles !== undefined) options.tiles = values.tiles === 'auto' ? 'auto' : Number(values.tiles);
@@ -54,13 +61,13 @@ if (values.out) await mkdir(values.out, { recursive: true });
 
 const engine = await Engine.create({ modelDir: MODEL_DIR });
 const rows: QualityRow[] = [];
-const name = (f: string) => path.basename(f).replace(/\.[^.]+$/, '');
+const name = (f: string) => path.basename(f).replace(/\.[^.]+$/, '').replace(/^(content|style)-/, '');
 console.log(`options: ${JSON.stringify(options)}`);
 console.log('content  style            tiles  structure  style match  colour shift  seconds');
 for (const c of contents) {
   for (const s of styles) {
     const [content, style] = await Promise.all([readFile(c), readFile(s)]);
-    const result = await engine.stylize(content, [{ image: style }], options);
+    const result = await engine.stylize(content, [{ image: style }], options, { measure: true });
     const row = await measureResult(`${name(c)} × ${name(s)}`, content, style, result);
     rows.push(row);
     console.log(

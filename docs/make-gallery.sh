@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Rebuilds the README's gallery (docs/gallery/*.png) with the project's own CLI from ../shared/fixtures,
-# at the default options (strength 5, automatic balance, tiles auto, quick schedule) and seed 7.
+# Rebuilds the README's gallery (docs/gallery/*.png) with the project's own CLI from ../shared/fixtures
+# and test/fixtures/quality, at the default options (512 px, strength 5, automatic balance, tiles auto,
+# quick schedule) and seed 7; the palettes are drawn at half the result's size, as in chat.
 # Run from the repository root: bash docs/make-gallery.sh   (several minutes on CPU)
 set -euo pipefail
 fixtures=${FIXTURES:-../shared/fixtures}
+extra=test/fixtures/quality
 out=docs/gallery
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -19,18 +21,21 @@ run() {
 
 mkdir -p "$out"
 # The rows: one content and one style each, everything at its default.
-run dog-scream "$fixtures/dog.jpg" "$fixtures/scream.jpg" --size 256
-run person-controller "$fixtures/person.jpg" "$fixtures/game-controller.png" --size 256
-run eagle-guitar "$fixtures/eagle.jpg" "$fixtures/guitar.png" --size 256
-run dog-face "$fixtures/dog.jpg" "$fixtures/face.png" --size 256
+run dog-scream "$fixtures/dog.jpg" "$fixtures/scream.jpg"
+run person-controller "$fixtures/person.jpg" "$fixtures/game-controller.png"
+run eagle-guitar "$fixtures/eagle.jpg" "$fixtures/guitar.png"
+run dog-face "$fixtures/dog.jpg" "$fixtures/face.png"
+# A portrait photo as the style, on a photo with small subjects.
+run horses-astronaut "$extra/content-horses.jpg" "$extra/style-astronaut.jpg"
+run dog-astronaut "$fixtures/dog.jpg" "$extra/style-astronaut.jpg"
 
 # Tiling at work: the guitar's palette with 1, 4 and 8 tiles.
 for n in 1 4 8; do
   run "guitar-tiles$n" --palette "$fixtures/guitar.png" --tiles "$n" --size 192
 done
 
-# The same dog and face at 1, 2, 4 and 8 tiles: palette (face-tilesN) and result (dog-face-tilesN).
+# The same dog and face at 1, 2, 4 and 8 tiles: palette at 256 px (face-tilesN) and result (dog-face-tilesN).
 for n in 1 2 4 8; do
-  run "dog-face-tiles$n" "$fixtures/dog.jpg" "$fixtures/face.png" --tiles "$n" --size 256
-  mv "$out/dog-face-tiles$n-palette.png" "$out/face-tiles$n-palette.png"
+  run "face-tiles$n" --palette "$fixtures/face.png" --tiles "$n" --size 256
+  run "dog-face-tiles$n" "$fixtures/dog.jpg" "$fixtures/face.png" --tiles "$n" --no-palette
 done

@@ -35,6 +35,15 @@ describe('stylize command line', () => {
     expect(a.out).toBe('out');
   });
 
+  it('has an upscale form that redraws a result and makes no palette', () => {
+    const a = parseCliArgs(['dog.jpg', 'face.png', '--upscale', 'out/result.png', '--size', '1024']);
+    expect([a.mode, a.content, a.upscale, a.palette]).toEqual(['upscale', 'dog.jpg', 'out/result.png', false]);
+    expect(a.styles).toEqual([{ file: 'face.png' }]);
+    expect(a.options).toEqual({ size: 1024 });
+    expect(usageError(['face.png', '--upscale', 'out/result.png'])).toMatch(/content image and a style image/);
+    expect(usageError(['--palette', 'face.png', '--upscale', 'out/result.png'])).toMatch(/do not go together/);
+  });
+
   it('reads a negative number after a flag as its value, so the range check can explain it', () => {
     expect(parseCliArgs(['a.jpg', 'b.jpg', '--size', '-5', '--style-weight', '-.5']).options).toEqual({ size: -5, styleWeight: -0.5, balance: 'manual' });
   });

@@ -68,6 +68,22 @@ describe('npm run stylize', () => {
     expect(record.result.stats.steps).toBe(3);
   });
 
+  it('redraws that result at twice its size with --upscale, with the options of its result.json', async () => {
+    const out = path.join(tmp, 'upscale');
+    const inputs = [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png')];
+    expect((await stylize([...inputs, '--tiles', '2', '--size', '64', '--iterations', '3', '--no-palette', '--out', out], tmp)).code).toBe(0);
+    const run = await stylize([...inputs, '--upscale', path.join(out, 'result.png'), '--out', out], tmp);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/upscaled: .*upscaled\.png \(\d+×\d+/);
+    await expectPng(path.join(out, 'upscaled.png'), 128);
+    const record = JSON.parse(await readFile(path.join(out, 'upscaled.json'), 'utf8'));
+    expect(record.upscaled.options.tiles).toBe(2);
+    expect(record.upscaled.options.size).toBe(128);
+    // The record of the result it redrew is still there.
+    expect(JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8')).result.options.size).toBe(64);
+  });
+
   it('has a palette-only form', async () => {
     const out = path.join(tmp, 'palette');
     const run = await stylize(['--palette', path.join(FIXTURES, 'game-controller.png'), '--tiles', '3', '--size', '64', '--iterations', '2', '--out', out], tmp);
@@ -94,7 +110,8 @@ describe('npm run stylize', () => {
   it('chooses the tiles from the style, says why, and gives the steps by level', async () => {
     const out = path.join(tmp, 'auto');
     const run = await stylize(
-      [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'face.png'), '--size', '64', '--iterations', '4', '--strength', '3', '--schedule', 'classic', '--no-palette', '--out', out],
+      // 192 px: two levels (96 and 192; a result's levels are at least 96 px).
+      [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'face.png'), '--size', '192', '--iterations', '4', '--strength', '3', '--schedule', 'classic', '--no-palette', '--out', out],
       tmp,
     );
     expect(run.stderr).toBe('');
@@ -113,7 +130,7 @@ describe('npm run stylize', () => {
     ['an unknown flag', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--frobnicate'], /Unknown option '--frobnicate'/],
     ['an out-of-range option', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--tiles', '0'], /tiles/i],
     ['a strength above 10', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--strength', '11'], /^stylize: --strength must be from 1 \(keep the photo\) to 10 \(the style takes over\) \(got 11\)\.$/m],
-    ['tiles that are not a number', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--tiles', 'many'], /^stylize: --tiles must be auto or a whole number \(got 'many'\)\.$/m],
+    ['tiles that are not a number', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--tiles', 'many'], /^stylize: --tiles must be auto, sweep or a whole number \(got 'many'\)\.$/m],
     ['an unknown schedule', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--schedule', 'slow'], /--schedule must be one of quick, classic/],
     ['strength with raw weights', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--strength', '7', '--style-weight', '3'], /give one or the other/],
     ['a malformed number', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--size', 'huge'], /--size must be a number/],

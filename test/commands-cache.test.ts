@@ -2,7 +2,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PaletteCache } from '../src/commands/palette-cache.js';
+import { PaletteCache } from '../src/jobs/palette-cache.js';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,16 +1,5 @@
-import {
-  asSweep,
-  formatOptions,
-  nextTiles,
-  parseOptionText,
-  resolveUserOptions,
-  tilesText,
-  validateOptions,
-  withTiles,
-  type OptionDefaults,
-  type OptionLimits,
-  type UserOptions,
-} from '../src/commands/options.js';
+import { asSweep, formatOptions, nextTiles, parseOptionText, resolveUserOptions, tilesText, validateOptions, withTiles, type OptionLimits } from '../src/commands/user-options.js';
+import type { JobOptions, OptionDefaults } from '../src/jobs/job-record.js';
 
 const limits: OptionLimits = { maxTiles: 16, minSize: 32, maxSize: 512, maxIterations: 1000 };
 const defaults: OptionDefaults = { tiles: 4, size: 256, iterations: 100, strength: 5, styleWeight: 1000, contentWeight: 1, preserveColors: false };
@@ -143,7 +132,7 @@ describe('resolveUserOptions / formatOptions / nextTiles', () => {
   });
 
   it('writes settings that parse back to the same options: strength with the automatic balance', () => {
-    const options: UserOptions = { tiles: 8, size: 96, iterations: 7, strength: 7, balance: 'auto', styleWeight: 1, contentWeight: 1, preserveColors: true, seed: 99 };
+    const options: JobOptions = { tiles: 8, size: 96, iterations: 7, strength: 7, balance: 'auto', styleWeight: 1, contentWeight: 1, preserveColors: true, seed: 99 };
     const text = formatOptions(options, 'stylize');
     expect(text).toBe('tiles=8 size=96 iterations=7 strength=7 preserve_colors=yes seed=99');
     const back = validateOptions(parseOptionText(text), 'stylize', limits);
@@ -152,7 +141,7 @@ describe('resolveUserOptions / formatOptions / nextTiles', () => {
   });
 
   it('writes the raw weights, not strength, when they set the balance', () => {
-    const options: UserOptions = { tiles: 3, size: 96, iterations: 7, strength: 5, balance: 'manual', styleWeight: 1e7, contentWeight: 0.25, preserveColors: false, seed: 5 };
+    const options: JobOptions = { tiles: 3, size: 96, iterations: 7, strength: 5, balance: 'manual', styleWeight: 1e7, contentWeight: 0.25, preserveColors: false, seed: 5 };
     const text = formatOptions(options, 'stylize');
     expect(text).toBe('tiles=3 size=96 iterations=7 style_weight=1e7 content_weight=0.25 preserve_colors=no seed=5');
     const back = validateOptions(parseOptionText(text), 'stylize', limits);
@@ -177,7 +166,7 @@ describe('resolveUserOptions / formatOptions / nextTiles', () => {
   });
 
   it('writes a large seed out in full, so it can be typed back in', () => {
-    const options: UserOptions = { tiles: 1, size: 96, iterations: 7, strength: 5, balance: 'auto', styleWeight: 1, contentWeight: 1, preserveColors: false, seed: 1192356733 };
+    const options: JobOptions = { tiles: 1, size: 96, iterations: 7, strength: 5, balance: 'auto', styleWeight: 1, contentWeight: 1, preserveColors: false, seed: 1192356733 };
     const text = formatOptions(options, 'stylize');
     expect(text).toContain('seed=1192356733');
     expect(validateOptions(parseOptionText(text), 'stylize', limits)).toEqual({

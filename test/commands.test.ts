@@ -330,7 +330,7 @@ describe('refusals', () => {
     ['a bad value', { options: { tiles: 40 } }, 'tiles must be auto or from 1 to 16 (got 40).'],
     ['a strength over 10', { options: { strength: '11' } }, 'strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).'],
     ['strength with a raw weight', { options: { strength: 3, style_weight: 10 } }, 'give strength, or the weights, not both.'],
-    ['a size over the cap', { options: { size: 4096 } }, 'size must be from 32 to 512 pixels here (got 4096).'],
+    ['a size over the cap', { options: { size: 4096 } }, 'size must be from 32 to 1024 pixels here (got 4096).'],
     ['a declared non-image', { style: imageSource('guitar.png', { contentType: 'application/pdf' }) }, 'The style image "guitar.png" is application/pdf, not an image.'],
     ['a declared size over the limit', { content: imageSource('dog.jpg', { size: 50 * 2 ** 20 }) }, 'The content image "dog.jpg" is 50 MB; the limit is 10 MB.'],
     ['a download that fails', { style: { name: 'x.png', load: () => Promise.reject(new Error('timed out')) } }, 'I couldn\'t download the style image "x.png" (timed out).'],
@@ -388,10 +388,16 @@ describe('progress and failures', () => {
         post: () => Promise.reject(new Error('platform down')),
         whisper: () => Promise.reject(new Error('platform down')),
       });
+      const logged = errors.length;
       await expect(broken.handler.handle({ kind: 'help' }, invocation(), failing)).resolves.toBeUndefined();
       await expect(
         broken.handler.handle({ kind: 'palette', style: imageSource('guitar.png'), options: { size: 'x' } }, invocation(), failing),
       ).resolves.toBeUndefined();
+      // Each failed reply reached the operator's log, and the service answers the next request as usual.
+      expect(errors.slice(logged).filter((args) => args.some((a) => String(a).includes('platform down')))).toHaveLength(2);
+      const healthy = new RecordingPort();
+      await broken.handler.handle({ kind: 'help' }, invocation(), healthy);
+      expect(healthy.whispers()[0]).toContain('Commands:');
     } finally {
       await broken.close();
     }
@@ -407,9 +413,9 @@ describe('help, status and unknown commands', () => {
     expect(text).toContain(
       '• tiles — repeat the style image N×N, so an object becomes the brush stroke; auto chooses from the style image; sweep (palette) shows 1, 2, 4 and 8 side by side. Range auto, sweep (palette) or 1–16, default auto.',
     );
-    expect(text).toContain('• strength — how far the style takes over: low keeps the photo with a touch of the style, high lets the objects take over (stylize only). Range 1–10, default 5.');
+    expect(text).toContain("• strength — how far the style takes over: low keeps the photo, high lets the style's objects take over (stylize only). Range 1–10, default 5.");
     expect(text).toMatch(/Giving style_weight or content_weight turns that off and uses the raw weights/);
-    expect(text).toContain('• size — longest side of the result in pixels. Range 32–512 px, default 64.');
+    expect(text).toContain('• size — longest side of the result in pixels. Range 32–1024 px, default 64.');
     expect(text).toContain('• iterations — optimizer steps; more is slower and finer. Range 1–1000, default 6.');
     for (const option of ['style_weight', 'content_weight', 'preserve_colors', 'seed']) expect(text).toContain(`• ${option} — `);
   });

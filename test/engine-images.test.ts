@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
-import { decodeImage, encodePng, resizeRgb, MAX_INPUT_PIXELS, type RgbImage } from '../src/engine/image.js';
+import { decodeImage, encodePng, resizeRgb, type RgbImage } from '../src/engine/image.js';
 import { ImageInputError } from '../src/engine/types.js';
 
 const FIXTURES = process.env.TILESTYLE_FIXTURES ?? new URL('../../shared/fixtures/', import.meta.url).pathname;
@@ -73,10 +73,10 @@ describe('decodeImage', () => {
     expect(img.width / img.height).toBeCloseTo(ratio, 1);
     expect(img.data).toBeInstanceOf(Float32Array);
     expect(img.data.length).toBe(img.width * img.height * 3);
-    const max = img.data.reduce((m, v) => Math.max(m, v), 0);
-    const min = img.data.reduce((m, v) => Math.min(m, v), 255);
-    expect(max).toBeLessThanOrEqual(255);
-    expect(min).toBeGreaterThanOrEqual(0);
+    // 8-bit values as they are (not normalized, not mean-subtracted): whole numbers from 0 to 255.
+    expect(img.data.every((v) => Number.isInteger(v) && v >= 0 && v <= 255)).toBe(true);
+    const max = img.data.reduce((m, v) => Math.max(m, v), -Infinity);
+    const min = img.data.reduce((m, v) => Math.min(m, v), Infinity);
     expect(max - min).toBeGreaterThan(50); // a photo, not a flat colour
   });
 
@@ -120,7 +120,6 @@ describe('decodeImage', () => {
   it('refuses a decompression bomb from its header, without decoding it', async () => {
     const bomb = bombPng(20000, 20000);
     expect(bomb.length).toBeLessThan(1_000_000);
-    expect(20000 * 20000).toBeGreaterThan(MAX_INPUT_PIXELS);
     const meta = await sharp(bomb, { limitInputPixels: false }).metadata(); // a genuine PNG
     expect([meta.format, meta.width, meta.height]).toEqual(['png', 20000, 20000]);
     await expectImageError(bomb, 'too_many_pixels', /20000×20000 pixels; the limit is 50 megapixels/);

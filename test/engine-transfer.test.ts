@@ -19,7 +19,7 @@ let scream: Buffer;
 let guitar: Buffer;
 
 beforeAll(async () => {
-  engine = await Engine.create({ modelDir: MODEL_DIR, threads: 2, maxSize: 512 });
+  engine = await Engine.create({ modelDir: MODEL_DIR, maxSize: 512 });
   [dog, scream, guitar] = await Promise.all([fixture('dog.jpg'), fixture('scream.jpg'), fixture('guitar.png')]);
 });
 afterAll(() => engine?.dispose());
@@ -56,13 +56,19 @@ test('stylize: the style loss falls a lot, the content stays recognisable, the r
 
 test('the quick schedule stops converged levels early and reports the steps each level took', async () => {
   const progress: Progress[] = [];
-  const r = await engine.stylize(dog, [{ image: scream }], { size: 96, iterations: 400, seed: 5 }, { onProgress: (p) => progress.push(p) });
+  const r = await engine.stylize(dog, [{ image: scream }], { size: 192, iterations: 400, seed: 5 }, { onProgress: (p) => progress.push(p) });
   expect(r.stats.levelSteps).toHaveLength(2);
   expect(r.stats.levelSteps.reduce((a, b) => a + b, 0)).toBe(r.stats.steps);
   // Each level may take 200 steps; a converged one stops well before.
   expect(r.stats.steps).toBeLessThan(400);
   expect(r.stats.levelSteps.every((n) => n >= 20)).toBe(true);
   expect(progress.every((p) => p.total === 400)).toBe(true);
+  // The automatic balance's layout term is a number of its own: not inside content, part of the total.
+  for (const { losses: l } of progress) {
+    expect(l.layout).toBeGreaterThanOrEqual(0);
+    expect(Math.abs(l.content + l.style + l.tv + l.layout! - l.total) / l.total).toBeLessThan(1e-9);
+  }
+  expect(progress.some((p) => p.losses.layout! > 0)).toBe(true);
   expect(r.stats.styleMatch).toBeGreaterThan(0);
   expect(r.stats.styleMatch).toBeLessThan(0.5);
   expect(r.options.tiles).toBe(1);

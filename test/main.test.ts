@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { settingsFromEnv } from '../src/commands/settings.js';
+import { settingsFromEnv } from '../src/settings.js';
 import { ConfigError } from '../src/config.js';
 import { MODEL_DIR } from './helpers/commands.js';
 
@@ -20,7 +20,7 @@ describe('settingsFromEnv', () => {
   it('has defaults for everything', () => {
     const s = settingsFromEnv({}, '/srv');
     expect(s).toMatchObject({ dataDir: '/srv/data', devices: ['cpu'], defaults: {} });
-    expect(s.limits).toMatchObject({ maxSize: 512, maxIterations: 1000, maxImageBytes: 10 * 2 ** 20, perUserWaiting: 2, globalWaiting: 20, progressIntervalMs: 3000 });
+    expect(s.limits).toMatchObject({ maxSize: 1024, maxIterations: 1000, maxImageBytes: 10 * 2 ** 20, perUserWaiting: 2, globalWaiting: 20, progressIntervalMs: 3000 });
     expect(s.backend).toBeUndefined();
     expect(s.modelDir).toBeUndefined();
   });
@@ -30,25 +30,43 @@ describe('settingsFromEnv', () => {
       {
         TILESTYLE_DATA_DIR: 'store',
         TILESTYLE_MODEL_DIR: '/models/vgg19',
+        TILESTYLE_MODEL_URL: 'https://weights.example/vgg19/',
         TILESTYLE_DEVICES: 'cpu, CUDA:0',
         TILESTYLE_BACKEND: 'tfjs',
         TILESTYLE_THREADS: '2',
         TILESTYLE_MAX_SIZE: '256',
+        TILESTYLE_MAX_ITERATIONS: '400',
         TILESTYLE_MAX_IMAGE_MB: '4',
         TILESTYLE_MAX_WAITING_PER_USER: '1',
+        TILESTYLE_MAX_WAITING: '7',
+        TILESTYLE_PROGRESS_INTERVAL_MS: '500',
+        TILESTYLE_PALETTE_CACHE_ENTRIES: '30',
+        TILESTYLE_PALETTE_CACHE_MB: '5',
         TILESTYLE_DEFAULT_SIZE: '128',
+        TILESTYLE_DEFAULT_ITERATIONS: '90',
         TILESTYLE_DEFAULT_TILES: '4',
+        TILESTYLE_DEFAULT_STRENGTH: '7',
       },
       '/srv',
     );
-    expect(s).toMatchObject({
+    expect(s).toEqual({
       dataDir: '/srv/store',
       modelDir: '/models/vgg19',
+      modelBaseUrl: 'https://weights.example/vgg19/',
       devices: ['cpu', 'cuda:0'],
       backend: 'tfjs',
       threads: 2,
-      defaults: { size: 128, tiles: 4 },
-      limits: { maxSize: 256, maxImageBytes: 4 * 2 ** 20, perUserWaiting: 1 },
+      defaults: { size: 128, iterations: 90, tiles: 4, strength: 7 },
+      limits: {
+        maxSize: 256,
+        maxIterations: 400,
+        maxImageBytes: 4 * 2 ** 20,
+        perUserWaiting: 1,
+        globalWaiting: 7,
+        progressIntervalMs: 500,
+        paletteCacheEntries: 30,
+        paletteCacheBytes: 5 * 2 ** 20,
+      },
     });
   });
 
@@ -107,7 +125,7 @@ function startMain(env: Record<string, string>, until?: { line: RegExp; then: (c
     };
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 300_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       resolve({ code, output });
@@ -209,7 +227,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 300_000): Promise<void> {
   for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -250,7 +268,7 @@ describe('npm start, as a user runs it', () => {
   it('stops the app itself when the npm process gets SIGTERM, and frees the port', async () => {
     const port = await freePort();
     const run = npmStart(port);
-    await until(() => /Front ends started/.test(run.output()), 'the app started', 90_000);
+    await until(() => /Front ends started/.test(run.output()), 'the app started', 300_000);
     const below = descendants(run.child.pid!);
     expect(below.length).toBeGreaterThan(0);
     run.child.kill('SIGTERM'); // the npm process only, as `kill -TERM <pid of npm>` does
@@ -262,7 +280,7 @@ describe('npm start, as a user runs it', () => {
     }
     expect(await portAnswers(port)).toBe(false);
     expect(run.output()).toContain('Stopped.');
-  }, 120_000);
+  });
 
   it('says in one line that the port is busy', async () => {
     const busy = createServer();
@@ -276,5 +294,5 @@ describe('npm start, as a user runs it', () => {
     } finally {
       busy.close();
     }
-  }, 120_000);
+  });
 });

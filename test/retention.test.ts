@@ -2,7 +2,7 @@
 import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DataFiles } from '../src/commands/files.js';
+import { DataFiles } from '../src/jobs/data-files.js';
 import { ConfigError } from '../src/config.js';
 import { DEFAULT_RETENTION, pruneDataDir, retentionFromEnv, type RetentionPolicy } from '../src/retention.js';
 

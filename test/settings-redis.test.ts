@@ -1,6 +1,6 @@
 /** The Redis mode's settings: off unless TILESTYLE_REDIS_URL is set; a wrong URL is named, never echoed. */
-import { settingsFromEnv } from '../src/commands/settings.js';
-import { redactedUrl } from '../src/commands/transport/redis-protocol.js';
+import { settingsFromEnv } from '../src/settings.js';
+import { redactedUrl } from '../src/jobs/transport/redis-protocol.js';
 import { ConfigError } from '../src/config.js';
 
 it('is off by default (the embedded mode)', () => {

@@ -49,7 +49,7 @@ function jobs(): JobRow[] {
 }
 
 /** Polls the job store (every few ms, so a short window is not missed) until `test` holds. */
-async function whenJobs(test: (rows: JobRow[]) => boolean, timeoutMs = 120_000): Promise<JobRow[]> {
+async function whenJobs(test: (rows: JobRow[]) => boolean, timeoutMs = 300_000): Promise<JobRow[]> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     let rows: JobRow[] = [];
@@ -97,7 +97,7 @@ it('answers every job exactly once after a SIGKILL right as a job is done', asyn
     expect({ job: job.id, stuck: thread.filter((m) => /Running on|Queued|Starting now/.test(m.text)).map((m) => m.text) }).toEqual({ job: job.id, stuck: [] });
     expect(describe).toMatch(/Done in .* on cpu\./);
   }
-}, 300_000);
+});
 
 it('tells a running job\'s thread that it paused when stopped with SIGTERM', async () => {
   const app = startApp();
@@ -112,4 +112,4 @@ it('tells a running job\'s thread that it paused when stopped with SIGTERM', asy
   expect(status.text).toContain('Paused');
   expect(status.text).not.toContain('Running on');
   expect(jobs()[0]!.state).toBe('queued');
-}, 200_000);
+});

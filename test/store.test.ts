@@ -8,7 +8,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { JobStore, type JobRecord } from '../src/commands/store.js';
+import { JobStore } from '../src/jobs/job-store.js';
+import { type JobRecord } from '../src/jobs/job-record.js';
 import { imageSource, invocation, makeTestCommands, RecordingFrontend, RecordingPort } from './helpers/commands.js';
 
 let dir: string;

@@ -35,7 +35,7 @@ async function settingsTiles(thread: Locator): Promise<number> {
 
 /** Waits for a thread's settings line (the last message of a finished job) and for its images to load. */
 async function waitForFinished(thread: Locator): Promise<void> {
-  await thread.locator('.msg.bot').filter({ hasText: 'Settings:' }).waitFor({ timeout: 150_000 });
+  await thread.locator('.msg.bot').filter({ hasText: 'Settings:' }).waitFor({ timeout: 300_000 });
   await thread.page().waitForFunction(
     (nodes) => nodes.length > 0 && nodes.every((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0),
     await thread.locator('.msg.bot img').elementHandles(),
@@ -64,7 +64,7 @@ describeInBrowser('web front end in Chromium', () => {
     page.on('console', (message) => {
       if (message.type() === 'error') pageErrors.push(message.text());
     });
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await browser?.close();
@@ -117,7 +117,7 @@ describeInBrowser('web front end in Chromium', () => {
     await page.getByRole('button', { name: 'Send' }).click();
     const third = page.locator('.thread').nth(3);
     await third.getByText('Stylize notes.png in the style of guitar.png').waitFor();
-    await third.locator('.msg.bot').first().waitFor({ timeout: 30_000 });
+    await third.locator('.msg.bot').first().waitFor({ timeout: 300_000 });
     expect(await third.locator('.msg.bot').first().innerText()).toMatch(/The content image "notes\.png": /);
     expect(await third.locator('.msg.bot').first().innerText()).toContain('only you can see this');
 
@@ -136,5 +136,5 @@ describeInBrowser('web front end in Chromium', () => {
     });
     await page.setViewportSize({ width: 1280, height: Math.min(Math.ceil(height), 4000) });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
-  }, 400_000);
+  });
 });

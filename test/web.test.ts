@@ -9,9 +9,9 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import sharp from 'sharp';
-import { sha256 } from '../src/commands/files.js';
+import { sha256 } from '../src/jobs/data-files.js';
 import { configFromEnv, start, type WebConfig, type WebHandle } from '../src/bots/web/index.js';
-import type { CommandHandler, CommandRequest, Frontend, Invocation, ReplyPort } from '../src/commands/port.js';
+import type { CommandHandler, CommandRequest, Frontend, FrontEndLimits, Invocation, ReplyPort } from '../src/commands/port.js';
 import { ConfigError } from '../src/config.js';
 import { conversationId, EventStream, FIXTURES, postForm, rawRequest } from './e2e/web-client.js';
 import { makeTestCommands, type TestCommands } from './helpers/commands.js';
@@ -27,8 +27,11 @@ async function filesUnder(dir: string): Promise<Map<string, number>> {
   return out;
 }
 
+const MAX_UPLOAD = 256 * 1024;
+
 /** Records what reaches the commands, to prove what the transport refuses never gets there. */
 class RecordingHandler implements CommandHandler {
+  readonly limits: FrontEndLimits = { maxTiles: 16, minSize: 32, maxSize: 512, maxIterations: 1000, maxImageBytes: MAX_UPLOAD };
   readonly calls: { request: CommandRequest; invocation: Invocation; port: ReplyPort }[] = [];
   readonly frontends: Frontend[] = [];
   async handle(request: CommandRequest, invocation: Invocation, port: ReplyPort): Promise<void> {
@@ -39,13 +42,10 @@ class RecordingHandler implements CommandHandler {
   }
 }
 
-const MAX_UPLOAD = 256 * 1024;
-
 describe('configFromEnv', () => {
   it('runs by itself when no chat app is configured, on 127.0.0.1:8080', () => {
     const config = configFromEnv({}, { chatConfigured: false });
     expect(config).toMatchObject({ host: '127.0.0.1', port: 8080 });
-    expect(config!.maxUploadBytes).toBeUndefined(); // the commands' own image limit applies
     expect(configFromEnv({ TILESTYLE_DATA_DIR: '/srv/tilestyle' }, { chatConfigured: false })!.dataDir).toBe('/srv/tilestyle');
   });
 
@@ -73,7 +73,7 @@ describe('web server', () => {
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'tilestyle-web-'));
     handler = new RecordingHandler();
-    config = { host: '127.0.0.1', port: 0, dataDir, maxUploadBytes: MAX_UPLOAD };
+    config = { host: '127.0.0.1', port: 0, dataDir };
     web = await start(config, handler);
   });
 
@@ -411,7 +411,7 @@ describe('web server with the real commands', () => {
     // The web keeps its conversations beside the commands' data, as with TILESTYLE_DATA_DIR.
     dataDir = commands.dataDir;
     web = await start({ host: '127.0.0.1', port: 0, dataDir }, commands.service);
-  }, 120_000);
+  });
 
   afterAll(async () => {
     await web?.stop();
@@ -434,12 +434,12 @@ describe('web server with the real commands', () => {
     const events = await EventStream.open(web.url, c);
     const sent = await postForm(web.url, '/api/stylize', c, { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'scream.jpg', type: 'image/jpeg' } }, { strength: '11' });
     expect(sent.status).toBe(202);
-    const refusal = await events.waitFor((m) => m.whisper && m.thread === sent.body.thread, 30_000, 'the refusal');
+    const refusal = await events.waitFor((m) => m.whisper && m.thread === sent.body.thread, 300_000, 'the refusal');
     // The same words as on Discord and Slack.
     expect(refusal.text).toBe('strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).');
 
     const auto = await postForm(web.url, '/api/palette', c, { style: { name: 'scream.jpg', type: 'image/jpeg' } }, { tiles: 'auto', iterations: '1', size: '32' });
-    const settings = await events.waitFor((m) => m.text.startsWith('Settings:') && m.thread === auto.body.thread, 60_000, 'the settings line');
+    const settings = await events.waitFor((m) => m.text.startsWith('Settings:') && m.thread === auto.body.thread, 300_000, 'the settings line');
     expect(settings.text).toMatch(/^Settings: tiles=1 size=32 iterations=1 seed=0 /);
     const palette = await events.waitFor((m) => m.thread === auto.body.thread && m.files.some((f) => f.filename.startsWith('palette-')), 5000, 'the palette');
     expect(palette.text).toContain('tiles 1: the style looks alike all over, like a painting, texture or landscape');
@@ -456,7 +456,7 @@ describe('web server with the real commands', () => {
     expect(await sharp(png).metadata()).toMatchObject({ format: 'png', width: 4 * 32 + 3 * 4, height: 24 + 32 });
     events.close();
     await commands.service.idle();
-  }, 120_000);
+  });
 
   it("uses the commands' upload limit and answers a non-image with the commands' message", async () => {
     const page = await rawRequest(web.url, '/');
@@ -470,7 +470,7 @@ describe('web server with the real commands', () => {
       style: { name: 'guitar.png', type: 'image/png' },
     });
     expect(asText.status).toBe(202);
-    const first = await events.waitFor((m) => m.whisper, 30_000, 'the refusal');
+    const first = await events.waitFor((m) => m.whisper, 300_000, 'the refusal');
     expect(first.text).toBe('The content image "notes.txt": That file isn\'t an image I can read (text). Send a PNG, JPEG, WebP or GIF.');
     expect(first.thread).toBe(asText.body.thread);
 
@@ -478,13 +478,13 @@ describe('web server with the real commands', () => {
       content: { name: 'notes.png', type: 'image/png', data: notes },
       style: { name: 'guitar.png', type: 'image/png' },
     });
-    const second = await events.waitFor((m) => m.whisper && m.thread === disguised.body.thread, 30_000, 'the second refusal');
+    const second = await events.waitFor((m) => m.whisper && m.thread === disguised.body.thread, 300_000, 'the second refusal');
     expect(second.text).toMatch(/^The content image "notes\.png": /);
     // A refused request shows no images, and none were kept.
     const mine = await events.waitFor((m) => m.author === 'you' && m.thread === disguised.body.thread, 5000, 'the user message');
     expect(mine.files).toEqual([]);
     events.close();
-  }, 60_000);
+  });
 
   it('writes nothing for refused uploads, and keeps one copy of an accepted input', async () => {
     await commands.service.idle();
@@ -498,7 +498,7 @@ describe('web server with the real commands', () => {
     for (let i = 0; i < 5; i++) {
       const sent = await postForm(web.url, '/api/palette', c, { style: { name: `fake-${i}.png`, type: 'image/png', data: fakePng } });
       expect(sent.status).toBe(202);
-      await events.waitFor((m) => m.whisper && m.thread === sent.body.thread, 30_000, `refusal ${i}`);
+      await events.waitFor((m) => m.whisper && m.thread === sent.body.thread, 300_000, `refusal ${i}`);
     }
     await web.stop(); // flushes the conversation, the one thing a refused request may change
     web = await start({ host: '127.0.0.1', port: 0, dataDir }, commands.service);
@@ -511,7 +511,7 @@ describe('web server with the real commands', () => {
     const again = await EventStream.open(web.url, c);
     const face = await readFile(FIXTURES + 'face.png');
     const sent = await postForm(web.url, '/api/palette', c, { style: { name: 'face.png', type: 'image/png' } }, { iterations: '2' });
-    await again.waitFor((m) => m.text.startsWith('Settings:') && m.thread === sent.body.thread, 120_000, 'the palette');
+    await again.waitFor((m) => m.text.startsWith('Settings:') && m.thread === sent.body.thread, 300_000, 'the palette');
     const mine = await again.waitFor((m) => m.author === 'you' && m.thread === sent.body.thread && m.files.length === 1, 5000, 'the image shown');
     const shown = await fetch(new URL(mine.files[0]!.url, web.url));
     expect(shown.headers.get('content-type')).toBe('image/png');
@@ -520,7 +520,7 @@ describe('web server with the real commands', () => {
     for (const [file] of await filesUnder(dataDir)) if ((await readFile(join(dataDir, file))).equals(face)) copies.push(file);
     expect(copies).toEqual([join('inputs', sha256(face))]);
     again.close();
-  }, 300_000);
+  });
 
   it('runs a palette job, and shows it from the job store when the conversation file is gone', async () => {
     const c = conversationId();
@@ -534,7 +534,7 @@ describe('web server with the real commands', () => {
     );
     expect(palette.reactions).toEqual(['rerun']);
     expect(palette.files[0]!.description).toMatch(/palette/i);
-    const settings = await events.waitFor((m) => m.text.startsWith('Settings:'), 30_000, 'the settings line');
+    const settings = await events.waitFor((m) => m.text.startsWith('Settings:'), 300_000, 'the settings line');
     expect(settings.text).toContain('tiles=2');
     const png = await fetch(new URL(palette.files[0]!.url, web.url));
     expect(png.headers.get('content-type')).toBe('image/png');
@@ -565,8 +565,8 @@ describe('web server with the real commands', () => {
       body: Buffer.from(JSON.stringify({ message: shown.id, reaction: 'rerun' })),
     });
     expect(rerun.status).toBe(202);
-    const finer = await again.waitFor((m) => m.text.startsWith('Settings:') && m.text.includes('tiles=4'), 120_000, 'the finer re-run');
+    const finer = await again.waitFor((m) => m.text.startsWith('Settings:') && m.text.includes('tiles=4'), 300_000, 'the finer re-run');
     expect(finer.thread).toBe(JSON.parse(rerun.body).thread);
     again.close();
-  }, 300_000);
+  });
 });

@@ -13,6 +13,7 @@ export class UsageError extends Error {
 export const USAGE = `Usage:
   npm run stylize -- <content> <style>[:weight] [more styles...] [options]
   npm run stylize -- --palette <style>[:weight] [more styles...] [options]
+  npm run stylize -- <content> <style> --upscale <result.png> [options]
 
 Options:
   --out <dir>              where result.png / palette.png go (default: out)
@@ -38,6 +39,9 @@ Options:
   --scales <n>             coarse-to-fine levels
   --learning-rate <lr>     Adam step size
   --no-palette             skip palette.png when stylizing
+  --upscale <result.png>   redraw that result of <content> and <style> at twice its size (or --size)
+                           starting from itself, into upscaled.png; its options come from the
+                           result.json beside it when there is one
   --backend onnx|tfjs  --device cpu|webgpu|cuda:N  --threads <n>
   --model-dir <dir>        VGG19 weights (default: TILESTYLE_MODEL_DIR, else downloaded to models/vgg19)
   --help`;
@@ -48,8 +52,10 @@ export interface StyleArg {
 }
 
 export interface CliArgs {
-  mode: 'stylize' | 'palette';
+  mode: 'stylize' | 'palette' | 'upscale';
   content?: string;
+  /** The result to redraw larger (mode 'upscale'). */
+  upscale?: string;
   styles: StyleArg[];
   out: string;
   palette: boolean;
@@ -158,6 +164,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
       options: {
         palette: { type: 'boolean', default: false },
         'no-palette': { type: 'boolean', default: false },
+        upscale: { type: 'string' },
         style: { type: 'string', multiple: true },
         out: { type: 'string', default: 'out' },
         size: { type: 'string' },
@@ -190,12 +197,13 @@ export function parseCliArgs(argv: string[]): CliArgs {
   }
   const { values: v, positionals } = parsed;
   const help = v.help === true;
-  const mode = v.palette ? 'palette' : 'stylize';
-  const content = mode === 'stylize' ? positionals[0] : undefined;
-  const styleFiles = mode === 'stylize' ? positionals.slice(1) : positionals;
+  if (v.palette && v.upscale !== undefined) throw new UsageError('--palette and --upscale do not go together (see --help).');
+  const mode = v.palette ? 'palette' : v.upscale !== undefined ? 'upscale' : 'stylize';
+  const content = mode !== 'palette' ? positionals[0] : undefined;
+  const styleFiles = mode !== 'palette' ? positionals.slice(1) : positionals;
   const styles = [...styleFiles, ...(v.style ?? [])].map(parseStyleArg);
   if (!help) {
-    if (mode === 'stylize' && (!content || styles.length === 0)) {
+    if (mode !== 'palette' && (!content || styles.length === 0)) {
       throw new UsageError('Give a content image and a style image, or --palette and a style image (see --help).');
     }
     if (styles.length === 0) throw new UsageError('Give at least one style image (see --help).');
@@ -237,8 +245,9 @@ export function parseCliArgs(argv: string[]): CliArgs {
     content,
     styles,
     out: v.out ?? 'out',
-    palette: mode === 'palette' || !v['no-palette'],
+    palette: mode === 'palette' || (mode === 'stylize' && !v['no-palette']),
     sweep,
+    ...(v.upscale !== undefined ? { upscale: v.upscale } : {}),
     options,
     backend: oneOf('backend', v.backend, ['onnx', 'tfjs'] as const),
     device,

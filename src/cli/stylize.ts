@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import dotenv from 'dotenv';
 import { decodeImage } from '../engine/image.js';
-import { Engine, resolveOptions, type SweepResult } from '../engine/index.js';
+import { DEFAULT_OPTIONS, Engine, LIMITS, paletteSizeFor, paletteTilesFor, resolveOptions, type SweepResult } from '../engine/index.js';
 import { DEFAULT_CACHE_DIR, ensureModelDir } from '../engine/model-store.js';
 import {
   ImageInputError,
@@ -17,6 +17,7 @@ import {
   OptionError,
   type RunControls,
   type StyleInput,
+  type TransferOptions,
   type TransferResult,
 } from '../engine/types.js';
 import { parseCliArgs, UsageError, USAGE, type CliArgs } from './args.js';
@@ -44,6 +45,23 @@ async function readInput(role: string, file: string): Promise<Buffer> {
     throw err;
   }
   return bytes;
+}
+
+/**
+ * The options an upscale starts from: the result's own (from the result.json the CLI wrote beside it,
+ * when there is one: tiles, strength, seed…), at twice its longest side.
+ */
+async function upscaleOptions(file: string, previous: Buffer): Promise<Partial<TransferOptions>> {
+  const { width, height } = await decodeImage(previous, { maxSide: LIMITS.size.max });
+  let options: Partial<TransferOptions> = {};
+  try {
+    const record = JSON.parse(await readFile(path.join(path.dirname(file), 'result.json'), 'utf8')) as { result?: { options?: Partial<TransferOptions> } };
+    const known = record.result?.options;
+    if (known) options = { tiles: known.tiles, strength: known.strength, seed: known.seed, preserveColors: known.preserveColors, styleScale: known.styleScale };
+  } catch {
+    // no record beside the result: the defaults (tiles chosen for the result's size)
+  }
+  return { ...options, size: 2 * Math.max(width, height) };
 }
 
 async function prepareOutDir(dir: string): Promise<void> {
@@ -87,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   resolveOptions(args.options, Number.MAX_SAFE_INTEGER);
 
   const content = args.content ? await readInput('content', args.content) : undefined;
+  const previous = args.upscale ? await readInput('upscaled result', args.upscale) : undefined;
   const styles: StyleInput[] = [];
   for (const s of args.styles) styles.push({ image: await readInput('style', s.file), weight: s.weight });
   // Where the results go is checked before the model loads, so a wrong --out costs nothing.
@@ -121,10 +140,17 @@ export async function run(argv: string[]): Promise<number> {
       await writeFile(target, result.image);
       record[label] = { file, options: result.options, stats: result.stats };
       process.stdout.write(`${summary(label, target, result)}\n`);
+      return result;
     };
 
+    let resultTiles: number | undefined;
     if (args.mode === 'stylize') {
-      await runOne('result', 'result.png', (c) => engine.stylize(content!, styles, args.options, c));
+      resultTiles = (await runOne('result', 'result.png', (c) => engine.stylize(content!, styles, args.options, c))).options.tiles;
+    }
+    if (args.mode === 'upscale') {
+      const options = { ...(await upscaleOptions(args.upscale!, previous!)), ...args.options };
+      if ((options.size ?? 0) > engine.maxSize) options.size = engine.maxSize;
+      await runOne('upscaled', 'upscaled.png', (c) => engine.upscale(content!, styles, previous!, options, c));
     }
     if (args.sweep) {
       const view = createProgressView('palette sweep');
@@ -140,9 +166,14 @@ export async function run(argv: string[]): Promise<number> {
       const steps = sweep.cells.map((c) => `${c.tiles}: ${c.steps}`).join(', ');
       process.stdout.write(`palette sweep: ${target} (tiles 1, 2, 4 and 8 at ${sweep.cellSize} px each; steps ${steps}; ${(sweep.wallMs / 1000).toFixed(1)} s)\n`);
     } else if (args.palette) {
-      await runOne('palette', 'palette.png', (c) => engine.palette(styles, args.options, c));
+      // With a result, the palette is drawn as chat shows it: at half the result's size (paletteSizeFor),
+      // its copies as large as the result's.
+      const size = args.options.size ?? DEFAULT_OPTIONS.size;
+      const paletteOptions = resultTiles ? { ...args.options, tiles: paletteTilesFor(resultTiles, size), size: paletteSizeFor(size) } : args.options;
+      await runOne('palette', 'palette.png', (c) => engine.palette(styles, paletteOptions, c));
     }
-    await writeFile(path.join(args.out, 'result.json'), `${JSON.stringify(record, null, 2)}\n`);
+    // An upscale keeps the record of the result it redrew (its options are read from there).
+    await writeFile(path.join(args.out, args.mode === 'upscale' ? 'upscaled.json' : 'result.json'), `${JSON.stringify(record, null, 2)}\n`);
     return 0;
   } finally {
     process.off('SIGINT', onSignal);

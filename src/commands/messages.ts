@@ -1,7 +1,32 @@
 /** The words the commands say, kept apart from the logic so every platform says the same thing. */
-import { LIMITS } from '../engine/limits.js';
-import { OPTION_SPECS, optionsFor, type JobKind, type OptionDefaults, type OptionLimits, type OptionName } from './options.js';
-import type { DeviceLoad } from './transport/transport.js';
+import { LIMITS, MAX_INPUT_PIXELS } from '../engine/limits.js';
+import { byteSize, megapixels, notAnImage, tooLarge } from '../engine/refusals.js';
+import { OPTION_SPECS, optionsFor, type OptionLimits, type OptionName } from './user-options.js';
+import { type JobKind, type OptionDefaults } from '../jobs/job-record.js';
+import type { DeviceLoad } from '../jobs/transport/transport.js';
+
+export { byteSize };
+
+/** An image whose declared type is not an image's. `role` is e.g. 'style image'. */
+export function notAnImageText(role: string, name: string, type: string): string {
+  return notAnImage(`The ${role} "${name}"`, type);
+}
+
+/** An image over the byte limit; `size` when it is known (declared or downloaded). */
+export function tooLargeText(role: string, name: string, limitBytes: number, size?: number): string {
+  return tooLarge(`The ${role} "${name}"`, byteSize(limitBytes), size === undefined ? undefined : byteSize(size));
+}
+
+/** A request body over the limit, before any file in it is named. */
+export function uploadTooLargeText(limitBytes: number): string {
+  return tooLarge('That upload', byteSize(limitBytes));
+}
+
+/** An image with more pixels than the engine decodes, or null. */
+export function tooManyPixelsText(role: string, name: string, width: number, height: number): string | null {
+  if (width * height <= MAX_INPUT_PIXELS) return null;
+  return tooLarge(`The ${role} "${name}"`, megapixels(MAX_INPUT_PIXELS), `${width}×${height} pixels`);
+}
 
 export function seconds(ms: number): string {
   const s = ms / 1000;

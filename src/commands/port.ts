@@ -4,16 +4,9 @@
  * ReplyPort to show what the commands say. Commands decide what to say; front ends decide only how.
  */
 
-export type Platform = 'discord' | 'slack' | 'web' | 'cli';
-
-/** Where a job's conversation lives, as stored in the job store (enough to post there after a restart). */
-export interface ThreadRef {
-  channel: string;
-  /** Platform thread id (Discord thread channel id, Slack thread_ts, web conversation id), once one exists. */
-  thread?: string;
-  /** Anything else the front end needs to find the place again (JSON-serializable). */
-  extra?: Record<string, string>;
-}
+// Where a conversation lives is part of a job's record; front ends name it through this seam.
+import type { Platform, ThreadRef } from '../jobs/job-record.js';
+export type { Platform, ThreadRef };
 
 export interface Invocation {
   platform: Platform;
@@ -38,8 +31,11 @@ export type RawOptions = Record<string, string | number | boolean | undefined>;
 export type CommandRequest =
   | { kind: 'stylize'; content: ImageSource; style: ImageSource; options: RawOptions }
   | { kind: 'palette'; style: ImageSource; options: RawOptions }
-  /** Re-run the job that posted `messageId` (or the job `jobId`) with the next finer tile count. */
-  | { kind: 'rerun'; messageId?: string; jobId?: string }
+  /**
+   * A new job from the one that posted `messageId` (or the job `jobId`), changed as `change` says
+   * (default 'finer': the next finer tile count, as 🔁 asks).
+   */
+  | { kind: 'rerun'; messageId?: string; jobId?: string; change?: Variation }
   /** Cancel the invoking user's job that posted `messageId`, or `jobId`, or their latest job. */
   | { kind: 'cancel'; messageId?: string; jobId?: string }
   | { kind: 'status' }
@@ -59,19 +55,47 @@ export interface MessageRef {
   id: string;
 }
 
-/** The reaction meanings commands use; a front end maps them to its own emoji (🔁/:repeat:, ❌/:x:). */
-export type Reaction = 'rerun' | 'cancel';
+/** The reaction meanings commands use; a front end maps them to its own emoji (🔁/:repeat:, ❌/:x:, ⬆️/:arrow_up:). */
+export type Reaction = 'rerun' | 'cancel' | 'upscale';
+
+/** How a finished job is run again: one option changed, or its result redrawn at twice the size. */
+export type Variation = 'finer' | 'coarser' | 'stronger' | 'weaker' | 'seed' | 'upscale';
+export const VARIATIONS: readonly Variation[] = ['finer', 'coarser', 'stronger', 'weaker', 'seed', 'upscale'];
+
+/** What a button under a message asks of its job. */
+export type JobAction = Variation | 'cancel';
+
+/**
+ * A button under a message. It names its job itself (a front end puts `jobId` in the platform's
+ * custom id or value), so a click finds the job after a restart or on a message the store never saw.
+ */
+export interface JobButton {
+  action: JobAction;
+  jobId: string;
+  label: string;
+}
 
 export interface ReplyPort {
-  /** Posts in the job's thread (the front end creates the thread on first use where it can). */
-  post(text: string, files?: Attachment[]): Promise<MessageRef>;
-  /** Edits an earlier message; files, where given, replace the message's previews (a front end may ignore them). */
-  update(ref: MessageRef, text: string, files?: Attachment[]): Promise<void>;
+  /**
+   * Posts in the job's thread (the front end creates the thread on first use where it can), with
+   * buttons under it where given (a front end without buttons may ignore them).
+   */
+  post(text: string, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef>;
+  /**
+   * Edits an earlier message; files, where given, replace the message's previews (a front end may
+   * ignore them); buttons, where given, replace its buttons ([] removes them; absent leaves them).
+   */
+  update(ref: MessageRef, text: string, files?: Attachment[], buttons?: JobButton[]): Promise<void>;
   react(ref: MessageRef, reaction: Reaction): Promise<void>;
   /** A reply only the invoking user sees where the platform can (ephemeral); else a normal post. */
   whisper(text: string): Promise<void>;
   /** Where the conversation lives now (includes the thread id once the thread exists). */
   where(): ThreadRef;
+  /**
+   * Whether a progress edit may go now: a front end shares its platform's edit rate limit among the
+   * jobs in a channel or workspace here. Absent: always. State changes are not asked about.
+   */
+  mayShowProgress?(): boolean;
   /**
    * Resolves once everything posted and edited so far would survive a crash of this process. Only a
    * front end that keeps messages itself and writes them later needs it (chat platforms keep them).
@@ -85,8 +109,24 @@ export interface Frontend {
   portFor(where: ThreadRef, user: { id: string }): ReplyPort;
 }
 
+/** The option limits in force: the engine's, narrowed by the operator's settings. */
+export interface OptionLimits {
+  maxTiles: number;
+  minSize: number;
+  /** The smaller of the configured cap and what the engine can serve. */
+  maxSize: number;
+  maxIterations: number;
+}
+
+/** What a front end checks before a request reaches the commands, and shows in its forms (the commands check again). */
+export type FrontEndLimits = OptionLimits & {
+  /** Largest image accepted, declared or downloaded. */
+  maxImageBytes: number;
+};
+
 /** What front ends call. It never throws: every outcome, errors included, is answered through the port. */
 export interface CommandHandler {
+  readonly limits: FrontEndLimits;
   handle(request: CommandRequest, invocation: Invocation, port: ReplyPort): Promise<void>;
   registerFrontend(frontend: Frontend): void;
 }

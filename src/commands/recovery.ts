@@ -2,12 +2,12 @@
  * After a restart: replies a previous process committed but did not get out are sent, and the jobs
  * it left waiting or running go back in line.
  */
-import type { DataFiles } from './files.js';
-import { activeJob } from './job.js';
-import type { JobFollower } from './jobs.js';
-import type { JobReplies } from './replies.js';
+import type { DataFiles } from '../jobs/data-files.js';
+import { followedJob } from './followed-job.js';
+import type { JobFollower } from './job-follower.js';
+import type { JobReplies } from './job-replies.js';
 import type { Frontend, Platform } from './port.js';
-import type { JobStore } from './store.js';
+import type { JobStore } from '../jobs/job-store.js';
 
 export async function resumeUnfinished(
   store: JobStore,
@@ -19,7 +19,7 @@ export async function resumeUnfinished(
 ): Promise<void> {
   for (const { record, plan } of store.outbox()) {
     const port = frontends.get(record.platform)?.portFor(record.where, record.user);
-    if (port) await replies.deliver(activeJob(record, port, ''), plan);
+    if (port) await replies.deliver(followedJob(record, port, ''), plan);
     else log.warn(`Job ${record.id} (${record.platform}) has replies waiting for its front end.`);
   }
   for (const record of store.unfinished()) {
@@ -39,7 +39,7 @@ export async function resumeUnfinished(
     store.setState(record.id, 'queued');
     // Its old status message (perhaps still "Running…" after a crash) points to the new one.
     for (const ref of store.messagesOf(record.id).filter((m) => m.role === 'status')) {
-      await replies.safely(() => port.update(ref, `This message stopped following job ${record.id} in a restart; the job continues below.`));
+      await replies.safely(() => port.update(ref, `This message stopped following job ${record.id} in a restart; the job continues below.`, undefined, []));
     }
     await jobs.queue(record, port, `Resuming job ${record.id} after a restart.\n`);
   }

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { DEFAULT_OPTIONS, LIMITS } from '../engine/index.js';
-import { DataFiles } from './files.js';
+import { DataFiles } from '../jobs/data-files.js';
 import { cancel } from './intake/cancel.js';
 import type { IntakeContext } from './intake/context.js';
 import { help, unknown } from './intake/help.js';
@@ -13,24 +13,25 @@ import { palette } from './intake/palette.js';
 import { rerun } from './intake/rerun.js';
 import { status } from './intake/status.js';
 import { stylize } from './intake/stylize.js';
-import type { JobSummary } from './job.js';
-import { JobFollower } from './jobs.js';
-import { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
-import { MAX_TILES, type OptionDefaults, type OptionLimits } from './options.js';
-import { PaletteCache } from './palette-cache.js';
+import type { JobSummary } from './followed-job.js';
+import { JobFollower } from './job-follower.js';
+import { DEFAULT_LIMITS, type ServiceLimits } from './service-limits.js';
+import { MAX_TILES, type OptionLimits } from './user-options.js';
+import type { JobRecord, OptionDefaults } from '../jobs/job-record.js';
+import { PaletteCache } from '../jobs/palette-cache.js';
 import type { CommandHandler, CommandRequest, Frontend, Invocation, Platform, ReplyPort } from './port.js';
 import { resumeUnfinished } from './recovery.js';
-import { JobReplies } from './replies.js';
-import type { StyleEngine } from './runner.js';
-import { JobStore, type JobRecord } from './store.js';
-import { LocalTransport } from './transport/local.js';
-import { RedisTransport } from './transport/redis.js';
-import type { Transport } from './transport/transport.js';
-import { deviceLabels } from './devices.js';
+import { JobReplies } from './job-replies.js';
+import type { StyleEngine } from '../jobs/run-job.js';
+import { JobStore } from '../jobs/job-store.js';
+import { LocalTransport } from '../jobs/transport/local.js';
+import { RedisTransport } from '../jobs/transport/redis.js';
+import type { Transport } from '../jobs/transport/transport.js';
+import { deviceLabels } from '../jobs/device-labels.js';
 
-export { DEFAULT_LIMITS, type ServiceLimits } from './limits.js';
-export type { JobSummary } from './job.js';
-export type { StyleEngine } from './runner.js';
+export { DEFAULT_LIMITS, type ServiceLimits } from './service-limits.js';
+export type { JobSummary } from './followed-job.js';
+export type { StyleEngine } from '../jobs/run-job.js';
 
 export interface CommandServiceOptions {
   /** Where the job store, inputs, results and palette cache live. */
@@ -127,7 +128,7 @@ class Service implements CommandService {
     });
     const transport = transportFor({ files: this.files, cache, defaults, log: this.log });
     this.devices = transport.devices;
-    this.replies = new JobReplies(this.store, this.files, this.log);
+    this.replies = new JobReplies(this.store, this.files, this.log, this.limits);
     const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log);
     this.ctx = { store: this.store, files: this.files, cache, jobs, transport, limits: this.limits, defaults, log: this.log };
   }

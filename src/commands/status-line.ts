@@ -1,10 +1,16 @@
-/** One status message per job, edited as the job moves; progress edits are rate-limited, final ones not. */
-import type { Attachment, MessageRef, ReplyPort } from './port.js';
+/**
+ * One status message per job, edited as the job moves. Progress edits are thinned: at most one per
+ * interval, none while the previous edit is still on its way (a platform holding edits back for its
+ * rate limits then gets fewer, not a backlog), and none the front end's budget refuses. State
+ * changes always go.
+ */
+import type { Attachment, JobButton, MessageRef, ReplyPort } from './port.js';
 
 export class StatusLine {
   private last = 0;
   private chain: Promise<void> = Promise.resolve();
   private pendingPreview: Buffer | undefined;
+  private inFlight = 0;
 
   constructor(
     private readonly port: ReplyPort,
@@ -17,7 +23,8 @@ export class StatusLine {
   progress(text: string, preview?: Buffer): void {
     if (preview) this.pendingPreview = preview;
     const now = Date.now();
-    if (now - this.last < this.intervalMs) return;
+    if (now - this.last < this.intervalMs || this.inFlight > 0) return;
+    if (this.port.mayShowProgress && !this.port.mayShowProgress()) return;
     this.last = now;
     const files: Attachment[] | undefined = this.pendingPreview
       ? [{ filename: 'preview.png', data: this.pendingPreview, description: 'Work in progress' }]
@@ -26,16 +33,18 @@ export class StatusLine {
     this.send(text, files);
   }
 
-  /** A state change: always shown. */
-  set(text: string): Promise<void> {
+  /** A state change: always shown. `buttons` replace the message's buttons ([] when the job is over). */
+  set(text: string, buttons?: JobButton[]): Promise<void> {
     this.last = Date.now();
-    return this.send(text);
+    return this.send(text, undefined, buttons);
   }
 
-  private send(text: string, files?: Attachment[]): Promise<void> {
+  private send(text: string, files?: Attachment[], buttons?: JobButton[]): Promise<void> {
+    this.inFlight += 1;
     this.chain = this.chain
-      .then(() => this.port.update(this.ref, text, files))
-      .catch((err: unknown) => this.log.error('Could not update a status message:', err));
+      .then(() => this.port.update(this.ref, text, files, buttons))
+      .catch((err: unknown) => this.log.error('Could not update a status message:', err))
+      .finally(() => (this.inFlight -= 1));
     return this.chain;
   }
 

@@ -5,19 +5,42 @@ import { createOnnxBackend } from './onnx/backend.js';
 import { LIMITS } from './limits.js';
 import { DEFAULT_OPTIONS, resolveOptions } from './options.js';
 import { LruCache } from './style-cache.js';
+import { SHARPEN_STYLE_LAYERS } from './schedule.js';
 import { paletteSweep, type SweepResult } from './sweep.js';
-import { palette, stylize, type TransferContext } from './transfer.js';
+import { palette, stylize, upscale, type TransferContext } from './transfer.js';
 import type { EngineConfig, RunControls, StyleInput, TransferOptions, TransferResult } from './types.js';
-import { ModelError } from './types.js';
+import { BackendUnavailableError, ModelError } from './types.js';
 import { loadVgg19 } from './weights.js';
 
 export interface EngineCreateOptions extends EngineConfig {
-  /** Largest result side this engine accepts (default 1024 on CPU, 2048 on a GPU). */
+  /** Largest result side this engine accepts (default LIMITS.size.max). */
   maxSize?: number;
   /** Style targets kept in memory (default 8). */
   styleCacheEntries?: number;
   /** Where device fallbacks are reported (default console.warn). */
   warn?: (message: string) => void;
+}
+
+type WarmableBackend = LossBackend & { warm?: (content: string[], style: string[], kinds?: ('features' | 'loss')[]) => Promise<void> };
+
+/**
+ * The tfjs reference backend, loaded only when asked for: its packages are development dependencies,
+ * which a production install (npm ci --omit=dev) leaves out.
+ */
+async function loadTfjsBackend(): Promise<typeof import('./tfjs/backend.js')> {
+  try {
+    return await import('./tfjs/backend.js');
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /@tensorflow\//.test(message)) {
+      throw new BackendUnavailableError(
+        'The tfjs backend needs @tensorflow/tfjs and @tensorflow/tfjs-backend-wasm, which this installation leaves out ' +
+          '(a production install, npm ci --omit=dev, has the onnx backend only). Use the onnx backend, or install them: ' +
+          'npm install --no-save @tensorflow/tfjs @tensorflow/tfjs-backend-wasm',
+      );
+    }
+    throw err;
+  }
 }
 
 export class Engine {
@@ -26,7 +49,7 @@ export class Engine {
   private disposed = false;
 
   private constructor(
-    private readonly lossBackend: LossBackend & { warm?: (c: string[], s: string[]) => Promise<void> },
+    private readonly lossBackend: WarmableBackend,
     readonly maxSize: number,
     styleCacheEntries: number,
   ) {
@@ -36,21 +59,21 @@ export class Engine {
   static async create(config: EngineCreateOptions): Promise<Engine> {
     const layers = await loadVgg19(config.modelDir);
     const device = config.device ?? 'cpu';
-    const threads = config.threads ?? os.cpus().length;
+    // The cores this process may use (taskset, container limits): more threads than cores spin-wait.
+    const threads = config.threads ?? os.availableParallelism();
     let backend: LossBackend;
     if ((config.backend ?? 'onnx') === 'tfjs') {
       if (device !== 'cpu') (config.warn ?? console.warn)(`The tfjs backend runs on the CPU only; ignoring device ${device}.`);
-      const { createTfjsBackend } = await import('./tfjs/backend.js');
-      backend = await createTfjsBackend(layers, { threads });
+      backend = await (await loadTfjsBackend()).createTfjsBackend(layers, { threads });
     } else {
       backend = await createOnnxBackend(layers, { device, threads, warn: config.warn });
     }
     if (!backend) throw new ModelError('No backend could be created.');
-    const warmable = backend as LossBackend & { warm?: (c: string[], s: string[]) => Promise<void> };
+    const warmable = backend as WarmableBackend;
     // An accelerator may turn out unusable (the backend then falls back to the CPU): find out now,
-    // so the limits below fit the device actually used.
+    // so the engine reports the device actually used.
     if (device !== 'cpu' && warmable.warm) await warmable.warm(DEFAULT_OPTIONS.contentLayers, DEFAULT_OPTIONS.styleLayers);
-    const maxSize = Math.min(LIMITS.size.max, config.maxSize ?? (backend.device === 'cpu' ? LIMITS.size.cpuMax : LIMITS.size.max));
+    const maxSize = Math.min(LIMITS.size.max, config.maxSize ?? LIMITS.size.max);
     return new Engine(backend, maxSize, config.styleCacheEntries ?? 8);
   }
 
@@ -72,6 +95,14 @@ export class Engine {
     return this.exclusive(() => stylize(this.ctx, content, styles, this.resolve(options), controls));
   }
 
+  /**
+   * Redraws an earlier result (`previous`, PNG) at the larger `options.size`, starting from itself.
+   * `options` are the earlier result's (tiles a number), with the new size.
+   */
+  upscale(content: Buffer, styles: StyleInput[], previous: Buffer, options: Partial<TransferOptions>, controls: RunControls = {}): Promise<TransferResult> {
+    return this.exclusive(() => upscale(this.ctx, content, styles, previous, this.resolve(options), controls));
+  }
+
   palette(styles: StyleInput[], options: Partial<TransferOptions> = {}, controls: RunControls = {}): Promise<TransferResult> {
     return this.exclusive(() => palette(this.ctx, styles, this.resolve(options), controls));
   }
@@ -81,12 +112,17 @@ export class Engine {
     return this.exclusive(() => paletteSweep((st, o, c) => palette(this.ctx, st, o, c), styles, this.resolve(options), controls));
   }
 
-  /** Builds the sessions for the default layers, so the first job does not pay for it. */
+  /**
+   * Builds every session a job at the default options uses, so the first job does not pay for them:
+   * targets and steps at full depth, the style match while steering, and the sharpening level's.
+   */
   async warm(): Promise<void> {
     const o = DEFAULT_OPTIONS;
-    if (this.lossBackend.warm) {
-      await this.lossBackend.warm(o.contentLayers, o.styleLayers);
-    }
+    const backend = this.lossBackend;
+    if (!backend.warm) return;
+    await backend.warm(o.contentLayers, o.styleLayers);
+    await backend.warm([], o.styleLayers, ['features']);
+    await backend.warm([], o.styleLayers.filter((l) => SHARPEN_STYLE_LAYERS.includes(l)));
   }
 
   async dispose(): Promise<void> {

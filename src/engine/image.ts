@@ -6,6 +6,7 @@
 import { MAX_INPUT_BYTES, MAX_INPUT_PIXELS, MIN_SIDE } from './limits.js';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { ImageInputError } from './types.js';
+import { byteSize, IMAGE_FORMATS, megapixels, tooLarge } from './refusals.js';
 
 export { MAX_INPUT_BYTES, MAX_INPUT_PIXELS, MIN_SIDE };
 
@@ -28,7 +29,6 @@ export interface DecodeOptions {
 /** The network pools four times; smaller images carry no style. */
 
 const ALLOWED_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'heif', 'avif']);
-const FRIENDLY_FORMATS = 'a PNG, JPEG, WebP or GIF';
 
 /** Names a few common non-image files by their first bytes, so the message can say what was sent. */
 function sniffKind(bytes: Buffer): string | null {
@@ -51,18 +51,14 @@ function sniffKind(bytes: Buffer): string | null {
 
 function notImage(kind: string | null): ImageInputError {
   const what = kind ? ` (${kind})` : '';
-  return new ImageInputError('not_image', `That file isn't an image I can read${what}. Send ${FRIENDLY_FORMATS}.`);
+  return new ImageInputError('not_image', `That file isn't an image I can read${what}. Send ${IMAGE_FORMATS}.`);
 }
 
 function corrupt(): ImageInputError {
   return new ImageInputError(
     'corrupt',
-    `The image file is truncated or corrupt, so I can't read it. Try saving it again as ${FRIENDLY_FORMATS}.`,
+    `The image file is truncated or corrupt, so I can't read it. Try saving it again as ${IMAGE_FORMATS}.`,
   );
-}
-
-function megapixels(n: number): string {
-  return `${Math.round(n / 1e6)} megapixels`;
 }
 
 /** Reads the header only: format and declared size, without decoding pixels. */
@@ -106,18 +102,18 @@ export async function decodeImage(bytes: Buffer, opts: DecodeOptions): Promise<R
   if (!Number.isInteger(opts.maxSide) || opts.maxSide < 1) {
     throw new RangeError(`decodeImage: maxSide must be a positive integer, got ${opts.maxSide}`);
   }
-  if (bytes.length === 0) throw new ImageInputError('not_image', `That file is empty. Send ${FRIENDLY_FORMATS}.`);
+  if (bytes.length === 0) throw new ImageInputError('not_image', `That file is empty. Send ${IMAGE_FORMATS}.`);
   if (bytes.length > MAX_INPUT_BYTES) {
     throw new ImageInputError(
       'too_large',
-      `The file is ${(bytes.length / 2 ** 20).toFixed(1)} MB; the limit is ${MAX_INPUT_BYTES / 2 ** 20} MB. Send a smaller image.`,
+      tooLarge('The file', byteSize(MAX_INPUT_BYTES), byteSize(bytes.length)),
     );
   }
   const { width, height } = await inspect(bytes);
   if (width * height > MAX_INPUT_PIXELS) {
     throw new ImageInputError(
       'too_many_pixels',
-      `The image is ${width}×${height} pixels; the limit is ${megapixels(MAX_INPUT_PIXELS)}. Send a smaller image.`,
+      tooLarge('The image', megapixels(MAX_INPUT_PIXELS), `${width}×${height} pixels`),
     );
   }
   if (Math.min(width, height) < MIN_SIDE) {
@@ -146,7 +142,7 @@ export async function decodeImage(bytes: Buffer, opts: DecodeOptions): Promise<R
     if (/pixel limit/i.test(msg)) {
       throw new ImageInputError(
         'too_many_pixels',
-        `The image is too large to process; the limit is ${megapixels(MAX_INPUT_PIXELS)}. Send a smaller image.`,
+        tooLarge('The image', megapixels(MAX_INPUT_PIXELS), 'too large to process'),
       );
     }
     throw corrupt();

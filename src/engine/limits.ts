@@ -16,8 +16,11 @@ export const LIMITS = {
   tiles: { min: 1, max: 16 },
   /** 1 keeps the photo with a touch of the style; 10 lets the style take over. */
   strength: { min: 1, max: 10 },
-  /** Longest side of the result. `max` is the most any device serves; `cpuMax` the default on a CPU. */
-  size: { min: 32, max: 2048, cpuMax: 1024 },
+  /**
+   * Longest side of the result: the most the engine serves on any device. What users may ask for is
+   * the operator's cap (TILESTYLE_MAX_SIZE, default 512), at most this.
+   */
+  size: { min: 32, max: 2048 },
   /** Optimizer steps of one job (an upper bound: a phase that has converged stops early). */
   iterations: { min: 1, max: 2000 },
   /** Raw content/style weights (manual balance). */

@@ -13,6 +13,16 @@
  *   Llayout = (mean_b (d_b − m)² + ρ·m²) / var_b Ȳ_b(c),   d_b = Ȳ_b(x) − Ȳ_b(c), m = mean_b d_b,
  *             Ȳ_b: mean luma of block b, ρ = LAYOUT_SHIFT_COST
  *
+ * Where this differs from Gatys et al. (2016):
+ *  - Gram normalization: the paper takes G = F Fᵀ and weighs its error by 1/(4C²N²); here G is
+ *    normalized by C·N before the error (and the error by C²), so a layer's loss does not grow with
+ *    the image's size and the same weights serve every size and level.
+ *  - Content: the paper's ½Σ(F − P)² is divided here by C·N, for the same reason.
+ *  - Total variation and the layout term are not in the paper: TV smooths (as later work does), and
+ *    the layout term (below) is this project's own, what lets a tiled object be the stroke.
+ *  - The balance: the paper sets one content/style ratio by hand (1e-3 or 1e-4) with equal layer
+ *    weights; the automatic balance (below) measures every weight against the job itself.
+ *
  * Gradients with respect to the features, which the ONNX graph back-propagates through VGG19:
  *   ∂(α·Lc)/∂F   = 2α/(C·N) · (F − P)
  *   ∂(β·Ls)/∂F   = 4β/(C³·N) · (G − A)·F          (G and A symmetric: ∂Σ(G−A)²/∂F = 4(G−A)F/(C·N))
@@ -29,8 +39,8 @@
  *    side), so a tiled object can be the stroke inside each block while the blocks still add up to the
  *    photo, as in a photomosaic. A uniform change of brightness costs less (ρ < 1): a style on white
  *    may lighten the whole picture somewhat as long as its light and dark stay where they were. Its
- *    weight is steered while the job runs (see `steerLayout`) so that the structure kept lands on the
- *    strength's target for every pair (measured: the weight a pair needs spans 100×, 0.003 to 0.3).
+ *    weight is steered while the job runs (steering.ts). It is reported as its own number (Losses'
+ *    `layout`), not inside `content`.
  */
 import type { VggImage } from './backend.js';
 
@@ -41,7 +51,7 @@ export const BALANCE_SCALE = 1e4;
 
 /** α/(C·N): multiplies Σ(F − P)². */
 export const contentScale = (alpha: number, c: number, n: number) => alpha / (c * n);
-/** 1/(C·N): turns FFᵀ into the Gram matrix. */
+/** 1/(C·N): turns FFᵀ into the Gram matrix (differs from Gatys, whose G is FFᵀ itself; see above). */
 export const gramNorm = (c: number, n: number) => 1 / (c * n);
 /** β/C²: multiplies Σ(G − A)². */
 export const styleScale = (beta: number, c: number) => beta / (c * c);
@@ -137,7 +147,7 @@ export function layoutTarget(content: VggImage, blocks = LAYOUT_BLOCKS): LayoutT
   return { block, bw, bh, means, variance, idx };
 }
 
-/** Adds λ·Llayout's gradient to `grad`; returns λ·Llayout. */
+/** Adds λ·Llayout's gradient to `grad`; returns λ·Llayout. Not in Gatys: this project's own term (see above). */
 export function addLayout(img: VggImage, target: LayoutTarget & { idx: Int32Array }, weight: number, grad: Float32Array): number {
   if (weight === 0) return 0;
   const { means: goal, variance, idx } = target;
@@ -206,11 +216,6 @@ export function styleLoss(grams: Float32Array[], targets: Float32Array[], weight
   return grams.reduce((acc, g, l) => acc + weights[l] * meanSquaredError(g, targets[l]), 0);
 }
 
-/** Structure kept (see quality.ts) that each strength aims at: 1 keeps the photo, 10 lets the style take it. */
-export function structureTarget(strength: number): number {
-  return 0.8 - ((strength - 1) * (0.8 - 0.46)) / 9;
-}
-
 export interface BalancedWeights {
   /** α per content layer. */
   contentWeight: number;
@@ -236,35 +241,4 @@ export function balancedWeights(
     contentWeight: (w.contentWeight * BALANCE_SCALE) / Math.max(1e-12, contentNorm),
     styleLayerWeights,
   };
-}
-
-/** The layout weight a job starts from, between what busy and quiet pairs need. */
-export const LAYOUT_WEIGHT_START = 0.05;
-const LAYOUT_WEIGHT_RANGE = { min: 1e-3, max: 3 } as const;
-/** How far below its target the structure may go to let a hard style show. */
-export const STRUCTURE_GIVE = 0.1;
-/** Structure within this of the target needs no correction. */
-export const STEER_DEADBAND = 0.03;
-
-/**
- * One correction of the layout weight from the structure measured now. Structure rises with the
- * logarithm of λ (measured: about +0.27 per decade on a tiled object, less on a painting), so λ moves
- * by a factor e^(8·error), at most e² at a time: a few corrections reach the target.
- */
-export function steerLayout(weight: number, structure: number, target: number, styleMatch = 0, matchCap = Infinity): number {
-  // While the style's match is above the cap, the layout gives way, down to a floor below the
-  // target (a dark photo and a style on white cannot have both: the photo is kept readable first).
-  const floor = target - STRUCTURE_GIVE;
-  const error = styleMatch > matchCap && structure > floor ? -Math.max(STEER_DEADBAND * 2, styleMatch - matchCap) : target - structure;
-  if (Math.abs(error) <= STEER_DEADBAND) return weight;
-  const step = Math.max(-2, Math.min(2, 8 * error));
-  return Math.max(LAYOUT_WEIGHT_RANGE.min, Math.min(LAYOUT_WEIGHT_RANGE.max, weight * Math.exp(step)));
-}
-
-/**
- * The most style match (final ÷ initial style loss) a strength accepts while it keeps the photo:
- * 0.22 at the default, looser below, tighter above.
- */
-export function styleMatchCap(strength: number): number {
-  return 0.22 * 1.3 ** (5 - strength);
 }

@@ -6,22 +6,20 @@
 import type { LossBackend, LossSpec, LossTargets, VggImage } from './backend.js';
 import { chooseTiles } from './auto-tiles.js';
 import { decodeImage, encodePng, resizeRgb, type RgbImage } from './image.js';
+import { LIMITS } from './limits.js';
 import {
   addLayout,
   BALANCE_SCALE,
   balancedWeights,
   layoutTarget,
-  LAYOUT_WEIGHT_START,
   STYLE_LAYER_BALANCE,
-  steerLayout,
-  styleMatchCap,
-  structureTarget,
   styleLoss,
 } from './loss.js';
+import { LAYOUT_WEIGHT_START, steerLayout, styleMatchCap, structureTarget } from './steering.js';
 import { createAdam, createLbfgs, type Objective, type Optimizer } from './optimizers/index.js';
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
 import { structureOfRgb } from './quality.js';
-import { ConvergenceWatch, planLevels } from './schedule.js';
+import { ConvergenceWatch, planLevels, SHARPEN_STEPS, SHARPEN_STYLE_LAYERS, type Level } from './schedule.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
 import {
@@ -47,6 +45,14 @@ interface StyleSource {
   key: string;
   weight: number;
 }
+
+/** Steps of an upscale: as many as the sharpening level of a job (it starts from a finished result). */
+const UPSCALE_STEPS = SHARPEN_STEPS;
+/**
+ * Layout weight of an upscale: its target is the earlier result itself, so holding it firmly keeps the
+ * composition without fighting the style.
+ */
+const UPSCALE_LAYOUT_WEIGHT = 0.3;
 
 /** Share of the balanced content (relu4_2) term under automatic balance; the layout term does the rest. */
 const AUTO_CONTENT_SHARE = 0.1;
@@ -84,20 +90,21 @@ async function styleGrams(
   ctx: TransferContext,
   sources: StyleSource[],
   opts: PlannedOptions,
+  layers: LevelLayers,
   longest: number,
   signal?: AbortSignal,
 ): Promise<Float32Array[]> {
   const blended: Float32Array[] = [];
   for (const src of sources) {
     checkAbort(signal);
-    const key = [src.key, opts.tiles, longest, opts.preserveColors ? 'luma' : 'rgb', opts.styleLayers.join(',')].join('|');
+    const key = [src.key, opts.tiles, longest, opts.preserveColors ? 'luma' : 'rgb', layers.style.join(','), layers.content.join(',')].join('|');
     let grams = ctx.styleCache.get(key);
     if (!grams) {
       const decoded = await decodeImage(src.bytes, { maxSide: longest, upscale: true });
       const mosaic = await tileStyle(decoded, opts.tiles, decoded.width, decoded.height);
       const seen = opts.preserveColors ? luminanceOnly(mosaic) : mosaic;
       // Same layer set as the content targets, so both share one session.
-      grams = (await ctx.backend.features(rgbToVgg(seen), { content: opts.contentLayers, style: opts.styleLayers })).grams;
+      grams = (await ctx.backend.features(rgbToVgg(seen), layers)).grams;
       ctx.styleCache.set(key, grams);
     }
     grams.forEach((g, i) => {
@@ -121,18 +128,38 @@ interface RunPlan {
   content?: RgbImage;
   /** Content in colour, for colour preservation. */
   contentColour?: RgbImage;
+  /**
+   * An upscale: the earlier result, whose light and dark the layout term keeps (instead of the
+   * photo's), and which the only level starts from.
+   */
+  previous?: RgbImage;
+  /** The levels to run (default: planned from the options). */
+  levels?: Level[];
   /** Output size. */
   width: number;
   height: number;
 }
 
+/** The network layers one level uses. */
+interface LevelLayers {
+  content: string[];
+  style: string[];
+}
+
+/** A sharpening level keeps only the shallow style layers of the job (all of them if none is shallow). */
+function layersOf(opts: PlannedOptions, level: Level): LevelLayers {
+  if (!level.sharpen) return { content: opts.contentLayers, style: opts.styleLayers };
+  const shallow = opts.styleLayers.filter((l) => SHARPEN_STYLE_LAYERS.includes(l));
+  return { content: [], style: shallow.length > 0 ? shallow : opts.styleLayers };
+}
+
 /** Fixed weights: palettes (no content to measure against). */
-function fixedSpec(opts: PlannedOptions): LossSpec {
+function fixedSpec(opts: PlannedOptions, layers: LevelLayers): LossSpec {
   return {
-    contentLayers: opts.contentLayers,
-    styleLayers: opts.styleLayers,
+    contentLayers: layers.content,
+    styleLayers: layers.style,
     contentWeight: 0,
-    styleLayerWeights: opts.styleLayers.map((l) => opts.styleWeight * (STYLE_LAYER_BALANCE[l] ?? 1)),
+    styleLayerWeights: layers.style.map((l) => opts.styleWeight * (STYLE_LAYER_BALANCE[l] ?? 1)),
     tvWeight: opts.tvWeight,
   };
 }
@@ -148,26 +175,27 @@ interface LevelSetup {
   content: { rgb: RgbImage; vgg: VggImage; styleLoss: number } | null;
 }
 
-async function setUpLevel(ctx: TransferContext, plan: RunPlan, longest: number, last: boolean): Promise<LevelSetup> {
+async function setUpLevel(ctx: TransferContext, plan: RunPlan, level: Level, last: boolean): Promise<LevelSetup> {
   const { opts, controls } = plan;
-  const { width, height } = last ? { width: plan.width, height: plan.height } : fitLongest(plan.width, plan.height, longest);
-  const grams = await styleGrams(ctx, plan.sources, opts, Math.max(16, Math.round(Math.max(width, height) * opts.styleScale)), controls.signal);
+  const { width, height } = last ? { width: plan.width, height: plan.height } : fitLongest(plan.width, plan.height, level.longest);
+  const layers = layersOf(opts, level);
+  const grams = await styleGrams(ctx, plan.sources, opts, layers, Math.max(16, Math.round(Math.max(width, height) * opts.styleScale)), controls.signal);
   const targets: LossTargets = { grams };
-  let spec = fixedSpec(opts);
+  let spec = fixedSpec(opts, layers);
   let layout: LevelSetup['layout'] = null;
   let content: LevelSetup['content'] = null;
   if (plan.content) {
     const c = plan.content.width === width && plan.content.height === height ? plan.content : await resizeRgb(plan.content, width, height);
     const vgg = rgbToVgg(c);
-    const f = await ctx.backend.features(vgg, { content: opts.contentLayers, style: opts.styleLayers });
+    const f = await ctx.backend.features(vgg, layers);
     targets.content = f.content;
     const auto = opts.balance === 'auto';
     const w = balancedWeights({ features: f.content, grams: f.grams }, grams, {
       styleWeight: auto ? 1 : opts.styleWeight,
       contentWeight: auto ? AUTO_CONTENT_SHARE : opts.contentWeight,
     });
-    spec = { ...spec, contentWeight: w.contentWeight, styleLayerWeights: w.styleLayerWeights };
-    if (auto) layout = layoutTarget(vgg);
+    spec = { ...spec, contentWeight: layers.content.length > 0 ? w.contentWeight : 0, styleLayerWeights: w.styleLayerWeights };
+    if (auto) layout = layoutTarget(plan.previous ? rgbToVgg(await resizeRgb(plan.previous, width, height)) : vgg);
     // The content's own style loss is fixed for the level: the denominator of every style match.
     content = { rgb: c, vgg, styleLoss: styleLoss(f.grams, grams, w.styleLayerWeights) };
   }
@@ -192,19 +220,26 @@ async function styleMatchOf(ctx: TransferContext, image: VggImage, level: LevelS
   return styleLoss(r.grams, level.targets.grams, level.spec.styleLayerWeights) / content.styleLoss;
 }
 
+/** The style match on every style layer of the job at the full size, whatever the last level used. */
+async function fullStyleMatch(ctx: TransferContext, plan: RunPlan, image: VggImage): Promise<number> {
+  const full: Level = { longest: Math.max(plan.width, plan.height), maxSteps: 0, stopEarly: false, sharpen: false };
+  const lv = await setUpLevel(ctx, plan, full, true);
+  return styleMatchOf(ctx, image, lv, lv.content!);
+}
+
 async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: RgbImage; stats: Omit<TransferResult['stats'], 'backend' | 'device'> }> {
   const { opts, controls } = plan;
   const { signal, onProgress } = controls;
   const started = performance.now();
-  const levels = planLevels(opts, Math.max(plan.width, plan.height), !plan.content);
+  const levels = plan.levels ?? planLevels(opts, Math.max(plan.width, plan.height), !plan.content);
   const total = levels.reduce((a, l) => a + l.maxSteps, 0);
   const steering = !!plan.content && opts.balance === 'auto';
   const structureGoal = structureTarget(opts.strength);
   const matchCap = styleMatchCap(opts.strength);
-  let layoutWeight = LAYOUT_WEIGHT_START;
+  let layoutWeight = plan.previous ? UPSCALE_LAYOUT_WEIGHT : LAYOUT_WEIGHT_START;
   let initialLosses: Losses | null = null;
   let finalLosses: Losses = { total: 0, content: 0, style: 0, tv: 0 };
-  let current: VggImage | null = null;
+  let current: VggImage | null = plan.previous ? rgbToVgg(plan.previous) : null;
   let level: LevelSetup | null = null;
   const levelSteps: number[] = [];
   let step = 0;
@@ -213,7 +248,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
   for (let li = 0; li < levels.length; li++) {
     checkAbort(signal);
     const last = li === levels.length - 1;
-    const lv = await setUpLevel(ctx, plan, levels[li].longest, last);
+    const lv = await setUpLevel(ctx, plan, levels[li], last);
     level = lv;
     const { width, height } = lv;
     const x0 = await initialImage(plan, lv, current);
@@ -224,7 +259,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
       const r = await ctx.backend.lossAndGrad(image, lv.targets, lv.spec);
       if (lv.layout) {
         const l = addLayout(image, lv.layout, weight, r.grad);
-        r.losses = { ...r.losses, total: r.losses.total + l, content: r.losses.content + l };
+        r.losses = { ...r.losses, total: r.losses.total + l, layout: l };
       }
       if (!initialLosses) initialLosses = r.losses;
       return r;
@@ -241,7 +276,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
       step++;
       const stepInLevel = k + 1;
       let changed = false;
-      if (steering && lv.content && stepInLevel % STEER_EVERY === 0 && stepInLevel <= STEER_UNTIL[last ? 'last' : 'coarse']) {
+      if (steering && lv.content && !levels[li].sharpen && stepInLevel % STEER_EVERY === 0 && stepInLevel <= STEER_UNTIL[last ? 'last' : 'coarse']) {
         const now = { data: optimizer.x, width, height };
         const s = await structureOfRgb(lv.content.rgb, vggToRgb(now));
         const match = await styleMatchOf(ctx, now, lv, lv.content);
@@ -274,7 +309,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
     current = { data: optimizer.x, width, height };
   }
 
-  const styleMatch = level?.content && current ? await styleMatchOf(ctx, current, level, level.content) : undefined;
+  const styleMatch = !plan.content || !current ? undefined : controls.measure ? await fullStyleMatch(ctx, plan, current) : level?.content && !levels.at(-1)?.sharpen ? await styleMatchOf(ctx, current, level, level.content) : undefined;
   const wallMs = performance.now() - started;
   const image = finish(current!, plan.contentColour, plan.width, plan.height);
   return {
@@ -340,6 +375,45 @@ export async function stylize(
     contentColour: opts.preserveColors ? content : undefined,
     width: content.width,
     height: content.height,
+  };
+  return run(ctx, plan);
+}
+
+/**
+ * A result redrawn at `opts.size` (larger than its own) starting from itself: one sharpening level at
+ * the new size, with the earlier result's light and dark as the layout to keep, so the composition
+ * stays and the strokes are redrawn at the new resolution instead of being interpolated.
+ */
+export async function upscale(
+  ctx: TransferContext,
+  contentBytes: Buffer,
+  styles: StyleInput[],
+  previousBytes: Buffer,
+  opts: TransferOptions,
+  controls: RunControls = {},
+): Promise<TransferResult> {
+  checkAbort(controls.signal);
+  const sources = styleSources(styles);
+  const previous = await decodeImage(previousBytes, { maxSide: LIMITS.size.max });
+  // The result's own tiles; 'auto' decides them as they were decided for the result, at its size.
+  const tiles = await planTiles(opts, sources[0].bytes, Math.max(previous.width, previous.height));
+  if (Math.max(previous.width, previous.height) >= opts.size) {
+    throw new OptionError('size', `An upscale needs a size larger than the result's ${Math.max(previous.width, previous.height)} px (got ${opts.size}).`);
+  }
+  const { width, height } = fitLongest(previous.width, previous.height, opts.size);
+  const content = await resizeRgb(await decodeImage(contentBytes, { maxSide: opts.size, upscale: true }), width, height);
+  for (const s of sources) await decodeImage(s.bytes, { maxSide: 64 });
+  const plan: RunPlan = {
+    opts: { ...opts, tiles: tiles.tiles, balance: 'auto' },
+    tilesReason: tiles.reason,
+    controls,
+    sources,
+    content: opts.preserveColors ? luminanceOnly(content) : content,
+    contentColour: opts.preserveColors ? content : undefined,
+    previous,
+    width,
+    height,
+    levels: [{ longest: Math.max(width, height), maxSteps: UPSCALE_STEPS, stopEarly: true, sharpen: true }],
   };
   return run(ctx, plan);
 }

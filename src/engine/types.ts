@@ -63,6 +63,8 @@ export interface Losses {
   content: number;
   style: number;
   tv: number;
+  /** The layout term (automatic balance only; see loss.ts), apart from `content`. */
+  layout?: number;
 }
 
 export interface Progress {
@@ -78,6 +80,11 @@ export interface RunControls {
   onProgress?: (p: Progress) => void;
   /** Aborting cancels the job within one optimizer step (the promise rejects with JobCancelledError). */
   signal?: AbortSignal;
+  /**
+   * Also measure the final style match on every style layer at the full size (stats.styleMatch), which
+   * costs two forward passes; benchmarks and quality checks ask for it.
+   */
+  measure?: boolean;
 }
 
 export interface TransferStats {
@@ -148,6 +155,14 @@ export class JobCancelledError extends Error {
   constructor() {
     super('The job was cancelled.');
     this.name = 'JobCancelledError';
+  }
+}
+
+/** A backend asked for whose packages this installation leaves out; `message` says how to add them. */
+export class BackendUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendUnavailableError';
   }
 }
 

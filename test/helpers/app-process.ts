@@ -41,7 +41,7 @@ export class AppProcess {
   }
 
   /** Resolves with the first match of `pattern` in the output; rejects when the process exits first. */
-  waitForOutput(pattern: RegExp, timeoutMs = 90_000): Promise<RegExpMatchArray> {
+  waitForOutput(pattern: RegExp, timeoutMs = 300_000): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
       const check = () => {
         const match = pattern.exec(this.output);

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Engine } from '../../src/engine/index.js';
 import type { BackendName } from '../../src/engine/types.js';
 import { createCommandService, type CommandService, type ServiceLimits, type StyleEngine } from '../../src/commands/index.js';
-import type { OptionDefaults } from '../../src/commands/options.js';
+import type { OptionDefaults } from '../../src/jobs/job-record.js';
 import { Conditions } from './conditions.js';
 import type {
   Attachment,
@@ -24,6 +24,7 @@ import type {
   Frontend,
   ImageSource,
   Invocation,
+  JobButton,
   MessageRef,
   Platform,
   Reaction,
@@ -38,8 +39,8 @@ export const FIXTURES_DIR = process.env.TILESTYLE_FIXTURES ?? path.resolve(repoR
 
 /** `at` is Date.now() when the call arrived. */
 export type PortEvent =
-  | { type: 'post'; id: string; text: string; files: Attachment[]; at: number }
-  | { type: 'update'; id: string; text: string; files?: Attachment[]; at: number }
+  | { type: 'post'; id: string; text: string; files: Attachment[]; buttons?: JobButton[]; at: number }
+  | { type: 'update'; id: string; text: string; files?: Attachment[]; buttons?: JobButton[]; at: number }
   | { type: 'react'; id: string; reaction: Reaction; at: number }
   | { type: 'whisper'; text: string; at: number };
 
@@ -58,15 +59,22 @@ export class RecordingPort implements ReplyPort {
     this.place = { ...where };
   }
 
-  async post(text: string, files: Attachment[] = []): Promise<MessageRef> {
+  async post(text: string, files: Attachment[] = [], buttons?: JobButton[]): Promise<MessageRef> {
     const id = `m-${runTag}-${++messageCounter}`;
     if (!this.place.thread) this.place = { ...this.place, thread: id };
-    this.record({ type: 'post', id, text, files });
+    this.record({ type: 'post', id, text, files, ...(buttons ? { buttons } : {}) });
     return { id };
   }
 
-  async update(ref: MessageRef, text: string, files?: Attachment[]): Promise<void> {
-    this.record(files ? { type: 'update', id: ref.id, text, files } : { type: 'update', id: ref.id, text });
+  async update(ref: MessageRef, text: string, files?: Attachment[], buttons?: JobButton[]): Promise<void> {
+    this.record({ type: 'update', id: ref.id, text, ...(files ? { files } : {}), ...(buttons ? { buttons } : {}) });
+  }
+
+  /** The buttons a message shows now (after its updates). */
+  buttonsOf(id: string): JobButton[] {
+    let buttons: JobButton[] = [];
+    for (const e of this.events) if ((e.type === 'post' || e.type === 'update') && e.id === id && e.buttons) buttons = e.buttons;
+    return buttons;
   }
 
   async react(ref: MessageRef, reaction: Reaction): Promise<void> {
@@ -110,7 +118,7 @@ export class RecordingPort implements ReplyPort {
   }
 
   /** Resolves once `done(this)` holds; rejects after timeoutMs with what was recorded. */
-  waitFor(done: (port: this) => boolean, timeoutMs = 60_000): Promise<void> {
+  waitFor(done: (port: this) => boolean, timeoutMs = 300_000): Promise<void> {
     return this.conditions.until(() => done(this), timeoutMs, () => this.describe()).then(() => undefined);
   }
 
@@ -191,7 +199,7 @@ export function testEngine(device = 'cpu', index = 0): Promise<Engine> {
 export async function testEngineWith(
   device: string,
   index: number,
-  replace: (engine: Engine) => Partial<Pick<StyleEngine, 'stylize' | 'palette' | 'paletteSweep'>>,
+  replace: (engine: Engine) => Partial<Pick<StyleEngine, 'stylize' | 'palette' | 'paletteSweep' | 'upscale'>>,
 ): Promise<StyleEngine> {
   const engine = await testEngine(device, index);
   return {
@@ -203,6 +211,7 @@ export async function testEngineWith(
     stylize: (...args) => engine.stylize(...args),
     palette: (...args) => engine.palette(...args),
     paletteSweep: (...args) => engine.paletteSweep(...args),
+    upscale: (...args) => engine.upscale(...args),
     ...replace(engine),
   };
 }

@@ -10,6 +10,8 @@ import {
   GatewayIntentBits,
   MessageFlags,
   Partials,
+  Routes,
+  type ButtonInteraction,
   type ChatInputCommandInteraction,
   type APIMessage,
   type APIUser,
@@ -17,14 +19,14 @@ import {
   type Interaction,
   type User,
 } from 'discord.js';
-import type { OptionLimits } from '../../commands/options.js';
-import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
+import { parseButtonId } from '../../commands/buttons.js';
 import type { CommandHandler, CommandRequest, Invocation, ThreadRef } from '../../commands/port.js';
 import type { DownloadOptions } from './attachments.js';
 import { isPrivateCommand, requestFor } from './commands.js';
 import type { DiscordConfig } from './config.js';
-import { precheck, type PrecheckLimits } from './precheck.js';
-import { DiscordReplyPort, discordFrontend, interactionReply, REACTION_EMOJI } from './reply-port.js';
+import { precheck } from './precheck.js';
+import { EditBudget } from '../shared/edit-budget.js';
+import { channelPermissions, DiscordReplyPort, discordFrontend, interactionReply, REACTION_EMOJI, type ChannelPermissions } from './reply-port.js';
 
 type Log = Pick<Console, 'error' | 'warn' | 'info'>;
 
@@ -41,9 +43,12 @@ export interface DiscordStartOptions {
 }
 
 
-const REACTIONS: Record<string, 'rerun' | 'cancel'> = {
-  [REACTION_EMOJI.rerun]: 'rerun',
-  [REACTION_EMOJI.cancel]: 'cancel',
+/** What a reaction asks; ⬆️ may arrive with or without its variation selector (U+FE0F). */
+const REACTIONS: Record<string, { kind: 'rerun' | 'cancel'; change?: 'upscale' }> = {
+  [REACTION_EMOJI.rerun]: { kind: 'rerun' },
+  [REACTION_EMOJI.cancel]: { kind: 'cancel' },
+  [REACTION_EMOJI.upscale]: { kind: 'rerun', change: 'upscale' },
+  [REACTION_EMOJI.upscale.replace('\uFE0F', '')]: { kind: 'rerun', change: 'upscale' },
 };
 
 function displayName(user: User): string {
@@ -65,21 +70,20 @@ function headerFor(request: CommandRequest, userId: string, inThread: boolean): 
   return { header: 'Working on it…', threadName: 'tilestyle' };
 }
 
-/** The limits a command service states (CommandService.limits); a bare CommandHandler states none. */
-type StatedLimits = { maxImageBytes?: number } & Partial<OptionLimits>;
-
-function optionLimitsOf(limits: StatedLimits | undefined): OptionLimits | undefined {
-  if (!limits) return undefined;
-  const { maxTiles, minSize, maxSize, maxIterations } = limits;
-  if (maxTiles === undefined || minSize === undefined || maxSize === undefined || maxIterations === undefined) return undefined;
-  return { maxTiles, minSize, maxSize, maxIterations };
-}
-
 class DiscordFrontEnd {
   private readonly inflight = new Set<Promise<void>>();
   private readonly download: DownloadOptions;
-  private readonly limits: PrecheckLimits;
   private stopped = false;
+  /**
+   * Message edits are rate-limited per channel (Discord's rate-limits topic: per-route buckets with
+   * the channel as their major parameter); about one a second, shared by the jobs of a channel.
+   */
+  private readonly budget = new EditBudget({ perMinute: 50, burst: 5 });
+  /**
+   * The bot's permissions per channel, as the last interaction there said them (`app_permissions`):
+   * ports for reactions and resumed jobs use them too, instead of finding out from 403s.
+   */
+  private readonly permissions = new Map<string, ChannelPermissions>();
 
   constructor(
     private readonly client: Client,
@@ -87,11 +91,7 @@ class DiscordFrontEnd {
     config: DiscordConfig,
     private readonly log: Log,
   ) {
-    const limits = (commands as { limits?: StatedLimits }).limits;
-    const maxImageBytes = limits?.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
-    this.download = { allowedOrigins: config.cdnOrigins, timeoutMs: config.downloadTimeoutMs, maxBytes: maxImageBytes };
-    const options = optionLimitsOf(limits);
-    this.limits = { maxImageBytes, ...(options ? { options } : {}) };
+    this.download = { allowedOrigins: config.cdnOrigins, timeoutMs: config.downloadTimeoutMs, maxBytes: commands.limits.maxImageBytes };
   }
 
   register(): void {
@@ -104,7 +104,7 @@ class DiscordFrontEnd {
     this.client.on(Events.ShardDisconnect, (event, shard) => this.log.warn(`Discord: gateway connection ${shard} closed (${event.code}); reconnecting.`));
     this.client.on(Events.ShardResume, (shard, replayed) => this.log.info(`Discord: gateway connection ${shard} resumed (${replayed} events replayed).`));
     this.client.on(Events.Warn, (message) => this.log.warn('Discord:', message));
-    this.commands.registerFrontend(discordFrontend(this.client.rest, this.log));
+    this.commands.registerFrontend(discordFrontend(this.client.rest, this.log, this.budget, (channel) => this.permissions.get(channel)));
   }
 
   async stop(): Promise<void> {
@@ -122,10 +122,11 @@ class DiscordFrontEnd {
   }
 
   private async onInteraction(interaction: Interaction): Promise<void> {
+    if (interaction.isButton()) return this.onButton(interaction);
     if (!interaction.isChatInputCommand()) return;
     const ephemeral = isPrivateCommand(interaction);
     // Refusals the payload already allows are whispered now: once deferred publicly, they could not be.
-    const problems = precheck(interaction, this.limits);
+    const problems = precheck(interaction, this.commands.limits);
     if (problems.length > 0) {
       await interaction
         .reply({ content: problems.join('\n').slice(0, 2000), flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } })
@@ -149,6 +150,7 @@ class DiscordFrontEnd {
       return;
     }
     const where = this.placeOf(interaction);
+    const permissions = this.noteBotPermissions(interaction, where);
     const invocation: Invocation = {
       platform: 'discord',
       user: { id: interaction.user.id, name: displayName(interaction.user) },
@@ -159,14 +161,58 @@ class DiscordFrontEnd {
       interaction: interactionReply(interaction, ephemeral),
       header,
       threadName,
+      budget: this.budget,
+      ...(permissions ? { permissions } : {}),
       log: this.log,
     });
     await this.commands.handle(request, invocation, port);
     await port.finish();
   }
 
+  /**
+   * A button under a result or status: acknowledged at once with deferUpdate (type 6, no visible
+   * reply and the message unchanged), so a refusal can follow as an ephemeral message only the
+   * clicking user sees; a new job posts in the thread of the message. The custom id names the job,
+   * so this works on old results and after a restart.
+   */
+  private async onButton(interaction: ButtonInteraction): Promise<void> {
+    const parsed = parseButtonId(interaction.customId);
+    if (!parsed) return;
+    try {
+      await interaction.deferUpdate();
+    } catch (err) {
+      this.log.warn('Discord: could not acknowledge a button in time:', err);
+      return;
+    }
+    const where = this.placeOf(interaction);
+    const permissions = this.noteBotPermissions(interaction, where);
+    const user = interaction.user;
+    const invocation: Invocation = { platform: 'discord', user: { id: user.id, name: displayName(user) }, where };
+    const port = new DiscordReplyPort(this.client.rest, where, user.id, {
+      log: this.log,
+      budget: this.budget,
+      ...(permissions ? { permissions } : {}),
+      privateReply: {
+        createdAt: interaction.createdTimestamp,
+        send: async (text) => void (await interaction.followUp({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } })),
+      },
+    });
+    const request: CommandRequest =
+      parsed.action === 'cancel' ? { kind: 'cancel', jobId: parsed.jobId } : { kind: 'rerun', jobId: parsed.jobId, change: parsed.action };
+    await this.commands.handle(request, invocation, port);
+  }
+
+  /** What `app_permissions` says the bot may do where the interaction happened (kept for that channel). */
+  private noteBotPermissions(interaction: ChatInputCommandInteraction | ButtonInteraction, where: ThreadRef): ChannelPermissions | undefined {
+    const bits = (interaction as { appPermissions?: { bitfield: bigint } | null }).appPermissions?.bitfield;
+    if (bits === undefined) return undefined;
+    const permissions = channelPermissions(bits);
+    this.permissions.set(where.channel, permissions);
+    return permissions;
+  }
+
   /** The channel (and thread, when the command was used inside one). */
-  private placeOf(interaction: ChatInputCommandInteraction): ThreadRef {
+  private placeOf(interaction: ChatInputCommandInteraction | ButtonInteraction): ThreadRef {
     const channel = interaction.channel;
     if (channel?.isThread()) return { channel: channel.parentId ?? channel.id, thread: channel.id };
     return { channel: interaction.channelId };
@@ -180,15 +226,15 @@ class DiscordFrontEnd {
   private async onReaction(d: GatewayMessageReactionAddDispatchData): Promise<void> {
     const self = this.client.user?.id;
     const emoji = d.emoji.name ?? '';
-    const kind = Object.hasOwn(REACTIONS, emoji) ? REACTIONS[emoji] : undefined;
-    if (!kind || d.user_id === self) return;
-    const user = d.member?.user ?? (await this.client.rest.get(`/users/${d.user_id}`)) as APIUser;
+    const asked = Object.hasOwn(REACTIONS, emoji) ? REACTIONS[emoji] : undefined;
+    if (!asked || d.user_id === self) return;
+    const user = d.member?.user ?? (await this.client.rest.get(Routes.user(d.user_id))) as APIUser;
     if (user.bot) return;
     // Only the bot's own messages carry jobs: reactions elsewhere are none of its business.
     let author = d.message_author_id;
     if (author === undefined) {
       try {
-        const message = (await this.client.rest.get(`/channels/${d.channel_id}/messages/${d.message_id}`)) as APIMessage;
+        const message = (await this.client.rest.get(Routes.channelMessage(d.channel_id, d.message_id))) as APIMessage;
         author = message.author.id;
       } catch (err) {
         this.log.warn(`Discord: could not read the message a reaction was added to (${d.message_id}); ignoring it:`, err);
@@ -199,8 +245,10 @@ class DiscordFrontEnd {
     const channel = await this.client.channels.fetch(d.channel_id).catch(() => null);
     const where: ThreadRef = channel?.isThread() ? { channel: channel.parentId ?? channel.id, thread: channel.id } : { channel: d.channel_id };
     const invocation: Invocation = { platform: 'discord', user: { id: user.id, name: user.global_name ?? user.username }, where };
-    const port = new DiscordReplyPort(this.client.rest, where, user.id, { log: this.log });
-    await this.commands.handle({ kind, messageId: d.message_id }, invocation, port);
+    const permissions = this.permissions.get(where.channel);
+    const port = new DiscordReplyPort(this.client.rest, where, user.id, { log: this.log, budget: this.budget, ...(permissions ? { permissions } : {}) });
+    const request: CommandRequest = asked.kind === 'cancel' ? { kind: 'cancel', messageId: d.message_id } : { kind: 'rerun', messageId: d.message_id, ...(asked.change ? { change: asked.change } : {}) };
+    await this.commands.handle(request, invocation, port);
   }
 }
 

@@ -8,8 +8,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { emptyRawOptions, MAX_SEED, MAX_WEIGHT } from '../../commands/options.js';
-import { LIMITS } from '../../engine/limits.js';
+import { emptyRawOptions, OPTION_RANGES, OPTION_SPECS, type OptionName } from '../../commands/user-options.js';
 import type { CommandRequest, RawOptions } from '../../commands/port.js';
 import { imageSourceFor, type DownloadOptions } from './attachments.js';
 
@@ -25,7 +24,13 @@ export interface CommandBounds {
 }
 
 /** Without the operator's settings, the engine's own limits. */
-const DEFAULT_BOUNDS: CommandBounds = { maxSize: LIMITS.size.max, maxIterations: LIMITS.iterations.max };
+const DEFAULT_BOUNDS: CommandBounds = { maxSize: OPTION_RANGES.size.max, maxIterations: OPTION_RANGES.iterations.max };
+
+/** An option's description in Discord's menu: the words help uses (OPTION_SPECS), capitalized. */
+function describe(name: OptionName): string {
+  const text = OPTION_SPECS[name].describe;
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
 
 /**
  * tiles is a string option with choices: Discord's options have one type, and tiles is either the
@@ -36,7 +41,7 @@ const DEFAULT_BOUNDS: CommandBounds = { maxSize: LIMITS.size.max, maxIterations:
 export function tilesChoices(kind: 'stylize' | 'palette' = 'stylize'): { name: string; value: string }[] {
   const choices = [{ name: 'auto — chosen from the style image', value: 'auto' }];
   if (kind === 'palette') choices.push({ name: 'sweep — 1, 2, 4 and 8 tiles side by side', value: 'sweep' });
-  for (let n = LIMITS.tiles.min; n <= LIMITS.tiles.max; n++) choices.push({ name: n === 1 ? '1 — no tiling' : `${n} (${n}×${n})`, value: String(n) });
+  for (let n = OPTION_RANGES.tiles.min; n <= OPTION_RANGES.tiles.max; n++) choices.push({ name: n === 1 ? '1 — no tiling' : `${n} (${n}×${n})`, value: String(n) });
   return choices;
 }
 
@@ -45,33 +50,26 @@ type Builder = SlashCommandOptionsOnlyBuilder;
 function addShared(builder: Builder, bounds: CommandBounds, kind: 'stylize' | 'palette'): void {
   builder
     .addStringOption((o) =>
-      o
-        .setName('tiles')
-        .setDescription('Repeat the style N×N so an object becomes the brush stroke (default auto: chosen from the style)')
-        .addChoices(...tilesChoices(kind)),
+      o.setName('tiles').setDescription(describe('tiles')).addChoices(...tilesChoices(kind)),
     )
-    .addIntegerOption((o) => o.setName('size').setDescription('Longest side of the result in pixels').setMinValue(LIMITS.size.min).setMaxValue(bounds.maxSize))
+    .addIntegerOption((o) => o.setName('size').setDescription(describe('size')).setMinValue(OPTION_RANGES.size.min).setMaxValue(bounds.maxSize))
     .addIntegerOption((o) =>
-      o.setName('iterations').setDescription('Optimizer steps; more is slower and finer').setMinValue(LIMITS.iterations.min).setMaxValue(bounds.maxIterations),
+      o.setName('iterations').setDescription(describe('iterations')).setMinValue(OPTION_RANGES.iterations.min).setMaxValue(bounds.maxIterations),
     );
   if (kind === 'stylize') {
     builder
       .addIntegerOption((o) =>
-        o
-          .setName('strength')
-          .setDescription('How far the style takes over: 1 keeps the photo, 10 lets the objects take over (default 5)')
-          .setMinValue(LIMITS.strength.min)
-          .setMaxValue(LIMITS.strength.max),
+        o.setName('strength').setDescription(describe('strength')).setMinValue(OPTION_RANGES.strength.min).setMaxValue(OPTION_RANGES.strength.max),
       )
       .addNumberOption((o) =>
-        o.setName('style_weight').setDescription('Advanced: raw style weight; sets the balance by hand instead of strength').setMinValue(LIMITS.weight.min).setMaxValue(MAX_WEIGHT),
+        o.setName('style_weight').setDescription(describe('styleWeight')).setMinValue(OPTION_RANGES.weight.min).setMaxValue(OPTION_RANGES.weight.max),
       )
       .addNumberOption((o) =>
-        o.setName('content_weight').setDescription('Advanced: raw content weight; sets the balance by hand instead of strength').setMinValue(LIMITS.weight.min).setMaxValue(MAX_WEIGHT),
+        o.setName('content_weight').setDescription(describe('contentWeight')).setMinValue(OPTION_RANGES.weight.min).setMaxValue(OPTION_RANGES.weight.max),
       )
-      .addBooleanOption((o) => o.setName('preserve_colors').setDescription("Keep the content picture's colours"));
+      .addBooleanOption((o) => o.setName('preserve_colors').setDescription(describe('preserveColors')));
   }
-  builder.addIntegerOption((o) => o.setName('seed').setDescription('Makes a run reproducible').setMinValue(LIMITS.seed.min).setMaxValue(MAX_SEED));
+  builder.addIntegerOption((o) => o.setName('seed').setDescription(describe('seed')).setMinValue(OPTION_RANGES.seed.min).setMaxValue(OPTION_RANGES.seed.max));
 }
 
 /** The commands as the JSON Discord's API takes (PUT /applications/{app}/commands). */

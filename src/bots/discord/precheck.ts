@@ -6,36 +6,24 @@
  * here are answered with an ephemeral reply instead. The commands check the downloaded bytes again.
  */
 import type { ChatInputCommandInteraction } from 'discord.js';
-import { validateOptions, type JobKind, type OptionLimits } from '../../commands/options.js';
-import { MAX_INPUT_PIXELS } from '../../engine/limits.js';
-import { informativeType, megabytes } from '../shared/download.js';
+import { notAnImageText, tooLargeText, tooManyPixelsText } from '../../commands/messages.js';
+import type { FrontEndLimits, JobKind } from '../../commands/index.js';
+import { validateOptions } from '../../commands/user-options.js';
+import { informativeType } from '../shared/download.js';
 import { PALETTE, rawOptions, STYLIZE } from './commands.js';
-
-export interface PrecheckLimits {
-  maxImageBytes: number;
-  /** The option limits in force, when the commands say them. */
-  options?: OptionLimits;
-}
 
 const ROLES: Record<string, string> = { content: 'content image', style: 'style image' };
 
-function attachmentProblem(role: string, a: { name: string; contentType: string | null; size: number; width?: number | null; height?: number | null }, limits: PrecheckLimits): string | null {
+function attachmentProblem(role: string, a: { name: string; contentType: string | null; size: number; width?: number | null; height?: number | null }, limits: FrontEndLimits): string | null {
   // A type that says nothing about the bytes is left to the commands, which decode them.
   const type = informativeType(a.contentType);
-  if (type && !/^image\//i.test(type)) {
-    return `The ${role} "${a.name}" is ${a.contentType}, not an image. Send a PNG, JPEG, WebP or GIF.`;
-  }
-  if (a.size > limits.maxImageBytes) {
-    return `The ${role} "${a.name}" is ${megabytes(a.size)}; the limit is ${megabytes(limits.maxImageBytes)}. Send a smaller image.`;
-  }
-  if (a.width && a.height && a.width * a.height > MAX_INPUT_PIXELS) {
-    return `The ${role} "${a.name}" is ${a.width}×${a.height} pixels; the limit is ${Math.round(MAX_INPUT_PIXELS / 1e6)} megapixels. Send a smaller image.`;
-  }
-  return null;
+  if (type && !/^image\//i.test(type)) return notAnImageText(role, a.name, a.contentType!);
+  if (a.size > limits.maxImageBytes) return tooLargeText(role, a.name, limits.maxImageBytes, a.size);
+  return a.width && a.height ? tooManyPixelsText(role, a.name, a.width, a.height) : null;
 }
 
 /** The problems with a request, one message each (empty when it may go ahead). */
-export function precheck(interaction: ChatInputCommandInteraction, limits: PrecheckLimits): string[] {
+export function precheck(interaction: ChatInputCommandInteraction, limits: FrontEndLimits): string[] {
   const kind: JobKind | null = interaction.commandName === STYLIZE ? 'stylize' : interaction.commandName === PALETTE ? 'palette' : null;
   if (!kind) return [];
   const problems: string[] = [];
@@ -48,9 +36,7 @@ export function precheck(interaction: ChatInputCommandInteraction, limits: Prech
     const problem = attachmentProblem(ROLES[field]!, attachment, limits);
     if (problem) problems.push(problem);
   }
-  if (limits.options) {
-    const result = validateOptions(rawOptions(interaction), kind, limits.options);
-    if (!result.ok) problems.push(...result.problems);
-  }
+  const result = validateOptions(rawOptions(interaction), kind, limits);
+  if (!result.ok) problems.push(...result.problems);
   return problems;
 }

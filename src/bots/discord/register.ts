@@ -6,7 +6,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import dotenv from 'dotenv';
 import { REST, type RESTPutAPIApplicationCommandsResult } from 'discord.js';
-import { settingsFromEnv } from '../../commands/settings.js';
+import { settingsFromEnv } from '../../settings.js';
 import { ConfigError, type Env } from '../../config.js';
 import { commandDefinitions } from './commands.js';
 import { configFromEnv, type DiscordConfig } from './config.js';

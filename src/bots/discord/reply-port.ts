@@ -4,12 +4,24 @@
  * lacks a permission it falls back — channel instead of thread, the interaction's webhook instead of
  * the channel, text instead of images, no reactions — and never throws for that alone.
  */
-import { DiscordAPIError, MessageFlags, type REST } from 'discord.js';
+import {
+  ButtonStyle,
+  ComponentType,
+  DiscordAPIError,
+  MessageFlags,
+  type APIActionRowComponent,
+  type APIButtonComponentWithCustomId,
+  type REST,
+  type RouteLike,
+  Routes,
+} from 'discord.js';
 import sharp from 'sharp';
-import type { Attachment, Frontend, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
+import type { EditBudget } from '../shared/edit-budget.js';
+import { buttonId } from '../../commands/buttons.js';
+import type { Attachment, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
 /** The emoji the commands' reactions are shown as. */
-export const REACTION_EMOJI: Record<Reaction, string> = { rerun: '🔁', cancel: '❌' };
+export const REACTION_EMOJI: Record<Reaction, string> = { rerun: '🔁', cancel: '❌', upscale: '⬆️' };
 
 /** Errors that mean "not allowed here" rather than "something broke". */
 const NOT_ALLOWED = new Set([
@@ -24,6 +36,17 @@ const NOT_ALLOWED = new Set([
 const THREAD_EXISTS = 160004;
 /** "Cannot execute action on a DM channel": no threads in DMs, so the answer stays in the DM. */
 const DM_CHANNEL = 50003;
+/** "Invalid Webhook Token": the interaction's token expired (15 minutes). */
+const INVALID_WEBHOOK_TOKEN = 50027;
+/** "Operation cannot be performed on an archived thread": edits and reactions wait until it is unarchived. */
+const ARCHIVED_THREAD = 50083;
+/**
+ * Threads stay in the channel list for a week after their last activity (the longest
+ * auto_archive_duration, 10080 minutes), so results stay reachable; after that the bot unarchives a
+ * thread it started whenever it must edit or react there (Discord's threads topic: the thread's
+ * creator may set archived: false; sending a message unarchives it by itself, unless locked).
+ */
+export const AUTO_ARCHIVE_MINUTES = 10080;
 /** "Request entity too large": the files are over the channel's upload limit (10 MiB by default). */
 const TOO_LARGE = 40005;
 
@@ -49,6 +72,27 @@ function clip(text: string): string {
 /** The `attachments` field that names the uploaded files (by index) of a message body. */
 function attachmentsOf(files: Attachment[]) {
   return files.map((f, id) => ({ id, filename: f.filename, ...(f.description ? { description: f.description.slice(0, 1024) } : {}) }));
+}
+
+/**
+ * Buttons as message components: action rows (type 1) of at most 5 buttons (type 2, style 2
+ * secondary, custom_id ≤ 100 characters, label ≤ 80), at most 5 rows — Discord's component
+ * reference (https://discord.com/developers/docs/components/reference#button). [] clears them.
+ */
+export function componentsOf(buttons: JobButton[]): APIActionRowComponent<APIButtonComponentWithCustomId>[] {
+  const rows: APIActionRowComponent<APIButtonComponentWithCustomId>[] = [];
+  for (let i = 0; i < buttons.length && rows.length < 5; i += 5) {
+    rows.push({
+      type: ComponentType.ActionRow,
+      components: buttons.slice(i, i + 5).map((b) => ({
+        type: ComponentType.Button,
+        style: b.action === 'cancel' ? ButtonStyle.Danger : ButtonStyle.Secondary,
+        label: b.label.slice(0, 80),
+        custom_id: buttonId(b),
+      })),
+    });
+  }
+  return rows;
 }
 
 function uploadsOf(files: Attachment[]) {
@@ -77,9 +121,9 @@ export interface InteractionReply {
   readonly createdAt: number;
   editReply(text: string): Promise<{ id: string }>;
   deleteReply(): Promise<void>;
-  followUp(text: string, opts: { ephemeral: boolean; files?: Attachment[] }): Promise<{ id: string }>;
-  /** Edits a message sent through the webhook; files, where given, replace its attachments. */
-  editFollowUp(id: string, text: string, files?: Attachment[]): Promise<void>;
+  followUp(text: string, opts: { ephemeral: boolean; files?: Attachment[]; buttons?: JobButton[] }): Promise<{ id: string }>;
+  /** Edits a message sent through the webhook; files, where given, replace its attachments; buttons, its buttons. */
+  editFollowUp(id: string, text: string, files?: Attachment[], buttons?: JobButton[]): Promise<void>;
 }
 
 export interface DiscordPortOptions {
@@ -89,6 +133,19 @@ export interface DiscordPortOptions {
   header?: string;
   /** Name of the thread to start. */
   threadName?: string;
+  /**
+   * A button click (acknowledged with deferUpdate): whispers go to the clicking user alone as an
+   * ephemeral follow-up while its token lives; everything else is posted in the channel.
+   */
+  privateReply?: { createdAt: number; send(text: string): Promise<void> };
+  /** The edit budget per channel, shared by every port of one front end. */
+  budget?: EditBudget;
+  /**
+   * What the bot may do in the channel, from the interaction's `app_permissions` (or the last one
+   * seen there): the port then skips what it may not do instead of collecting 403s, which Discord
+   * counts toward its invalid-request limit. Unknown: it tries, and falls back on a refusal.
+   */
+  permissions?: ChannelPermissions;
   log?: Log;
 }
 
@@ -96,6 +153,36 @@ interface Sent {
   id: string;
   /** Messages that went through the interaction's webhook are edited through it too. */
   viaWebhook: boolean;
+}
+
+/** What the bot may do in a channel, read from `app_permissions`. */
+export interface ChannelPermissions {
+  threads: boolean;
+  files: boolean;
+  reactions: boolean;
+  /** View Channel and Send Messages (in threads too). */
+  post: boolean;
+}
+
+/** Permission bits (https://discord.com/developers/docs/topics/permissions). */
+const BIT = {
+  ADD_REACTIONS: 1n << 6n,
+  VIEW_CHANNEL: 1n << 10n,
+  SEND_MESSAGES: 1n << 11n,
+  ATTACH_FILES: 1n << 15n,
+  CREATE_PUBLIC_THREADS: 1n << 35n,
+  SEND_MESSAGES_IN_THREADS: 1n << 38n,
+};
+
+/** `app_permissions` (a decimal string of bits) as what the port needs to know. */
+export function channelPermissions(bits: bigint): ChannelPermissions {
+  const has = (b: bigint) => (bits & b) === b;
+  return {
+    threads: has(BIT.CREATE_PUBLIC_THREADS) && has(BIT.SEND_MESSAGES_IN_THREADS),
+    files: has(BIT.ATTACH_FILES),
+    reactions: has(BIT.ADD_REACTIONS),
+    post: has(BIT.VIEW_CHANNEL) && has(BIT.SEND_MESSAGES),
+  };
 }
 
 export class DiscordReplyPort implements ReplyPort {
@@ -108,6 +195,12 @@ export class DiscordReplyPort implements ReplyPort {
   private readonly sent = new Map<string, Sent>();
   /** Cleared when an edit with a preview is refused, so later progress goes as text alone. */
   private canAttach = true;
+  /** Set when the thread is archived and locked by a moderator: edits and reactions stop. */
+  private threadLocked = false;
+  /** Set when Discord refused the interaction's token (expired): nothing more goes through it. */
+  private tokenDead = false;
+  /** Set once the user's DM channel is used instead of a channel closed to the bot. */
+  private direct: string | undefined;
   private readonly log: Log;
 
   constructor(
@@ -126,24 +219,42 @@ export class DiscordReplyPort implements ReplyPort {
     return this.thread ? { channel: this.channel, thread: this.thread } : { channel: this.channel };
   }
 
-  async post(text: string, files?: Attachment[]): Promise<MessageRef> {
+  async post(text: string, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef> {
     await this.prepare();
-    return { id: await this.send(clip(text), files ?? []) };
+    return { id: await this.send(clip(text), files ?? [], [], buttons) };
   }
 
-  /** Edits a message; a preview that comes with it replaces the message's attachments. */
-  async update(ref: MessageRef, text: string, files: Attachment[] = []): Promise<void> {
-    const previews = this.canAttach ? files : [];
-    if (this.sent.get(ref.id)?.viaWebhook && this.interactionAlive()) {
-      await this.opts.interaction!.editFollowUp(ref.id, clip(text), previews);
+  /** Message edits are limited per channel: the jobs editing in one share it (EditBudget). */
+  mayShowProgress(): boolean {
+    return this.opts.budget?.tryProgress(this.target(), this) ?? true;
+  }
+
+  /** Edits a message; a preview that comes with it replaces the message's attachments, buttons its buttons. */
+  async update(ref: MessageRef, text: string, files: Attachment[] = [], buttons?: JobButton[]): Promise<void> {
+    const previews = this.canAttach && this.opts.permissions?.files !== false ? files : [];
+    this.opts.budget?.take(this.target());
+    const sent = this.sent.get(ref.id);
+    if (sent?.viaWebhook) {
+      // Only the interaction's webhook can edit what it sent; once its token expired, the message stays.
+      if (!this.interactionAlive()) return;
+      try {
+        await this.opts.interaction!.editFollowUp(ref.id, clip(text), previews, buttons);
+      } catch (err) {
+        if (apiCode(err) !== INVALID_WEBHOOK_TOKEN) throw err;
+        this.expired();
+      }
       return;
     }
-    const route = `/channels/${this.target()}/messages/${ref.id}` as const;
-    const body = { content: clip(text), allowed_mentions: { parse: [] } };
+    const route = Routes.channelMessage(this.direct ?? this.target(), ref.id);
+    const body = { content: clip(text), allowed_mentions: { parse: [] }, ...(buttons ? { components: componentsOf(buttons) } : {}) };
     if (previews.length === 0) {
-      await this.rest.patch(route, { body });
+      await this.inOpenThread(() => this.rest.patch(route, { body }));
       return;
     }
+    await this.inOpenThread(() => this.editWithPreviews(route, body, previews));
+  }
+
+  private async editWithPreviews(route: RouteLike, body: Record<string, unknown>, previews: Attachment[]): Promise<void> {
     try {
       await this.rest.patch(route, { body: { ...body, attachments: attachmentsOf(previews) }, files: uploadsOf(previews) });
     } catch (err) {
@@ -160,8 +271,13 @@ export class DiscordReplyPort implements ReplyPort {
 
   async react(ref: MessageRef, reaction: Reaction): Promise<void> {
     const emoji = encodeURIComponent(REACTION_EMOJI[reaction]);
+    if (this.sent.get(ref.id)?.viaWebhook || this.direct) return;
+    if (this.opts.permissions?.reactions === false) {
+      this.warnOnce('reactions', `Discord: cannot add reactions in channel ${this.target()} (app_permissions lacks Add Reactions); skipping.`);
+      return;
+    }
     try {
-      await this.rest.put(`/channels/${this.target()}/messages/${ref.id}/reactions/${emoji}/@me`);
+      await this.inOpenThread(() => this.rest.put(Routes.channelMessageOwnReaction(this.target(), ref.id, emoji)));
     } catch (err) {
       if (!isNotAllowed(err)) throw err;
       this.log.warn(`Discord: cannot add reactions in channel ${this.target()} (missing Add Reactions / Read Message History); skipping.`);
@@ -169,6 +285,15 @@ export class DiscordReplyPort implements ReplyPort {
   }
 
   async whisper(text: string): Promise<void> {
+    const click = this.opts.privateReply;
+    if (click && Date.now() - click.createdAt < INTERACTION_TOKEN_MS) {
+      try {
+        await click.send(clip(text));
+        return;
+      } catch (err) {
+        this.log.warn('Discord: an ephemeral reply to a button failed; posting instead:', err);
+      }
+    }
     const interaction = this.opts.interaction;
     if (interaction && this.interactionAlive()) {
       try {
@@ -186,6 +311,7 @@ export class DiscordReplyPort implements ReplyPort {
         await interaction.followUp(clip(text), { ephemeral: true });
         return;
       } catch (err) {
+        if (apiCode(err) === INVALID_WEBHOOK_TOKEN) this.expired();
         this.log.warn('Discord: an ephemeral reply failed; posting instead:', err);
       }
     }
@@ -204,9 +330,46 @@ export class DiscordReplyPort implements ReplyPort {
     return this.thread ?? this.channel;
   }
 
+  /**
+   * Runs an edit or reaction in the job's thread; when the thread has archived meanwhile, unarchives
+   * it (the bot started it, so it may) and tries once more. A thread a moderator locked stays as it
+   * is: one refusal, then this port leaves its messages alone rather than collect more.
+   */
+  private async inOpenThread(action: () => Promise<unknown>): Promise<void> {
+    if (this.threadLocked) return;
+    try {
+      await action();
+    } catch (err) {
+      if (apiCode(err) !== ARCHIVED_THREAD || !this.thread) throw err;
+      try {
+        await this.rest.patch(Routes.channel(this.thread), { body: { archived: false } });
+      } catch (reopen) {
+        if (!isNotAllowed(reopen)) throw reopen;
+        this.threadLocked = true;
+        this.log.warn(`Discord: thread ${this.thread} is archived and locked; its job's messages stay as they are.`);
+        return;
+      }
+      this.log.info(`Discord: thread ${this.thread} had archived; unarchived it to update the job there.`);
+      await action();
+    }
+  }
+
   private interactionAlive(): boolean {
     const i = this.opts.interaction;
-    return i !== undefined && Date.now() - i.createdAt < INTERACTION_TOKEN_MS;
+    return i !== undefined && !this.tokenDead && Date.now() - i.createdAt < INTERACTION_TOKEN_MS;
+  }
+
+  private expired(): void {
+    if (!this.tokenDead) this.log.warn("Discord: the command's interaction token has expired; answering in the channel (or a DM) instead.");
+    this.tokenDead = true;
+  }
+
+  private readonly warned = new Set<string>();
+
+  private warnOnce(what: string, message: string): void {
+    if (this.warned.has(what)) return;
+    this.warned.add(what);
+    this.log.warn(message);
   }
 
   private prepare(): Promise<void> {
@@ -224,9 +387,14 @@ export class DiscordReplyPort implements ReplyPort {
     this.replyPending = false;
     const reply = await interaction.editReply(clip(this.opts.header ?? 'Working on it…'));
     if (this.thread) return; // used inside a thread: answer there
+    if (this.opts.permissions?.threads === false) {
+      this.log.warn(`Discord: cannot start a thread in channel ${this.channel} (app_permissions lacks Create Public Threads); answering in the channel.`);
+      return;
+    }
+    if (this.opts.permissions?.post === false) return; // answered through the command's reply: no thread
     try {
-      const thread = (await this.rest.post(`/channels/${this.channel}/messages/${reply.id}/threads`, {
-        body: { name: (this.opts.threadName ?? 'tilestyle').slice(0, 100), auto_archive_duration: 1440 },
+      const thread = (await this.rest.post(Routes.threads(this.channel, reply.id), {
+        body: { name: (this.opts.threadName ?? 'tilestyle').slice(0, 100), auto_archive_duration: AUTO_ARCHIVE_MINUTES },
       })) as { id: string };
       this.thread = thread.id;
     } catch (err) {
@@ -242,29 +410,62 @@ export class DiscordReplyPort implements ReplyPort {
     }
   }
 
-  private async send(content: string, files: Attachment[], mention: string[] = []): Promise<string> {
-    if (!this.useWebhook) {
+  /**
+   * Posts in the thread or channel; where the channel is closed to the bot, through the command's
+   * reply while its token lives (15 minutes), and after that in a direct message to the user.
+   */
+  private async send(content: string, files: Attachment[], mention: string[] = [], buttons: JobButton[] = []): Promise<string> {
+    if (this.direct) return this.sendToChannel(this.direct, content, files, mention, buttons);
+    if (!this.useWebhook && this.opts.permissions?.post === false && this.interactionAlive()) {
+      this.log.warn(`Discord: cannot post in channel ${this.target()} (app_permissions lacks View Channel / Send Messages); answering through the command's reply instead.`);
+      this.useWebhook = true;
+      this.thread = undefined;
+    }
+    if (this.useWebhook && this.interactionAlive()) {
       try {
-        return await this.sendToChannel(content, files, mention);
+        const message = await this.opts.interaction!.followUp(content, { ephemeral: false, files, buttons });
+        this.sent.set(message.id, { id: message.id, viaWebhook: true });
+        return message.id;
       } catch (err) {
-        if (!isNotAllowed(err) || !this.interactionAlive()) throw err;
+        if (apiCode(err) !== INVALID_WEBHOOK_TOKEN) throw err;
+        this.expired();
+      }
+    }
+    try {
+      return await this.sendToChannel(this.target(), content, files, mention, buttons);
+    } catch (err) {
+      if (!isNotAllowed(err)) throw err;
+      if (this.interactionAlive()) {
         this.log.warn(`Discord: cannot post in channel ${this.target()} (missing View Channel / Send Messages?); answering through the command's reply instead.`);
         this.useWebhook = true;
         this.thread = undefined;
+        return this.send(content, files, mention, buttons);
       }
+      this.direct = await this.openDirect();
+      this.log.warn(`Discord: cannot post in channel ${this.target()} and the command's token has expired; answering the user in a direct message.`);
+      return this.sendToChannel(this.direct, content, files, mention, buttons);
     }
-    const message = await this.opts.interaction!.followUp(content, { ephemeral: false, files });
-    this.sent.set(message.id, { id: message.id, viaWebhook: true });
-    return message.id;
   }
 
-  private async sendToChannel(content: string, files: Attachment[], mention: string[]): Promise<string> {
+  /** The DM channel with the user (POST /users/@me/channels, channel resource "Create DM"). */
+  private async openDirect(): Promise<string> {
+    const dm = (await this.rest.post(Routes.userChannels(), { body: { recipient_id: this.user } })) as { id: string };
+    return dm.id;
+  }
+
+  private async sendToChannel(channel: string, content: string, files: Attachment[], mention: string[], buttons: JobButton[]): Promise<string> {
     const body = (text: string, withFiles: boolean) => ({
       content: text,
       allowed_mentions: { parse: [], users: mention },
+      ...(buttons.length > 0 ? { components: componentsOf(buttons) } : {}),
       ...(withFiles ? { attachments: attachmentsOf(files) } : {}),
     });
-    const path = `/channels/${this.target()}/messages` as const;
+    const path = Routes.channelMessages(channel);
+    if (files.length > 0 && this.opts.permissions?.files === false && channel === this.target()) {
+      this.warnOnce('files', `Discord: cannot attach files in channel ${channel} (app_permissions lacks Attach Files); posting text only.`);
+      files = [];
+      content = clip(`${content}\n(I can't attach images here: I'm missing the Attach Files permission in this channel.)`);
+    }
     const attempt = async (text: string, attached: Attachment[]) => {
       const message = (await this.rest.post(path, {
         body: { ...body(text, false), ...(attached.length > 0 ? { attachments: attachmentsOf(attached) } : {}) },
@@ -278,7 +479,7 @@ export class DiscordReplyPort implements ReplyPort {
     } catch (err) {
       if (files.length > 0 && apiCode(err) === TOO_LARGE) return this.sendSmaller(content, files, attempt);
       if (files.length === 0 || !isNotAllowed(err)) throw err;
-      this.log.warn(`Discord: cannot attach files in channel ${this.target()} (missing Attach Files); posting text only.`);
+      this.log.warn(`Discord: cannot attach files in channel ${channel} (missing Attach Files); posting text only.`);
       const note = `${content}\n(I can't attach images here: I'm missing the Attach Files permission in this channel.)`;
       const message = (await this.rest.post(path, { body: body(clip(note), false) })) as { id: string };
       this.sent.set(message.id, { id: message.id, viaWebhook: false });
@@ -298,11 +499,12 @@ export class DiscordReplyPort implements ReplyPort {
 }
 
 /** Lets the commands reach a Discord thread again, e.g. for a job resumed after a restart. */
-export function discordFrontend(rest: REST, log?: Log): Frontend {
+export function discordFrontend(rest: REST, log?: Log, budget?: EditBudget, permissionsIn?: (channel: string) => ChannelPermissions | undefined): Frontend {
   return {
     platform: 'discord',
     portFor(where: ThreadRef, user: { id: string }): ReplyPort {
-      return new DiscordReplyPort(rest, where, user.id, log ? { log } : {});
+      const permissions = permissionsIn?.(where.channel);
+      return new DiscordReplyPort(rest, where, user.id, { ...(log ? { log } : {}), ...(budget ? { budget } : {}), ...(permissions ? { permissions } : {}) });
     },
   };
 }
@@ -329,11 +531,13 @@ export function interactionReply(
         allowedMentions: { parse: [] },
         ...(opts.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
         ...(opts.files?.length ? { files: opts.files.map((f) => ({ attachment: f.data, name: f.filename, ...(f.description ? { description: f.description } : {}) })) } : {}),
+        ...(opts.buttons?.length ? { components: componentsOf(opts.buttons) } : {}),
       }),
-    editFollowUp: async (id, text, files = []) =>
+    editFollowUp: async (id, text, files = [], buttons) =>
       void (await interaction.webhook.editMessage(id, {
         content: text,
         allowedMentions: { parse: [] },
+        ...(buttons ? { components: componentsOf(buttons) } : {}),
         ...(files.length ? { files: files.map((f) => ({ attachment: f.data, name: f.filename })), attachments: [] } : {}),
       })),
   };

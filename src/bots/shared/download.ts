@@ -5,6 +5,7 @@
  * again while streaming, so an oversized file is never read whole. Errors carry a short reason a user
  * can read; `host` names the platform's file host in them.
  */
+import { byteSize } from '../../commands/messages.js';
 
 /** Where a redirect may go: the headers to send there, or a reason to stop. */
 export type RedirectDecision = { headers?: Record<string, string> } | { refuse: string };
@@ -29,10 +30,6 @@ const UNINFORMATIVE_TYPES = new Set(['application/octet-stream', 'binary/octet-s
 export function informativeType(type: string | null | undefined): string | undefined {
   const bare = (type ?? '').split(';')[0]!.trim().toLowerCase();
   return bare === '' || UNINFORMATIVE_TYPES.has(bare) ? undefined : type!.trim();
-}
-
-export function megabytes(bytes: number): string {
-  return `${(bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '')} MB`;
 }
 
 function isTimeout(err: unknown): boolean {
@@ -87,14 +84,14 @@ export async function fetchCapped(url: URL, opts: FetchCappedOptions): Promise<B
   const declared = Number(response.headers.get('content-length') ?? NaN);
   if (Number.isFinite(declared) && declared > opts.maxBytes) {
     await discard(response);
-    throw new Error(`it is larger than ${megabytes(opts.maxBytes)}`);
+    throw new Error(`it is larger than ${byteSize(opts.maxBytes)}`);
   }
   const chunks: Buffer[] = [];
   let total = 0;
   try {
     for await (const chunk of response.body ?? []) {
       total += chunk.length;
-      if (total > opts.maxBytes) throw new Error(`it is larger than ${megabytes(opts.maxBytes)}`);
+      if (total > opts.maxBytes) throw new Error(`it is larger than ${byteSize(opts.maxBytes)}`);
       chunks.push(Buffer.from(chunk));
     }
   } catch (err) {

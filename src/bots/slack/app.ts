@@ -4,12 +4,13 @@
  */
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, type Logger, type types, type webApi } from '@slack/bolt';
+import { parseButtonId } from '../../commands/buttons.js';
 import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
-import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
 import { ConfigError } from '../../config.js';
 import type { SlackConfig } from './config.js';
 import { imageSourceFor, fileName, resolveStub, type DownloadOptions, type SlackFile } from './files.js';
 import { findRecentImages } from './find-images.js';
+import { EditBudget } from '../shared/edit-budget.js';
 import { escapeText, SlackReplyPort, slackFrontend, type SlackPortOptions, type UploadState } from './reply-port.js';
 import { historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
 
@@ -47,6 +48,21 @@ interface SlashCommand {
   channel_id: string;
   text: string;
 }
+
+/** What a block_actions click says of itself (the fields used here). */
+interface ButtonClick {
+  user: { id: string; name?: string };
+  channel?: { id: string };
+  message?: { ts: string; thread_ts?: string };
+  response_url?: string;
+}
+
+/** Reactions the bot acts on, by Slack's emoji name. */
+const REACTIONS: Record<string, CommandRequest> = {
+  repeat: { kind: 'rerun' },
+  arrow_up: { kind: 'rerun', change: 'upscale' },
+  x: { kind: 'cancel' },
+};
 
 /** reaction_added as Bolt types it; Slack's docs make item_user optional, so it is read as such. */
 type ReactionEvent = Omit<types.ReactionAddedEvent, 'item_user'> & { item_user?: string };
@@ -86,6 +102,11 @@ class SlackFrontEnd {
   private readonly download: DownloadOptions;
   /** One for all of this front end's ports: whether uploads still carry alt text. */
   private readonly uploads: UploadState = { altText: true };
+  /**
+   * chat.update is Tier 3, "50+ per minute" per workspace (https://docs.slack.dev/apis/web-api/rate-limits):
+   * the running jobs' progress edits share 40 a minute, leaving room for final edits and other calls.
+   */
+  private readonly budget = new EditBudget({ perMinute: 40, burst: 5 });
 
   constructor(
     private readonly app: App,
@@ -95,12 +116,11 @@ class SlackFrontEnd {
     private readonly opts: SlackStartOptions,
     private readonly log: Pick<Console, 'error' | 'warn' | 'info'>,
   ) {
-    const limits = (commands as { limits?: { maxImageBytes?: number } }).limits;
     this.download = {
       token: config.botToken,
       allowedOrigins: config.fileOrigins,
       timeoutMs: config.downloadTimeoutMs,
-      maxBytes: limits?.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES,
+      maxBytes: commands.limits.maxImageBytes,
     };
   }
 
@@ -131,16 +151,27 @@ class SlackFrontEnd {
       if (this.seen(body)) return;
       this.track(() => this.onMessage(incoming(event)));
     });
-    // Direct messages to the bot work like mentions (no @ needed there).
+    // Direct messages to the bot work like mentions (no @ needed there). In channels, a message that
+    // shares files and mentions the bot may come as a `file_share` message without any app_mention
+    // (slackapi/bolt-python#925), or as both: it is acted on once, whichever arrives first.
     this.app.message(async ({ message, body }) => {
       if (message.subtype !== undefined && message.subtype !== 'file_share') return;
-      if (message.channel_type !== 'im' || ('bot_id' in message && message.bot_id)) return;
+      if ('bot_id' in message && message.bot_id) return;
+      const direct = message.channel_type === 'im';
+      const mentionsBot = message.subtype === 'file_share' && this.botUserId !== '' && (message.text ?? '').includes(`<@${this.botUserId}>`);
+      if (!direct && !mentionsBot) return;
       if (this.seen(body)) return;
       this.track(() => this.onMessage(incoming(message)));
     });
     this.app.event('reaction_added', async ({ event, body }) => {
       if (this.seen(body)) return;
       this.track(() => this.onReaction(event));
+    });
+    // Buttons: acknowledged at once (Slack wants it within 3 s), the work runs after.
+    this.app.action({ type: 'block_actions', action_id: /^tilestyle:/ }, async ({ ack, body, action }) => {
+      await ack();
+      const id = (action as { action_id?: string }).action_id ?? '';
+      this.track(() => this.onButton(body as unknown as ButtonClick, id));
     });
     this.app.error(async (error) => {
       this.log.error('Slack: error while handling a request:', error.message);
@@ -155,8 +186,8 @@ class SlackFrontEnd {
     await Promise.allSettled([...this.inflight]);
   }
 
-  private portOptions(): Pick<SlackPortOptions, 'sharePollMs' | 'uploads'> {
-    return { uploads: this.uploads, ...(this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {}) };
+  private portOptions(): Pick<SlackPortOptions, 'sharePollMs' | 'uploads' | 'budget'> {
+    return { uploads: this.uploads, budget: this.budget, ...(this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {}) };
   }
 
   /** Work runs after the acknowledgement, so Slack gets its answer within 3 s however long it takes. */
@@ -165,6 +196,16 @@ class SlackFrontEnd {
       .catch((err: unknown) => this.log.error('Slack: a request failed:', err))
       .finally(() => this.inflight.delete(run));
     this.inflight.add(run);
+  }
+
+  private readonly answeredMessages = new Set<string>();
+
+  /** Whether a message was already acted on (remembered like events: the latest 1000). */
+  private answered(key: string): boolean {
+    if (this.answeredMessages.has(key)) return true;
+    this.answeredMessages.add(key);
+    if (this.answeredMessages.size > REMEMBERED_EVENTS) this.answeredMessages.delete(this.answeredMessages.values().next().value!);
+    return false;
   }
 
   private seen(body: unknown): boolean {
@@ -239,6 +280,8 @@ class SlackFrontEnd {
   private async onMessage(message: IncomingMessage): Promise<void> {
     const user = message.user;
     if (!user || user === this.botUserId) return;
+    // The same message as app_mention and as a file_share message: one answer.
+    if (this.answered(`${message.channel}:${message.ts}`)) return;
     const inThread = message.thread_ts !== undefined && message.thread_ts !== message.ts;
     const thread = message.thread_ts ?? message.ts;
     const port = new SlackReplyPort(this.client, message.channel, thread, user, { ...this.portOptions(), threadStarted: inThread });
@@ -267,15 +310,44 @@ class SlackFrontEnd {
   private async onReaction(event: ReactionEvent): Promise<void> {
     // Our own 🔁 and ❌ (put on every result and status message) are not requests.
     if (!event.user || event.user === this.botUserId) return;
-    const name = event.reaction.split('::')[0];
-    const kind = name === 'repeat' ? 'rerun' : name === 'x' ? 'cancel' : null;
-    if (!kind || event.item.type !== 'message' || !event.item.channel || !event.item.ts) return;
+    const name = event.reaction.split('::')[0] ?? '';
+    const asked = Object.hasOwn(REACTIONS, name) ? REACTIONS[name] : undefined;
+    if (!asked || event.item.type !== 'message' || !event.item.channel || !event.item.ts) return;
     // Only reactions on the bot's own messages can refer to a job.
     if (event.item_user && this.botUserId && event.item_user !== this.botUserId) return;
     const { channel, ts } = event.item;
     const thread = (await this.threadOf(channel, ts)) ?? ts;
     const port = new SlackReplyPort(this.client, channel, thread, event.user, this.portOptions());
-    await this.commands.handle({ kind, messageId: ts }, this.invocation(event.user, channel, thread), port);
+    await this.commands.handle({ ...asked, messageId: ts } as CommandRequest, this.invocation(event.user, channel, thread), port);
+  }
+
+  /**
+   * A button under a result or a status. Its action_id names the job, so it works on old messages
+   * and after a restart; refusals go to the clicking user alone (postEphemeral in the thread, else
+   * the click's response_url), the new job's messages into the thread of the clicked message.
+   */
+  private async onButton(click: ButtonClick, actionId: string): Promise<void> {
+    const parsed = parseButtonId(actionId);
+    const channel = click.channel?.id;
+    const message = click.message;
+    if (!parsed || !channel || !message) return;
+    const thread = message.thread_ts ?? message.ts;
+    const responseUrl = click.response_url;
+    const respond = responseUrl
+      ? async (text: string) => {
+          const res = await fetch(responseUrl, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+            signal: AbortSignal.timeout(10_000),
+          });
+          await res.body?.cancel().catch(() => undefined);
+        }
+      : undefined;
+    const port = new SlackReplyPort(this.client, channel, thread, click.user.id, { ...this.portOptions(), ...(respond ? { respond } : {}) });
+    const request: CommandRequest =
+      parsed.action === 'cancel' ? { kind: 'cancel', jobId: parsed.jobId } : { kind: 'rerun', jobId: parsed.jobId, change: parsed.action };
+    await this.commands.handle(request, this.invocation(click.user.id, channel, thread, click.user.name), port);
   }
 
   /** The thread a message belongs to (reaction events say only which message). */

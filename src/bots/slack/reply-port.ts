@@ -1,15 +1,44 @@
 /** ReplyPort for Slack: what the commands say becomes messages, uploads and reactions in a thread. */
 import type { webApi } from '@slack/bolt';
-import type { Attachment, Frontend, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
+import { buttonId } from '../../commands/buttons.js';
+import type { EditBudget } from '../shared/edit-budget.js';
+import type { Attachment, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
 type WebClient = webApi.WebClient;
 
 /** Slack's names for the reactions the commands use (🔁 and ❌). */
-export const REACTION_NAMES: Record<Reaction, string> = { rerun: 'repeat', cancel: 'x' };
+export const REACTION_NAMES: Record<Reaction, string> = { rerun: 'repeat', cancel: 'x', upscale: 'arrow_up' };
+
+/** Slack's rate limits apply per workspace and app: one front end serves one workspace. */
+const WORKSPACE = 'workspace';
 
 /** Slack reads &, < and > as markup in message text. */
 export function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/**
+ * A message's text with its buttons as Block Kit: a section (mrkdwn, at most 3000 characters) and an
+ * actions block of buttons (plain_text labels of at most 75 characters, action_id unique in the
+ * message and at most 255, value at most 2000) — Slack's Block Kit reference
+ * (https://docs.slack.dev/reference/block-kit/blocks/actions-block, .../block-elements/button-element).
+ * With blocks, `text` is only the notification's fallback, so the section repeats it.
+ */
+export function blocksFor(text: string, buttons: JobButton[]): Record<string, unknown>[] {
+  if (buttons.length === 0) return [];
+  return [
+    { type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } },
+    {
+      type: 'actions',
+      elements: buttons.slice(0, 25).map((b) => ({
+        type: 'button',
+        text: { type: 'plain_text', text: b.label.slice(0, 75) },
+        action_id: buttonId(b),
+        value: b.jobId,
+        ...(b.action === 'cancel' ? { style: 'danger' } : {}),
+      })),
+    },
+  ];
 }
 
 function errorCode(err: unknown): string | undefined {
@@ -40,6 +69,17 @@ function shareTs(file: FileWithShares | undefined, channel: string): string | un
  */
 export interface UploadState {
   altText: boolean;
+  /**
+   * Scopes Slack said the app lacks (missing_scope): what needs them is not tried again, and the
+   * user gets text instead of an image. Shared by every port of one front end.
+   */
+  missingScopes?: Set<string>;
+}
+
+/** Methods answer missing_scope when the installed app lacks a scope (e.g. an old install of the manifest). */
+function missingScope(err: unknown): string | undefined {
+  const data = (err as { data?: { error?: string; needed?: string } })?.data;
+  return data?.error === 'missing_scope' ? (data.needed ?? 'a scope') : undefined;
 }
 
 export interface SlackPortOptions {
@@ -51,6 +91,8 @@ export interface SlackPortOptions {
   sharePollMs?: number[];
   /** Whether alt text is sent with uploads (see UploadState); default a fresh state that sends it. */
   uploads?: UploadState;
+  /** The workspace's chat.update budget (Tier 3), shared by every port of one front end. */
+  budget?: EditBudget;
   /**
    * False when `thread` is the ts of a message with no replies yet (a top-level mention): whispers go to
    * the channel, where the user sees them, until something is posted in the thread. Default true.
@@ -63,6 +105,14 @@ export class SlackReplyPort implements ReplyPort {
   private threadStarted: boolean;
   private creatingThread: Promise<string> | null = null;
   private readonly uploads: UploadState;
+  /**
+   * The buttons of the messages this port posted: chat.update with text and without blocks drops a
+   * message's blocks (Slack's chat.update reference), so every edit sends them again.
+   */
+  private readonly buttons = new Map<string, JobButton[]>();
+  private respondUses = 0;
+  /** The next update is a progress edit the budget allowed (it does not wait). */
+  private progressGranted = false;
 
   constructor(
     private readonly client: WebClient,
@@ -76,39 +126,86 @@ export class SlackReplyPort implements ReplyPort {
     this.uploads = opts.uploads ?? { altText: true };
   }
 
-  async post(text: string, files?: Attachment[]): Promise<MessageRef> {
+  async post(text: string, files?: Attachment[], buttons: JobButton[] = []): Promise<MessageRef> {
     const hasFiles = files !== undefined && files.length > 0;
     if (!this.thread) {
       if (!this.opts.parentText && !hasFiles) {
         // The first message becomes the thread's parent.
-        const ts = await this.postMessage(text, undefined);
+        const ts = await this.postMessage(text, undefined, buttons);
         this.thread = ts;
         return { id: ts };
       }
       await this.ensureThread();
     }
-    const id = hasFiles ? await this.upload(text, files) : await this.postMessage(text, this.thread);
+    let id: string;
+    if (hasFiles && this.uploads.missingScopes?.has('files:write')) {
+      id = await this.postMessage(`${text}\n(I can't upload images here: the app lacks the files:write scope; reinstall it from the manifest.)`, this.thread);
+    } else if (hasFiles) {
+      id = await this.uploadOrSay(text, files);
+      // Whether an upload's message takes an actions block is not documented: the buttons go in a
+      // message of their own right below it (each names its job, so they work from there).
+      if (buttons.length > 0) await this.postMessage(`Next for job ${buttons[0]!.jobId}:`, this.thread, buttons);
+    } else {
+      id = await this.postMessage(text, this.thread, buttons);
+    }
     this.threadStarted = true;
     return { id };
   }
 
-  async update(ref: MessageRef, text: string): Promise<void> {
+  async update(ref: MessageRef, text: string, _files?: Attachment[], buttons?: JobButton[]): Promise<void> {
     // Previews that come with progress updates are dropped: chat.update cannot carry files, and an
     // upload per step would flood the thread.
-    await this.client.chat.update({ channel: this.channel, ts: ref.id, text: escapeText(text) });
+    const shown = buttons ?? this.buttons.get(ref.id) ?? [];
+    if (buttons) this.buttons.set(ref.id, buttons);
+    // Progress edits were let through by mayShowProgress; the others wait their turn here.
+    if (this.progressGranted) this.opts.budget?.take(WORKSPACE);
+    else await this.opts.budget?.acquire(WORKSPACE);
+    this.progressGranted = false;
+    await this.client.chat.update({ channel: this.channel, ts: ref.id, text: escapeText(text), ...(shown.length > 0 || buttons ? { blocks: blocksFor(escapeText(text), shown) } : {}) });
+  }
+
+  /** chat.update is Tier 3 per workspace: the jobs running here share it (EditBudget). */
+  mayShowProgress(): boolean {
+    this.progressGranted = this.opts.budget?.tryProgress(WORKSPACE, this) ?? true;
+    return this.progressGranted;
   }
 
   async react(ref: MessageRef, reaction: Reaction): Promise<void> {
+    if (this.uploads.missingScopes?.has('reactions:write')) return;
     try {
       await this.client.reactions.add({ channel: this.channel, timestamp: ref.id, name: REACTION_NAMES[reaction] });
     } catch (err) {
-      if (errorCode(err) !== 'already_reacted') throw err;
+      if (errorCode(err) === 'already_reacted') return;
+      const scope = missingScope(err);
+      if (!scope) throw err;
+      this.noteMissing(scope, 'reactions');
+    }
+  }
+
+  private noteMissing(scope: string, what: string): void {
+    this.uploads.missingScopes ??= new Set();
+    for (const s of scope.split(',')) {
+      if (this.uploads.missingScopes.has(s)) continue;
+      this.uploads.missingScopes.add(s);
+      console.warn(`Slack: the app lacks the ${s} scope, so ${what} are skipped; reinstall it from slack-app-manifest.yml.`);
+    }
+  }
+
+  /** Uploads the files; without files:write, the text alone with a note saying why. */
+  private async uploadOrSay(text: string, files: Attachment[]): Promise<string> {
+    try {
+      return await this.upload(text, files);
+    } catch (err) {
+      const scope = missingScope(err);
+      if (!scope) throw err;
+      this.noteMissing(scope, 'image uploads');
+      return this.postMessage(`${text}\n(I can't upload images here: the app lacks the files:write scope; reinstall it from the manifest.)`, this.thread);
     }
   }
 
   async whisper(text: string): Promise<void> {
-    if (this.opts.respond && !this.thread) {
-      await this.opts.respond(escapeText(text));
+    if (this.canRespond() && !this.thread) {
+      await this.respond(escapeText(text));
       return;
     }
     try {
@@ -120,9 +217,19 @@ export class SlackReplyPort implements ReplyPort {
       });
     } catch (err) {
       // Not a member of the channel: the response_url still reaches the user.
-      if (!this.opts.respond) throw err;
-      await this.opts.respond(escapeText(text));
+      if (!this.canRespond()) throw err;
+      await this.respond(escapeText(text));
     }
+  }
+
+  /** A response_url takes at most 5 responses (within 30 minutes): after that, ephemeral messages only. */
+  private canRespond(): boolean {
+    return this.opts.respond !== undefined && this.respondUses < 5;
+  }
+
+  private async respond(text: string): Promise<void> {
+    this.respondUses += 1;
+    await this.opts.respond!(text);
   }
 
   where(): ThreadRef {
@@ -142,13 +249,15 @@ export class SlackReplyPort implements ReplyPort {
     return this.creatingThread;
   }
 
-  private async postMessage(text: string, thread: string | undefined): Promise<string> {
+  private async postMessage(text: string, thread: string | undefined, buttons: JobButton[] = []): Promise<string> {
     const res = await this.client.chat.postMessage({
       channel: this.channel,
       text: escapeText(text),
+      ...(buttons.length > 0 ? { blocks: blocksFor(escapeText(text), buttons) } : {}),
       ...(thread ? { thread_ts: thread } : {}),
     });
     if (!res.ts) throw new Error('chat.postMessage returned no ts');
+    if (buttons.length > 0) this.buttons.set(res.ts, buttons);
     return res.ts;
   }
 
@@ -221,7 +330,7 @@ export class SlackReplyPort implements ReplyPort {
 }
 
 /** Lets the commands reach a Slack thread again, e.g. for a job resumed after a restart. */
-export function slackFrontend(client: WebClient, portOptions: Pick<SlackPortOptions, 'sharePollMs' | 'uploads'> = {}): Frontend {
+export function slackFrontend(client: WebClient, portOptions: Pick<SlackPortOptions, 'sharePollMs' | 'uploads' | 'budget'> = {}): Frontend {
   return {
     platform: 'slack',
     portFor(where: ThreadRef, user: { id: string }): ReplyPort {

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Reaction } from '../../commands/port.js';
+import type { JobButton, Reaction } from '../../commands/port.js';
 
 /** An image shown in a message, served by URL from the file store. */
 export interface WebFile {
@@ -22,6 +22,8 @@ export interface WebMessage {
   text: string;
   files: WebFile[];
   reactions: Reaction[];
+  /** Buttons under the message (the page shows them instead of the reactions when there are any). */
+  buttons?: JobButton[];
   /** A whisper: an answer meant for the sender only (on the web, the sender is the only reader anyway). */
   whisper: boolean;
   at: number;
@@ -74,7 +76,7 @@ export class Conversations {
 
   async add(
     conversation: string,
-    fields: Pick<WebMessage, 'thread' | 'author' | 'text'> & Partial<Pick<WebMessage, 'files' | 'whisper'>>,
+    fields: Pick<WebMessage, 'thread' | 'author' | 'text'> & Partial<Pick<WebMessage, 'files' | 'whisper' | 'buttons'>>,
   ): Promise<WebMessage> {
     const list = await this.load(conversation);
     const message: WebMessage = {
@@ -84,6 +86,7 @@ export class Conversations {
       text: fields.text,
       files: fields.files ?? [],
       reactions: [],
+      ...(fields.buttons?.length ? { buttons: fields.buttons } : {}),
       whisper: fields.whisper ?? false,
       at: Date.now(),
     };

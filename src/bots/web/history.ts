@@ -4,10 +4,14 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { CommandService, JobSummary } from '../../commands/index.js';
-import { formatOptions } from '../../commands/options.js';
+import { resultButtons } from '../../commands/buttons.js';
+import { formatOptions, MAX_TILES } from '../../commands/user-options.js';
 import type { WebMessage } from './conversations.js';
 
-export type JobHistory = Pick<CommandService, 'history' | 'job'>;
+export type JobHistory = Pick<CommandService, 'history' | 'job'> & {
+  /** What the buttons of an earlier job may offer (without it, Upscale is offered and the commands judge). */
+  readonly limits?: { readonly maxSize: number; readonly maxTiles: number };
+};
 
 const HISTORY_LIMIT = 50;
 const RESULT_PATH = /^\/results\/([A-Za-z0-9_-]{1,64})\/(palette|result)\.png$/;
@@ -33,7 +37,7 @@ export function historyMessages(history: JobHistory, conversation: string, prese
   return jobs
     .filter((job) => !job.where.thread || !threads.has(job.where.thread))
     .map((job) => {
-      const what = job.kind === 'stylize' ? 'Stylize' : 'Palette';
+      const what = job.kind === 'stylize' ? 'Stylize' : job.kind === 'upscale' ? 'Upscale' : 'Palette';
       const files = (['palette', 'result'] as const)
         .filter((name) => job.files[name])
         .map((name) => ({
@@ -49,6 +53,9 @@ export function historyMessages(history: JobHistory, conversation: string, prese
         text: `${what} job ${job.id}: ${STATE_TEXT[job.state]}${error}.\nSettings: ${formatOptions(job.options, job.kind)}`,
         files,
         reactions: job.state === 'done' ? ['rerun' as const] : [],
+        ...(job.state === 'done'
+          ? { buttons: resultButtons(job, job.kind === 'palette' ? 'palette' : 'result', history.limits ?? { maxSize: Number.POSITIVE_INFINITY, maxTiles: MAX_TILES }) }
+          : {}),
         whisper: false,
         at: job.createdAt,
       };

@@ -3,11 +3,9 @@
  * so the project can be tried before any Discord or Slack app exists.
  */
 import { join, resolve } from 'node:path';
-import { DEFAULT_MAX_IMAGE_BYTES } from '../../commands/settings.js';
 import { ConfigError, readBool, readInt, readString, type Env } from '../../config.js';
 import { Conversations } from './conversations.js';
 import { FileStore } from './files.js';
-import { optionLimitsOf } from './form.js';
 import { webFrontend } from './reply-port.js';
 import { historyMessages } from './history.js';
 import { InputImages } from './inputs.js';
@@ -22,8 +20,6 @@ export interface WebConfig {
    * job store); the user's own images are shown from the commands' <dataDir>/inputs.
    */
   dataDir: string;
-  /** Largest image accepted; by default the commands' own limit, so both refuse the same files. */
-  maxUploadBytes?: number;
   /** Host names the page may be reached by, besides loopback names, IP addresses and `host` (WEB_ALLOWED_HOSTS). */
   allowedHosts?: string[];
 }
@@ -64,11 +60,13 @@ export function configFromEnv(env: Env, { chatConfigured }: { chatConfigured: bo
 
 /**
  * `commands` is the command service; where it offers the job store's read API (history, job), earlier
- * jobs missing from a conversation are shown from there, and its image limit applies to uploads.
+ * jobs missing from a conversation are shown from there. Its limits (image bytes, option ranges) are the
+ * uploads' and the form's, so both refuse the same files and values.
  */
 export async function start(config: WebConfig, commands: WebCommands): Promise<WebHandle> {
   const { history, job } = commands;
-  const jobHistory = history && job ? { history: history.bind(commands), job: job.bind(commands) } : undefined;
+  const limits = commands.limits?.maxSize !== undefined && commands.limits.maxTiles !== undefined ? { maxSize: commands.limits.maxSize, maxTiles: commands.limits.maxTiles } : undefined;
+  const jobHistory = history && job ? { history: history.bind(commands), job: job.bind(commands), ...(limits ? { limits } : {}) } : undefined;
   const conversations = new Conversations(
     join(config.dataDir, 'web', 'conversations'),
     jobHistory ? (conversation, present) => historyMessages(jobHistory, conversation, present) : undefined,
@@ -76,10 +74,8 @@ export async function start(config: WebConfig, commands: WebCommands): Promise<W
   const files = new FileStore(join(config.dataDir, 'web', 'files'));
   await Promise.all([conversations.init(), files.init()]);
   commands.registerFrontend(webFrontend(conversations, files));
-  const maxUploadBytes = config.maxUploadBytes ?? commands.limits?.maxImageBytes ?? DEFAULT_MAX_IMAGE_BYTES;
   const inputs = new InputImages(config.dataDir);
-  const optionLimits = optionLimitsOf(commands.limits);
-  const server = new WebServer({ ...config, maxUploadBytes, ...(optionLimits ? { optionLimits } : {}) }, commands, conversations, files, inputs, jobHistory);
+  const server = new WebServer(config, commands, conversations, files, inputs, jobHistory);
   await server.listen();
   console.info(`Web front end: open ${server.url} in a browser.`);
   return { url: server.url, stop: () => server.close() };

@@ -4,7 +4,7 @@
  * once the commands kept it, i.e. accepted the request; a refused request leaves nothing behind.
  */
 import { readFile } from 'node:fs/promises';
-import { DataFiles, sha256 } from '../../commands/files.js';
+import { DataFiles, sha256 } from '../../jobs/data-files.js';
 import type { WebFile } from './conversations.js';
 import { IMAGE_TYPES, sniffImageExtension } from './files.js';
 import type { UploadedFile } from './uploads.js';

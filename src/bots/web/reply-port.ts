@@ -1,5 +1,5 @@
 /** ReplyPort for the web: what the commands say becomes messages in the browser's conversation. */
-import type { Attachment, Frontend, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
+import type { Attachment, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 import { newId, type Conversations, type WebFile } from './conversations.js';
 import type { FileStore } from './files.js';
 import { imageExtension } from './files.js';
@@ -14,7 +14,7 @@ export class WebReplyPort implements ReplyPort {
     private accepted?: () => Promise<void>,
   ) {}
 
-  async post(text: string, files?: Attachment[]): Promise<MessageRef> {
+  async post(text: string, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef> {
     const accepted = this.accepted;
     this.accepted = undefined;
     await accepted?.().catch((error: unknown) => console.error(`web: could not show the user's images: ${String(error)}`));
@@ -28,15 +28,17 @@ export class WebReplyPort implements ReplyPort {
       author: 'bot',
       text,
       files: stored,
+      ...(buttons?.length ? { buttons } : {}),
     });
     return { id: message.id };
   }
 
-  async update(ref: MessageRef, text: string, files?: Attachment[]): Promise<void> {
+  async update(ref: MessageRef, text: string, files?: Attachment[], buttons?: JobButton[]): Promise<void> {
     const stored = files ? await this.store(files) : undefined;
     const before = await this.conversations.edit(this.conversation, ref.id, (m) => {
       m.text = text;
       if (stored) m.files = stored;
+      if (buttons) m.buttons = buttons;
     });
     if (!before) {
       // The message is gone (trimmed from a long conversation): say it anew rather than lose it.

@@ -4,28 +4,25 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
-import { emptyRawOptions, type OptionLimits } from '../../commands/options.js';
+import { byteSize } from '../../commands/messages.js';
+import { emptyRawOptions } from '../../commands/user-options.js';
 import { ConfigError } from '../../config.js';
 import type { CommandHandler, CommandRequest, ImageSource, Invocation } from '../../commands/port.js';
-import { jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
+import { historyMessages, jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
 import { Conversations, isConversationId, newId, type WebEvent } from './conversations.js';
 import { FILES_PREFIX, FileStore, sniffImageType } from './files.js';
 import { INPUTS_PREFIX, type InputImages } from './inputs.js';
 import { WebReplyPort } from './reply-port.js';
-import { ENGINE_OPTION_LIMITS, fillForm } from './form.js';
+import { fillForm } from './form.js';
 import { loadStaticFiles, type StaticFile } from './static.js';
-import { checkDeclaredLength, formatBytes, parseMultipart, UploadError, type UploadedFile } from './uploads.js';
+import { checkDeclaredLength, parseMultipart, UploadError, type UploadedFile } from './uploads.js';
 
 /** The commands, with the job store's read API where the service offers it. */
-export type WebCommands = CommandHandler &
-  Partial<JobHistory> & { readonly limits?: { readonly maxImageBytes: number } & Partial<OptionLimits> };
+export type WebCommands = CommandHandler & Partial<JobHistory>;
 
 export interface WebServerOptions {
   host: string;
   port: number;
-  maxUploadBytes: number;
-  /** The limits the form shows (the commands' own; the engine's when they state none). */
-  optionLimits?: OptionLimits;
   allowedHosts?: string[];
 }
 
@@ -81,9 +78,9 @@ export class WebServer {
     this.staticFiles = await loadStaticFiles((html) =>
       fillForm(
         html
-          .replaceAll('{{MAX_UPLOAD_BYTES}}', String(this.options.maxUploadBytes))
-          .replaceAll('{{MAX_UPLOAD}}', formatBytes(this.options.maxUploadBytes)),
-        this.options.optionLimits ?? ENGINE_OPTION_LIMITS,
+          .replaceAll('{{MAX_UPLOAD_BYTES}}', String(this.commands.limits.maxImageBytes))
+          .replaceAll('{{MAX_UPLOAD}}', byteSize(this.commands.limits.maxImageBytes)),
+        this.commands.limits,
       ),
     );
     await new Promise<void>((resolve, reject) => {
@@ -198,7 +195,7 @@ export class WebServer {
     kind: 'stylize' | 'palette',
   ): Promise<void> {
     const fileFields = kind === 'stylize' ? ['content', 'style'] : ['style'];
-    const form = await parseMultipart(req, { maxFileBytes: this.options.maxUploadBytes, fileFields });
+    const form = await parseMultipart(req, { maxFileBytes: this.commands.limits.maxImageBytes, fileFields });
     const missing = fileFields.filter((field) => !form.files.has(field));
     if (missing.length > 0) {
       throw new UploadError(400, `Pick ${missing.map((f) => `a ${f} image`).join(' and ')} first.`);
@@ -233,27 +230,42 @@ export class WebServer {
     });
   }
 
+  /**
+   * A reaction ({ message, reaction: 'rerun' | 'cancel' }) or a button ({ message, action }) on a
+   * message of this conversation. A button acts on the job it names, which must be the one the
+   * message carries it for; a job shown from the job store's history is addressed by its id.
+   */
   private async reaction(req: IncomingMessage, res: ServerResponse, conversation: string): Promise<void> {
     const body = await readJson(req);
     const messageId = typeof body.message === 'string' ? body.message : '';
+    const action = typeof body.action === 'string' ? body.action : undefined;
     const reaction = body.reaction;
-    if (reaction !== 'rerun' && reaction !== 'cancel') {
+    if (action === undefined && reaction !== 'rerun' && reaction !== 'cancel') {
       throw new UploadError(400, 'Unknown reaction: use "rerun" or "cancel".');
     }
     const message = await this.conversations.find(conversation, messageId);
-    // A job shown from the job store's history is addressed by its id.
-    const jobId = message ? undefined : jobIdOfHistoryMessage(messageId);
-    const job = jobId ? this.jobHistory?.job(jobId) : undefined;
-    if (!message && !(job && job.platform === 'web' && job.where.channel === conversation)) {
-      throw new UploadError(404, 'That message is not in this conversation.');
+    const historyJob = message ? undefined : jobIdOfHistoryMessage(messageId);
+    const job = historyJob ? this.jobHistory?.job(historyJob) : undefined;
+    const known = job && job.platform === 'web' && job.where.channel === conversation;
+    if (!message && !known) throw new UploadError(404, 'That message is not in this conversation.');
+    let request: CommandRequest;
+    let label = 'Again, with finer tiles';
+    if (action !== undefined) {
+      const buttons = message?.buttons ?? (known ? historyMessages(this.jobHistory!, conversation, []).find((m) => m.id === messageId)?.buttons : undefined) ?? [];
+      const button = buttons.find((b) => b.action === action);
+      if (!button) throw new UploadError(400, 'That message has no such button.');
+      label = ECHO[button.action] ?? button.label;
+      request = button.action === 'cancel' ? { kind: 'cancel', jobId: button.jobId } : { kind: 'rerun', jobId: button.jobId, change: button.action };
+    } else {
+      request = message ? { kind: reaction as 'rerun' | 'cancel', messageId } : { kind: reaction as 'rerun' | 'cancel', jobId: historyJob! };
     }
-    // A re-run is a new job, so it gets a thread of its own; a cancel answers in the job's thread.
-    const thread = reaction === 'rerun' ? newId('t') : (message?.thread ?? job?.where.thread ?? newId('t'));
-    if (reaction === 'rerun') {
-      await this.conversations.add(conversation, { thread, author: 'you', text: '🔁 Again, with finer tiles' });
+    // A new job gets a thread of its own; a cancel answers in the job's thread.
+    const thread = request.kind === 'rerun' ? newId('t') : (message?.thread ?? job?.where.thread ?? newId('t'));
+    if (request.kind === 'rerun') {
+      await this.conversations.add(conversation, { thread, author: 'you', text: `${action === 'upscale' ? '⬆️' : '🔁'} ${label}` });
     }
     this.json(res, 202, { thread });
-    this.dispatch(message ? { kind: reaction, messageId } : { kind: reaction, jobId }, conversation, thread);
+    this.dispatch(request, conversation, thread);
   }
 
   /** Hands a request to the commands; their answers arrive through the port, not this HTTP response. */
@@ -302,6 +314,16 @@ export class WebServer {
     this.send(res, status, 'application/json; charset=utf-8', Buffer.from(JSON.stringify(value)), 'no-store');
   }
 }
+
+/** What the user's side of the conversation says when a button starts a new job. */
+const ECHO: Partial<Record<string, string>> = {
+  finer: 'Again, with finer tiles',
+  coarser: 'Again, with coarser tiles',
+  stronger: 'Again, stronger',
+  weaker: 'Again, weaker',
+  seed: 'Again, with a new seed',
+  upscale: 'Upscale',
+};
 
 /** A port that cannot be had is a configuration problem: say so in one line that names the variable. */
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import busboy from 'busboy';
+import { tooLargeText, uploadTooLargeText } from '../../commands/messages.js';
 
 export interface UploadedFile {
   field: string;
@@ -41,13 +42,8 @@ const MAX_FIELD_BYTES = 2048;
 /** Room for boundaries, part headers and the option fields around the files. */
 const FORM_OVERHEAD_BYTES = 64 * 1024;
 
-export function formatBytes(bytes: number): string {
-  return bytes >= 2 ** 20 ? `${(bytes / 2 ** 20).toFixed(1).replace(/\.0$/, '')} MB` : `${Math.ceil(bytes / 1024)} KB`;
-}
-
 export function tooLargeMessage(maxFileBytes: number, file?: { field: string; name: string }): string {
-  const what = file ? `The ${file.field} image "${file.name}" is` : 'That upload is';
-  return `${what} over the limit of ${formatBytes(maxFileBytes)} per image. Send a smaller image.`;
+  return file ? tooLargeText(`${file.field} image`, file.name, maxFileBytes) : uploadTooLargeText(maxFileBytes);
 }
 
 export function maxBodyBytes(limits: UploadLimits): number {

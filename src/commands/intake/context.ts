@@ -1,12 +1,13 @@
 /** What every command's intake gets: the store, the files, the limits and the jobs in flight. */
-import type { DataFiles } from '../files.js';
-import type { JobFollower } from '../jobs.js';
-import type { ServiceLimits } from '../limits.js';
-import type { OptionDefaults, OptionLimits } from '../options.js';
-import type { PaletteCache } from '../palette-cache.js';
+import type { DataFiles } from '../../jobs/data-files.js';
+import type { JobFollower } from '../job-follower.js';
+import type { ServiceLimits } from '../service-limits.js';
+import type { OptionLimits } from '../user-options.js';
+import type { JobRecord, OptionDefaults } from '../../jobs/job-record.js';
+import type { PaletteCache } from '../../jobs/palette-cache.js';
 import type { Platform } from '../port.js';
-import type { JobRecord, JobStore } from '../store.js';
-import type { Transport } from '../transport/transport.js';
+import type { JobStore } from '../../jobs/job-store.js';
+import type { Transport } from '../../jobs/transport/transport.js';
 
 export interface IntakeContext {
   readonly store: JobStore;

@@ -1,14 +1,13 @@
 /** A new job: recorded in the store, then answered from the palette cache or put in line. */
-import { newJobId } from '../job.js';
-import type { JobKind, UserOptions } from '../options.js';
+import { newJobId } from '../followed-job.js';
+import type { JobInputs, JobOptions, JobRecord, RecordKind } from '../../jobs/job-record.js';
 import type { Invocation, ReplyPort } from '../port.js';
-import type { JobInputs, JobRecord } from '../store.js';
-import { paletteKey } from '../work.js';
+import { paletteKey } from '../../jobs/engine-job.js';
 import type { IntakeContext } from './context.js';
 
 export async function createJob(
   ctx: IntakeContext,
-  job: { kind: JobKind; options: UserOptions; inputs: JobInputs; intro: string; parentId?: string },
+  job: { kind: RecordKind; options: JobOptions; inputs: JobInputs; intro: string; parentId?: string },
   invocation: Invocation,
   port: ReplyPort,
 ): Promise<void> {

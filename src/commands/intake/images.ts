@@ -1,20 +1,16 @@
 /** Checks on the images a user sends: what the platform declares first, then the bytes themselves. */
 import { decodeImage } from '../../engine/image.js';
 import { ImageInputError } from '../../engine/types.js';
-import { describeError } from '../job.js';
+import { describeError } from '../followed-job.js';
+import { notAnImageText, tooLargeText } from '../messages.js';
 import type { ImageSource } from '../port.js';
 import type { IntakeContext } from './context.js';
 
-function tooBig(ctx: IntakeContext, role: string, name: string, size: number): string {
-  const mb = (n: number) => `${(n / 2 ** 20).toFixed(1).replace(/\.0$/, '')} MB`;
-  return `The ${role} "${name}" is ${mb(size)}; the limit is ${mb(ctx.limits.maxImageBytes)}. Send a smaller image.`;
-}
-
 export function declaredProblem(ctx: IntakeContext, role: string, src: ImageSource): string | null {
   if (src.contentType && !/^image\//i.test(src.contentType.trim())) {
-    return `The ${role} "${src.name}" is ${src.contentType}, not an image. Send a PNG, JPEG, WebP or GIF.`;
+    return notAnImageText(role, src.name, src.contentType);
   }
-  if (src.size !== undefined && src.size > ctx.limits.maxImageBytes) return tooBig(ctx, role, src.name, src.size);
+  if (src.size !== undefined && src.size > ctx.limits.maxImageBytes) return tooLargeText(role, src.name, ctx.limits.maxImageBytes, src.size);
   return null;
 }
 
@@ -26,7 +22,7 @@ export async function loadImage(ctx: IntakeContext, role: string, src: ImageSour
     ctx.log.warn(`Could not load the ${role} "${src.name}":`, err);
     return { problem: `I couldn't download the ${role} "${src.name}" (${describeError(err)}). Please try again.` };
   }
-  if (bytes.length > ctx.limits.maxImageBytes) return { problem: tooBig(ctx, role, src.name, bytes.length) };
+  if (bytes.length > ctx.limits.maxImageBytes) return { problem: tooLargeText(role, src.name, ctx.limits.maxImageBytes, bytes.length) };
   try {
     // Decoding small now catches a broken file before the job waits in a queue.
     await decodeImage(bytes, { maxSide: 64 });

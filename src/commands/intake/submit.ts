@@ -1,9 +1,9 @@
 /** The shared intake of stylize and palette: options, limits and images checked before anything is queued. */
 import { randomInt } from 'node:crypto';
-import { MAX_SEED, resolveUserOptions, validateOptions, type JobKind } from '../options.js';
-import { settleTiles } from '../tiles.js';
+import { MAX_SEED, resolveUserOptions, validateOptions } from '../user-options.js';
+import type { JobInputs, JobKind } from '../../jobs/job-record.js';
+import { settleTiles } from '../settle-tiles.js';
 import type { ImageSource, Invocation, RawOptions, ReplyPort } from '../port.js';
-import type { JobInputs } from '../store.js';
 import { refusal } from './admission.js';
 import type { IntakeContext } from './context.js';
 import { createJob } from './create.js';

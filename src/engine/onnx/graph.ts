@@ -11,16 +11,25 @@ import type { LayerName } from '../types.js';
 import { GraphBuilder } from './proto.js';
 import { WinogradConv, winogradWeights } from './winograd.js';
 
-/** Convolutions with at least this many input and output channels use Winograd F(4×4, 3×3). */
-export const WINOGRAD_MIN_CHANNELS = 64;
+/**
+ * Convolutions with at least this many input and output channels use Winograd F(4×4, 3×3): blocks 3
+ * and 4. Measured on AVX-512 and AVX2: the 64- and 128-channel layers, which run at the highest
+ * resolutions, are as fast direct (Winograd's transforms there cost what it saves in the MatMul) and
+ * Winograd's transformed copies of their activations cost 2–3 GB more at 1024 px.
+ */
+export const WINOGRAD_MIN_CHANNELS = 256;
 
 export interface GraphOptions {
   /** Use Winograd convolutions for the wide layers (default true). */
   winograd?: boolean;
+  /** Narrowest layer (input and output channels) that uses Winograd (default WINOGRAD_MIN_CHANNELS). */
+  winogradMinChannels?: number;
 }
 
-const useWinograd = (opts: GraphOptions, inC: number, outC: number) =>
-  opts.winograd !== false && inC >= WINOGRAD_MIN_CHANNELS && outC >= WINOGRAD_MIN_CHANNELS;
+const useWinograd = (opts: GraphOptions, inC: number, outC: number) => {
+  const min = opts.winogradMinChannels ?? WINOGRAD_MIN_CHANNELS;
+  return opts.winograd !== false && inC >= min && outC >= min;
+};
 
 const LAYER_RE = /^relu(\d)_(\d)$/;
 
@@ -65,7 +74,7 @@ interface ForwardNet {
   order: { layer: ConvLayer; input: string; block: number; afterPool: boolean }[];
 }
 
-function buildForward(g: GraphBuilder, layers: ConvLayer[], deepest: string, wino?: WinogradConv): ForwardNet {
+function buildForward(g: GraphBuilder, layers: ConvLayer[], deepest: string, wino?: WinogradConv, opts: GraphOptions = {}): ForwardNet {
   const blockOf = new Map(VGG19_BLOCKS.flatMap((convs, b) => convs.map((c) => [c, b] as const)));
   const relu = new Map<string, string>();
   const order: ForwardNet['order'] = [];
@@ -82,7 +91,7 @@ function buildForward(g: GraphBuilder, layers: ConvLayer[], deepest: string, win
     order.push({ layer, input: h, block: b, afterPool });
     const { inChannels: ci, outChannels: co } = layer;
     let conv: string;
-    if (wino && useWinograd({}, ci, co)) {
+    if (wino && useWinograd(opts, ci, co)) {
       const u = g.floatInit(`${layer.name}_u`, [36, co, ci], winogradWeights(forwardKernel(layer), co, ci));
       conv = wino.conv(h, `b${b}`, u, ci, co, bias, layer.name);
     } else {
@@ -144,7 +153,7 @@ export function buildLossGraph(layers: ConvLayer[], content: LayerName[], style:
   g.input('x', [1, 3, 'H', 'W']);
   const deepest = deepestOf(layers, [...content, ...style]);
   const wino = opts.winograd === false ? undefined : new WinogradConv(g);
-  const net = buildForward(g, layers, deepest, wino);
+  const net = buildForward(g, layers, deepest, wino, opts);
   const channels = new Map(layers.map((l) => [l.name, l.outChannels]));
 
   /** Gradient contributions of the losses, per conv layer (at its ReLU output). */

@@ -38,7 +38,46 @@ export interface RecordedRequest {
   at: number;
   /** The id of the message the request created, if it created one. */
   messageId?: string;
+  /** The HTTP status the fake answered with. */
+  status?: number;
 }
+
+/**
+ * Per-route rate limits, as Discord's rate-limits topic describes them
+ * (https://discord.com/developers/docs/topics/rate-limits): each route has a bucket (channel routes
+ * per channel, the "major parameter"); every answer carries X-RateLimit-Limit, -Remaining, -Reset,
+ * -Reset-After and -Bucket; past the limit the answer is 429 with Retry-After and a JSON body with
+ * `retry_after` (seconds) and `global: false`. Discord publishes no numbers: these are the ones
+ * commonly observed, and tests may shrink the windows.
+ */
+export interface RateLimits {
+  /** POST and PATCH of messages in one channel share a bucket. */
+  messages: { limit: number; windowMs: number };
+  /** Adding reactions in one channel. */
+  reactions: { limit: number; windowMs: number };
+}
+
+export const DISCORD_RATE_LIMITS: RateLimits = {
+  messages: { limit: 5, windowMs: 5000 },
+  reactions: { limit: 1, windowMs: 250 },
+};
+
+/** Interaction tokens are valid for 15 minutes (interactions, "Receiving and Responding"). */
+export const INTERACTION_TOKEN_MS = 15 * 60 * 1000;
+
+/** Permission bits (topics/permissions). */
+export const PERMISSION = {
+  ADD_REACTIONS: 1n << 6n,
+  VIEW_CHANNEL: 1n << 10n,
+  SEND_MESSAGES: 1n << 11n,
+  ATTACH_FILES: 1n << 15n,
+  READ_MESSAGE_HISTORY: 1n << 16n,
+  CREATE_PUBLIC_THREADS: 1n << 35n,
+  SEND_MESSAGES_IN_THREADS: 1n << 38n,
+} as const;
+
+/** Gateway intents (events/gateway, "List of Intents"). */
+export const INTENT = { GUILDS: 1 << 0, GUILD_MESSAGE_REACTIONS: 1 << 10, DIRECT_MESSAGE_REACTIONS: 1 << 13 } as const;
 
 interface FakeUser {
   id: string;
@@ -58,6 +97,8 @@ interface FakeMessage {
   type: number;
   webhook_id?: string;
   flags: number;
+  /** Message components (action rows of buttons), as the bot last set them. */
+  components: Record<string, unknown>[];
 }
 
 export interface AttachmentSpec {
@@ -66,6 +107,16 @@ export interface AttachmentSpec {
   data: Buffer;
   width?: number;
   height?: number;
+}
+
+/** A thread the bot started (archived by a test, as Discord does after inactivity). */
+export interface FakeThread {
+  id: string;
+  parent_id: string;
+  name: string;
+  archived: boolean;
+  locked: boolean;
+  auto_archive_duration: number;
 }
 
 /** Which REST actions answer 403 Missing Permissions, as Discord does when the bot lacks them. */
@@ -95,6 +146,31 @@ function send(res: ServerResponse, status: number, body?: unknown): void {
   res.end(JSON.stringify(body));
 }
 
+/**
+ * What Discord refuses in a message's `components` (https://discord.com/developers/docs/components/reference):
+ * at most 5 action rows (type 1), each with 1–5 buttons (type 2); a non-link button needs a
+ * custom_id of at most 100 characters and a style 1–4; a label is at most 80 characters.
+ */
+function componentProblem(body: Record<string, unknown> | null): string | null {
+  if (!body || !('components' in body)) return null;
+  const rows = body.components;
+  if (!Array.isArray(rows)) return 'components must be an array';
+  if (rows.length > 5) return 'at most 5 action rows';
+  for (const row of rows as Record<string, unknown>[]) {
+    if (row.type !== 1 || !Array.isArray(row.components)) return 'a top-level component must be an action row (type 1)';
+    const buttons = row.components as Record<string, unknown>[];
+    if (buttons.length < 1 || buttons.length > 5) return 'an action row holds 1 to 5 buttons';
+    for (const b of buttons) {
+      if (b.type !== 2) return 'only buttons (type 2) are expected here';
+      if (typeof b.label === 'string' && [...b.label].length > 80) return 'a button label is at most 80 characters';
+      if (b.style === 5) continue;
+      if (typeof b.custom_id !== 'string' || b.custom_id.length < 1 || b.custom_id.length > 100) return 'a button needs a custom_id of 1 to 100 characters';
+      if (typeof b.style !== 'number' || b.style < 1 || b.style > 4) return 'a button style is 1 to 4 (5 is a link)';
+    }
+  }
+  return null;
+}
+
 export class FakeDiscord {
   readonly token = 'fake-bot-token.not-a-secret';
   readonly appId = snowflake();
@@ -103,11 +179,24 @@ export class FakeDiscord {
   readonly bot: FakeUser = { id: snowflake(), username: 'tilestyle', discriminator: '0000', global_name: null, avatar: null, bot: true };
   readonly requests: RecordedRequest[] = [];
   readonly messages = new Map<string, FakeMessage>();
-  readonly threads = new Map<string, { id: string; parent_id: string; name: string }>();
+  readonly threads = new Map<string, FakeThread>();
   readonly users = new Map<string, FakeUser>([[this.bot.id, this.bot]]);
   /** Gateway opcodes the clients sent, in order (heartbeats left out). */
   readonly gatewayLog: { op: number; d: unknown }[] = [];
   denials: Denials = {};
+  /** Per-route rate limits (off unless a test sets them; see RateLimits). */
+  rateLimits: RateLimits | null = null;
+  /** The intents the client identified with; events they do not cover are not sent (events/gateway). */
+  intents = 0;
+  /** Dispatches left out because the client did not ask for their intent. */
+  readonly withheld: string[] = [];
+  /** How far the fake's clock is ahead of the real one (token expiry), moved by advanceClock(). */
+  private clockOffsetMs = 0;
+  /** When each interaction token was issued, on the fake's clock. */
+  private readonly tokenIssued = new Map<string, number>();
+  private readonly buckets = new Map<string, { count: number; resetAt: number }>();
+  /** How many times a request took the last place in its bucket (the limit was reached, not passed). */
+  bucketsFilled = 0;
   /**
    * Largest file Discord takes in a message: 10 MiB by default (Discord's "Uploading Files" reference;
    * the interaction's attachment_size_limit says the same); over it, 413 with code 40005.
@@ -195,9 +284,82 @@ export class FakeDiscord {
 
   /** A message a user wrote (it exists only on the server; the bot has no reason to know it). */
   userMessage(user: FakeUser, channelId: string, text: string): string {
-    const message: FakeMessage = { id: snowflake(), channel_id: channelId, author: user, content: text, attachments: [], type: 0, flags: 0 };
+    const message: FakeMessage = { id: snowflake(), channel_id: channelId, author: user, content: text, attachments: [], type: 0, flags: 0, components: [] };
     this.messages.set(message.id, message);
     return message.id;
+  }
+
+  /** Moves the fake's clock on (for token expiry) without waiting. */
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  private now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /** Answers that count toward Discord's invalid-request limit (401, 403 and 429; topics/rate-limits). */
+  invalidRequests(from = 0): RecordedRequest[] {
+    return this.requests.slice(from).filter((r) => r.status === 401 || r.status === 403 || r.status === 429);
+  }
+
+  /** The bot's permissions in the channel, as `app_permissions` says them: all but what `denials` takes away. */
+  appPermissions(): string {
+    let bits = BigInt(ALL_PERMISSIONS);
+    if (this.denials.threads) bits &= ~PERMISSION.CREATE_PUBLIC_THREADS;
+    if (this.denials.files) bits &= ~PERMISSION.ATTACH_FILES;
+    if (this.denials.reactions) bits &= ~PERMISSION.ADD_REACTIONS;
+    if (this.denials.channel) bits &= ~(PERMISSION.VIEW_CHANNEL | PERMISSION.SEND_MESSAGES | PERMISSION.SEND_MESSAGES_IN_THREADS);
+    return bits.toString();
+  }
+
+  /** A 429 for a request over its bucket, else the bucket's headers on the way out; true when answered. */
+  private rateLimited(method: string, route: string, res: ServerResponse): boolean {
+    const limits = this.rateLimits;
+    if (!limits) return false;
+    let m: RegExpExecArray | null;
+    let key: string | undefined;
+    let rule: { limit: number; windowMs: number } | undefined;
+    if ((m = /^\/channels\/(\d+)\/messages(\/\d+)?$/.exec(route)) && (method === 'POST' || method === 'PATCH')) {
+      key = `messages:${m[1]}`;
+      rule = limits.messages;
+    } else if (method === 'PUT' && (m = /^\/channels\/(\d+)\/messages\/\d+\/reactions\//.exec(route))) {
+      key = `reactions:${m[1]}`;
+      rule = limits.reactions;
+    }
+    if (!key || !rule) return false;
+    const now = Date.now();
+    let bucket = this.buckets.get(key);
+    if (!bucket || now >= bucket.resetAt) {
+      bucket = { count: 0, resetAt: now + rule.windowMs };
+      this.buckets.set(key, bucket);
+    }
+    const resetAfter = Math.max(0, bucket.resetAt - now) / 1000;
+    const hash = key.split(':')[0]!;
+    res.setHeader('X-RateLimit-Limit', String(rule.limit));
+    res.setHeader('X-RateLimit-Reset', String(bucket.resetAt / 1000));
+    res.setHeader('X-RateLimit-Reset-After', resetAfter.toFixed(3));
+    res.setHeader('X-RateLimit-Bucket', `fake-${hash}`);
+    if (bucket.count >= rule.limit) {
+      res.setHeader('X-RateLimit-Remaining', '0');
+      res.setHeader('X-RateLimit-Scope', 'user');
+      res.setHeader('Retry-After', String(Math.ceil(resetAfter)));
+      send(res, 429, { message: 'You are being rate limited.', retry_after: resetAfter, global: false });
+      return true;
+    }
+    bucket.count += 1;
+    if (bucket.count === rule.limit) this.bucketsFilled += 1;
+    res.setHeader('X-RateLimit-Remaining', String(rule.limit - bucket.count));
+    return false;
+  }
+
+  /** 401 Invalid Webhook Token (50027) for an interaction token older than 15 minutes; true when answered. */
+  private tokenExpired(route: string, res: ServerResponse): boolean {
+    const m = /^\/(?:webhooks\/\d+|interactions\/\d+)\/([^/]+)/.exec(route);
+    const issued = m ? this.tokenIssued.get(m[1]!) : undefined;
+    if (issued === undefined || this.now() - issued < INTERACTION_TOKEN_MS) return false;
+    send(res, 401, { message: 'Invalid Webhook Token', code: 50027 });
+    return true;
   }
 
   // ---- gateway ----
@@ -222,6 +384,7 @@ export class FakeDiscord {
     this.notify();
     if (payload.op === 2) {
       if (payload.d.token !== this.token) return ws.close(4004, 'Authentication failed.');
+      this.intents = Number(payload.d.intents ?? 0);
       this.socket = ws;
       this.sessionId = `session-${snowflake()}`;
       this.seq = 0;
@@ -246,9 +409,25 @@ export class FakeDiscord {
     }
   }
 
-  /** Sends a dispatch (op 0) on the current gateway connection. */
+  /**
+   * Sends a dispatch (op 0) on the current gateway connection, unless the client's intents leave it
+   * out (events/gateway: reactions need GUILD_MESSAGE_REACTIONS in a guild and
+   * DIRECT_MESSAGE_REACTIONS in a DM; guilds and threads need GUILDS; interactions always come).
+   */
   dispatch(t: string, d: unknown): void {
     if (!this.socket) throw new Error('no gateway connection');
+    const needed =
+      t === 'MESSAGE_REACTION_ADD'
+        ? (d as { guild_id?: string }).guild_id
+          ? INTENT.GUILD_MESSAGE_REACTIONS
+          : INTENT.DIRECT_MESSAGE_REACTIONS
+        : /^(GUILD_CREATE|THREAD_)/.test(t)
+          ? INTENT.GUILDS
+          : 0;
+    if (needed !== 0 && (this.intents & needed) === 0) {
+      this.withheld.push(t);
+      return;
+    }
     this.socket.send(JSON.stringify({ op: 0, t, s: ++this.seq, d }));
   }
 
@@ -324,6 +503,7 @@ export class FakeDiscord {
   ): { id: string; token: string } {
     const id = snowflake();
     const token = `interaction-token-${id}`;
+    this.tokenIssued.set(token, this.now());
     const thread = this.threads.get(channelId);
     const dm = this.dms.get(channelId);
     if (dm) this.tokenChannels.set(token, channelId);
@@ -346,7 +526,7 @@ export class FakeDiscord {
         user: dm,
         token,
         version: 1,
-        app_permissions: ALL_PERMISSIONS,
+        app_permissions: this.appPermissions(),
         locale: 'en-US',
         entitlements: [],
         authorizing_integration_owners: { '0': this.guildId },
@@ -374,7 +554,51 @@ export class FakeDiscord {
       member: { ...this.member(user), permissions: ALL_PERMISSIONS },
       token,
       version: 1,
-      app_permissions: ALL_PERMISSIONS,
+      app_permissions: this.appPermissions(),
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': this.guildId },
+      context: 0,
+      attachment_size_limit: 10485760,
+    });
+    return { id, token };
+  }
+
+  /** Tokens of component interactions (button clicks): only they may be answered with type 6. */
+  private readonly componentTokens = new Set<string>();
+
+  /**
+   * A user clicks a button (INTERACTION_CREATE type 3, MESSAGE_COMPONENT) on a message the bot
+   * posted, as "Receiving and Responding" describes: `data.custom_id` and `component_type` 2, the
+   * message itself, and a token for the response.
+   */
+  click(user: FakeUser, messageId: string, customId: string): { id: string; token: string } {
+    const message = this.messages.get(messageId);
+    if (!message) throw new Error(`no message ${messageId}`);
+    const found = message.components.some((row) => ((row.components ?? []) as { custom_id?: string }[]).some((c) => c.custom_id === customId));
+    if (!found) throw new Error(`message ${messageId} has no button ${customId}`);
+    const id = snowflake();
+    const token = `component-token-${id}`;
+    this.tokenIssued.set(token, this.now());
+    this.componentTokens.add(token);
+    this.interactionIn(token, message.channel_id);
+    const thread = this.threads.get(message.channel_id);
+    this.dispatch('INTERACTION_CREATE', {
+      id,
+      application_id: this.appId,
+      type: 3,
+      data: { custom_id: customId, component_type: 2 },
+      message: this.messageJson(message),
+      guild_id: this.guildId,
+      channel_id: message.channel_id,
+      channel: thread
+        ? { id: thread.id, type: 11, guild_id: this.guildId, parent_id: thread.parent_id, name: thread.name, permissions: ALL_PERMISSIONS }
+        : { ...this.channel(), permissions: ALL_PERMISSIONS },
+      member: { ...this.member(user), permissions: ALL_PERMISSIONS },
+      token,
+      version: 1,
+      app_permissions: this.appPermissions(),
       locale: 'en-US',
       guild_locale: 'en-US',
       entitlements: [],
@@ -392,6 +616,8 @@ export class FakeDiscord {
   react(user: FakeUser, messageId: string, emoji: string, { withAuthor = true } = {}): void {
     const message = this.messages.get(messageId);
     if (!message) throw new Error(`no message ${messageId}`);
+    // Nobody can add a reaction in an archived thread (topics/threads), so no such event ever arrives.
+    if (this.threads.get(message.channel_id)?.archived) throw new Error(`thread ${message.channel_id} is archived: Discord lets nobody react there`);
     this.dispatch('MESSAGE_REACTION_ADD', {
       user_id: user.id,
       channel_id: message.channel_id,
@@ -444,7 +670,8 @@ export class FakeDiscord {
     const record: RecordedRequest = { method, path: route, query: url.searchParams, body, files, at: Date.now() };
     this.requests.push(record);
     this.current = record;
-    this.answer(method, route, body, files, res);
+    if (!this.tokenExpired(route, res) && !this.rateLimited(method, route, res)) this.answer(method, route, body, files, res);
+    record.status = res.statusCode;
     this.notify();
   }
 
@@ -472,6 +699,7 @@ export class FakeDiscord {
       attachments: this.attachmentsFor(channelId, files),
       type: 0,
       flags: Number(body?.flags ?? 0),
+      components: Array.isArray(body?.components) ? (body.components as Record<string, unknown>[]) : [],
       ...extra,
     };
     this.messages.set(message.id, message);
@@ -491,7 +719,6 @@ export class FakeDiscord {
       mention_roles: [],
       embeds: [],
       pinned: false,
-      components: [],
     };
   }
 
@@ -514,6 +741,8 @@ export class FakeDiscord {
 
   private answer(method: string, route: string, body: Record<string, unknown> | null, files: RecordedFile[], res: ServerResponse): void {
     let m: RegExpExecArray | null;
+    const components = componentProblem(body);
+    if (components) return send(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { components: { _errors: [{ code: 'BASE_TYPE_INVALID', message: components }] } } });
     if (method === 'GET' && route === '/gateway/bot') {
       return send(res, 200, {
         url: `ws://127.0.0.1:${this.port}/gateway`,
@@ -530,6 +759,11 @@ export class FakeDiscord {
       const flags = Number(data.flags ?? 0);
       if (type === 5) {
         this.responses.set(token, { deferred: true, flags, state: 'thinking' });
+      } else if (type === 6) {
+        // DEFERRED_UPDATE_MESSAGE (components only): nothing is shown and the message stays as it is;
+        // follow-ups are new messages with their own flags (an ephemeral one is seen by the user alone).
+        if (!this.componentTokens.has(token)) return send(res, 400, { message: 'Invalid Form Body', code: 50035 });
+        this.responses.set(token, { deferred: false, flags: 0, state: 'answered' });
       } else if (type === 4) {
         this.responses.set(token, { deferred: false, flags, state: 'answered' });
         const message = this.newMessage(this.channelOfToken(token), data, files, { type: 20, webhook_id: this.appId, flags });
@@ -557,8 +791,9 @@ export class FakeDiscord {
           message = this.newMessage(this.channelOfToken(token!), body, files, { type: 20, webhook_id: this.appId, flags: response?.flags ?? 0 });
           this.originals.set(token!, message.id);
           if (response) response.state = 'answered';
-        } else if (body && 'content' in body) {
-          message.content = String(body.content);
+        } else {
+          if (body && 'content' in body) message.content = String(body.content);
+          if (body && Array.isArray(body.components)) message.components = body.components as Record<string, unknown>[];
         }
         return send(res, 200, this.messageJson(message));
       }
@@ -581,37 +816,36 @@ export class FakeDiscord {
       if (this.dms.has(m[1]!)) return send(res, 400, { message: 'Cannot execute action on a DM channel', code: 50003 });
       if (this.denials.threads) return this.missingPermissions(res);
       const [, parent, messageId] = m;
-      const thread = { id: messageId!, parent_id: parent!, name: String(body?.name ?? '') };
+      // auto_archive_duration: one of 60, 1440, 4320, 10080 minutes (channel resource, "Start Thread from Message").
+      const duration = Number(body?.auto_archive_duration ?? 4320);
+      if (![60, 1440, 4320, 10080].includes(duration)) return send(res, 400, { message: 'Invalid Form Body', code: 50035 });
+      const thread: FakeThread = { id: messageId!, parent_id: parent!, name: String(body?.name ?? ''), archived: false, locked: false, auto_archive_duration: duration };
       this.threads.set(thread.id, thread);
-      const channel = {
-        id: thread.id,
-        type: 11,
-        guild_id: this.guildId,
-        parent_id: parent,
-        name: thread.name,
-        owner_id: this.bot.id,
-        last_message_id: null,
-        rate_limit_per_user: 0,
-        message_count: 0,
-        member_count: 1,
-        total_message_sent: 0,
-        flags: 0,
-        thread_metadata: { archived: false, auto_archive_duration: Number(body?.auto_archive_duration ?? 1440), archive_timestamp: new Date().toISOString(), locked: false },
-      };
+      const channel = this.threadJson(thread);
       // Discord tells the gateway too, so the client caches the thread.
       if (this.socket) this.dispatch('THREAD_CREATE', { ...channel, newly_created: true });
       return send(res, 201, channel);
     }
     if ((m = /^\/channels\/(\d+)\/messages$/.exec(route)) && method === 'POST') {
-      if (this.denials.channel) return send(res, 403, { message: 'Missing Access', code: 50001 });
+      // Denials are about the guild channel (and its threads); a DM with the user stays open.
+      if (this.denials.channel && !this.dms.has(m[1]!)) return send(res, 403, { message: 'Missing Access', code: 50001 });
       if (files.length > 0 && this.denials.files) return this.missingPermissions(res);
+      // "Sending a message will automatically unarchive the thread, unless the thread has been locked."
+      const thread = this.threads.get(m[1]!);
+      if (thread?.archived) {
+        if (thread.locked) return this.archivedThread(res);
+        this.setArchived(thread, false);
+      }
       return send(res, 200, this.messageJson(this.newMessage(m[1]!, body, files)));
     }
     if ((m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(route))) {
       const message = this.messages.get(m[2]!);
       if (!message || message.channel_id !== m[1]) return send(res, 404, { message: 'Unknown Message', code: 10008 });
+      // "Users cannot edit messages, add reactions, … in archived threads" (topics/threads).
+      if (method === 'PATCH' && this.threads.get(m[1]!)?.archived) return this.archivedThread(res);
       if (method === 'PATCH') {
         if (body && 'content' in body) message.content = String(body.content);
+        if (body && Array.isArray(body.components)) message.components = body.components as Record<string, unknown>[];
         // Like Discord: `attachments` lists what the message keeps; new uploads are added to it.
         if (body && Array.isArray(body.attachments)) {
           if (files.length > 0 && this.denials.files) return this.missingPermissions(res);
@@ -621,7 +855,8 @@ export class FakeDiscord {
       }
       if (method === 'GET') return send(res, 200, this.messageJson(message));
     }
-    if (method === 'PUT' && /^\/channels\/\d+\/messages\/\d+\/reactions\/[^/]+\/@me$/.test(route)) {
+    if (method === 'PUT' && (m = /^\/channels\/(\d+)\/messages\/\d+\/reactions\/[^/]+\/@me$/.exec(route))) {
+      if (this.threads.get(m[1]!)?.archived) return this.archivedThread(res);
       if (this.denials.channel) return send(res, 403, { message: 'Missing Access', code: 50001 });
       if (this.denials.reactions) return this.missingPermissions(res);
       return send(res, 204);
@@ -629,6 +864,11 @@ export class FakeDiscord {
     if (method === 'PUT' && /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(route)) {
       const commands = Array.isArray(body) ? (body as Record<string, unknown>[]) : [];
       return send(res, 200, commands.map((c) => ({ ...c, id: snowflake(), application_id: this.appId, version: snowflake() })));
+    }
+    if (method === 'POST' && route === '/users/@me/channels') {
+      const user = this.users.get(String(body?.recipient_id ?? ''));
+      if (!user) return send(res, 400, { message: 'Invalid Recipient(s)', code: 50033 });
+      return send(res, 200, { id: this.dmWith(user), type: 1, last_message_id: null, flags: 0, recipients: [user] });
     }
     if (method === 'GET' && (m = /^\/users\/(\d+)$/.exec(route))) {
       const user = this.users.get(m[1]!);
@@ -638,11 +878,58 @@ export class FakeDiscord {
       const dm = this.dms.get(m[1]!);
       if (dm) return send(res, 200, { id: m[1], type: 1, last_message_id: null, flags: 0, recipients: [dm] });
       const thread = this.threads.get(m[1]!);
-      if (thread) return send(res, 200, { id: thread.id, type: 11, guild_id: this.guildId, parent_id: thread.parent_id, name: thread.name });
+      if (thread) return send(res, 200, this.threadJson(thread));
       if (m[1] === this.channelId) return send(res, 200, this.channel());
       return send(res, 404, { message: 'Unknown Channel', code: 10003 });
     }
+    if (method === 'PATCH' && (m = /^\/channels\/(\d+)$/.exec(route))) {
+      const thread = this.threads.get(m[1]!);
+      if (!thread) return send(res, 404, { message: 'Unknown Channel', code: 10003 });
+      // Editing `archived` or `auto_archive_duration` needs MANAGE_THREADS or being the thread's creator
+      // (the bot, here); a locked thread only with MANAGE_THREADS (topics/threads, "Editing & Deleting Threads").
+      if (thread.locked) return this.missingPermissions(res);
+      if (body && 'auto_archive_duration' in body) thread.auto_archive_duration = Number(body.auto_archive_duration);
+      if (body && 'archived' in body) this.setArchived(thread, Boolean(body.archived));
+      return send(res, 200, this.threadJson(thread));
+    }
     send(res, 404, { message: `fake Discord has no ${method} ${route}`, code: 0 });
+  }
+
+  private threadJson(thread: FakeThread): Record<string, unknown> {
+    return {
+      id: thread.id,
+      type: 11,
+      guild_id: this.guildId,
+      parent_id: thread.parent_id,
+      name: thread.name,
+      owner_id: this.bot.id,
+      last_message_id: null,
+      rate_limit_per_user: 0,
+      message_count: 0,
+      member_count: 1,
+      total_message_sent: 0,
+      flags: 0,
+      thread_metadata: { archived: thread.archived, auto_archive_duration: thread.auto_archive_duration, archive_timestamp: new Date().toISOString(), locked: thread.locked },
+    };
+  }
+
+  /** 400 with JSON error code 50083, "Operation cannot be performed on an archived thread" (topics/opcodes-and-status-codes). */
+  private archivedThread(res: ServerResponse): void {
+    send(res, 400, { message: 'Thread is archived', code: 50083 });
+  }
+
+  private setArchived(thread: FakeThread, archived: boolean): void {
+    if (thread.archived === archived) return;
+    thread.archived = archived;
+    if (this.socket) this.dispatch('THREAD_UPDATE', this.threadJson(thread));
+  }
+
+  /** The thread archives, as Discord does after `auto_archive_duration` without activity (or a moderator locks it too). */
+  archive(threadId: string, { locked = false } = {}): void {
+    const thread = this.threads.get(threadId);
+    if (!thread) throw new Error(`no thread ${threadId}`);
+    thread.locked = locked;
+    this.setArchived(thread, true);
   }
 
   private readonly tokenChannels = new Map<string, string>();
@@ -663,11 +950,11 @@ export class FakeDiscord {
   }
 
   /** Resolves with the first recorded request that matches, waiting for it up to timeoutMs. */
-  waitForRequest(match: (r: RecordedRequest) => boolean, timeoutMs = 60_000, after = 0): Promise<RecordedRequest> {
+  waitForRequest(match: (r: RecordedRequest) => boolean, timeoutMs = 300_000, after = 0): Promise<RecordedRequest> {
     return this.waitUntil(() => this.requests.slice(after).find(match), timeoutMs, () => this.describe());
   }
 
-  waitUntil<T>(check: () => T | undefined | false, timeoutMs = 60_000, describe: () => string = () => ''): Promise<T> {
+  waitUntil<T>(check: () => T | undefined | false, timeoutMs = 300_000, describe: () => string = () => ''): Promise<T> {
     return this.conditions.until(check, timeoutMs, describe);
   }
 

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Conditions } from '../../helpers/conditions.js';
 
@@ -15,7 +16,62 @@ export interface FakeCall {
   method: string;
   args: Record<string, unknown>;
   at: number;
+  /** What the fake answered: the error code, or 'ratelimited' for a 429. */
+  error?: string;
 }
+
+/**
+ * Rate-limit tiers of the Web API methods the bot calls (https://docs.slack.dev/apis/web-api/rate-limits
+ * and each method's page): Tier 2 about 20 a minute, Tier 3 about 50, Tier 4 about 100, per workspace
+ * and app; chat.postMessage is "special": about one a second per channel. Over the limit, HTTP 429 with
+ * Retry-After (seconds) and `ratelimited`.
+ */
+const TIERS: Record<string, { perMinute: number; perChannel?: boolean }> = {
+  'auth.test': { perMinute: 100 },
+  'chat.postMessage': { perMinute: 60, perChannel: true },
+  'chat.update': { perMinute: 50 },
+  'chat.postEphemeral': { perMinute: 100 },
+  'reactions.add': { perMinute: 50 },
+  'files.getUploadURLExternal': { perMinute: 100 },
+  'files.completeUploadExternal': { perMinute: 100 },
+  'files.info': { perMinute: 100 },
+  'conversations.history': { perMinute: 50 },
+  'conversations.replies': { perMinute: 50 },
+  'users.info': { perMinute: 100 },
+};
+
+/** The bot scopes each method needs (each method's page, "Required scopes"); history by the kind of channel. */
+function scopesFor(method: string, channel: string | undefined): string[] {
+  const history = channel?.startsWith('D') ? 'im:history' : channel?.startsWith('G') ? 'groups:history' : 'channels:history';
+  const needs: Record<string, string[]> = {
+    'chat.postMessage': ['chat:write'],
+    'chat.update': ['chat:write'],
+    'chat.postEphemeral': ['chat:write'],
+    'reactions.add': ['reactions:write'],
+    'files.getUploadURLExternal': ['files:write'],
+    'files.completeUploadExternal': ['files:write'],
+    'files.info': ['files:read'],
+    'conversations.history': [history],
+    'conversations.replies': [history],
+  };
+  return needs[method] ?? [];
+}
+
+/** The bot scopes slack-app-manifest.yml asks for (oauth_config.scopes.bot), read without a YAML library. */
+export function manifestScopes(manifest: string): string[] {
+  const lines = manifest.split('\n');
+  const start = lines.findIndex((l) => /^\s+bot:\s*$/.test(l) && lines.slice(0, lines.indexOf(l)).some((p) => /^\s+scopes:\s*$/.test(p)));
+  const out: string[] = [];
+  for (const line of lines.slice(start + 1)) {
+    const m = /^\s+-\s+([a-z:._]+)\s*$/.exec(line);
+    if (!m) break;
+    out.push(m[1]!);
+  }
+  return out;
+}
+
+/** Methods that act in a channel answer not_in_channel where the bot is not a member. */
+const IN_CHANNEL = new Set(['chat.postMessage', 'chat.update', 'reactions.add', 'conversations.history', 'conversations.replies', 'files.completeUploadExternal']);
 
 export interface FakeFile {
   id: string;
@@ -61,6 +117,53 @@ export interface FakeMessage {
   latest_reply?: string;
   files?: FakeFile[];
   reactions?: { name: string; users: string[] }[];
+  /** Block Kit blocks, as the bot last set them. */
+  blocks?: Record<string, unknown>[];
+}
+
+/** Blocks as a method receives them: a JSON string (form-encoded calls) or an array (JSON calls). */
+function blocksArg(value: unknown): Record<string, unknown>[] | 'invalid' | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed: unknown = typeof value === 'string' ? JSON.parse(value) : value;
+    return Array.isArray(parsed) ? (parsed as Record<string, unknown>[]) : 'invalid';
+  } catch {
+    return 'invalid';
+  }
+}
+
+/**
+ * What Slack refuses with `invalid_blocks` (Block Kit reference, https://docs.slack.dev/reference/block-kit/blocks
+ * and .../block-elements/button-element): at most 50 blocks; a section's text at most 3000 characters;
+ * an actions block at most 25 elements; a button's text plain_text of at most 75 characters, an
+ * action_id of at most 255 characters unique within the message, a value of at most 2000 characters,
+ * and a style of primary or danger when given.
+ */
+function blockProblem(blocks: Record<string, unknown>[]): string | null {
+  if (blocks.length > 50) return 'more than 50 blocks';
+  const actionIds = new Set<string>();
+  for (const block of blocks) {
+    if (block.type === 'section') {
+      const text = block.text as { type?: string; text?: string } | undefined;
+      if (!text || (text.type !== 'mrkdwn' && text.type !== 'plain_text') || typeof text.text !== 'string' || text.text.length > 3000) return 'bad section text';
+    } else if (block.type === 'actions') {
+      const elements = block.elements as Record<string, unknown>[] | undefined;
+      if (!Array.isArray(elements) || elements.length === 0 || elements.length > 25) return 'an actions block holds 1 to 25 elements';
+      for (const e of elements) {
+        if (e.type !== 'button') return 'unexpected element';
+        const text = e.text as { type?: string; text?: string } | undefined;
+        if (text?.type !== 'plain_text' || typeof text.text !== 'string' || text.text.length > 75) return 'button text must be plain_text of at most 75 characters';
+        const id = e.action_id;
+        if (typeof id !== 'string' || id.length > 255 || actionIds.has(id)) return 'action_id missing, too long or repeated';
+        actionIds.add(id);
+        if (e.value !== undefined && (typeof e.value !== 'string' || e.value.length > 2000)) return 'value too long';
+        if (e.style !== undefined && e.style !== 'primary' && e.style !== 'danger') return 'bad button style';
+      }
+    } else {
+      return `unexpected block type ${String(block.type)}`;
+    }
+  }
+  return null;
 }
 
 const TYPES: Record<string, string> = {
@@ -134,6 +237,9 @@ export class FakeSlack {
   }
 
   async start(): Promise<this> {
+    // The app's scopes are what its manifest asks for: a method the manifest does not cover fails.
+    const manifest = fileURLToPath(new URL('../../../slack-app-manifest.yml', import.meta.url));
+    this.scopes ??= new Set(manifestScopes(await readFile(manifest, 'utf8')));
     this.server = createServer((req, res) => {
       this.route(req, res).catch((err: unknown) => {
         res.writeHead(500);
@@ -199,6 +305,33 @@ export class FakeSlack {
     return message;
   }
 
+  /**
+   * A user clicks a button of a bot message: the block_actions payload Slack sends to the Request
+   * URL (https://docs.slack.dev/reference/interaction-payloads/block_actions-payload), with a
+   * response_url on this fake. Throws when the message has no such button.
+   */
+  buttonClick(user: string, channel: string, ts: string, actionId: string): Record<string, unknown> {
+    const message = this.message(channel, ts);
+    if (!message) throw new Error(`no message ${ts}`);
+    const element = (message.blocks ?? [])
+      .flatMap((b) => (b.type === 'actions' ? (b.elements as Record<string, unknown>[]) : []))
+      .find((e) => e.action_id === actionId);
+    if (!element) throw new Error(`message ${ts} has no button ${actionId}`);
+    return {
+      type: 'block_actions',
+      user: { id: user, username: user.toLowerCase(), name: user.toLowerCase(), team_id: this.teamId },
+      api_app_id: 'A0000001',
+      token: 'deprecated-verification-token',
+      container: { type: 'message', message_ts: ts, channel_id: channel, is_ephemeral: false, ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}) },
+      trigger_id: `${Date.now()}.trigger`,
+      team: { id: this.teamId, domain: 'fake' },
+      channel: { id: channel, name: 'general' },
+      message: { ...message },
+      response_url: `${this.url}/respond/${Math.random().toString(36).slice(2, 10)}`,
+      actions: [{ ...element, block_id: 'b1', action_ts: `${Date.now() / 1000}` }],
+    };
+  }
+
   callsOf(method: string): FakeCall[] {
     return this.calls.filter((c) => c.method === method);
   }
@@ -213,7 +346,7 @@ export class FakeSlack {
   }
 
   /** Resolves once `done(this)` holds; rejects after timeoutMs listing the calls so far. */
-  waitFor(done: (fake: this) => boolean, timeoutMs = 60_000): Promise<void> {
+  waitFor(done: (fake: this) => boolean, timeoutMs = 300_000): Promise<void> {
     return this.conditions.until(() => done(this), timeoutMs, () => this.describe()).then(() => undefined);
   }
 
@@ -286,7 +419,16 @@ export class FakeSlack {
     if (req.method === 'POST' && url.pathname.startsWith('/upload/')) return this.upload(url.pathname.slice(8), req, res);
     if (req.method === 'POST' && url.pathname.startsWith('/respond/')) {
       const body = JSON.parse((await readBody(req)).toString('utf8')) as Record<string, unknown>;
-      this.record('response_url', { ...body, id: url.pathname.slice(9) });
+      const id = url.pathname.slice(9);
+      this.record('response_url', { ...body, id });
+      // A response_url takes "up to 5 times within 30 minutes" (Slack's interactivity docs, "Handling
+      // user interaction"); after that it is refused.
+      const uses = (this.responseUses.get(id) ?? 0) + 1;
+      this.responseUses.set(id, uses);
+      if (uses > 5) {
+        this.calls.at(-1)!.error = 'used_url';
+        return json(res, 404, { ok: false, error: 'used_url' });
+      }
       return json(res, 200, { ok: true });
     }
     if (req.method === 'GET' && url.pathname.startsWith('/files-pri/')) return this.serveFile(url.pathname, req, res);
@@ -321,12 +463,64 @@ export class FakeSlack {
     return Object.fromEntries(new URLSearchParams(body.toString('utf8')));
   }
 
+  /** Sets the rate limits on (the tiers above; `scale` below 1 shortens the minute and the counts alike). */
+  limitRates(scale = 1): void {
+    this.rateScale = scale;
+  }
+
+  /** The bot scopes granted: those of slack-app-manifest.yml until a test takes one away. */
+  scopes: Set<string> | null = null;
+  /** Channels the bot is not a member of. */
+  readonly notMember = new Set<string>();
+  private rateScale = 0;
+  private readonly responseUses = new Map<string, number>();
+  private readonly windows = new Map<string, number[]>();
+
+  /** The 429s answered so far. */
+  get rateLimited(): FakeCall[] {
+    return this.calls.filter((c) => c.error === 'ratelimited');
+  }
+
+  /** Seconds to wait when `method` is over its tier now, else null (and the call is counted). */
+  private overLimit(method: string, channel: string | undefined): number | null {
+    const tier = TIERS[method];
+    if (!this.rateScale || !tier) return null;
+    const windowMs = 60_000 * this.rateScale;
+    const limit = Math.max(1, Math.round(tier.perMinute * this.rateScale));
+    const key = tier.perChannel ? `${method}:${channel ?? ''}` : method;
+    const now = Date.now();
+    const times = (this.windows.get(key) ?? []).filter((t) => now - t < windowMs);
+    this.windows.set(key, times);
+    if (times.length >= limit) return Math.max(1, Math.ceil((times[0]! + windowMs - now) / 1000));
+    times.push(now);
+    return null;
+  }
+
   private async api(method: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const args = await this.parseArgs(req);
     const { token: _token, ...recorded } = args;
     this.record(method, recorded);
+    const call = this.calls.at(-1)!;
     if (!this.authorized(method, req, args)) return json(res, 200, { ok: false, error: 'invalid_auth' });
+    const channel = args.channel !== undefined ? String(args.channel) : args.channel_id !== undefined ? String(args.channel_id) : undefined;
+    const wait = this.overLimit(method, channel);
+    if (wait !== null) {
+      call.error = 'ratelimited';
+      res.setHeader('Retry-After', String(wait));
+      return json(res, 429, { ok: false, error: 'ratelimited' });
+    }
+    const needed = scopesFor(method, channel);
+    const provided = this.scopes ? [...this.scopes] : null;
+    if (provided && needed.some((scope) => !provided.includes(scope))) {
+      call.error = 'missing_scope';
+      return json(res, 200, { ok: false, error: 'missing_scope', needed: needed.join(','), provided: provided.join(',') });
+    }
+    if (channel && IN_CHANNEL.has(method) && this.notMember.has(channel)) {
+      call.error = 'not_in_channel';
+      return json(res, 200, { ok: false, error: 'not_in_channel' });
+    }
     const result = this.call(method, args);
+    if (result.ok === false) call.error = String(result.error);
     this.notify();
     return json(res, 200, result);
   }
@@ -342,6 +536,8 @@ export class FakeSlack {
         const channel = str('channel');
         if (!channel) return { ok: false, error: 'channel_not_found' };
         if (!str('text') && !a.blocks) return { ok: false, error: 'no_text' };
+        const blocks = blocksArg(a.blocks);
+        if (blocks === 'invalid' || (blocks && blockProblem(blocks))) return { ok: false, error: 'invalid_blocks' };
         const thread = str('thread_ts');
         const message = this.addMessage({
           channel,
@@ -349,6 +545,7 @@ export class FakeSlack {
           bot_id: this.botId,
           text: str('text') ?? '',
           ...(thread ? { thread_ts: thread } : {}),
+          ...(blocks && blocks.length > 0 ? { blocks } : {}),
         });
         return { ok: true, channel, ts: message.ts, message };
       }
@@ -356,6 +553,16 @@ export class FakeSlack {
         const message = this.message(str('channel') ?? '', str('ts') ?? '');
         if (!message) return { ok: false, error: 'message_not_found' };
         if (message.user !== this.botUserId) return { ok: false, error: 'cant_update_message' };
+        const blocks = blocksArg(a.blocks);
+        if (blocks === 'invalid' || (blocks && blockProblem(blocks))) return { ok: false, error: 'invalid_blocks' };
+        // chat.update: without blocks, a message's blocks stay only when no text is given either;
+        // new text without blocks removes them (Slack's chat.update reference, `blocks` argument).
+        if (blocks) {
+          if (blocks.length > 0) message.blocks = blocks;
+          else delete message.blocks;
+        } else if (str('text') !== undefined) {
+          delete message.blocks;
+        }
         message.text = str('text') ?? '';
         return { ok: true, channel: message.channel, ts: message.ts, text: message.text };
       }

@@ -61,6 +61,11 @@ export class SlackSender {
     return this.send(body, 'application/json', overrides);
   }
 
+  /** An interaction (e.g. block_actions): form-encoded with the JSON in `payload`, as Slack sends it. */
+  interaction(payload: Record<string, unknown>, overrides: SignOverrides = {}): Promise<SlackResponse> {
+    return this.send(new URLSearchParams({ payload: JSON.stringify(payload) }).toString(), 'application/x-www-form-urlencoded', overrides);
+  }
+
   /** A slash command, form-encoded like Slack sends it. */
   command(fields: { command: string; text?: string; user_id: string; channel_id: string; user_name?: string }, overrides: SignOverrides = {}): Promise<SlackResponse> {
     const body = new URLSearchParams({

@@ -1,7 +1,9 @@
 // tilestyle's web page: send jobs, follow the conversation through server-sent events.
 // Plain ES module, no build step. Everything shown comes from the server's event stream.
 
-const maxUpload = Number(document.body.dataset.maxUpload) || 8 * 1024 * 1024;
+// The commands' image limit, filled in by the server (which checks it again).
+const maxUpload = Number(document.body.dataset.maxUpload);
+const maxUploadText = document.body.dataset.maxUploadText;
 const conversation = conversationId();
 
 const form = document.getElementById('composer');
@@ -105,9 +107,22 @@ function imagesNode(files) {
   return box;
 }
 
+/** The message's buttons (each names its job on the server), else its reactions. */
 function actionsNode(message) {
   const box = document.createElement('div');
   box.className = 'actions';
+  if (message.buttons && message.buttons.length > 0) {
+    for (const spec of message.buttons) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = `reaction ${spec.action}`;
+      button.textContent = spec.label;
+      button.dataset.action = spec.action;
+      button.addEventListener('click', () => press(message.id, spec, button));
+      box.append(button);
+    }
+    return box;
+  }
   for (const reaction of message.reactions) {
     const spec = REACTIONS[reaction];
     if (!spec) continue;
@@ -166,7 +181,8 @@ function renderMessage(message) {
     images.replaceWith(imagesNode(message.files));
     node.dataset.images = imageKey;
   }
-  const actionKey = `${message.reactions.join(' ')}${message.text.includes('❌') ? ' ❌' : ''}`;
+  const buttonKey = (message.buttons || []).map((b) => b.action).join(' ');
+  const actionKey = `${message.reactions.join(' ')}${message.text.includes('❌') ? ' ❌' : ''}|${buttonKey}`;
   if (node.dataset.actions !== actionKey) {
     actions.replaceWith(actionsNode(message));
     node.dataset.actions = actionKey;
@@ -235,6 +251,18 @@ async function react(messageId, reaction, button) {
   }
 }
 
+async function press(messageId, spec, button) {
+  button.disabled = true;
+  try {
+    await post('/api/react', JSON.stringify({ message: messageId, action: spec.action }), { 'Content-Type': 'application/json' });
+    setStatus(spec.action === 'cancel' ? 'Asked to cancel the job.' : `Asked for: ${spec.label}.`);
+  } catch (error) {
+    setStatus(error.message, 'error');
+  } finally {
+    button.disabled = false;
+  }
+}
+
 function mode() {
   return form.elements.mode.value;
 }
@@ -254,7 +282,7 @@ form.addEventListener('submit', async (event) => {
       return;
     }
     if (file.size > maxUpload) {
-      setStatus(`${file.name} is too large: each image may be at most ${Math.round(maxUpload / 1048576)} MB.`, 'error');
+      setStatus(`${file.name} is too large: each image may be at most ${maxUploadText}.`, 'error');
       return;
     }
     data.append(field, file, file.name);

@@ -4,25 +4,29 @@
  * recorded only once the front end holds it durably, so "recorded" means "the user can see it", and a
  * job run again (resumed, or redelivered by a queue) does not post an image twice.
  */
+import { paletteSizeFor, paletteTilesFor } from '../engine/index.js';
 import { SWEEP_TILES, sweepCellSize } from '../engine/sweep.js';
-import type { DataFiles, ResultName } from './files.js';
-import type { ActiveJob } from './job.js';
+import { resultButtons } from './buttons.js';
+import type { DataFiles, ResultName } from '../jobs/data-files.js';
+import type { FollowedJob } from './followed-job.js';
 import { seconds } from './messages.js';
-import { formatOptions, nextTiles, tilesText } from './options.js';
-import type { Attachment, MessageRef } from './port.js';
-import type { FinalPlan, JobStore, MessageRole } from './store.js';
+import { formatOptions, nextTiles, tilesText, type OptionLimits } from './user-options.js';
+import type { Attachment, JobButton, MessageRef } from './port.js';
+import type { FinalPlan, JobStore, MessageRole } from '../jobs/job-store.js';
 
 export class JobReplies {
   constructor(
     private readonly store: JobStore,
     readonly files: DataFiles,
     private readonly log: Pick<Console, 'error'>,
+    /** What the buttons under a result may offer (no Upscale at the size limit). */
+    private readonly limits: Pick<OptionLimits, 'maxSize' | 'maxTiles'>,
   ) {}
 
   /** Posts in the job's thread and remembers the message; null when the platform refused it (logged). */
-  async post(job: ActiveJob, text: string, role: MessageRole, files?: Attachment[]): Promise<MessageRef | null> {
+  async post(job: FollowedJob, text: string, role: MessageRole, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef | null> {
     try {
-      const ref = await job.port.post(text, files);
+      const ref = await job.port.post(text, files, buttons);
       await job.port.flush?.();
       this.store.addMessage(job.record.platform, ref.id, job.id, role);
       const where = job.port.where();
@@ -47,7 +51,7 @@ export class JobReplies {
   }
 
   /** Posts a palette or result image, unless the job already did (a job run twice shows it once). */
-  async postResultOnce(job: ActiveJob, name: ResultName, png: Buffer): Promise<void> {
+  async postResultOnce(job: FollowedJob, name: ResultName, png: Buffer): Promise<void> {
     if (this.store.hasMessage(job.id, name)) return;
     await this.postResult(job, name, png);
   }
@@ -56,7 +60,7 @@ export class JobReplies {
    * Sends a job's final replies (committed with its final state): posts not yet recorded, then the
    * status line; the outbox entry goes once all of it is durable. Safe to call again after a crash.
    */
-  async deliver(job: ActiveJob, plan: FinalPlan): Promise<void> {
+  async deliver(job: FollowedJob, plan: FinalPlan): Promise<void> {
     if (plan.statusFirst) await this.setStatus(job, plan.status);
     for (const post of plan.posts) {
       if (this.store.hasMessage(job.id, post.role)) continue;
@@ -68,30 +72,31 @@ export class JobReplies {
     this.store.sent(job.id);
   }
 
-  /** The status message's last words: through its StatusLine when this process posted it, else by id. */
-  private async setStatus(job: ActiveJob, text: string): Promise<void> {
+  /** The status message's last words (its Cancel button goes): through its StatusLine when this process posted it, else by id. */
+  private async setStatus(job: FollowedJob, text: string): Promise<void> {
     if (!text) return; // answered without a status message
-    if (job.status) return job.status.set(text);
+    if (job.status) return job.status.set(text, []);
     const ref = this.store.messagesOf(job.id).filter((m) => m.role === 'status').at(-1);
-    if (ref) await this.safely(() => job.port.update(ref, text));
+    if (ref) await this.safely(() => job.port.update(ref, text, undefined, []));
   }
 
-  /** Posts a palette or result image with its caption and the 🔁 reaction. */
-  async postResult(job: ActiveJob, name: ResultName, png: Buffer): Promise<void> {
+  /** Posts a palette or result image with its caption, its buttons and the 🔁 reaction. */
+  async postResult(job: FollowedJob, name: ResultName, png: Buffer): Promise<void> {
     const filename = `${name}-${job.id}.png`;
     const description = name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
-    const ref = await this.post(job, captionFor(job, name), name, [{ filename, data: png, description }]);
     // A sweep already shows the finer tilings: each is one palette command away, named in its caption.
+    const buttons = job.record.options.sweep ? [] : resultButtons(job.record, name, this.limits);
+    const ref = await this.post(job, captionFor(job, name), name, [{ filename, data: png, description }], buttons);
     if (ref && !job.record.options.sweep) await this.safely(() => job.port.react(ref, 'rerun'));
   }
 
-  settingsLine(job: ActiveJob, elapsedMs: number, where: string): string {
+  settingsLine(job: FollowedJob, elapsedMs: number, where: string): string {
     const r = job.record;
     return `Settings: ${formatOptions(r.options, r.kind)} · took ${seconds(elapsedMs)} on ${where} · job ${r.id}`;
   }
 }
 
-function captionFor(job: ActiveJob, name: ResultName): string {
+function captionFor(job: FollowedJob, name: ResultName): string {
   const o = job.record.options;
   if (o.sweep) {
     const counts = SWEEP_TILES.filter((t) => t > 1).map((t) => `palette tiles=${t}`);
@@ -99,7 +104,10 @@ function captionFor(job: ActiveJob, name: ResultName): string {
   }
   const tiling = tilesText(o);
   const hint = nextTiles(o.tiles) === null ? 'This is the finest tiling.' : 'React 🔁 for finer tiles.';
+  const size = name === 'palette' && job.record.kind === 'stylize' ? paletteSizeFor(o.size) : o.size;
+  const n = paletteTilesFor(o.tiles, o.size);
+  const drawn = size === o.size ? `, ${size} px` : `; drawn at ${size} px with ${n}×${n} copies, each as large as in the result`;
   return name === 'palette'
-    ? `Palette of the style — the style alone, redrawn from noise (${tiling}, ${o.size} px). ${hint}`
+    ? `Palette of the style — the style alone, redrawn from noise (${tiling}${drawn}). ${hint}`
     : `Result — ${tiling}, ${o.size} px${o.preserveColors ? ', colours kept' : ''}. ${hint}`;
 }

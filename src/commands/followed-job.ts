@@ -1,9 +1,9 @@
 /** A job as the front end follows it while it waits and runs, and as front ends show it afterwards. */
 import { randomBytes } from 'node:crypto';
-import type { ResultName } from './files.js';
+import type { ResultName } from '../jobs/data-files.js';
 import type { ReplyPort } from './port.js';
 import type { StatusLine } from './status-line.js';
-import type { JobRecord } from './store.js';
+import type { JobRecord } from '../jobs/job-record.js';
 
 /** A job as front ends show it: its record without the input hashes, plus the result files. */
 export type JobSummary = Omit<JobRecord, 'inputs'> & {
@@ -11,7 +11,7 @@ export type JobSummary = Omit<JobRecord, 'inputs'> & {
   files: Partial<Record<ResultName, string>>;
 };
 
-export interface ActiveJob {
+export interface FollowedJob {
   id: string;
   record: JobRecord;
   port: ReplyPort;
@@ -28,7 +28,7 @@ export interface ActiveJob {
 }
 
 /** A job as it enters a queue: nothing posted, nothing running yet. */
-export function activeJob(record: JobRecord, port: ReplyPort, intro: string): ActiveJob {
+export function followedJob(record: JobRecord, port: ReplyPort, intro: string): FollowedJob {
   return {
     id: record.id,
     record,

@@ -4,9 +4,10 @@
  * all see the number the engine will use.
  */
 import { chooseTiles } from '../engine/index.js';
-import { asSweep, withTiles, type RequestedOptions, type UserOptions } from './options.js';
+import { asSweep, withTiles, type RequestedOptions } from './user-options.js';
+import { type JobOptions } from '../jobs/job-record.js';
 
-export async function settleTiles(options: RequestedOptions, style: Buffer): Promise<UserOptions> {
+export async function settleTiles(options: RequestedOptions, style: Buffer): Promise<JobOptions> {
   if (options.tiles === 'sweep') return asSweep(options);
   if (options.tiles !== 'auto') return withTiles(options, options.tiles);
   // The engine chooses from the result's longest side, which is the job's size.

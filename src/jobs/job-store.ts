@@ -1,41 +1,12 @@
 /**
  * The job store: one SQLite file in the data directory. Jobs and the ids of the messages they posted
  * live here (so a reaction on any of them finds its job, also after a restart); image bytes do not —
- * inputs are kept on disk by content hash and results by job id (see files.ts).
+ * inputs are kept on disk by content hash and results by job id (see data-files.ts).
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { JobKind, UserOptions } from './options.js';
-import type { Platform, ThreadRef } from './port.js';
-
-export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
-
-export interface JobInputs {
-  /** sha256 of the content image (stylize only). */
-  content?: string;
-  /** sha256 of the style image. */
-  style: string;
-}
-
-export interface JobRecord {
-  id: string;
-  platform: Platform;
-  user: { id: string; name?: string };
-  where: ThreadRef;
-  kind: JobKind;
-  options: UserOptions;
-  inputs: JobInputs;
-  /** The job this one re-runs, if any. */
-  parentId?: string;
-  state: JobState;
-  device?: string;
-  createdAt: number;
-  startedAt?: number;
-  finishedAt?: number;
-  /** What the user was told went wrong (failed jobs). */
-  error?: string;
-}
+import type { JobInputs, JobOptions, JobRecord, JobState, Platform, RecordKind, ThreadRef } from './job-record.js';
 
 export type MessageRole = 'status' | 'palette' | 'result' | 'settings' | 'note';
 
@@ -117,8 +88,8 @@ function fromRow(row: JobRow): JobRecord {
     platform: row.platform as Platform,
     user: row.user_name !== null ? { id: row.user_id, name: row.user_name } : { id: row.user_id },
     where,
-    kind: row.kind as JobKind,
-    options: JSON.parse(row.options) as UserOptions,
+    kind: row.kind as RecordKind,
+    options: JSON.parse(row.options) as JobOptions,
     inputs: JSON.parse(row.inputs) as JobInputs,
     state: row.state as JobState,
     createdAt: row.created_at,

@@ -7,7 +7,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ImageInputError, JobCancelledError, OptionError } from '../../engine/types.js';
-import { runJob, type PaletteStore, type RunSink, type StyleEngine } from '../runner.js';
+import { runJob, type PaletteStore, type RunSink, type StyleEngine } from '../run-job.js';
 import {
   CANCEL_CHANNEL,
   connectionOptions,
@@ -73,7 +73,7 @@ export class RedisWorkers {
       const name = `${opts.name}/${label}`;
       const worker = new Worker<WireWork, WireResult>(
         QUEUE_NAME,
-        (job, _token, signal) => process(job, name, engine, signal),
+        (job, _token, signal) => runQueued(job, name, engine, signal),
         {
           connection: connectionOptions(opts.url),
           prefix: PREFIX,
@@ -91,7 +91,7 @@ export class RedisWorkers {
       return worker;
     });
 
-    async function process(job: Job<WireWork, WireResult>, name: string, engine: StyleEngine, signal?: AbortSignal): Promise<WireResult> {
+    async function runQueued(job: Job<WireWork, WireResult>, name: string, engine: StyleEngine, signal?: AbortSignal): Promise<WireResult> {
       // Cancelled while it changed hands (e.g. taken over from a dead worker).
       if (await redis.exists(keys.cancelled(job.data.id))) throw new UnrecoverableError(failureReason({ kind: 'cancelled' }));
       const work = fromWire(job.data);

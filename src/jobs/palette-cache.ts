@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, rm, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
-import { writeAtomic } from './files.js';
+import { writeAtomic } from './data-files.js';
 
 export interface PaletteCacheLimits {
   maxEntries: number;

@@ -1,10 +1,9 @@
 /** Jobs run in this process: one p-queue per device, each with its own engine (the embedded default). */
-import type { DataFiles } from '../files.js';
-import type { OptionDefaults } from '../options.js';
-import { DeviceQueues, type DeviceQueue } from '../queue.js';
-import { runJob, type PaletteStore, type StyleEngine } from '../runner.js';
-import type { JobRecord } from '../store.js';
-import { loadWork } from '../work.js';
+import type { DataFiles } from '../data-files.js';
+import type { JobRecord, OptionDefaults } from '../job-record.js';
+import { DeviceQueues, type DeviceQueue } from '../device-queues.js';
+import { runJob, type PaletteStore, type StyleEngine } from '../run-job.js';
+import { loadEngineJob } from '../engine-job.js';
 import type { DeviceLoad, JobListener, Placement, Transport } from './transport.js';
 
 interface LocalJob {
@@ -86,7 +85,7 @@ export class LocalTransport implements Transport {
       if (!(await job.listener.starting(device.label))) return;
       job.abort = new AbortController();
       try {
-        const work = await loadWork(job.record, this.opts.files, this.opts.defaults);
+        const work = await loadEngineJob(job.record, this.opts.files, this.opts.defaults);
         await runJob(work, device.engine, this.opts.cache, job.listener.sink, job.abort.signal, this.opts.log);
       } catch (error) {
         await job.listener.finished({ ok: false, error });

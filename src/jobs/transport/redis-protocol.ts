@@ -4,9 +4,9 @@
  * that expire, and events only say that they are there.
  */
 import type { Losses, TransferOptions } from '../../engine/types.js';
-import type { JobKind } from '../options.js';
-import type { Phase } from '../runner.js';
-import type { JobWork } from '../work.js';
+import type { RecordKind } from '../job-record.js';
+import type { Phase } from '../run-job.js';
+import type { EngineJob } from '../engine-job.js';
 
 export const QUEUE_NAME = 'tilestyle';
 /** Key prefix of everything tilestyle keeps in Redis (BullMQ's own keys use it too). */
@@ -38,26 +38,30 @@ export const keys = {
 /** A job's data in the queue: the work with its images as base64 (bounded by the job's size). */
 export interface WireWork {
   id: string;
-  kind: JobKind;
+  kind: RecordKind;
   content?: string;
   style: string;
+  /** The result an upscale starts from. */
+  previous?: string;
   palette: Partial<TransferOptions>;
   paletteKey: string;
   stylize?: Partial<TransferOptions>;
   sweep?: boolean;
 }
 
-export function toWire(work: JobWork): WireWork {
+export function toWire(work: EngineJob): WireWork {
   const wire: WireWork = { id: work.id, kind: work.kind, style: work.style.toString('base64'), palette: work.palette, paletteKey: work.paletteKey };
   if (work.content) wire.content = work.content.toString('base64');
+  if (work.previous) wire.previous = work.previous.toString('base64');
   if (work.stylize) wire.stylize = work.stylize;
   if (work.sweep) wire.sweep = true;
   return wire;
 }
 
-export function fromWire(wire: WireWork): JobWork {
-  const work: JobWork = { id: wire.id, kind: wire.kind, style: Buffer.from(wire.style, 'base64'), palette: wire.palette, paletteKey: wire.paletteKey };
+export function fromWire(wire: WireWork): EngineJob {
+  const work: EngineJob = { id: wire.id, kind: wire.kind, style: Buffer.from(wire.style, 'base64'), palette: wire.palette, paletteKey: wire.paletteKey };
   if (wire.content) work.content = Buffer.from(wire.content, 'base64');
+  if (wire.previous) work.previous = Buffer.from(wire.previous, 'base64');
   if (wire.stylize) work.stylize = wire.stylize;
   if (wire.sweep) work.sweep = true;
   return work;

@@ -5,7 +5,7 @@
  */
 import type { SweepResult } from '../engine/sweep.js';
 import type { Progress, RunControls, StyleInput, TransferOptions, TransferResult } from '../engine/types.js';
-import type { JobWork } from './work.js';
+import type { EngineJob } from './engine-job.js';
 
 /** What the runner needs of an engine (src/engine/index.ts's Engine has it). */
 export interface StyleEngine {
@@ -15,11 +15,13 @@ export interface StyleEngine {
   stylize(content: Buffer, styles: StyleInput[], options: Partial<TransferOptions>, controls?: RunControls): Promise<TransferResult>;
   palette(styles: StyleInput[], options: Partial<TransferOptions>, controls?: RunControls): Promise<TransferResult>;
   paletteSweep(styles: StyleInput[], options: Partial<TransferOptions>, controls?: RunControls): Promise<SweepResult>;
+  /** `previous` redrawn at `options.size` (the previous result's options with the new size), starting from itself. */
+  upscale(content: Buffer, styles: StyleInput[], previous: Buffer, options: Partial<TransferOptions>, controls: RunControls): Promise<TransferResult>;
   warm(): Promise<void>;
   dispose(): Promise<void>;
 }
 
-export type Phase = 'palette' | 'stylizing';
+export type Phase = 'palette' | 'stylizing' | 'upscaling';
 
 /** Where a running job reports to. Images are awaited, so the next phase starts after they are taken. */
 export interface RunSink {
@@ -35,7 +37,7 @@ export interface PaletteStore {
 }
 
 export async function runJob(
-  work: JobWork,
+  work: EngineJob,
   engine: StyleEngine,
   cache: PaletteStore,
   sink: RunSink,
@@ -44,6 +46,12 @@ export async function runJob(
 ): Promise<void> {
   const styles: StyleInput[] = [{ image: work.style }];
   const controls = (name: Phase): RunControls => ({ signal, onProgress: (p) => sink.progress(name, p) });
+  if (work.kind === 'upscale') {
+    await sink.phase('upscaling');
+    const result = await engine.upscale(work.content!, styles, work.previous!, work.stylize ?? {}, controls('upscaling'));
+    await sink.result(result.image);
+    return;
+  }
   await sink.phase('palette');
   let palette = await cache.get(work.paletteKey);
   if (!palette) {

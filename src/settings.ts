@@ -4,34 +4,26 @@
  * only echoed when they are wrong).
  */
 import path from 'node:path';
-import { ConfigError, readInt, readString, type Env } from '../config.js';
-import { LIMITS, MAX_INPUT_BYTES } from '../engine/limits.js';
-import type { BackendName } from '../engine/types.js';
-import type { OptionDefaults } from './options.js';
-import type { ServiceLimits } from './limits.js';
+import { ConfigError, readInt, readString, type Env } from './config.js';
+import { LIMITS, MAX_INPUT_BYTES } from './engine/limits.js';
+import type { BackendName } from './engine/types.js';
+import type { OptionDefaults } from './jobs/job-record.js';
+import { DEFAULT_LIMITS, type ServiceLimits } from './commands/service-limits.js';
 
 const MB = 1024 * 1024;
 
 /**
- * What the operator may set, bounded by what the engine runs (src/engine/limits.ts), so a value
- * that starts also runs: TILESTYLE_MAX_ITERATIONS=5000 stops the start instead of failing every job.
+ * The engine's own caps on what the operator's limits may be (src/engine/limits.ts), so a value that
+ * starts also runs: TILESTYLE_MAX_ITERATIONS=5000 stops the start instead of failing every job.
  */
-export const SETTING_DEFAULTS = {
-  /** A sane cap on a CPU; raise it up to the engine's maximum on a GPU. */
-  maxSize: 512,
-  maxIterations: 1000,
-  maxImageMb: 10,
-} as const;
-
-/** The engine's own caps on what the operator's limits may be. */
 export const SETTING_BOUNDS = {
   maxSize: { min: LIMITS.size.min, max: LIMITS.size.max },
   maxIterations: { min: LIMITS.iterations.min, max: LIMITS.iterations.max },
   maxImageMb: { min: 1, max: Math.floor(MAX_INPUT_BYTES / MB) },
 } as const;
 
-/** The image byte cap when the operator sets none (front ends without a command service use it too). */
-export const DEFAULT_MAX_IMAGE_BYTES = SETTING_DEFAULTS.maxImageMb * MB;
+/** The default result size when every device is a GPU (the engine's default, 512, is the CPU's). */
+export const GPU_DEFAULT_SIZE = 1024;
 
 export interface Settings {
   /** Weights directory given by the operator; when absent they are downloaded to the cache. */
@@ -136,8 +128,8 @@ function readDefaultTiles(env: Env): OptionDefaults['tiles'] | undefined {
 }
 
 export function settingsFromEnv(env: Env, cwd = process.cwd()): Settings {
-  const maxSize = readEngineBound(env, 'TILESTYLE_MAX_SIZE', SETTING_DEFAULTS.maxSize, SETTING_BOUNDS.maxSize, `the engine makes results of at most ${LIMITS.size.max} px`);
-  const maxIterations = readEngineBound(env, 'TILESTYLE_MAX_ITERATIONS', SETTING_DEFAULTS.maxIterations, SETTING_BOUNDS.maxIterations, `the engine runs at most ${LIMITS.iterations.max} iterations`);
+  const maxSize = readEngineBound(env, 'TILESTYLE_MAX_SIZE', DEFAULT_LIMITS.maxSize, SETTING_BOUNDS.maxSize, `the engine makes results of at most ${LIMITS.size.max} px`);
+  const maxIterations = readEngineBound(env, 'TILESTYLE_MAX_ITERATIONS', DEFAULT_LIMITS.maxIterations, SETTING_BOUNDS.maxIterations, `the engine runs at most ${LIMITS.iterations.max} iterations`);
   const { maxImageMb } = SETTING_BOUNDS;
   const settings: Settings = {
     dataDir: path.resolve(cwd, readString(env, 'TILESTYLE_DATA_DIR') ?? 'data'),
@@ -145,12 +137,12 @@ export function settingsFromEnv(env: Env, cwd = process.cwd()): Settings {
     limits: {
       maxSize,
       maxIterations,
-      maxImageBytes: readEngineBound(env, 'TILESTYLE_MAX_IMAGE_MB', SETTING_DEFAULTS.maxImageMb, maxImageMb, `the engine reads images of at most ${maxImageMb.max} MB`) * MB,
-      perUserWaiting: readInt(env, 'TILESTYLE_MAX_WAITING_PER_USER', 2, 0, 1000),
-      globalWaiting: readInt(env, 'TILESTYLE_MAX_WAITING', 20, 0, 100_000),
-      progressIntervalMs: readInt(env, 'TILESTYLE_PROGRESS_INTERVAL_MS', 3000, 0, 600_000),
-      paletteCacheEntries: readInt(env, 'TILESTYLE_PALETTE_CACHE_ENTRIES', 200, 0, 1_000_000),
-      paletteCacheBytes: readInt(env, 'TILESTYLE_PALETTE_CACHE_MB', 200, 0, 1_000_000) * MB,
+      maxImageBytes: readEngineBound(env, 'TILESTYLE_MAX_IMAGE_MB', DEFAULT_LIMITS.maxImageBytes / MB, maxImageMb, `the engine reads images of at most ${maxImageMb.max} MB`) * MB,
+      perUserWaiting: readInt(env, 'TILESTYLE_MAX_WAITING_PER_USER', DEFAULT_LIMITS.perUserWaiting, 0, 1000),
+      globalWaiting: readInt(env, 'TILESTYLE_MAX_WAITING', DEFAULT_LIMITS.globalWaiting, 0, 100_000),
+      progressIntervalMs: readInt(env, 'TILESTYLE_PROGRESS_INTERVAL_MS', DEFAULT_LIMITS.progressIntervalMs, 0, 600_000),
+      paletteCacheEntries: readInt(env, 'TILESTYLE_PALETTE_CACHE_ENTRIES', DEFAULT_LIMITS.paletteCacheEntries, 0, 1_000_000),
+      paletteCacheBytes: readInt(env, 'TILESTYLE_PALETTE_CACHE_MB', DEFAULT_LIMITS.paletteCacheBytes / MB, 0, 1_000_000) * MB,
     },
     defaults: {},
   };
@@ -169,6 +161,7 @@ export function settingsFromEnv(env: Env, cwd = process.cwd()): Settings {
   if (threads !== undefined) settings.threads = threads;
   const size = optionalInt(env, 'TILESTYLE_DEFAULT_SIZE', LIMITS.size.min, maxSize);
   if (size !== undefined) settings.defaults.size = size;
+  else if (settings.devices.every((d) => d !== 'cpu')) settings.defaults.size = Math.min(maxSize, GPU_DEFAULT_SIZE);
   const iterations = optionalInt(env, 'TILESTYLE_DEFAULT_ITERATIONS', LIMITS.iterations.min, maxIterations);
   if (iterations !== undefined) settings.defaults.iterations = iterations;
   const tiles = readDefaultTiles(env);

@@ -4,22 +4,25 @@
  * business; this class hears about it through a JobListener.
  */
 import { ImageInputError, JobCancelledError, OptionError, type Progress } from '../engine/types.js';
-import { activeJob, CANCEL_HINT, type ActiveJob } from './job.js';
+import { cancelButtons } from './buttons.js';
+import { followedJob, CANCEL_HINT, type FollowedJob } from './followed-job.js';
 import { queuedText, seconds, shortNumber } from './messages.js';
-import type { JobReplies } from './replies.js';
-import type { Phase, RunSink } from './runner.js';
+import type { JobReplies } from './job-replies.js';
+import type { Phase, RunSink } from '../jobs/run-job.js';
 import { StatusLine } from './status-line.js';
-import type { FinalPlan, JobRecord, JobState, JobStore } from './store.js';
+import type { FinalPlan, JobStore } from '../jobs/job-store.js';
+import type { JobRecord, JobState } from '../jobs/job-record.js';
 import type { ReplyPort } from './port.js';
-import { UserFacingError, type JobListener, type Placement, type RunOutcome, type Transport } from './transport/transport.js';
+import { UserFacingError, type JobListener, type Placement, type RunOutcome, type Transport } from '../jobs/transport/transport.js';
 
 function lossLine(progress: Progress): string {
   const l = progress.losses;
-  return `loss ${shortNumber(l.total)} (style ${shortNumber(l.style)}, content ${shortNumber(l.content)})`;
+  const layout = l.layout === undefined ? '' : `, layout ${shortNumber(l.layout)}`;
+  return `loss ${shortNumber(l.total)} (style ${shortNumber(l.style)}, content ${shortNumber(l.content)}${layout})`;
 }
 
 export class JobFollower {
-  private readonly active = new Map<string, ActiveJob>();
+  private readonly active = new Map<string, FollowedJob>();
   private readonly started = new Map<string, number>();
   private pausing = false;
 
@@ -31,7 +34,7 @@ export class JobFollower {
     private readonly log: Pick<Console, 'error'>,
   ) {}
 
-  get(id: string): ActiveJob | undefined {
+  get(id: string): FollowedJob | undefined {
     return this.active.get(id);
   }
 
@@ -40,17 +43,17 @@ export class JobFollower {
   }
 
   /** Jobs of this front end that are queued and not yet running. */
-  waiting(): ActiveJob[] {
+  waiting(): FollowedJob[] {
     return [...this.active.values()].filter((job) => job.device === null);
   }
 
-  all(): ActiveJob[] {
+  all(): FollowedJob[] {
     return [...this.active.values()];
   }
 
   /** Puts a job (new or resumed) in line and posts its status message. */
   async queue(record: JobRecord, port: ReplyPort, intro: string): Promise<void> {
-    const job = activeJob(record, port, intro);
+    const job = followedJob(record, port, intro);
     this.active.set(job.id, job);
     let posted!: () => void;
     job.ready = new Promise<void>((resolve) => (posted = resolve));
@@ -58,7 +61,7 @@ export class JobFollower {
       const placement = await this.transport.enqueue(record, this.listenerFor(job));
       job.lastPosition = placement.position;
       const text = `${job.intro}${queuedText(placement.position, placement.device)} ${CANCEL_HINT}`;
-      const ref = await this.replies.post(job, text, 'status');
+      const ref = await this.replies.post(job, text, 'status', undefined, cancelButtons(job.id));
       if (ref) {
         job.status = new StatusLine(job.port, ref, this.progressIntervalMs, this.log);
         await this.replies.safely(() => job.port.react(ref, 'cancel'));
@@ -69,7 +72,7 @@ export class JobFollower {
   }
 
   /** Cancels a job of this front end: out of line if waiting, else stopped within a step. */
-  async cancel(job: ActiveJob): Promise<'removed' | 'stopping'> {
+  async cancel(job: FollowedJob): Promise<'removed' | 'stopping'> {
     job.cancelRequested = true;
     if (await this.transport.remove(job.id)) {
       this.active.delete(job.id);
@@ -88,14 +91,14 @@ export class JobFollower {
     for (const id of taken) {
       const job = this.active.get(id);
       if (!job) continue;
-      await job.status?.set(`${job.intro}Paused: I'm restarting. This job will start when I'm back.`);
+      await job.status?.set(`${job.intro}Paused: I'm restarting. This job will start when I'm back.`, []);
       this.active.delete(id);
     }
   }
 
   /** Palette answered from the cache: no queue, no engine. */
   async answerFromCache(record: JobRecord, png: Buffer, port: ReplyPort, intro: string): Promise<void> {
-    const job = activeJob(record, port, intro);
+    const job = followedJob(record, port, intro);
     job.lastPosition = 0;
     const started = Date.now();
     this.store.setState(record.id, 'running', { device: 'cache', startedAt: started });
@@ -104,7 +107,7 @@ export class JobFollower {
     await this.conclude(job, 'done', { posts: [{ role: 'palette', text: '', image: 'palette' }, { role: 'settings', text: settings }], status: '' });
   }
 
-  private listenerFor(job: ActiveJob): JobListener {
+  private listenerFor(job: FollowedJob): JobListener {
     return {
       starting: (device) => this.starting(job, device),
       moved: (placement) => this.moved(job, placement),
@@ -113,7 +116,7 @@ export class JobFollower {
     };
   }
 
-  private async starting(job: ActiveJob, device: string): Promise<boolean> {
+  private async starting(job: FollowedJob, device: string): Promise<boolean> {
     this.started.set(job.id, Date.now());
     await job.ready;
     // Left 'queued' in the store: the next start() resumes it.
@@ -129,19 +132,19 @@ export class JobFollower {
     return true;
   }
 
-  private drop(job: ActiveJob): false {
+  private drop(job: FollowedJob): false {
     this.active.delete(job.id);
     this.started.delete(job.id);
     return false;
   }
 
-  private moved(job: ActiveJob, placement: Placement): void {
+  private moved(job: FollowedJob, placement: Placement): void {
     if (placement.position === job.lastPosition) return;
     job.lastPosition = placement.position;
     void job.status?.set(`${job.intro}${queuedText(placement.position, placement.device)} ${CANCEL_HINT}`);
   }
 
-  private sinkFor(job: ActiveJob): RunSink {
+  private sinkFor(job: FollowedJob): RunSink {
     const line = (name: Phase, detail: string) => `${job.intro}Running on ${job.device} — ${name}: ${detail} ${CANCEL_HINT}`;
     // A stylize job shows its palette at once; the last image goes out with the job's final replies.
     const image = async (name: 'palette' | 'result', png: Buffer) => {
@@ -162,7 +165,7 @@ export class JobFollower {
     };
   }
 
-  private async finished(job: ActiveJob, outcome: RunOutcome): Promise<void> {
+  private async finished(job: FollowedJob, outcome: RunOutcome): Promise<void> {
     try {
       await job.ready;
       if (!outcome.ok) return await this.failed(job, outcome.error);
@@ -184,7 +187,7 @@ export class JobFollower {
   }
 
   /** The job's final state and its last replies, committed together, then sent. */
-  private async conclude(job: ActiveJob, state: JobState, plan: FinalPlan, error?: string): Promise<void> {
+  private async conclude(job: FollowedJob, state: JobState, plan: FinalPlan, error?: string): Promise<void> {
     job.record.state = state;
     const extra: { finishedAt?: number; error?: string } = { finishedAt: Date.now() };
     if (error !== undefined) extra.error = error;
@@ -192,12 +195,12 @@ export class JobFollower {
     await this.replies.deliver(job, plan);
   }
 
-  private async failed(job: ActiveJob, err: unknown): Promise<void> {
+  private async failed(job: FollowedJob, err: unknown): Promise<void> {
     if (job.pausedForShutdown) {
       // Stopped for a restart: stays 'queued' in the store, so the next start() resumes it.
       job.record.state = 'queued';
       this.store.setState(job.id, 'queued');
-      await job.status?.set(`${job.intro}Paused: I'm restarting. This job will start again when I'm back.`);
+      await job.status?.set(`${job.intro}Paused: I'm restarting. This job will start again when I'm back.`, []);
       return;
     }
     if (err instanceof JobCancelledError || job.cancelRequested) {

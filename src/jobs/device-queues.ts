@@ -4,15 +4,10 @@
  * device listed first. The waiting order is kept here too, so positions can be told and updated.
  */
 import PQueue from 'p-queue';
+import type { DeviceLoad } from './transport/transport.js';
 
 export interface Queueable {
   id: string;
-}
-
-export interface DeviceLoad {
-  device: string;
-  running: number;
-  waiting: number;
 }
 
 export class DeviceQueue<J extends Queueable, E> {
@@ -30,7 +25,8 @@ export class DeviceQueue<J extends Queueable, E> {
   }
 }
 
-export interface Placement<J extends Queueable, E> {
+/** Where a job went: the device queue itself (the transport's Placement names it by its label). */
+export interface QueuePlace<J extends Queueable, E> {
   device: DeviceQueue<J, E>;
   /** 0 = starts now; otherwise the place in that device's waiting line (1 = next). */
   position: number;
@@ -60,7 +56,7 @@ export class DeviceQueues<J extends Queueable, E> {
    * Queues a job on the soonest device; `run` is called when its turn comes. A job that finds its
    * device idle is marked running at once, so the next caller sees the device busy.
    */
-  enqueue(job: J, run: (job: J, device: DeviceQueue<J, E>) => Promise<void>): Placement<J, E> {
+  enqueue(job: J, run: (job: J, device: DeviceQueue<J, E>) => Promise<void>): QueuePlace<J, E> {
     const device = this.soonest();
     const startsNow = device.load === 0;
     if (startsNow) device.running = job;
@@ -105,7 +101,7 @@ export class DeviceQueues<J extends Queueable, E> {
   }
 
   /** Where a job is: position 0 = running. */
-  find(jobId: string): Placement<J, E> | undefined {
+  find(jobId: string): QueuePlace<J, E> | undefined {
     for (const device of this.devices) {
       if (device.running?.id === jobId) return { device, position: 0 };
       const index = device.waiting.findIndex((job) => job.id === jobId);

@@ -8,10 +8,9 @@ import { Queue, QueueEvents, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { JobCancelledError } from '../../engine/types.js';
-import type { DataFiles } from '../files.js';
-import type { OptionDefaults } from '../options.js';
-import type { JobRecord } from '../store.js';
-import { loadWork, type JobWork } from '../work.js';
+import type { DataFiles } from '../data-files.js';
+import type { JobRecord, OptionDefaults } from '../job-record.js';
+import { loadEngineJob, type EngineJob } from '../engine-job.js';
 import {
   CANCEL_CHANNEL,
   connectionOptions,
@@ -165,11 +164,12 @@ export class RedisTransport implements Transport {
     this.redis.disconnect();
   }
 
-  private async workOf(record: JobRecord): Promise<JobWork> {
-    const work = await loadWork(record, this.opts.files, this.opts.defaults);
+  private async workOf(record: JobRecord): Promise<EngineJob> {
+    const work = await loadEngineJob(record, this.opts.files, this.opts.defaults);
     const size = record.options.size;
     work.style = await bounded(work.style, size);
     if (work.content) work.content = await bounded(work.content, size);
+    if (work.previous) work.previous = await bounded(work.previous, size);
     return work;
   }
 
@@ -233,12 +233,13 @@ export class RedisTransport implements Transport {
     const kind = (await this.queue.getJob(queueJobId(jobId)))?.data.kind;
     const [palette, image] = await Promise.all([this.redis.getBuffer(keys.image(jobId, 'palette')), this.redis.getBuffer(keys.image(jobId, 'result'))]);
     this.forget(jobId);
-    if (!palette || (kind === 'stylize' && !image)) {
+    // An upscale makes no palette (its job's palette was shown before); the others make one first.
+    if ((kind !== 'upscale' && !palette) || (kind !== 'palette' && !image)) {
       await f.listener.finished({ ok: false, error: new Error(`the images of job ${jobId} expired in Redis before they were collected`) });
       return;
     }
-    await f.listener.sink.palette(palette);
-    if (kind === 'stylize') await f.listener.sink.result(image!);
+    if (palette) await f.listener.sink.palette(palette);
+    if (kind !== 'palette') await f.listener.sink.result(image!);
     await f.listener.finished({ ok: true, device: result?.worker ?? SHARED_QUEUE });
   }
 

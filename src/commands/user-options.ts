@@ -3,69 +3,46 @@
  * (Discord), text such as "tiles=4 size=384 preserve_colors" (Slack) or form fields (web) all end
  * up here, so every platform gives the same answer to the same mistake.
  */
-import { LIMITS } from '../engine/limits.js';
-import type { RawOptions } from './port.js';
+import { DEFAULT_STRENGTH as ENGINE_DEFAULT_STRENGTH, LIMITS } from '../engine/limits.js';
+import { PALETTE_SEED, type Balance, type JobKind, type JobOptions, type OptionDefaults, type TilesSetting } from '../jobs/job-record.js';
+import type { OptionLimits, RawOptions } from './port.js';
 
-/** 'sweep' (palette only): the palettes at 1, 2, 4 and 8 tiles side by side. */
-export type TilesSetting = number | 'auto' | 'sweep';
-export type Balance = 'auto' | 'manual';
+export type { OptionLimits };
 
-/** What a user can set, as they set it (tiles may still be 'auto'). */
-export interface GivenOptions {
-  tiles: TilesSetting;
-  size: number;
-  iterations: number;
-  /** 1–10: how far the style may take over; the engine balances content and style from it. */
-  strength: number;
-  styleWeight: number;
-  contentWeight: number;
-  preserveColors: boolean;
-  seed: number;
-}
+/** As a user may give them: 'sweep' (palette only) shows the palettes at 1, 2, 4 and 8 tiles side by side. */
+export type TilesChoice = TilesSetting | 'sweep';
+
+/** What a user can set, as they set it (tiles may still be 'auto'): the defaults' fields and a seed. */
+export type GivenOptions = Omit<OptionDefaults, 'tiles'> & { tiles: TilesChoice; seed: number };
 
 /** A job's options before its tiles are chosen: defaults filled in, the balance decided. */
-export type RequestedOptions = GivenOptions & {
-  /** 'manual' when the user gave style_weight or content_weight: those are used as they are. */
-  balance: Balance;
-};
-
-/** The options a job runs with (stored with it): tiles are a number, chosen from the style when 'auto'. */
-export type UserOptions = Omit<RequestedOptions, 'tiles'> & {
-  tiles: number;
-  /** Why the tiles were chosen, when they were chosen from the style image. */
-  tilesReason?: string;
-  /** A palette sweep (tiles=sweep): the palettes at 1, 2, 4 and 8 tiles in one picture. */
-  sweep?: boolean;
-};
+export type RequestedOptions = GivenOptions & { balance: Balance };
 
 export type OptionName = keyof GivenOptions;
-export type JobKind = 'stylize' | 'palette';
 
-export interface OptionLimits {
-  maxTiles: number;
-  minSize: number;
-  /** The smaller of the configured cap and what the engine can serve. */
-  maxSize: number;
-  maxIterations: number;
-}
-
-// The engine owns every limit (src/engine/limits.ts); these names are kept for the front ends.
+// The engine owns every limit (src/engine/limits.ts); front ends read them here.
+/** The fixed ends of the options' ranges; the operator narrows size and iterations (OptionLimits). */
+export const OPTION_RANGES = {
+  tiles: LIMITS.tiles,
+  size: LIMITS.size,
+  iterations: LIMITS.iterations,
+  strength: LIMITS.strength,
+  weight: LIMITS.weight,
+  seed: LIMITS.seed,
+} as const;
+/** The strength the engine balances with when none is given (the operator may set another default). */
+export const DEFAULT_STRENGTH = ENGINE_DEFAULT_STRENGTH;
 export const MAX_SEED = LIMITS.seed.max;
 export const MAX_TILES = LIMITS.tiles.max;
 /** Far above any useful weight (the default is 1), and far below where the loss overflows to Infinity. */
 export const MAX_WEIGHT = LIMITS.weight.max;
-
-/** Defaults for every option but the seed, which is drawn at random when not given (and reported). */
-export type OptionDefaults = Omit<GivenOptions, 'seed' | 'tiles'> & { tiles: number | 'auto' };
-
-/** The palette's seed is fixed unless given, so a style's palette is the same every time and can be cached. */
-export const PALETTE_SEED = 0;
 
 interface OptionSpec {
   /** How the option is written in messages and in the settings line (snake_case, as in chat). */
   label: string;
   /** 'tiles': a whole number or the word auto. */
   type: 'int' | 'number' | 'bool' | 'tiles';
+  /** One phrase, at most 100 characters: Discord shows it as the option's description. */
   describe: string;
   kinds: JobKind[];
 }
@@ -82,19 +59,19 @@ export const OPTION_SPECS: Record<OptionName, OptionSpec> = {
   strength: {
     label: 'strength',
     type: 'int',
-    describe: 'how far the style takes over: low keeps the photo with a touch of the style, high lets the objects take over',
+    describe: "how far the style takes over: low keeps the photo, high lets the style's objects take over",
     kinds: ['stylize'],
   },
   styleWeight: {
     label: 'style_weight',
     type: 'number',
-    describe: 'advanced: the raw style weight; giving it or content_weight sets the balance by hand instead of strength',
+    describe: 'advanced: raw style weight; with it or content_weight the balance is set by hand, not by strength',
     kinds: ['stylize'],
   },
   contentWeight: {
     label: 'content_weight',
     type: 'number',
-    describe: 'advanced: the raw content weight; giving it or style_weight sets the balance by hand instead of strength',
+    describe: 'advanced: raw content weight; with it or style_weight the balance is set by hand, not by strength',
     kinds: ['stylize'],
   },
   preserveColors: { label: 'preserve_colors', type: 'bool', describe: "keep the content picture's colours", kinds: ['stylize'] },
@@ -336,18 +313,18 @@ export function resolveUserOptions(
 }
 
 /** A job's options with its tiles settled: the number chosen (and why, when chosen from the style). */
-export function withTiles(options: RequestedOptions | UserOptions, tiles: number, reason?: string): UserOptions {
-  const { tilesReason: _earlier, sweep: _sweep, ...rest } = options as UserOptions;
+export function withTiles(options: RequestedOptions | JobOptions, tiles: number, reason?: string): JobOptions {
+  const { tilesReason: _earlier, sweep: _sweep, ...rest } = options as JobOptions;
   return reason === undefined ? { ...rest, tiles } : { ...rest, tiles, tilesReason: reason };
 }
 
 /** A palette sweep's options: it starts at 1 tile and shows 1, 2, 4 and 8. */
-export function asSweep(options: RequestedOptions): UserOptions {
+export function asSweep(options: RequestedOptions): JobOptions {
   return { ...withTiles(options, 1), sweep: true };
 }
 
 /** The tiles of a job in a few words: "no tiling", "tiles 4×4", or "tiles 6: the style looks like a single object". */
-export function tilesText(options: Pick<UserOptions, 'tiles' | 'tilesReason' | 'sweep'>): string {
+export function tilesText(options: Pick<JobOptions, 'tiles' | 'tilesReason' | 'sweep'>): string {
   if (options.sweep) return 'tiles 1, 2, 4 and 8 side by side';
   if (options.tilesReason) return `tiles ${options.tiles}: ${options.tilesReason}`;
   return options.tiles === 1 ? 'no tiling' : `tiles ${options.tiles}×${options.tiles}`;
@@ -361,7 +338,7 @@ function formatNumber(value: number): string {
 }
 
 /** Whether the settings line shows an option: strength with the automatic balance, the weights without it. */
-function shown(name: OptionName, options: UserOptions): boolean {
+function shown(name: OptionName, options: JobOptions): boolean {
   if (name === 'strength') return options.balance !== 'manual' && options.strength !== undefined;
   if (name === 'styleWeight' || name === 'contentWeight') return options.balance === 'manual';
   return options[name] !== undefined;
@@ -372,8 +349,9 @@ function shown(name: OptionName, options: UserOptions): boolean {
  * reproduced: the tiles actually used (not "auto"), and strength or the raw weights, whichever set
  * the balance.
  */
-export function formatOptions(options: UserOptions, kind: JobKind): string {
-  return optionsFor(kind)
+export function formatOptions(options: JobOptions, kind: JobKind | 'upscale'): string {
+  // An upscale job has a stylize job's options, at the new size.
+  return optionsFor(kind === 'upscale' ? 'stylize' : kind)
     .filter((name) => shown(name, options))
     .map((name) => {
       const value = options[name];
@@ -384,6 +362,12 @@ export function formatOptions(options: UserOptions, kind: JobKind): string {
       return `${label}=${OPTION_SPECS[name].type === 'number' ? formatNumber(value) : String(value)}`;
     })
     .join(' ');
+}
+
+/** The next coarser tiling: half as many per side (16→8→4→2→1, 6→3→1); null when not tiled. */
+export function coarserTiles(tiles: number): number | null {
+  if (tiles <= 1) return null;
+  return Math.max(1, Math.floor(tiles / 2));
 }
 
 /** The next finer tiling for a re-run: double, from wherever it starts (1→2→4→8→16, 3→6→12→16); null at the cap. */

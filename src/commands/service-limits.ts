@@ -1,6 +1,10 @@
-import { DEFAULT_MAX_IMAGE_BYTES, SETTING_DEFAULTS } from './settings.js';
+/**
+ * The operator's bounds on what the commands accept and how often they speak, with their defaults:
+ * written here once; src/settings.ts reads the environment over them.
+ */
 
-/** The operator's bounds on what the commands accept and how often they speak. */
+const MB = 1024 * 1024;
+
 export interface ServiceLimits {
   /** Cap on size; the effective cap is the smaller of this and every engine's maxSize. */
   maxSize: number;
@@ -18,12 +22,13 @@ export interface ServiceLimits {
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {
-  maxSize: SETTING_DEFAULTS.maxSize,
-  maxIterations: SETTING_DEFAULTS.maxIterations,
-  maxImageBytes: DEFAULT_MAX_IMAGE_BYTES,
+  /** An upscale of a default 512-px result; up to the engine's maximum (2048) where a GPU makes that quick. */
+  maxSize: 1024,
+  maxIterations: 1000,
+  maxImageBytes: 10 * MB,
   perUserWaiting: 2,
   globalWaiting: 20,
   progressIntervalMs: 3000,
   paletteCacheEntries: 200,
-  paletteCacheBytes: 200 * 1024 * 1024,
+  paletteCacheBytes: 200 * MB,
 };

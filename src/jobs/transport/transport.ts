@@ -3,8 +3,8 @@
  * device) or on workers elsewhere (BullMQ on Redis). The front end hands a job over with a listener
  * and hears back through it; it never sees an engine.
  */
-import type { RunSink } from '../runner.js';
-import type { JobRecord } from '../store.js';
+import type { RunSink } from '../run-job.js';
+import type { JobRecord } from '../job-record.js';
 
 export interface DeviceLoad {
   device: string;

@@ -1,5 +1,5 @@
 /** Weights and warm engines as both processes that compute (`npm start`, `npm run worker`) set them up. */
-import type { Settings } from './commands/settings.js';
+import type { Settings } from './settings.js';
 import { Engine } from './engine/index.js';
 import { DEFAULT_CACHE_DIR, ensureModelDir } from './engine/model-store.js';
 

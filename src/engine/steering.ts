@@ -1,0 +1,43 @@
+/**
+ * Steering the layout weight while a job runs: the loss (loss.ts) says what is measured; this says
+ * how the layout term's weight λ moves so that the structure kept (quality.ts) lands on the
+ * strength's target for every pair (measured: the weight a pair needs spans 100×, 0.003 to 0.3).
+ * Differs from Gatys: the paper fixes the content/style ratio for a run; here one weight is corrected
+ * every few steps from the image itself.
+ */
+
+/** Structure kept (see quality.ts) that each strength aims at: 1 keeps the photo, 10 lets the style take it. */
+export function structureTarget(strength: number): number {
+  return 0.8 - ((strength - 1) * (0.8 - 0.46)) / 9;
+}
+
+/** The layout weight a job starts from, between what busy and quiet pairs need. */
+export const LAYOUT_WEIGHT_START = 0.05;
+const LAYOUT_WEIGHT_RANGE = { min: 1e-3, max: 3 } as const;
+/** How far below its target the structure may go to let a hard style show. */
+export const STRUCTURE_GIVE = 0.1;
+/** Structure within this of the target needs no correction. */
+export const STEER_DEADBAND = 0.03;
+
+/**
+ * One correction of the layout weight from the structure measured now. Structure rises with the
+ * logarithm of λ (measured: about +0.27 per decade on a tiled object, less on a painting), so λ moves
+ * by a factor e^(8·error), at most e² at a time: a few corrections reach the target.
+ */
+export function steerLayout(weight: number, structure: number, target: number, styleMatch = 0, matchCap = Infinity): number {
+  // While the style's match is above the cap, the layout gives way, down to a floor below the
+  // target (a dark photo and a style on white cannot have both: the photo is kept readable first).
+  const floor = target - STRUCTURE_GIVE;
+  const error = styleMatch > matchCap && structure > floor ? -Math.max(STEER_DEADBAND * 2, styleMatch - matchCap) : target - structure;
+  if (Math.abs(error) <= STEER_DEADBAND) return weight;
+  const step = Math.max(-2, Math.min(2, 8 * error));
+  return Math.max(LAYOUT_WEIGHT_RANGE.min, Math.min(LAYOUT_WEIGHT_RANGE.max, weight * Math.exp(step)));
+}
+
+/**
+ * The most style match (final ÷ initial style loss) a strength accepts while it keeps the photo:
+ * 0.22 at the default, looser below, tighter above.
+ */
+export function styleMatchCap(strength: number): number {
+  return 0.22 * 1.3 ** (5 - strength);
+}
