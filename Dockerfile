@@ -7,7 +7,12 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json .npmrc ./
 ENV ONNXRUNTIME_NODE_INSTALL=skip
-RUN npm ci --omit=dev
+# What `npm start` and `npm run worker` need: no test tools and no tfjs reference backend (a
+# development dependency; asking for it says how to add it). onnxruntime-node ships the binaries of
+# every platform: this one's are kept.
+RUN npm ci --omit=dev \
+ && arch="$(node -p process.arch)" \
+ && find node_modules/onnxruntime-node/bin -mindepth 3 -maxdepth 3 -type d ! -path "*/linux/${arch}" -exec rm -rf {} +
 COPY tsconfig.json ./
 COPY src ./src
 COPY models ./models

@@ -34,8 +34,8 @@ for n in 1 4 8; do
   run "guitar-tiles$n" --palette "$fixtures/guitar.png" --tiles "$n" --size 192
 done
 
-# The same dog and face at 1, 2, 4 and 8 tiles: palette (face-tilesN) and result (dog-face-tilesN).
+# The same dog and face at 1, 2, 4 and 8 tiles: palette at 256 px (face-tilesN) and result (dog-face-tilesN).
 for n in 1 2 4 8; do
-  run "dog-face-tiles$n" "$fixtures/dog.jpg" "$fixtures/face.png" --tiles "$n"
-  mv "$out/dog-face-tiles$n-palette.png" "$out/face-tiles$n-palette.png"
+  run "face-tiles$n" --palette "$fixtures/face.png" --tiles "$n" --size 256
+  run "dog-face-tiles$n" "$fixtures/dog.jpg" "$fixtures/face.png" --tiles "$n" --no-palette
 done

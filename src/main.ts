@@ -12,7 +12,7 @@ import { settingsFromEnv } from './settings.js';
 import { redactedUrl } from './jobs/transport/redis-protocol.js';
 import { ConfigError, type Env } from './config.js';
 import { modelDirFor, warmEngine } from './engine-setup.js';
-import { ModelError } from './engine/types.js';
+import { BackendUnavailableError, ModelError } from './engine/types.js';
 import { retentionFromEnv, startRetention, type RetentionHandle } from './retention.js';
 
 interface FrontendModule {
@@ -135,6 +135,8 @@ main().catch((err: unknown) => {
   const code = (err as NodeJS.ErrnoException).code;
   if (err instanceof ConfigError || err instanceof ModelError) {
     console.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : `Cannot load the VGG19 weights: ${err.message}`);
+  } else if (err instanceof BackendUnavailableError) {
+    console.error(`tilestyle could not start: ${err.message}`);
   } else if (code === 'EADDRINUSE') {
     const { address, port } = err as { address?: string; port?: number };
     console.error(`tilestyle could not start: port ${port ?? '?'} on ${address ?? 'this machine'} is already in use (is tilestyle already running?).`);

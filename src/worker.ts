@@ -11,7 +11,7 @@ import { RedisWorkers } from './jobs/transport/redis-worker.js';
 import { redactedUrl } from './jobs/transport/redis-protocol.js';
 import { ConfigError, type Env } from './config.js';
 import { modelDirFor, warmEngine } from './engine-setup.js';
-import { ModelError } from './engine/types.js';
+import { BackendUnavailableError, ModelError } from './engine/types.js';
 
 async function main(): Promise<void> {
   const env = process.env as Env;
@@ -58,6 +58,8 @@ async function main(): Promise<void> {
 main().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof ModelError) {
     console.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : `Cannot load the VGG19 weights: ${err.message}`);
+  } else if (err instanceof BackendUnavailableError) {
+    console.error(`The tilestyle worker could not start: ${err.message}`);
   } else {
     console.error('The tilestyle worker could not start:', err);
   }

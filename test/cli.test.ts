@@ -94,10 +94,24 @@ describe('npm run stylize', () => {
     await expectPng(path.join(out, 'palette.png'), 64);
   });
 
+  it('writes the palette sweep: the palettes at 1, 2, 4 and 8 tiles side by side', async () => {
+    const out = path.join(tmp, 'sweep');
+    const run = await stylize(['--palette', path.join(FIXTURES, 'face.png'), '--tiles', 'sweep', '--size', '64', '--iterations', '2', '--out', out], tmp);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/palette sweep: .*palette-sweep\.png \(tiles 1, 2, 4 and 8 at 32 px each; steps 1: \d+, 2: \d+, 4: \d+, 8: \d+; [\d.]+ s\)/);
+    expect((await readdir(out)).sort()).toEqual(['palette-sweep.png', 'result.json']);
+    const meta = await sharp(await readFile(path.join(out, 'palette-sweep.png'))).metadata();
+    expect(meta).toMatchObject({ format: 'png', width: 4 * 32 + 3 * 4, height: 24 + 32 });
+    const record = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8'));
+    expect(record['palette sweep'].cells.map((c: { tiles: number }) => c.tiles)).toEqual([1, 2, 4, 8]);
+  });
+
   it('chooses the tiles from the style, says why, and gives the steps by level', async () => {
     const out = path.join(tmp, 'auto');
     const run = await stylize(
-      [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'face.png'), '--size', '64', '--iterations', '4', '--strength', '3', '--schedule', 'classic', '--no-palette', '--out', out],
+      // 192 px: two levels (96 and 192; a result's levels are at least 96 px).
+      [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'face.png'), '--size', '192', '--iterations', '4', '--strength', '3', '--schedule', 'classic', '--no-palette', '--out', out],
       tmp,
     );
     expect(run.stderr).toBe('');

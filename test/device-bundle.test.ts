@@ -30,7 +30,7 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
   });
 }
 
-const SMALL = ['--sizes', '64', '--reps', '1', '--parity-size', '64', '--no-job', '--threads', '2'];
+const SMALL = ['--sizes', '64', '--reps', '1', '--parity-size', '64', '--no-job', '--threads', String(os.availableParallelism())];
 
 /** The bundle carries this machine's native libraries for Linux x86-64 and is packed with tar and xz. */
 const missing = [

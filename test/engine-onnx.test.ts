@@ -2,6 +2,7 @@
  * @jest-environment ./test/onnx-environment.cjs
  */
 /** The hand-written ONNX backward pass against finite differences of its own loss, on the real weights. */
+import os from 'node:os';
 import path from 'node:path';
 import { HAS_GPU_DEVICE } from './helpers/gpu.js';
 import { createOnnxBackend } from '../src/engine/onnx/backend.js';
@@ -17,7 +18,7 @@ let backend: LossBackend;
 
 beforeAll(async () => {
   layers = await loadVgg19(MODEL_DIR);
-  backend = await createOnnxBackend(layers, { threads: 2 });
+  backend = await createOnnxBackend(layers, { threads: os.availableParallelism() });
 });
 afterAll(() => backend?.dispose());
 
@@ -104,7 +105,7 @@ test('an unknown device is refused', async () => {
 });
 
 test('the Winograd loss graph agrees with direct convolutions', async () => {
-  const direct = await createOnnxBackend(layers, { threads: 2, winograd: false });
+  const direct = await createOnnxBackend(layers, { threads: os.availableParallelism(), winograd: false });
   try {
     const width = 64;
     const height = 52; // deeper levels are not multiples of 4: exercises the padding and cropping

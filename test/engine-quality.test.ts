@@ -19,7 +19,8 @@ const fixture = (name: string) => readFile(path.join(FIXTURES, name));
 
 let engine: Engine;
 beforeAll(async () => {
-  engine = await Engine.create({ modelDir: MODEL_DIR, threads: 2 });
+  // One thread per core this process may use (a machine pinned to one core gets one).
+  engine = await Engine.create({ modelDir: MODEL_DIR });
 });
 afterAll(() => engine?.dispose());
 

@@ -19,7 +19,7 @@ let scream: Buffer;
 let guitar: Buffer;
 
 beforeAll(async () => {
-  engine = await Engine.create({ modelDir: MODEL_DIR, threads: 2, maxSize: 512 });
+  engine = await Engine.create({ modelDir: MODEL_DIR, maxSize: 512 });
   [dog, scream, guitar] = await Promise.all([fixture('dog.jpg'), fixture('scream.jpg'), fixture('guitar.png')]);
 });
 afterAll(() => engine?.dispose());

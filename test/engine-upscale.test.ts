@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { Engine, paletteSizeFor, SHARPEN_STYLE_LAYERS } from '../src/engine/index.js';
+import { Engine, paletteSizeFor, paletteTilesFor, SHARPEN_STYLE_LAYERS } from '../src/engine/index.js';
 import { structureKept } from '../src/engine/quality.js';
 import { planLevels, SHARPEN_FROM, SHARPEN_STEPS, STROKE_LEVEL_STEPS } from '../src/engine/schedule.js';
 import type { Progress } from '../src/engine/index.js';
@@ -44,6 +44,13 @@ describe('the quick schedule of a large result', () => {
     expect(paletteSizeFor(1024)).toBe(512);
     expect(paletteSizeFor(256)).toBe(256);
     expect(paletteSizeFor(128)).toBe(128);
+  });
+
+  test('with proportionally fewer tiles, so each copy is as large as in the result', () => {
+    expect(paletteTilesFor(6, 512)).toBe(3);
+    expect(paletteTilesFor(16, 512)).toBe(8);
+    expect(paletteTilesFor(1, 512)).toBe(1);
+    expect(paletteTilesFor(6, 256)).toBe(6);
   });
 
   test('the sharpening layers are shallow ones of the default style layers', () => {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import dotenv from 'dotenv';
 import { decodeImage } from '../engine/image.js';
-import { DEFAULT_OPTIONS, Engine, LIMITS, paletteSizeFor, resolveOptions, type SweepResult } from '../engine/index.js';
+import { DEFAULT_OPTIONS, Engine, LIMITS, paletteSizeFor, paletteTilesFor, resolveOptions, type SweepResult } from '../engine/index.js';
 import { DEFAULT_CACHE_DIR, ensureModelDir } from '../engine/model-store.js';
 import {
   ImageInputError,
@@ -167,8 +167,9 @@ export async function run(argv: string[]): Promise<number> {
       process.stdout.write(`palette sweep: ${target} (tiles 1, 2, 4 and 8 at ${sweep.cellSize} px each; steps ${steps}; ${(sweep.wallMs / 1000).toFixed(1)} s)\n`);
     } else if (args.palette) {
       // With a result, the palette is drawn as chat shows it: at half the result's size (paletteSizeFor),
-      // with the result's tiles.
-      const paletteOptions = resultTiles ? { ...args.options, tiles: resultTiles, size: paletteSizeFor(args.options.size ?? DEFAULT_OPTIONS.size) } : args.options;
+      // its copies as large as the result's.
+      const size = args.options.size ?? DEFAULT_OPTIONS.size;
+      const paletteOptions = resultTiles ? { ...args.options, tiles: paletteTilesFor(resultTiles, size), size: paletteSizeFor(size) } : args.options;
       await runOne('palette', 'palette.png', (c) => engine.palette(styles, paletteOptions, c));
     }
     // An upscale keeps the record of the result it redrew (its options are read from there).

@@ -4,6 +4,7 @@
  * recorded only once the front end holds it durably, so "recorded" means "the user can see it", and a
  * job run again (resumed, or redelivered by a queue) does not post an image twice.
  */
+import { paletteSizeFor, paletteTilesFor } from '../engine/index.js';
 import { SWEEP_TILES, sweepCellSize } from '../engine/sweep.js';
 import { resultButtons } from './buttons.js';
 import type { DataFiles, ResultName } from '../jobs/data-files.js';
@@ -103,7 +104,10 @@ function captionFor(job: FollowedJob, name: ResultName): string {
   }
   const tiling = tilesText(o);
   const hint = nextTiles(o.tiles) === null ? 'This is the finest tiling.' : 'React 🔁 for finer tiles.';
+  const size = name === 'palette' && job.record.kind === 'stylize' ? paletteSizeFor(o.size) : o.size;
+  const n = paletteTilesFor(o.tiles, o.size);
+  const drawn = size === o.size ? `, ${size} px` : `; drawn at ${size} px with ${n}×${n} copies, each as large as in the result`;
   return name === 'palette'
-    ? `Palette of the style — the style alone, redrawn from noise (${tiling}, ${o.size} px). ${hint}`
+    ? `Palette of the style — the style alone, redrawn from noise (${tiling}${drawn}). ${hint}`
     : `Result — ${tiling}, ${o.size} px${o.preserveColors ? ', colours kept' : ''}. ${hint}`;
 }

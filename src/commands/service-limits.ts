@@ -22,7 +22,7 @@ export interface ServiceLimits {
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {
-  /** The CPU engine's own cap (an upscale of a default 512-px result); up to the engine's maximum on a GPU. */
+  /** An upscale of a default 512-px result; up to the engine's maximum (2048) where a GPU makes that quick. */
   maxSize: 1024,
   maxIterations: 1000,
   maxImageBytes: 10 * MB,

@@ -9,11 +9,11 @@ import { SHARPEN_STYLE_LAYERS } from './schedule.js';
 import { paletteSweep, type SweepResult } from './sweep.js';
 import { palette, stylize, upscale, type TransferContext } from './transfer.js';
 import type { EngineConfig, RunControls, StyleInput, TransferOptions, TransferResult } from './types.js';
-import { ModelError } from './types.js';
+import { BackendUnavailableError, ModelError } from './types.js';
 import { loadVgg19 } from './weights.js';
 
 export interface EngineCreateOptions extends EngineConfig {
-  /** Largest result side this engine accepts (default 1024 on CPU, 2048 on a GPU). */
+  /** Largest result side this engine accepts (default LIMITS.size.max). */
   maxSize?: number;
   /** Style targets kept in memory (default 8). */
   styleCacheEntries?: number;
@@ -22,6 +22,26 @@ export interface EngineCreateOptions extends EngineConfig {
 }
 
 type WarmableBackend = LossBackend & { warm?: (content: string[], style: string[], kinds?: ('features' | 'loss')[]) => Promise<void> };
+
+/**
+ * The tfjs reference backend, loaded only when asked for: its packages are development dependencies,
+ * which a production install (npm ci --omit=dev) leaves out.
+ */
+async function loadTfjsBackend(): Promise<typeof import('./tfjs/backend.js')> {
+  try {
+    return await import('./tfjs/backend.js');
+  } catch (err) {
+    const { code, message } = err as NodeJS.ErrnoException;
+    if ((code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') && /@tensorflow\//.test(message)) {
+      throw new BackendUnavailableError(
+        'The tfjs backend needs @tensorflow/tfjs and @tensorflow/tfjs-backend-wasm, which this installation leaves out ' +
+          '(a production install, npm ci --omit=dev, has the onnx backend only). Use the onnx backend, or install them: ' +
+          'npm install --no-save @tensorflow/tfjs @tensorflow/tfjs-backend-wasm',
+      );
+    }
+    throw err;
+  }
+}
 
 export class Engine {
   private queue: Promise<unknown> = Promise.resolve();
@@ -39,12 +59,12 @@ export class Engine {
   static async create(config: EngineCreateOptions): Promise<Engine> {
     const layers = await loadVgg19(config.modelDir);
     const device = config.device ?? 'cpu';
-    const threads = config.threads ?? os.cpus().length;
+    // The cores this process may use (taskset, container limits): more threads than cores spin-wait.
+    const threads = config.threads ?? os.availableParallelism();
     let backend: LossBackend;
     if ((config.backend ?? 'onnx') === 'tfjs') {
       if (device !== 'cpu') (config.warn ?? console.warn)(`The tfjs backend runs on the CPU only; ignoring device ${device}.`);
-      const { createTfjsBackend } = await import('./tfjs/backend.js');
-      backend = await createTfjsBackend(layers, { threads });
+      backend = await (await loadTfjsBackend()).createTfjsBackend(layers, { threads });
     } else {
       backend = await createOnnxBackend(layers, { device, threads, warn: config.warn });
     }

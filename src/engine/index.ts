@@ -5,4 +5,4 @@ export { DEFAULT_STRENGTH, LIMITS, MAX_INPUT_BYTES, MAX_INPUT_PIXELS, MIN_SIDE }
 export { chooseTiles, type TilesChoice } from './auto-tiles.js';
 export { SWEEP_TILES, sweepCellSize, type SweepResult } from './sweep.js';
 export type { LossBackend, VggImage } from './backend.js';
-export { paletteSizeFor, SHARPEN_STYLE_LAYERS } from './schedule.js';
+export { paletteSizeFor, paletteTilesFor, SHARPEN_STYLE_LAYERS } from './schedule.js';

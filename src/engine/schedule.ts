@@ -48,13 +48,19 @@ export const SHARPEN_STEPS = 12;
 
 /**
  * The palette shown with a result of `size` px is drawn at half that size (never below 256 px or above
- * the result): with the result's tiles, every stroke in it is the result's at half scale, and the
- * palette costs about a third of the result instead of as much again.
+ * the result), with proportionally fewer tiles (paletteTilesFor): each copy is as large as in the
+ * result, so a stroke reads as it will there (a portrait's faces show; at half scale they did not),
+ * and the palette costs about a third of the result instead of as much again.
  */
 export function paletteSizeFor(size: number): number {
   return Math.min(size, Math.max(PALETTE_MIN_SIZE, Math.round(size / 2)));
 }
 const PALETTE_MIN_SIZE = 256;
+
+/** The tiles of the palette shown with a result of `size` px and `tiles` tiles: copies of the same size. */
+export function paletteTilesFor(tiles: number, size: number): number {
+  return Math.max(1, Math.round((tiles * paletteSizeFor(size)) / size));
+}
 
 /** Longest sides of the coarse-to-fine levels, ending at `size`, none below `minSide` px. */
 export function levelSizes(size: number, scales: number, minSide = 32): number[] {

@@ -158,6 +158,14 @@ export class JobCancelledError extends Error {
   }
 }
 
+/** A backend asked for whose packages this installation leaves out; `message` says how to add them. */
+export class BackendUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
 /** Weights missing, corrupt or unreachable; `message` names what to fix. */
 export class ModelError extends Error {
   constructor(message: string) {

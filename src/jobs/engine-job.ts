@@ -4,7 +4,7 @@
  * option added later needs a line here and nothing in run-job.ts or the transports.
  */
 import type { TransferOptions } from '../engine/types.js';
-import { paletteSizeFor } from '../engine/index.js';
+import { paletteSizeFor, paletteTilesFor } from '../engine/index.js';
 import type { DataFiles } from './data-files.js';
 import { PALETTE_SEED, type JobOptions, type JobRecord, type OptionDefaults, type RecordKind } from './job-record.js';
 import { PaletteCache } from './palette-cache.js';
@@ -36,9 +36,9 @@ export function paletteEngineOptions(options: JobOptions): Partial<TransferOptio
   return { tiles: options.tiles, size: options.size, iterations: options.iterations, seed: options.seed, styleWeight: options.styleWeight };
 }
 
-/** The palette a stylize job shows first: its tiles and steps at the palette's size (paletteSizeFor), the palette's own seed and weights. */
+/** The palette a stylize job shows first: at the palette's size and tiles (paletteSizeFor, paletteTilesFor), its steps, the palette's own seed and weights. */
 export function paletteOptionsOf(options: JobOptions, defaults: OptionDefaults): JobOptions {
-  return { ...options, size: paletteSizeFor(options.size), seed: PALETTE_SEED, styleWeight: defaults.styleWeight, contentWeight: 0, preserveColors: false };
+  return { ...options, size: paletteSizeFor(options.size), tiles: paletteTilesFor(options.tiles, options.size), seed: PALETTE_SEED, styleWeight: defaults.styleWeight, contentWeight: 0, preserveColors: false };
 }
 
 export function paletteKey(styleHash: string, options: JobOptions): string {
