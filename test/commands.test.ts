@@ -411,7 +411,7 @@ describe('help, status and unknown commands', () => {
     const text = port.whispers()[0]!;
     for (const word of ['stylize', 'palette', 'status', 'cancel', '🔁']) expect(text).toContain(word);
     expect(text).toContain(
-      '• tiles — repeat the style image N×N, so an object becomes the brush stroke; auto chooses from the style image; sweep (palette) shows 1, 2, 4 and 8 side by side. Range auto, sweep (palette) or 1–16, default auto.',
+      '• tiles — repeat the style image N×N so an object becomes the stroke; auto chooses; sweep shows 1, 2, 4, 8. Range auto, sweep (palette) or 1–16, default auto.',
     );
     expect(text).toContain("• strength — how far the style takes over: low keeps the photo, high lets the style's objects take over (stylize only). Range 1–10, default 5.");
     expect(text).toMatch(/Giving style_weight or content_weight turns that off and uses the raw weights/);

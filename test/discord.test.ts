@@ -205,7 +205,8 @@ describe('/stylize', () => {
     expect(content(status)).toMatch(/Starting now|Queued/);
     const statusId = messageIdOf(status);
     const edits = fake.requests.slice(from).filter((r) => r.method === 'PATCH' && r.path === `/channels/${thread}/messages/${statusId}`);
-    expect(edits.some((e) => /step \d+\/6/.test(content(e)))).toBe(true);
+    // A progress line of either phase (how many land depends on the machine's speed).
+    expect(edits.some((e) => /step \d+\/\d+/.test(content(e)))).toBe(true);
     // Now and then a progress edit carries a preview, which replaces the message's attachments.
     const withPreview = edits.filter((e) => e.files.length > 0);
     expect(withPreview.length).toBeGreaterThan(0);

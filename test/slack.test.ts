@@ -155,7 +155,7 @@ describe('Slack front end', () => {
     for (const post of posts) expect(post.args).toMatchObject({ channel: 'C1', thread_ts: mention.ts });
     const [status] = fake.thread('C1', mention.ts).filter((m) => m.user === fake.botUserId);
     expect(String(posts[0]!.args.text)).toMatch(/^(Starting now on cpu|Queued — position \d+ on cpu)\. React ❌ here to cancel\.$/);
-    expect(calls.some((c) => c.method === 'chat.update' && c.args.ts === status!.ts && /step \d+\/4/.test(String(c.args.text)))).toBe(true);
+    expect(calls.some((c) => c.method === 'chat.update' && c.args.ts === status!.ts && /step \d+\/\d+/.test(String(c.args.text)))).toBe(true);
     await fake.waitFor(() => /Done in/.test(fake.message('C1', status!.ts)!.text));
 
     // Both images were fetched from the private URLs, with the bot token.
@@ -263,7 +263,9 @@ describe('Slack front end', () => {
     expect(help.status).toBe(200);
     await fake.waitFor(() => fake.calls.slice(before).some((c) => c.method === 'response_url'));
     await t.service.idle();
-    expect(fake.calls.slice(before).filter((c) => c.method !== 'auth.test').map((c) => c.method)).toEqual(['response_url']);
+    // Calls about other channels (an earlier test's last edits, paced by the workspace's budget) are not this test's.
+    const here = fake.calls.slice(before).filter((c) => c.method !== 'auth.test' && (c.args.channel === undefined || c.args.channel === 'C5'));
+    expect(here.map((c) => c.method)).toEqual(['response_url']);
   });
 
   it('says clearly when an attached file is not an image, and queues nothing', async () => {

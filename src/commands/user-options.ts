@@ -51,7 +51,7 @@ export const OPTION_SPECS: Record<OptionName, OptionSpec> = {
   tiles: {
     label: 'tiles',
     type: 'tiles',
-    describe: 'repeat the style image N×N, so an object becomes the brush stroke; auto chooses from the style image; sweep (palette) shows 1, 2, 4 and 8 side by side',
+    describe: 'repeat the style image N×N so an object becomes the stroke; auto chooses; sweep shows 1, 2, 4, 8',
     kinds: ['stylize', 'palette'],
   },
   size: { label: 'size', type: 'int', describe: 'longest side of the result in pixels', kinds: ['stylize', 'palette'] },

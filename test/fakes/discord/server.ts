@@ -228,6 +228,9 @@ export class FakeDiscord {
   }
 
   async start(): Promise<void> {
+    // Node closes idle keep-alive connections after 5 s, racing a client that reuses one (ECONNRESET);
+    // Discord's own servers keep them far longer.
+    this.server.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
   }

@@ -246,6 +246,8 @@ export class FakeSlack {
         res.end(String(err));
       });
     });
+    // Idle keep-alive connections stay open as Slack's do, so a reused one is not reset under the client.
+    this.server.keepAliveTimeout = 120_000;
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     this.wss = new WebSocketServer({ server: this.server, path: '/link/' });
