@@ -116,11 +116,11 @@ describe('tiles=auto', () => {
     await t.handler.handle({ kind: 'palette', style: imageSource('face.png'), options: { iterations: 2 } }, invocation('auto', { channel: 'auto' }), port);
     await port.waitForSettings();
     const caption = port.filePosts()[0]!.text;
-    // At 64 px one copy of about 85 px would fill the picture: the fewest tiles, 6, copies of 11 px.
-    const match = /\(tiles (\d+): the style is a single object on a plain background; each copy ≈ 11 px, 64 px\)/.exec(caption);
+    // At 64 px one copy of about 85 px would fill the picture: the fewest tiles, 2, copies of 32 px.
+    const match = /\(tiles (\d+): the style is a single object on a plain background; each copy ≈ 32 px, 64 px\)/.exec(caption);
     expect(match).not.toBeNull();
     const chosen = Number(match![1]);
-    expect(chosen).toBe(6);
+    expect(chosen).toBe(2);
     const settings = port.posts().at(-1)!.text;
     expect(settings).toMatch(new RegExp(`^Settings: tiles=${chosen} size=64 iterations=2 seed=0 · `));
     const jobId = /job (\w+)$/.exec(settings)![1]!;
@@ -165,8 +165,8 @@ describe('tiles=auto on photos of a subject', () => {
       const bytes = await readFile(new URL(`./fixtures/styles/${file}`, import.meta.url));
       await t.handler.handle({ kind: 'palette', style: imageSource({ name: file, bytes }), options: { iterations: 1 } }, invocation('subject'), port);
       await port.waitForSettings();
-      expect(port.filePosts()[0]!.text).toContain('(tiles 6: the style is a photo of a subject; each copy ≈ 11 px, 64 px)');
-      expect(port.posts().at(-1)!.text).toMatch(/^Settings: tiles=6 size=64 /);
+      expect(port.filePosts()[0]!.text).toContain('(tiles 2: the style is a photo of a subject; each copy ≈ 32 px, 64 px)');
+      expect(port.posts().at(-1)!.text).toMatch(/^Settings: tiles=2 size=64 /);
     }
   });
 });

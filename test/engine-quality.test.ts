@@ -25,8 +25,7 @@ beforeAll(async () => {
 afterAll(() => engine?.dispose());
 
 describe('the defaults keep the picture and take the style', () => {
-  // Under the default size, on two cores, with the default schedule: 96 and 192 px, then sharpening at 384
-  // (auto tiles are 6 here: the fewest auto gives).
+  // Under the default size, on two cores, with the default schedule: 96 and 192 px, then sharpening at 384.
   const size = 384;
   test.each([
     ['dog.jpg', 'scream.jpg'],

@@ -83,7 +83,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
     '• status — how long the queues are, and your jobs.',
     '• cancel — stops your latest waiting or running job (or react ❌ on its status message).',
     '• help — this message.',
-    `React 🔁 on a result to run it again with finer tiles (twice as many per side: 1 → 2 → 4 → 8 → ${limits.maxTiles}, or 6 → 12 → ${limits.maxTiles} from an automatic 6).`,
+    `React 🔁 on a result to run it again with finer tiles (twice as many per side: 1 → 2 → 4 → 8 → ${limits.maxTiles}, or 3 → 6 → 12 → ${limits.maxTiles}).`,
     '',
     'Options (e.g. strength=7 tiles=auto size=256 preserve_colors=yes):',
   ];
@@ -94,7 +94,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
   }
   lines.push(
     '',
-    'With tiles=auto I look at the style image: a painting, texture or landscape stays untiled, an object or a photo of a subject (a portrait, an animal) is tiled so that each copy is about 85 px (at least 6 tiles) and becomes a visible stroke; the reply says what I chose and why. A number is always obeyed.',
+    'With tiles=auto I look at the style image: a painting, texture or landscape stays untiled, an object or a photo of a subject (a portrait, an animal) is tiled so that each copy is about 85 px and becomes a visible stroke; the reply says what I chose and why. A number is always obeyed.',
     'Balance: by default I balance content and style myself from strength. Giving style_weight or content_weight turns that off and uses the raw weights as they are (advanced), so give those or strength, not both.',
   );
   return lines.join('\n');

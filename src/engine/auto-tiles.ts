@@ -16,16 +16,14 @@
  * section for the agreement and the images it gets wrong).
  *
  * N is then chosen so that one copy of the style image spans about COPY_PX pixels of the result:
- * large enough to make out a face or an emoji, small enough that several copies make a texture. Below
- * 512 px that would leave fewer than 6 copies, whose style the result cannot match (eagle × 🎸 at
- * 224 px with 3 tiles: style match 0.31, over the quality table's 0.30), so 6 is the fewest.
+ * large enough to make out a face or an emoji, small enough that several copies make a texture.
  */
 import sharp from 'sharp';
 
 const THUMB = 96;
 /** On-screen size of one copy of the style image in the result, in pixels. */
 export const COPY_PX = 85;
-export const AUTO_TILES_MIN = 6;
+export const AUTO_TILES_MIN = 2;
 export const AUTO_TILES_MAX = 12;
 /** Row-and-column crop difference from which an image counts as a subject photo. */
 const SUBJECT_THRESHOLD = 0.74;
