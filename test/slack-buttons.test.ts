@@ -8,31 +8,22 @@
  * ephemeral; :arrow_up: upscales.
  */
 import sharp from 'sharp';
-import { configFromEnv, startSlack, type SlackHandle } from '../src/bots/slack/index.js';
+import type { SlackHandle } from '../src/bots/slack/index.js';
 import { FakeSlack, type FakeMessage } from './fakes/slack/server.js';
-import { SlackSender } from './fakes/slack/signed-requests.js';
+import type { SlackSender } from './fakes/slack/signed-requests.js';
 import { FIXTURES_DIR, makeTestCommands, type TestCommands } from './helpers/commands.js';
+import { startSlackAgainst } from './helpers/slack-app.js';
 
 const SECRET = 'test-signing-secret';
 let fake: FakeSlack;
 let t: TestCommands;
 let slack: SlackHandle;
 let sender: SlackSender;
-const quiet = { error: (...args: unknown[]) => console.error(...args), warn: () => undefined, info: () => undefined };
 
 beforeAll(async () => {
   fake = await new FakeSlack().start();
   t = await makeTestCommands({ limits: { maxSize: 96 } });
-  const config = configFromEnv({
-    SLACK_BOT_TOKEN: fake.botToken,
-    SLACK_SIGNING_SECRET: SECRET,
-    SLACK_PORT: '0',
-    SLACK_HOST: '127.0.0.1',
-    SLACK_API_URL: fake.apiUrl,
-    SLACK_FILE_ORIGINS: fake.url,
-  })!;
-  slack = await startSlack(config, t.handler, { sharePollMs: [0, 50, 100], log: quiet });
-  sender = new SlackSender(`${slack.url}/slack/events`, SECRET, fake.teamId, fake.url);
+  ({ slack, sender } = await startSlackAgainst(fake, t.handler, SECRET));
 });
 
 afterAll(async () => {

@@ -307,6 +307,28 @@ export class FakeDiscord {
   }
 
   /** The bot's permissions in the channel, as `app_permissions` says them: all but what `denials` takes away. */
+  /**
+   * What every interaction in a guild channel or thread carries besides its type and data
+   * (https://discord.com/developers/docs/interactions/receiving-and-responding#interaction-object).
+   */
+  private guildInteractionFields(thread: { id: string; parent_id: string; name: string } | undefined, user: FakeUser, token: string) {
+    return {
+      channel: thread
+        ? { id: thread.id, type: 11, guild_id: this.guildId, parent_id: thread.parent_id, name: thread.name, permissions: ALL_PERMISSIONS }
+        : { ...this.channel(), permissions: ALL_PERMISSIONS },
+      member: { ...this.member(user), permissions: ALL_PERMISSIONS },
+      token,
+      version: 1,
+      app_permissions: this.appPermissions(),
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': this.guildId },
+      context: 0,
+      attachment_size_limit: 10485760,
+    };
+  }
+
   appPermissions(): string {
     let bits = BigInt(ALL_PERMISSIONS);
     if (this.denials.threads) bits &= ~PERMISSION.CREATE_PUBLIC_THREADS;
@@ -551,19 +573,7 @@ export class FakeDiscord {
       },
       guild_id: this.guildId,
       channel_id: channelId,
-      channel: thread
-        ? { id: thread.id, type: 11, guild_id: this.guildId, parent_id: thread.parent_id, name: thread.name, permissions: ALL_PERMISSIONS }
-        : { ...this.channel(), permissions: ALL_PERMISSIONS },
-      member: { ...this.member(user), permissions: ALL_PERMISSIONS },
-      token,
-      version: 1,
-      app_permissions: this.appPermissions(),
-      locale: 'en-US',
-      guild_locale: 'en-US',
-      entitlements: [],
-      authorizing_integration_owners: { '0': this.guildId },
-      context: 0,
-      attachment_size_limit: 10485760,
+      ...this.guildInteractionFields(thread, user, token),
     });
     return { id, token };
   }
@@ -595,19 +605,7 @@ export class FakeDiscord {
       message: this.messageJson(message),
       guild_id: this.guildId,
       channel_id: message.channel_id,
-      channel: thread
-        ? { id: thread.id, type: 11, guild_id: this.guildId, parent_id: thread.parent_id, name: thread.name, permissions: ALL_PERMISSIONS }
-        : { ...this.channel(), permissions: ALL_PERMISSIONS },
-      member: { ...this.member(user), permissions: ALL_PERMISSIONS },
-      token,
-      version: 1,
-      app_permissions: this.appPermissions(),
-      locale: 'en-US',
-      guild_locale: 'en-US',
-      entitlements: [],
-      authorizing_integration_owners: { '0': this.guildId },
-      context: 0,
-      attachment_size_limit: 10485760,
+      ...this.guildInteractionFields(thread, user, token),
     });
     return { id, token };
   }
