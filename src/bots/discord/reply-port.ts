@@ -7,7 +7,6 @@
 import {
   ButtonStyle,
   ComponentType,
-  DiscordAPIError,
   MessageFlags,
   type APIActionRowComponent,
   type APIButtonComponentWithCustomId,
@@ -17,29 +16,20 @@ import {
 } from 'discord.js';
 import sharp from 'sharp';
 import type { EditBudget } from '../shared/edit-budget.js';
+import { apiCode, isNotAllowed } from './api-errors.js';
+import { ThreadReopener } from './thread-reopener.js';
 import { buttonId } from '../../commands/buttons.js';
 import type { Attachment, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
 /** The emoji the commands' reactions are shown as. */
 export const REACTION_EMOJI: Record<Reaction, string> = { rerun: '🔁', cancel: '❌', upscale: '⬆️' };
 
-/** Errors that mean "not allowed here" rather than "something broke". */
-const NOT_ALLOWED = new Set([
-  50001, // Missing Access
-  50013, // Missing Permissions
-  50024, // Cannot execute action on this channel type (e.g. no threads in DMs)
-  160002, // Cannot reply without permission to read message history
-  160006, // Maximum number of active threads reached
-  40060, // Interaction has already been acknowledged
-]);
 /** "A thread has already been created for this message": its thread has the message's id. */
 const THREAD_EXISTS = 160004;
 /** "Cannot execute action on a DM channel": no threads in DMs, so the answer stays in the DM. */
 const DM_CHANNEL = 50003;
 /** "Invalid Webhook Token": the interaction's token expired (15 minutes). */
 const INVALID_WEBHOOK_TOKEN = 50027;
-/** "Operation cannot be performed on an archived thread": edits and reactions wait until it is unarchived. */
-const ARCHIVED_THREAD = 50083;
 /**
  * Threads stay in the channel list for a week after their last activity (the longest
  * auto_archive_duration, 10080 minutes), so results stay reachable; after that the bot unarchives a
@@ -56,14 +46,7 @@ export const NOT_TAKEN = "I couldn't take that request; I've told you why in a m
 /** Interaction tokens live 15 minutes; after that only channel messages work. */
 const INTERACTION_TOKEN_MS = 14 * 60 * 1000;
 
-export function apiCode(err: unknown): number | string | undefined {
-  return err instanceof DiscordAPIError ? err.code : undefined;
-}
-
-export function isNotAllowed(err: unknown): boolean {
-  const code = apiCode(err);
-  return typeof code === 'number' && NOT_ALLOWED.has(code);
-}
+export { apiCode, isNotAllowed };
 
 function clip(text: string): string {
   return text.length <= MAX_CONTENT ? text : `${text.slice(0, MAX_CONTENT - 1)}…`;
@@ -195,8 +178,7 @@ export class DiscordReplyPort implements ReplyPort {
   private readonly sent = new Map<string, Sent>();
   /** Cleared when an edit with a preview is refused, so later progress goes as text alone. */
   private canAttach = true;
-  /** Set when the thread is archived and locked by a moderator: edits and reactions stop. */
-  private threadLocked = false;
+  private readonly reopener: ThreadReopener;
   /** Set when Discord refused the interaction's token (expired): nothing more goes through it. */
   private tokenDead = false;
   /** Set once the user's DM channel is used instead of a channel closed to the bot. */
@@ -213,6 +195,7 @@ export class DiscordReplyPort implements ReplyPort {
     this.thread = where.thread;
     this.replyPending = opts.interaction !== undefined;
     this.log = opts.log ?? console;
+    this.reopener = new ThreadReopener(rest, this.log);
   }
 
   where(): ThreadRef {
@@ -330,28 +313,9 @@ export class DiscordReplyPort implements ReplyPort {
     return this.thread ?? this.channel;
   }
 
-  /**
-   * Runs an edit or reaction in the job's thread; when the thread has archived meanwhile, unarchives
-   * it (the bot started it, so it may) and tries once more. A thread a moderator locked stays as it
-   * is: one refusal, then this port leaves its messages alone rather than collect more.
-   */
-  private async inOpenThread(action: () => Promise<unknown>): Promise<void> {
-    if (this.threadLocked) return;
-    try {
-      await action();
-    } catch (err) {
-      if (apiCode(err) !== ARCHIVED_THREAD || !this.thread) throw err;
-      try {
-        await this.rest.patch(Routes.channel(this.thread), { body: { archived: false } });
-      } catch (reopen) {
-        if (!isNotAllowed(reopen)) throw reopen;
-        this.threadLocked = true;
-        this.log.warn(`Discord: thread ${this.thread} is archived and locked; its job's messages stay as they are.`);
-        return;
-      }
-      this.log.info(`Discord: thread ${this.thread} had archived; unarchived it to update the job there.`);
-      await action();
-    }
+  /** Runs an edit or reaction in the job's thread, unarchiving it first when it has archived (thread-reopener.ts). */
+  private inOpenThread(action: () => Promise<unknown>): Promise<void> {
+    return this.reopener.run(this.thread, action);
   }
 
   private interactionAlive(): boolean {
@@ -477,7 +441,7 @@ export class DiscordReplyPort implements ReplyPort {
     try {
       return await attempt(content, files);
     } catch (err) {
-      if (files.length > 0 && apiCode(err) === TOO_LARGE) return this.sendSmaller(content, files, attempt);
+      if (files.length > 0 && apiCode(err) === TOO_LARGE) return sendSmaller(content, files, attempt);
       if (files.length === 0 || !isNotAllowed(err)) throw err;
       this.log.warn(`Discord: cannot attach files in channel ${channel} (missing Attach Files); posting text only.`);
       const note = `${content}\n(I can't attach images here: I'm missing the Attach Files permission in this channel.)`;
@@ -486,15 +450,15 @@ export class DiscordReplyPort implements ReplyPort {
       return message.id;
     }
   }
+}
 
-  /** Over the upload limit: the pictures again as JPEG, else the text with a note saying why there is no image. */
-  private async sendSmaller(content: string, files: Attachment[], attempt: (text: string, files: Attachment[]) => Promise<string>): Promise<string> {
-    try {
-      return await attempt(content, await asJpeg(files));
-    } catch (err) {
-      if (apiCode(err) !== TOO_LARGE) throw err;
-      return attempt(clip(`${content}\n${TOO_LARGE_NOTE}`), []);
-    }
+/** Over the upload limit: the pictures again as JPEG, else the text with a note saying why there is no image. */
+async function sendSmaller(content: string, files: Attachment[], attempt: (text: string, files: Attachment[]) => Promise<string>): Promise<string> {
+  try {
+    return await attempt(content, await asJpeg(files));
+  } catch (err) {
+    if (apiCode(err) !== TOO_LARGE) throw err;
+    return attempt(clip(`${content}\n${TOO_LARGE_NOTE}`), []);
   }
 }
 
