@@ -22,14 +22,10 @@ export const WINOGRAD_MIN_CHANNELS = 256;
 export interface GraphOptions {
   /** Use Winograd convolutions for the wide layers (default true). */
   winograd?: boolean;
-  /** Narrowest layer (input and output channels) that uses Winograd (default WINOGRAD_MIN_CHANNELS). */
-  winogradMinChannels?: number;
 }
 
-const useWinograd = (opts: GraphOptions, inC: number, outC: number) => {
-  const min = opts.winogradMinChannels ?? WINOGRAD_MIN_CHANNELS;
-  return opts.winograd !== false && inC >= min && outC >= min;
-};
+const useWinograd = (opts: GraphOptions, inC: number, outC: number) =>
+  opts.winograd !== false && inC >= WINOGRAD_MIN_CHANNELS && outC >= WINOGRAD_MIN_CHANNELS;
 
 const LAYER_RE = /^relu(\d)_(\d)$/;
 
