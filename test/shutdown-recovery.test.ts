@@ -26,7 +26,8 @@ afterEach(async () => {
 });
 
 function startApp(): AppProcess {
-  const app = AppProcess.start('main.ts', { TILESTYLE_DATA_DIR: dataDir, WEB_PORT: '0', TILESTYLE_PROGRESS_INTERVAL_MS: '100' }, dataDir);
+  // Three jobs from one user may all still be waiting when the engine is warming up: room for them.
+  const app = AppProcess.start('main.ts', { TILESTYLE_DATA_DIR: dataDir, WEB_PORT: '0', TILESTYLE_PROGRESS_INTERVAL_MS: '100', TILESTYLE_MAX_WAITING_PER_USER: '3' }, dataDir);
   apps.push(app);
   return app;
 }
