@@ -227,6 +227,16 @@ async function fullStyleMatch(ctx: TransferContext, plan: RunPlan, image: VggIma
   return styleMatchOf(ctx, image, lv, lv.content!);
 }
 
+/**
+ * A result's style match: on every layer at the full size when asked for (controls.measure), else from
+ * the last level when it used every layer (a sharpening level's shallow layers alone would flatter it).
+ */
+async function finalStyleMatch(ctx: TransferContext, plan: RunPlan, image: VggImage, last: LevelSetup | null, sharpened: boolean): Promise<number | undefined> {
+  if (!plan.content) return undefined;
+  if (plan.controls.measure) return fullStyleMatch(ctx, plan, image);
+  return last?.content && !sharpened ? styleMatchOf(ctx, image, last, last.content) : undefined;
+}
+
 async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: RgbImage; stats: Omit<TransferResult['stats'], 'backend' | 'device'> }> {
   const { opts, controls } = plan;
   const { signal, onProgress } = controls;
@@ -309,7 +319,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
     current = { data: optimizer.x, width, height };
   }
 
-  const styleMatch = !plan.content || !current ? undefined : controls.measure ? await fullStyleMatch(ctx, plan, current) : level?.content && !levels.at(-1)?.sharpen ? await styleMatchOf(ctx, current, level, level.content) : undefined;
+  const styleMatch = current ? await finalStyleMatch(ctx, plan, current, level, levels.at(-1)?.sharpen ?? false) : undefined;
   const wallMs = performance.now() - started;
   const image = finish(current!, plan.contentColour, plan.width, plan.height);
   return {
