@@ -18,6 +18,7 @@ import { DEFAULT_OPTIONS, Engine, paletteSizeFor, paletteTilesFor, SHARPEN_STYLE
 import { structureKept } from '../src/engine/quality.js';
 import { createOnnxBackend } from '../src/engine/onnx/backend.js';
 import { convOf, WINOGRAD_MIN_CHANNELS } from '../src/engine/onnx/graph.js';
+import { RELEASE_ABOVE_PIXELS } from '../src/engine/session-memory.js';
 import { STYLE_LAYER_BALANCE } from '../src/engine/loss.js';
 import { seededRandom } from '../src/engine/preprocess.js';
 import { loadVgg19, VGG19_BLOCKS, type ConvLayer } from '../src/engine/weights.js';
@@ -109,6 +110,8 @@ async function rssChild(size: number) {
   const layers = await loadVgg19(MODEL_DIR);
   const onnx = await createOnnxBackend(layers, { threads });
   await timeSteps(onnx, size / 2, 1);
+  // As the engine does before a level this large (session-memory.ts): the full-depth level's sessions go.
+  if (size * size > RELEASE_ABOVE_PIXELS) for (const layers of [FULL, { content: [], style: FULL.style }]) await onnx.release!(layers);
   await timeSteps(onnx, size, 1, SHARPEN);
   const job = maxRssMb();
   await timeSteps(onnx, size, 1);

@@ -25,8 +25,11 @@ run dog-scream "$fixtures/dog.jpg" "$fixtures/scream.jpg"
 run person-controller "$fixtures/person.jpg" "$fixtures/game-controller.png"
 run eagle-guitar "$fixtures/eagle.jpg" "$fixtures/guitar.png"
 run dog-face "$fixtures/dog.jpg" "$fixtures/face.png"
-# A portrait photo as the style, on a photo with small subjects.
-run horses-astronaut "$extra/content-horses.jpg" "$extra/style-astronaut.jpg"
+# A portrait photo (head and shoulders) as the style: on the dog, a person, and a herd with small subjects.
+run dog-portrait "$fixtures/dog.jpg" "$extra/style-portrait.jpg"
+run person-portrait "$fixtures/person.jpg" "$extra/style-portrait.jpg"
+run horses-portrait "$extra/content-horses.jpg" "$extra/style-portrait.jpg"
+# The half-length portrait it is cropped from: its face is a fifth of the picture.
 run dog-astronaut "$fixtures/dog.jpg" "$extra/style-astronaut.jpg"
 
 # Tiling at work: the guitar's palette with 1, 4 and 8 tiles.

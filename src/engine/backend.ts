@@ -44,6 +44,11 @@ export interface LossBackend {
     layers: { content: LayerName[]; style: LayerName[] },
   ): Promise<{ content: Float32Array[]; grams: Float32Array[] }>;
   lossAndGrad(image: VggImage, targets: LossTargets, spec: LossSpec): Promise<LossAndGrad>;
+  /**
+   * Frees what was built for one layer set (its sessions and their memory) until it is next used, when
+   * it is built again. Optional: a backend without per-layer-set state has nothing to free.
+   */
+  release?(layers: { content: LayerName[]; style: LayerName[] }): Promise<void>;
   /** Releases sessions and memory. */
   dispose(): Promise<void>;
 }

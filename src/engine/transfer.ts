@@ -20,6 +20,7 @@ import { createAdam, createLbfgs, type Objective, type Optimizer } from './optim
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
 import { structureOfRgb } from './quality.js';
 import { ConvergenceWatch, planLevels, SHARPEN_STEPS, SHARPEN_STYLE_LAYERS, type Level } from './schedule.js';
+import { SessionMemory } from './session-memory.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
 import {
@@ -38,6 +39,8 @@ export interface TransferContext {
   backend: LossBackend;
   /** Gram targets of one style image at one size/tiling (not yet blended). */
   styleCache: LruCache<Float32Array[]>;
+  /** Overrides RELEASE_ABOVE_PIXELS (session-memory.ts). */
+  releaseAbovePixels?: number;
 }
 
 interface StyleSource {
@@ -237,7 +240,7 @@ async function finalStyleMatch(ctx: TransferContext, plan: RunPlan, image: VggIm
   return last?.content && !sharpened ? styleMatchOf(ctx, image, last, last.content) : undefined;
 }
 
-async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: RgbImage; stats: Omit<TransferResult['stats'], 'backend' | 'device'> }> {
+async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemory): Promise<{ image: RgbImage; stats: Omit<TransferResult['stats'], 'backend' | 'device'> }> {
   const { opts, controls } = plan;
   const { signal, onProgress } = controls;
   const started = performance.now();
@@ -258,6 +261,10 @@ async function optimize(ctx: TransferContext, plan: RunPlan): Promise<{ image: R
   for (let li = 0; li < levels.length; li++) {
     checkAbort(signal);
     const last = li === levels.length - 1;
+    const layers = layersOf(opts, levels[li]);
+    const size = last ? plan : fitLongest(plan.width, plan.height, levels[li].longest);
+    // Besides its loss, a level measures the style match on its style layers alone (styleMatchOf).
+    await memory.enterLevel([layers, { content: [], style: layers.style }], size.width * size.height);
     const lv = await setUpLevel(ctx, plan, levels[li], last);
     level = lv;
     const { width, height } = lv;
@@ -347,7 +354,8 @@ function finish(x: VggImage, contentColour: RgbImage | undefined, width: number,
 
 /** Optimizes a plan and encodes its image; the options reported are the ones it ran with. */
 async function run(ctx: TransferContext, plan: RunPlan): Promise<TransferResult> {
-  const { image, stats } = await optimize(ctx, plan);
+  const memory = new SessionMemory(ctx.backend, ctx.releaseAbovePixels);
+  const { image, stats } = await optimize(ctx, plan, memory).finally(() => memory.endJob());
   checkAbort(plan.controls.signal);
   return {
     image: await encodePng(image),
