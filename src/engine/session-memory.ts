@@ -4,8 +4,9 @@
  * sharpening level's, and the next job would start beside both. A job that runs a level of more than
  * RELEASE_ABOVE_PIXELS therefore frees, before that level, the sessions of the layer sets only its
  * earlier levels used, and when it ends, the sessions it used from then on. The backend builds them
- * again when next needed (a second or two). The default 512-px job (a 512×384 sharpening level) stays
- * under the threshold and keeps every session warm.
+ * again when next needed: the next job after a large one pays for that (measured on 2 cores: 2.9 s for
+ * the full-depth loss session, 0.1 s for the sharpening one). The default 512-px job (a 512×384
+ * sharpening level) stays under the threshold and keeps every session warm.
  */
 import type { LossBackend } from './backend.js';
 import type { LayerName } from './types.js';
