@@ -20,7 +20,7 @@ import { createAdam, createLbfgs, type Objective, type Optimizer } from './optim
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
 import { structureOfRgb } from './quality.js';
 import { ConvergenceWatch, planLevels, SHARPEN_STEPS, SHARPEN_STYLE_LAYERS, type Level } from './schedule.js';
-import { SessionMemory } from './session-memory.js';
+import { SessionMemory, type LayerSet } from './session-memory.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
 import {
@@ -144,10 +144,7 @@ interface RunPlan {
 }
 
 /** The network layers one level uses. */
-interface LevelLayers {
-  content: string[];
-  style: string[];
-}
+type LevelLayers = LayerSet;
 
 /** A sharpening level keeps only the shallow style layers of the job (all of them if none is shallow). */
 function layersOf(opts: PlannedOptions, level: Level): LevelLayers {
@@ -178,10 +175,13 @@ interface LevelSetup {
   content: { rgb: RgbImage; vgg: VggImage; styleLoss: number } | null;
 }
 
-async function setUpLevel(ctx: TransferContext, plan: RunPlan, level: Level, last: boolean): Promise<LevelSetup> {
+/** A level's targets and weights; `memory` (a level the job runs, not a measurement) learns what it uses first. */
+async function setUpLevel(ctx: TransferContext, plan: RunPlan, level: Level, last: boolean, memory?: SessionMemory): Promise<LevelSetup> {
   const { opts, controls } = plan;
   const { width, height } = last ? { width: plan.width, height: plan.height } : fitLongest(plan.width, plan.height, level.longest);
   const layers = layersOf(opts, level);
+  // Besides its loss, a level measures the style match on its style layers alone (styleMatchOf).
+  await memory?.enterLevel([layers, { content: [], style: layers.style }], width * height);
   const grams = await styleGrams(ctx, plan.sources, opts, layers, Math.max(16, Math.round(Math.max(width, height) * opts.styleScale)), controls.signal);
   const targets: LossTargets = { grams };
   let spec = fixedSpec(opts, layers);
@@ -261,11 +261,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemo
   for (let li = 0; li < levels.length; li++) {
     checkAbort(signal);
     const last = li === levels.length - 1;
-    const layers = layersOf(opts, levels[li]);
-    const size = last ? plan : fitLongest(plan.width, plan.height, levels[li].longest);
-    // Besides its loss, a level measures the style match on its style layers alone (styleMatchOf).
-    await memory.enterLevel([layers, { content: [], style: layers.style }], size.width * size.height);
-    const lv = await setUpLevel(ctx, plan, levels[li], last);
+    const lv = await setUpLevel(ctx, plan, levels[li], last, memory);
     level = lv;
     const { width, height } = lv;
     const x0 = await initialImage(plan, lv, current);
