@@ -1,5 +1,7 @@
 /** One row of the quality table and the thresholds every pair at the defaults should meet. */
-import { colourShift, structureKept } from '../src/engine/quality.js';
+import { colourShift, structureKept, subjectStructureKept } from '../src/engine/quality.js';
+import { detectFaces } from '../src/engine/face-detector.js';
+import { subjectScale } from '../src/engine/subject-scale.js';
 import type { TransferResult } from '../src/engine/types.js';
 
 export const QUALITY_THRESHOLDS = {
@@ -16,6 +18,12 @@ export interface QualityRow {
   styleMatch: number;
   colourShift: number;
   seconds: number;
+  /** Structure on the content's subjects alone (do they remain under the strokes?). */
+  subjectStructure: number;
+  /** Faces the face detector finds in the result (do a portrait's faces form in the copies?). */
+  faces: number;
+  /** What the style was cut to, or why it was not. */
+  crop: string;
   failures: string[];
 }
 
@@ -24,10 +32,23 @@ export async function measureResult(pair: string, content: Buffer, style: Buffer
   const structure = await structureKept(content, result.image);
   const shift = await colourShift(content, style, result.image);
   const styleMatch = result.stats.styleMatch ?? NaN;
+  const subjectStructure = await subjectStructureKept(content, result.image, await subjectScale(content));
+  const faces = (await detectFaces(result.image)).length;
   const failures: string[] = [];
   if (!(structure >= t.structure.min)) failures.push('content lost');
   if (!(structure <= t.structure.max)) failures.push('style too weak');
   if (!(styleMatch <= t.styleMatchMax)) failures.push('style not matched');
   if (!(shift >= t.colourShiftMin)) failures.push("style's colours not taken");
-  return { pair, tiles: result.options.tiles, structure, styleMatch, colourShift: shift, seconds: result.stats.wallMs / 1000, failures };
+  return {
+    pair,
+    tiles: result.options.tiles,
+    structure,
+    styleMatch,
+    colourShift: shift,
+    seconds: result.stats.wallMs / 1000,
+    subjectStructure,
+    faces,
+    crop: result.crop?.reason ?? '',
+    failures,
+  };
 }

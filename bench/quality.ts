@@ -7,7 +7,7 @@
  *                           test/fixtures/quality/content-*)
  *   --style s.png,t.jpg     styles (default: every .png and scream.jpg in the fixtures, and
  *                           test/fixtures/quality/style-*)
- *   --size N --iterations N --tiles N|auto --strength N --seed N   options for every job
+ *   --size N --iterations N --tiles N|auto --crop auto|none --strength N --seed N   options for every job
  *   --out DIR               also write each result as DIR/<content>-<style>.png
  *   --auto-tiles            instead: tiles=auto on the labelled styles of test/fixtures/styles, each miss
  *                           marked (at --size, default 512); no model needed
@@ -33,6 +33,7 @@ const { values } = parseArgs({
     size: { type: 'string' },
     iterations: { type: 'string' },
     tiles: { type: 'string' },
+    crop: { type: 'string' },
     strength: { type: 'string' },
     seed: { type: 'string', default: '7' },
     options: { type: 'string' },
@@ -56,6 +57,7 @@ const contents = await list(values.content, (f) => f.endsWith('.jpg') && f !== '
 const styles = await list(values.style, (f) => f.endsWith('.png') || f === 'scream.jpg', 'style-');
 const options: Record<string, unknown> = { seed: Number(values.seed), ...(values.options ? JSON.parse(values.options) : {}) };
 for (const k of ['size', 'iterations', 'strength'] as const) if (values[k] !== undefined) options[k] = Number(values[k]);
+if (values.crop !== undefined) options.crop = values.crop;
 if (values.tiles !== undefined) options.tiles = values.tiles === 'auto' ? 'auto' : Number(values.tiles);
 if (values.out) await mkdir(values.out, { recursive: true });
 
@@ -63,7 +65,7 @@ const engine = await Engine.create({ modelDir: MODEL_DIR });
 const rows: QualityRow[] = [];
 const name = (f: string) => path.basename(f).replace(/\.[^.]+$/, '').replace(/^(content|style)-/, '');
 console.log(`options: ${JSON.stringify(options)}`);
-console.log('content  style            tiles  structure  style match  colour shift  seconds');
+console.log('content  style            tiles  structure  subject  style match  colour shift  faces  seconds  crop');
 for (const c of contents) {
   for (const s of styles) {
     const [content, style] = await Promise.all([readFile(c), readFile(s)]);
@@ -71,7 +73,7 @@ for (const c of contents) {
     const row = await measureResult(`${name(c)} × ${name(s)}`, content, style, result);
     rows.push(row);
     console.log(
-      `${name(c).padEnd(8)} ${name(s).padEnd(16)} ${String(row.tiles).padStart(5)}  ${row.structure.toFixed(3).padStart(9)}  ${row.styleMatch.toFixed(3).padStart(11)}  ${row.colourShift.toFixed(3).padStart(12)}  ${row.seconds.toFixed(1).padStart(7)}${row.failures.length ? '  ✗ ' + row.failures.join(', ') : '  ✓'}`,
+      `${name(c).padEnd(8)} ${name(s).padEnd(16)} ${String(row.tiles).padStart(5)}  ${row.structure.toFixed(3).padStart(9)}  ${row.subjectStructure.toFixed(3).padStart(7)}  ${row.styleMatch.toFixed(3).padStart(11)}  ${row.colourShift.toFixed(3).padStart(12)}  ${String(row.faces).padStart(5)}  ${row.seconds.toFixed(1).padStart(7)}  ${row.crop || '-'}${row.failures.length ? '  ✗ ' + row.failures.join(', ') : '  ✓'}`,
     );
     if (values.out) await writeFile(path.join(values.out, `${name(c)}-${name(s)}.png`), result.image);
   }
@@ -82,5 +84,5 @@ const t = QUALITY_THRESHOLDS;
 console.log(
   `\n${rows.length - failed.length} of ${rows.length} pairs within the thresholds (structure ${t.structure.min}–${t.structure.max}, style match ≤ ${t.styleMatchMax}, colour shift ≥ ${t.colourShiftMin}).`,
 );
-const mean = (k: 'structure' | 'styleMatch' | 'colourShift' | 'seconds') => rows.reduce((a, r) => a + r[k], 0) / rows.length;
-console.log(`means: structure ${mean('structure').toFixed(3)}, style match ${mean('styleMatch').toFixed(3)}, colour shift ${mean('colourShift').toFixed(3)}, ${mean('seconds').toFixed(1)} s/job`);
+const mean = (k: 'structure' | 'subjectStructure' | 'styleMatch' | 'colourShift' | 'seconds') => rows.reduce((a, r) => a + r[k], 0) / rows.length;
+console.log(`means: structure ${mean('structure').toFixed(3)}, subject structure ${mean('subjectStructure').toFixed(3)}, style match ${mean('styleMatch').toFixed(3)}, colour shift ${mean('colourShift').toFixed(3)}, ${mean('seconds').toFixed(1)} s/job`);

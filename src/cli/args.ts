@@ -23,6 +23,9 @@ Options:
                            1 for a painting, texture or landscape, more for an object or a subject
                            photo); with --palette, sweep writes palette-sweep.png: the palettes at
                            1, 2, 4 and 8 tiles side by side, each at half the size
+  --crop auto|none         auto (default) cuts a tiled style to its subject first: a face with its
+                           head and shoulders, or an object on a plain background; none keeps the
+                           whole picture
   --strength <1-10>        how far the style may take over (default 5): lower keeps more of the
                            photo, higher lets the style's objects take over
   --schedule quick|classic quick (default) stops converged levels early; classic runs every step
@@ -114,7 +117,7 @@ function oneOf<T extends string>(flag: string, text: string | undefined, allowed
 
 /** Flags that take a value; a negative number after one of them is its value, not another flag. */
 const VALUE_FLAGS = new Set([
-  'style', 'out', 'size', 'iterations', 'tiles', 'strength', 'schedule', 'balance', 'style-weight', 'content-weight', 'tv-weight', 'optimizer', 'init', 'seed',
+  'style', 'out', 'size', 'iterations', 'tiles', 'crop', 'strength', 'schedule', 'balance', 'style-weight', 'content-weight', 'tv-weight', 'optimizer', 'init', 'seed',
   'style-scale', 'scales', 'learning-rate', 'backend', 'device', 'threads', 'model-dir',
 ]);
 
@@ -170,6 +173,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         size: { type: 'string' },
         iterations: { type: 'string' },
         tiles: { type: 'string' },
+        crop: { type: 'string' },
         strength: { type: 'string' },
         schedule: { type: 'string' },
         balance: { type: 'string' },
@@ -220,6 +224,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   set('size', number('size', v.size, true));
   set('iterations', number('iterations', v.iterations, true));
   set('tiles', tiles(v.tiles));
+  set('crop', oneOf('crop', v.crop, ['auto', 'none'] as const));
   set('strength', strength(v.strength));
   set('schedule', oneOf('schedule', v.schedule, ['quick', 'classic'] as const));
   set('styleWeight', number('style-weight', v['style-weight']));

@@ -90,7 +90,8 @@ async function modelDir(args: CliArgs): Promise<string> {
 export function summary(label: string, file: string, r: TransferResult): string {
   const s = r.stats;
   const levels = s.levelSteps.length > 1 ? ` (${s.levelSteps.join(' + ')} by level)` : '';
-  const tiles = r.tilesReason ? `; tiles ${r.options.tiles}: ${r.tilesReason}` : '';
+  const crop = r.crop ? `; ${r.crop.reason}` : '';
+  const tiles = r.tilesReason ? `; tiles ${r.options.tiles}: ${r.tilesReason}${crop}` : crop;
   return `${label}: ${file} (${s.width}×${s.height}, ${s.steps} steps${levels} in ${(s.wallMs / 1000).toFixed(1)} s, ${s.msPerStep.toFixed(0)} ms/step, loss ${s.finalLosses.total.toExponential(3)}${tiles})`;
 }
 

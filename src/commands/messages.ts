@@ -47,6 +47,8 @@ export function queuedText(position: number, device: string): string {
 
 function range(name: OptionName, limits: OptionLimits): string {
   switch (name) {
+    case 'crop':
+      return 'auto or none';
     case 'tiles':
       return `auto, sweep (palette) or ${LIMITS.tiles.min}–${limits.maxTiles}`;
     case 'size':

@@ -85,6 +85,7 @@ function optionDefaults(given: Partial<OptionDefaults> | undefined): OptionDefau
     styleWeight: base.styleWeight,
     contentWeight: base.contentWeight,
     preserveColors: base.preserveColors,
+    crop: 'auto',
     ...given,
   };
 }

@@ -4,7 +4,7 @@
  * up here, so every platform gives the same answer to the same mistake.
  */
 import { DEFAULT_STRENGTH as ENGINE_DEFAULT_STRENGTH, LIMITS } from '../engine/limits.js';
-import { PALETTE_SEED, type Balance, type JobKind, type JobOptions, type OptionDefaults, type TilesSetting } from '../jobs/job-record.js';
+import { PALETTE_SEED, type Balance, type CropSetting, type JobKind, type JobOptions, type OptionDefaults, type TilesSetting } from '../jobs/job-record.js';
 import type { OptionLimits, RawOptions } from './port.js';
 
 export type { OptionLimits };
@@ -40,8 +40,8 @@ export const MAX_WEIGHT = LIMITS.weight.max;
 interface OptionSpec {
   /** How the option is written in messages and in the settings line (snake_case, as in chat). */
   label: string;
-  /** 'tiles': a whole number or the word auto. */
-  type: 'int' | 'number' | 'bool' | 'tiles';
+  /** 'tiles': a whole number or the word auto; 'crop': auto or none. */
+  type: 'int' | 'number' | 'bool' | 'tiles' | 'crop';
   /** One phrase, at most 100 characters: Discord shows it as the option's description. */
   describe: string;
   kinds: JobKind[];
@@ -52,6 +52,12 @@ export const OPTION_SPECS: Record<OptionName, OptionSpec> = {
     label: 'tiles',
     type: 'tiles',
     describe: 'repeat the style image N×N so an object becomes the stroke; auto chooses; sweep shows 1, 2, 4, 8',
+    kinds: ['stylize', 'palette'],
+  },
+  crop: {
+    label: 'crop',
+    type: 'crop',
+    describe: 'auto cuts a tiled style to its subject (a face, an object) before repeating it; none keeps it whole',
     kinds: ['stylize', 'palette'],
   },
   size: { label: 'size', type: 'int', describe: 'longest side of the result in pixels', kinds: ['stylize', 'palette'] },
@@ -78,12 +84,13 @@ export const OPTION_SPECS: Record<OptionName, OptionSpec> = {
   seed: { label: 'seed', type: 'int', describe: 'makes a run reproducible', kinds: ['stylize', 'palette'] },
 };
 
-export const OPTION_ORDER: OptionName[] = ['tiles', 'size', 'iterations', 'strength', 'styleWeight', 'contentWeight', 'preserveColors', 'seed'];
+export const OPTION_ORDER: OptionName[] = ['tiles', 'crop', 'size', 'iterations', 'strength', 'styleWeight', 'contentWeight', 'preserveColors', 'seed'];
 
 /** Spellings accepted for each option, compared after lower-casing and dropping '_', '-' and spaces. */
 const ALIASES: Record<string, OptionName> = {
   tiles: 'tiles',
   tile: 'tiles',
+  crop: 'crop',
   size: 'size',
   iterations: 'iterations',
   iteration: 'iterations',
@@ -162,7 +169,7 @@ const BOOL_WORDS: Record<string, boolean> = { true: true, yes: true, on: true, '
 /** Plain decimal numbers only: Number() would also take "0x40", "0b11", "0o7" and "Infinity". */
 const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
-type OptionValue = number | boolean | 'auto' | 'sweep';
+type OptionValue = number | boolean | 'auto' | 'sweep' | CropSetting;
 
 function parseValue(name: OptionName, value: string | number | boolean): { value: OptionValue } | { problem: string } {
   const spec = OPTION_SPECS[name];
@@ -171,6 +178,12 @@ function parseValue(name: OptionName, value: string | number | boolean): { value
     const word = String(value).trim().toLowerCase();
     if (Object.hasOwn(BOOL_WORDS, word)) return { value: BOOL_WORDS[word]! };
     return { problem: `${spec.label} must be yes or no (true/false), not "${value}".` };
+  }
+  if (spec.type === 'crop') {
+    const word = String(value).trim().toLowerCase();
+    if (word === 'auto' || word === 'none') return { value: word };
+    if (word === 'no' || word === 'off' || word === 'false') return { value: 'none' };
+    return { problem: `crop must be auto (cut a tiled style to its subject) or none (keep the whole picture), not "${value}".` };
   }
   const tiles = spec.type === 'tiles';
   if (tiles && typeof value === 'string' && value.trim().toLowerCase() === 'auto') return { value: 'auto' };
@@ -188,7 +201,7 @@ function parseValue(name: OptionName, value: string | number | boolean): { value
 }
 
 function exampleFor(name: OptionName): string {
-  return { tiles: '4', size: '256', iterations: '100', strength: '7', styleWeight: '1000', contentWeight: '1', preserveColors: 'yes', seed: '42' }[name];
+  return { tiles: '4', crop: 'none', size: '256', iterations: '100', strength: '7', styleWeight: '1000', contentWeight: '1', preserveColors: 'yes', seed: '42' }[name];
 }
 
 function rangeProblem(name: OptionName, value: number, limits: OptionLimits): string | null {
@@ -323,11 +336,15 @@ export function asSweep(options: RequestedOptions): JobOptions {
   return { ...withTiles(options, 1), sweep: true };
 }
 
-/** The tiles of a job in a few words: "no tiling", "tiles 4×4", or "tiles 6: the style looks like a single object". */
-export function tilesText(options: Pick<JobOptions, 'tiles' | 'tilesReason' | 'sweep'>): string {
-  if (options.sweep) return 'tiles 1, 2, 4 and 8 side by side';
-  if (options.tilesReason) return `tiles ${options.tiles}: ${options.tilesReason}`;
-  return options.tiles === 1 ? 'no tiling' : `tiles ${options.tiles}×${options.tiles}`;
+/**
+ * The tiles of a job in a few words: "no tiling", "tiles 4×4", or "tiles 6: the style looks like a single
+ * object", then what the style was cut to ("cropped to the face (15 % of the picture)").
+ */
+export function tilesText(options: Pick<JobOptions, 'tiles' | 'tilesReason' | 'sweep' | 'cropReason'>): string {
+  const crop = options.cropReason && options.tiles > 1 ? `; ${options.cropReason}` : '';
+  if (options.sweep) return `tiles 1, 2, 4 and 8 side by side${crop}`;
+  if (options.tilesReason) return `tiles ${options.tiles}: ${options.tilesReason}${crop}`;
+  return `${options.tiles === 1 ? 'no tiling' : `tiles ${options.tiles}×${options.tiles}`}${crop}`;
 }
 
 function formatNumber(value: number): string {
@@ -340,6 +357,8 @@ function formatNumber(value: number): string {
 /** Whether the settings line shows an option: strength with the automatic balance, the weights without it. */
 function shown(name: OptionName, options: JobOptions): boolean {
   if (name === 'strength') return options.balance !== 'manual' && options.strength !== undefined;
+  // The automatic crop is the default: only turning it off needs saying.
+  if (name === 'crop') return options.crop === 'none';
   if (name === 'styleWeight' || name === 'contentWeight') return options.balance === 'manual';
   return options[name] !== undefined;
 }
@@ -359,7 +378,7 @@ export function formatOptions(options: JobOptions, kind: JobKind | 'upscale'): s
       if (typeof value === 'boolean') return `${label}=${value ? 'yes' : 'no'}`;
       if (name === 'tiles' && options.sweep) return `${label}=sweep`;
       // Whole-number options (a seed above all) are written out in full, so they can be typed back in.
-      return `${label}=${OPTION_SPECS[name].type === 'number' ? formatNumber(value) : String(value)}`;
+      return `${label}=${OPTION_SPECS[name].type === 'number' && typeof value === 'number' ? formatNumber(value) : String(value)}`;
     })
     .join(' ');
 }

@@ -16,14 +16,22 @@
  * section for the agreement and the images it gets wrong).
  *
  * N is then chosen so that one copy of the style image spans about COPY_PX pixels of the result:
- * large enough to make out a face or an emoji, small enough that several copies make a texture.
+ * large enough to make out a face or an emoji, small enough that several copies make a texture. With
+ * the content picture at hand, a copy is also at most SUBJECT_SHARE of the size of its subjects
+ * (subject-scale.ts), never below MIN_COPY_PX: a herd's horse or a group's person then spans
+ * several copies and is drawn by them instead of vanishing under one.
  */
 import sharp from 'sharp';
+import { subjectScale } from './subject-scale.js';
 
 const THUMB = 96;
 /** On-screen size of one copy of the style image in the result, in pixels. */
 export const COPY_PX = 85;
 export const AUTO_TILES_MIN = 2;
+/** A copy is at most this share of the content's subjects. */
+export const SUBJECT_SHARE = 0.5;
+/** Below this a face's eyes and mouth no longer form in a copy. */
+export const MIN_COPY_PX = 56;
 export const AUTO_TILES_MAX = 12;
 /** Row-and-column crop difference from which an image counts as a subject photo. */
 const SUBJECT_THRESHOLD = 0.74;
@@ -166,11 +174,23 @@ export function tilesForSize(size: number): number {
   return Math.min(AUTO_TILES_MAX, Math.max(AUTO_TILES_MIN, Math.round(size / COPY_PX)));
 }
 
-/** Tiles for a style image at a result size (longest side): 1 for paintings/textures/landscapes, more for subjects. */
-export async function chooseTiles(style: Buffer, size: number): Promise<TilesChoice> {
+/** The width of one copy in a result of `size` px whose subjects are `subjectShare` of its longest side. */
+export function copyPxFor(size: number, subjectShare?: number): number {
+  if (subjectShare === undefined) return COPY_PX;
+  return Math.min(COPY_PX, Math.max(MIN_COPY_PX, SUBJECT_SHARE * subjectShare * size));
+}
+
+/**
+ * Tiles for a style image at a result size (longest side): 1 for paintings/textures/landscapes, more for
+ * subjects; fewer, larger copies where the content picture (when given) has small subjects.
+ */
+export async function chooseTiles(style: Buffer, size: number, content?: Buffer): Promise<TilesChoice> {
   const kind = styleKind(await styleCues(style));
   if (kind === 'uniform') return { tiles: 1, reason: 'the style looks alike all over, like a painting, texture or landscape' };
-  const tiles = tilesForSize(size);
+  const subjects = content ? await subjectScale(content) : undefined;
+  const copy = copyPxFor(size, subjects?.share);
+  const tiles = Math.min(AUTO_TILES_MAX, Math.max(AUTO_TILES_MIN, Math.round(size / copy)));
   const what = kind === 'cut-out' ? 'a single object on a plain background' : 'a photo of a subject';
-  return { tiles, reason: `the style is ${what}; each copy ≈ ${Math.round(size / tiles)} px` };
+  const small = copy < COPY_PX ? `, half the size of the photo's ${subjects!.faces > 0 ? 'people' : 'subjects'}` : '';
+  return { tiles, reason: `the style is ${what}; each copy ≈ ${Math.round(size / tiles)} px${small}` };
 }

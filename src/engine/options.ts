@@ -1,5 +1,6 @@
 /** Defaults and validation of transfer options. Messages are written for the person who set them. */
-import { OptionError, type TransferOptions } from './types.js';
+import { OptionError, type CropBox, type TransferOptions } from './types.js';
+import { validCropBox } from './style-crop.js';
 import { VGG19_BLOCKS } from './weights.js';
 import { DEFAULT_STRENGTH, LIMITS } from './limits.js';
 
@@ -17,6 +18,7 @@ export const DEFAULT_OPTIONS: TransferOptions = Object.freeze({
   size: 512,
   iterations: 160,
   tiles: 'auto',
+  crop: 'auto',
   strength: DEFAULT_STRENGTH,
   balance: 'auto',
   styleWeight: 1,
@@ -96,6 +98,7 @@ export function resolveOptions(partial: Partial<TransferOptions> = {}, maxSize: 
     size: int('size', o.size, LIMITS.size.min, maxSize),
     iterations: int('iterations', o.iterations, LIMITS.iterations.min, LIMITS.iterations.max),
     tiles: o.tiles === 'auto' ? 'auto' : int('tiles', o.tiles, LIMITS.tiles.min, LIMITS.tiles.max),
+    crop: o.crop === 'auto' || o.crop === 'none' ? o.crop : validCropBox(o.crop as CropBox),
     strength: range('strength', o.strength, LIMITS.strength.min, LIMITS.strength.max),
     balance: oneOf('balance', o.balance, ['auto', 'manual'] as const),
     styleWeight: range('styleWeight', o.styleWeight, LIMITS.weight.min, LIMITS.weight.max),

@@ -49,7 +49,10 @@ function blur(img: Float64Array, width: number, height: number): Float64Array {
   return pass(pass(img, true), false);
 }
 
-function meanSsim(a: Float64Array, b: Float64Array, width: number, height: number): number {
+/** A window's weight in the mean, by its top-left corner (default: every window counts once). */
+type WindowWeight = (x0: number, y0: number) => number;
+
+function meanSsim(a: Float64Array, b: Float64Array, width: number, height: number, weight: WindowWeight = () => 1): number {
   let total = 0;
   let windows = 0;
   const n = SSIM_WINDOW * SSIM_WINDOW;
@@ -75,8 +78,9 @@ function meanSsim(a: Float64Array, b: Float64Array, width: number, height: numbe
       const va = saa / n - ma * ma;
       const vb = sbb / n - mb * mb;
       const cov = sab / n - ma * mb;
-      total += ((2 * ma * mb + C1) * (2 * cov + C2)) / ((ma * ma + mb * mb + C1) * (va + vb + C2));
-      windows++;
+      const w = weight(x0, y0);
+      total += (w * ((2 * ma * mb + C1) * (2 * cov + C2))) / ((ma * ma + mb * mb + C1) * (va + vb + C2));
+      windows += w;
     }
   return windows ? total / windows : 1;
 }
@@ -96,12 +100,44 @@ export function structureOfRgb(content: RgbImage, result: RgbImage): Promise<num
   return structureAt(content, result, content.width, content.height);
 }
 
-async function structureAt(content: Buffer | RgbImage, result: Buffer | RgbImage, w0: number, h0: number): Promise<number> {
+async function structureAt(content: Buffer | RgbImage, result: Buffer | RgbImage, w0: number, h0: number, mask?: SubjectMask): Promise<number> {
   const width = STRUCTURE_WIDTH;
   const height = Math.max(SSIM_WINDOW, Math.round((width * h0) / w0));
   const a = blur(luma(await rgbAt(content, width, height)), width, height);
   const b = blur(luma(await rgbAt(result, width, height)), width, height);
-  return meanSsim(a, b, width, height);
+  return meanSsim(a, b, width, height, mask ? maskCoverage(mask, width, height) : undefined);
+}
+
+/** Where a picture's subjects are: 1 = subject, at any resolution of the picture's aspect. */
+export interface SubjectMask {
+  mask: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** A window's share of subject pixels, the mask read at the structure map's scale. */
+function maskCoverage(m: SubjectMask, width: number, height: number): WindowWeight {
+  return (x0, y0) => {
+    let on = 0;
+    for (let y = y0; y < y0 + SSIM_WINDOW; y++)
+      for (let x = x0; x < x0 + SSIM_WINDOW; x++) {
+        const mx = Math.min(m.width - 1, Math.floor(((x + 0.5) * m.width) / width));
+        const my = Math.min(m.height - 1, Math.floor(((y + 0.5) * m.height) / height));
+        on += m.mask[my * m.width + mx]!;
+      }
+    return on / (SSIM_WINDOW * SSIM_WINDOW);
+  };
+}
+
+/**
+ * structureKept on the content's subjects alone: each window weighed by its share of subject pixels
+ * (subject-scale.ts), so a herd that vanished under the strokes scores low even where the sky and the
+ * ground still hold the picture's overall light and dark.
+ */
+export async function subjectStructureKept(content: Buffer, result: Buffer, mask: SubjectMask): Promise<number> {
+  const meta = await sharp(content).metadata();
+  const [w0, h0] = (meta.orientation ?? 1) >= 5 ? [meta.height!, meta.width!] : [meta.width!, meta.height!];
+  return structureAt(content, result, w0, h0, mask);
 }
 
 /** 512-bin RGB histogram (top 3 bits per channel) at 64×64, as fractions. */

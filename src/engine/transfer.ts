@@ -23,6 +23,7 @@ import { ConvergenceWatch, planLevels, SHARPEN_STEPS, SHARPEN_STYLE_LAYERS, type
 import { SessionMemory, type LayerSet } from './session-memory.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
+import { chooseCrop, cropImage } from './style-crop.js';
 import {
   JobCancelledError,
   OptionError,
@@ -125,6 +126,7 @@ export type PlannedOptions = TransferOptions & { tiles: number };
 interface RunPlan {
   opts: PlannedOptions;
   tilesReason?: string;
+  crop?: TransferResult['crop'];
   controls: RunControls;
   sources: StyleSource[];
   /** Full-resolution content as the network sees it (absent for a palette). */
@@ -358,13 +360,27 @@ async function run(ctx: TransferContext, plan: RunPlan): Promise<TransferResult>
     stats: { backend: ctx.backend.name, device: ctx.backend.device, ...stats },
     options: plan.opts,
     ...(plan.tilesReason ? { tilesReason: plan.tilesReason } : {}),
+    ...(plan.crop ? { crop: plan.crop } : {}),
   };
 }
 
-/** The tiles of a job: as given, or chosen from the first style image for 'auto'. */
-async function planTiles(opts: TransferOptions, style: Buffer, longest: number): Promise<{ tiles: number; reason?: string }> {
+/** The tiles of a job: as given, or chosen from the first style image (and the content's subjects) for 'auto'. */
+async function planTiles(opts: TransferOptions, style: Buffer, longest: number, content?: Buffer): Promise<{ tiles: number; reason?: string }> {
   if (opts.tiles !== 'auto') return { tiles: opts.tiles };
-  return chooseTiles(style, longest);
+  return chooseTiles(style, longest, content);
+}
+
+/**
+ * The first style image cut to its subject when it is tiled (crop 'auto' or a box): the sources with
+ * it replaced, and the crop to report. The tiles were chosen on the whole picture, which tells a
+ * subject from a painting; the crop then decides what each copy shows.
+ */
+async function planCrop(opts: TransferOptions, sources: StyleSource[], tiles: number): Promise<{ sources: StyleSource[]; crop?: TransferResult['crop'] }> {
+  if (tiles <= 1 || opts.crop === 'none') return { sources };
+  const crop = opts.crop === 'auto' ? await chooseCrop(sources[0]!.bytes) : { box: opts.crop, reason: 'cropped as asked' };
+  if (!crop.box) return { sources, crop };
+  const bytes = await cropImage(sources[0]!.bytes, crop.box);
+  return { sources: [{ ...sources[0]!, bytes, key: digest(bytes) }, ...sources.slice(1)], crop };
 }
 
 export async function stylize(
@@ -379,12 +395,14 @@ export async function stylize(
   const content = await decodeImage(contentBytes, { maxSide: opts.size, upscale: true });
   // Validate style images up front so a bad one fails before any optimization.
   for (const s of sources) await decodeImage(s.bytes, { maxSide: 64 });
-  const tiles = await planTiles(opts, sources[0].bytes, Math.max(content.width, content.height));
+  const tiles = await planTiles(opts, sources[0].bytes, Math.max(content.width, content.height), contentBytes);
+  const cropped = await planCrop(opts, sources, tiles.tiles);
   const plan: RunPlan = {
-    opts: { ...opts, tiles: tiles.tiles },
+    opts: { ...opts, tiles: tiles.tiles, crop: cropped.crop?.box ?? 'none' },
     tilesReason: tiles.reason,
+    crop: cropped.crop,
     controls,
-    sources,
+    sources: cropped.sources,
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
     width: content.width,
@@ -410,18 +428,20 @@ export async function upscale(
   const sources = styleSources(styles);
   const previous = await decodeImage(previousBytes, { maxSide: LIMITS.size.max });
   // The result's own tiles; 'auto' decides them as they were decided for the result, at its size.
-  const tiles = await planTiles(opts, sources[0].bytes, Math.max(previous.width, previous.height));
+  const tiles = await planTiles(opts, sources[0].bytes, Math.max(previous.width, previous.height), contentBytes);
   if (Math.max(previous.width, previous.height) >= opts.size) {
     throw new OptionError('size', `An upscale needs a size larger than the result's ${Math.max(previous.width, previous.height)} px (got ${opts.size}).`);
   }
   const { width, height } = fitLongest(previous.width, previous.height, opts.size);
   const content = await resizeRgb(await decodeImage(contentBytes, { maxSide: opts.size, upscale: true }), width, height);
   for (const s of sources) await decodeImage(s.bytes, { maxSide: 64 });
+  const cropped = await planCrop(opts, sources, tiles.tiles);
   const plan: RunPlan = {
-    opts: { ...opts, tiles: tiles.tiles, balance: 'auto' },
+    opts: { ...opts, tiles: tiles.tiles, balance: 'auto', crop: cropped.crop?.box ?? 'none' },
     tilesReason: tiles.reason,
+    crop: cropped.crop,
     controls,
-    sources,
+    sources: cropped.sources,
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
     previous,
@@ -440,11 +460,14 @@ export async function palette(
   controls: RunControls = {},
 ): Promise<TransferResult> {
   checkAbort(controls.signal);
-  const sources = styleSources(styles);
-  const first = await decodeImage(sources[0].bytes, { maxSide: opts.size, upscale: true });
-  for (const s of sources.slice(1)) await decodeImage(s.bytes, { maxSide: 64 });
-  const tiles = await planTiles(opts, sources[0].bytes, Math.max(first.width, first.height));
-  const used: PlannedOptions = { ...opts, tiles: tiles.tiles, contentWeight: 0, init: 'noise', preserveColors: false };
-  const plan: RunPlan = { opts: used, tilesReason: tiles.reason, controls, sources, width: first.width, height: first.height };
+  const whole = styleSources(styles);
+  const uncut = await decodeImage(whole[0].bytes, { maxSide: opts.size, upscale: true });
+  for (const s of whole.slice(1)) await decodeImage(s.bytes, { maxSide: 64 });
+  const tiles = await planTiles(opts, whole[0].bytes, Math.max(uncut.width, uncut.height));
+  // The palette takes the aspect of what it repeats: the crop, when there is one.
+  const { sources, crop } = await planCrop(opts, whole, tiles.tiles);
+  const first = crop?.box ? await decodeImage(sources[0].bytes, { maxSide: opts.size, upscale: true }) : uncut;
+  const used: PlannedOptions = { ...opts, tiles: tiles.tiles, crop: crop?.box ?? 'none', contentWeight: 0, init: 'noise', preserveColors: false };
+  const plan: RunPlan = { opts: used, tilesReason: tiles.reason, crop, controls, sources, width: first.width, height: first.height };
   return run(ctx, plan);
 }

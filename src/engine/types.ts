@@ -9,6 +9,14 @@ export type ScheduleName = 'quick' | 'classic';
 /** VGG19 layer names as used for losses, e.g. 'relu4_2'. */
 export type LayerName = string;
 
+/** A part of a picture, as fractions (0..1) of its upright width and height. */
+export interface CropBox {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 export interface TransferOptions {
   /** Longest side of the result in pixels. */
   size: number;
@@ -19,6 +27,12 @@ export interface TransferOptions {
    * 'auto' chooses from the first style image (see auto-tiles.ts).
    */
   tiles: number | 'auto';
+  /**
+   * The part of the first style image that a tiled style repeats: 'auto' finds its subject (a face with
+   * its head and shoulders, an object on a plain background; see style-crop.ts), 'none' keeps the whole
+   * picture, a box (fractions of the upright picture) is used as it is. An untiled style is never cut.
+   */
+  crop: 'auto' | 'none' | CropBox;
   /**
    * 1–10: how far the style may take over (low keeps the photo, high lets the style's objects take
    * over). Used when `balance` is 'auto'.
@@ -111,6 +125,8 @@ export interface TransferResult {
   options: TransferOptions & { tiles: number };
   /** Why the tiles were chosen, when they were chosen automatically. */
   tilesReason?: string;
+  /** The crop of the style that was used (null: the whole picture), and what it was cut to or why not. */
+  crop?: { box: CropBox | null; reason: string };
 }
 
 export interface EngineConfig {

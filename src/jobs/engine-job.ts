@@ -31,9 +31,15 @@ function previewEvery(options: JobOptions): number {
   return Math.max(1, Math.round(options.iterations / 4));
 }
 
+/** The crop settled before queueing; a record from before the option decides it as crop=auto did. */
+function engineCrop(options: JobOptions): TransferOptions['crop'] {
+  if (options.cropBox) return options.cropBox;
+  return options.cropBox === null || options.crop === 'none' ? 'none' : 'auto';
+}
+
 /** The engine options a palette depends on (and is cached by). */
 export function paletteEngineOptions(options: JobOptions): Partial<TransferOptions> {
-  return { tiles: options.tiles, size: options.size, iterations: options.iterations, seed: options.seed, styleWeight: options.styleWeight };
+  return { tiles: options.tiles, crop: engineCrop(options), size: options.size, iterations: options.iterations, seed: options.seed, styleWeight: options.styleWeight };
 }
 
 /** The palette a stylize job shows first: at the palette's size and tiles (paletteSizeFor, paletteTilesFor), its steps, the palette's own seed and weights. */
@@ -49,6 +55,7 @@ export function paletteKey(styleHash: string, options: JobOptions): string {
 function stylizeEngineOptions(options: JobOptions): Partial<TransferOptions> {
   return {
     tiles: options.tiles,
+    crop: engineCrop(options),
     size: options.size,
     iterations: options.iterations,
     strength: options.strength,

@@ -16,6 +16,15 @@ export interface ThreadRef {
 
 export type JobKind = 'stylize' | 'palette';
 export type TilesSetting = number | 'auto';
+/** 'auto': a tiled style is cut to its subject (a face, an object on a plain background); 'none': kept whole. */
+export type CropSetting = 'auto' | 'none';
+/** A part of a picture as fractions of its upright width and height (the engine's CropBox). */
+export interface CropBox {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
 /** 'manual' when the user gave style_weight or content_weight: those are used as they are. */
 export type Balance = 'auto' | 'manual';
 
@@ -29,6 +38,8 @@ export interface OptionDefaults {
   styleWeight: number;
   contentWeight: number;
   preserveColors: boolean;
+  /** Absent in records from before the option: 'auto'. */
+  crop?: CropSetting;
 }
 
 /** The options a job runs with (stored with it): every default filled in, the tiles a number, the balance decided. */
@@ -36,6 +47,10 @@ export type JobOptions = Omit<OptionDefaults, 'tiles'> & {
   tiles: number;
   /** Why the tiles were chosen, when they were chosen from the style image. */
   tilesReason?: string;
+  /** crop=auto settled before queueing: the part of the style each copy repeats (null: the whole picture). */
+  cropBox?: CropBox | null;
+  /** What the style was cut to, or why not, in a few words. */
+  cropReason?: string;
   seed: number;
   balance: Balance;
   /** A palette sweep (tiles=sweep): the palettes at 1, 2, 4 and 8 tiles in one picture. */

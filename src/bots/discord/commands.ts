@@ -52,6 +52,12 @@ function addShared(builder: Builder, bounds: CommandBounds, kind: 'stylize' | 'p
     .addStringOption((o) =>
       o.setName('tiles').setDescription(describe('tiles')).addChoices(...tilesChoices(kind)),
     )
+    .addStringOption((o) =>
+      o
+        .setName('crop')
+        .setDescription(describe('crop'))
+        .addChoices({ name: 'auto — cut a tiled style to its subject', value: 'auto' }, { name: 'none — repeat the whole picture', value: 'none' }),
+    )
     .addIntegerOption((o) => o.setName('size').setDescription(describe('size')).setMinValue(OPTION_RANGES.size.min).setMaxValue(bounds.maxSize))
     .addIntegerOption((o) =>
       o.setName('iterations').setDescription(describe('iterations')).setMinValue(OPTION_RANGES.iterations.min).setMaxValue(bounds.maxIterations),

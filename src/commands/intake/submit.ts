@@ -31,8 +31,8 @@ export async function submit(
   if (problems.length > 0) return port.whisper(problems.join('\n'));
   const bytes = loaded.map((r) => (r as { bytes: Buffer }).bytes);
   const requested = resolveUserOptions(checked.options, kind, ctx.defaults, ctx.limits, () => randomInt(0, MAX_SEED));
-  // tiles=auto is settled now, so the record, the palette cache key, the reply and 🔁 see the number used.
-  const options = await settleTiles(requested, bytes.at(-1)!);
+  // tiles=auto and crop=auto are settled now, so the record, the palette cache key, the reply and 🔁 see what is used.
+  const options = await settleTiles(requested, bytes.at(-1)!, images.content ? bytes[0] : undefined);
   // The awaits above let other requests in: check the limits again just before queueing.
   const lateRefusal = refusal(ctx, invocation);
   if (lateRefusal) return port.whisper(lateRefusal);

@@ -1,0 +1,163 @@
+/**
+ * `crop=auto`: a tiled style is cut down to its subject first, so that the subject, not the room around
+ * it, is what every copy repeats. A face has to fill most of a copy to be drawn (a half-length portrait's
+ * face is a fifth of the picture: 17 px of an 85-px copy, too few for eyes and a mouth); a product shot
+ * with a wide white margin makes copies that are mostly margin.
+ *
+ * Two subjects are found, in this order:
+ *  - a face (face-detector.ts): the largest one, with the head and shoulders around it (the frame of a
+ *    profile picture, HEAD_AND_SHOULDERS);
+ *  - an object on a plain background: the box of what differs from the border's colour.
+ * Anything else — a painting, a texture, an animal in the grass — is left whole and the reply says so.
+ * A crop never makes a side shorter than MIN_CROP_PX, and one that would keep nearly all of the picture
+ * is not made.
+ */
+import sharp from 'sharp';
+import { detectFacesRgb, type Face } from './face-detector.js';
+import { OptionError, type CropBox } from './types.js';
+
+export type { CropBox };
+
+export interface CropChoice {
+  /** null: the picture is used whole. */
+  box: CropBox | null;
+  /** A few words for the user: what was kept, or why nothing was cut. */
+  reason: string;
+}
+
+/** No side of a crop is shorter than this, in the picture's own pixels. */
+export const MIN_CROP_PX = 64;
+/** A crop that keeps more than this share of the picture's area is not worth making. */
+const KEEP_WHOLE_ABOVE = 0.8;
+/**
+ * The frame around a face box (eyebrows to chin) that holds the head and shoulders, in face widths and
+ * heights: measured on a portrait whose hand-made head-and-shoulders crop drew faces in every result
+ * (1.54 × 1.79 face boxes, from 0.63 face heights above the box).
+ */
+const HEAD_AND_SHOULDERS = { width: 1.6, height: 1.9, above: 0.6 } as const;
+/** Faces smaller than this share of the picture's shorter side are too small to be its subject. */
+const MIN_FACE_SHARE = 0.06;
+/** Thumbnail side for finding the subject. */
+const THUMB = 416;
+
+interface Pixels {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+async function thumbnail(bytes: Buffer): Promise<Pixels> {
+  const { data, info } = await sharp(bytes, { pages: 1 })
+    .rotate()
+    .toColourspace('srgb')
+    .flatten({ background: '#ffffff' })
+    .resize(THUMB, THUMB, { fit: 'inside', withoutEnlargement: true })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
+/** The upright size of a picture in its own pixels (EXIF orientations 5–8 swap the sides). */
+export async function uprightSize(bytes: Buffer): Promise<{ width: number; height: number }> {
+  const meta = await sharp(bytes, { pages: 1 }).metadata();
+  const w = meta.width ?? 0;
+  const h = meta.height ?? 0;
+  return (meta.orientation ?? 1) >= 5 ? { width: h, height: w } : { width: w, height: h };
+}
+
+/** Keeps a box inside the unit square, moving it before shrinking it. */
+function clampBox(b: CropBox): CropBox {
+  const width = Math.min(1, b.width);
+  const height = Math.min(1, b.height);
+  return { left: Math.min(Math.max(0, b.left), 1 - width), top: Math.min(Math.max(0, b.top), 1 - height), width, height };
+}
+
+/** Grows a box about its centre until each side is at least MIN_CROP_PX of a picture of this size. */
+function atLeastMinimum(b: CropBox, size: { width: number; height: number }): CropBox {
+  const w = Math.max(b.width, MIN_CROP_PX / size.width);
+  const h = Math.max(b.height, MIN_CROP_PX / size.height);
+  return clampBox({ left: b.left - (w - b.width) / 2, top: b.top - (h - b.height) / 2, width: w, height: h });
+}
+
+function headAndShoulders(face: Face, aspect: number): CropBox {
+  // Face boxes are fractions of width and height; the frame is sized in face widths and heights.
+  const width = face.width * HEAD_AND_SHOULDERS.width;
+  const height = face.height * HEAD_AND_SHOULDERS.height;
+  void aspect;
+  return clampBox({ left: face.x + face.width / 2 - width / 2, top: face.y - face.height * HEAD_AND_SHOULDERS.above, width, height });
+}
+
+/** The box of the pixels that differ from a plain border, or null when the border is not plain. */
+function objectOnPlainBackground({ data, width, height }: Pixels): CropBox | null {
+  const ring = Math.max(2, Math.round(Math.min(width, height) * 0.03));
+  const border: number[][] = [];
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      if (x < ring || y < ring || x >= width - ring || y >= height - ring) border.push([0, 1, 2].map((c) => data[(y * width + x) * 3 + c]!));
+  const ref = [0, 1, 2].map((c) => border.map((p) => p[c]!).sort((a, b) => a - b)[border.length >> 1]!);
+  const differs = (i: number) => Math.max(...[0, 1, 2].map((c) => Math.abs(data[i * 3 + c]! - ref[c]!))) > 24;
+  if (border.filter((p) => Math.max(...p.map((v, c) => Math.abs(v - ref[c]!))) <= 24).length < 0.9 * border.length) return null;
+  let x0 = width;
+  let y0 = height;
+  let x1 = -1;
+  let y1 = -1;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++)
+      if (differs(y * width + x)) {
+        x0 = Math.min(x0, x);
+        x1 = Math.max(x1, x);
+        y0 = Math.min(y0, y);
+        y1 = Math.max(y1, y);
+      }
+  if (x1 < 0) return null;
+  // A little of the background stays around the object, as a stroke's edge.
+  const margin = 0.04 * Math.max(x1 - x0, y1 - y0);
+  return clampBox({
+    left: (x0 - margin) / width,
+    top: (y0 - margin) / height,
+    width: (x1 - x0 + 1 + 2 * margin) / width,
+    height: (y1 - y0 + 1 + 2 * margin) / height,
+  });
+}
+
+const percent = (b: CropBox) => `${Math.round(b.width * b.height * 100)} % of the picture`;
+
+/** Where to crop a style image that will be tiled, and why (any format sharp reads). */
+export async function chooseCrop(bytes: Buffer): Promise<CropChoice> {
+  const thumb = await thumbnail(bytes);
+  const size = await uprightSize(bytes);
+  const shorter = Math.min(thumb.width, thumb.height);
+  const faces = (await detectFacesRgb(thumb.data, thumb.width, thumb.height)).filter(
+    (f) => Math.min(f.width * thumb.width, f.height * thumb.height) >= MIN_FACE_SHARE * shorter,
+  );
+  const largest = faces.sort((a, b) => b.width * b.height - a.width * a.height)[0];
+  const candidates: { box: CropBox | null; what: string }[] = [
+    { box: largest ? headAndShoulders(largest, thumb.width / thumb.height) : null, what: 'the face' },
+    { box: objectOnPlainBackground(thumb), what: 'the object' },
+  ];
+  for (const { box, what } of candidates) {
+    if (!box) continue;
+    const grown = atLeastMinimum(box, size);
+    if (grown.width * grown.height > KEEP_WHOLE_ABOVE) return { box: null, reason: `not cropped: ${what} already fills the picture` };
+    return { box: grown, reason: `cropped to ${what} (${percent(grown)})` };
+  }
+  return { box: null, reason: 'not cropped: no face or object on a plain background stands out' };
+}
+
+/** Checks a crop given as numbers (the job record, the CLI). */
+export function validCropBox(b: CropBox): CropBox {
+  const ok = typeof b === 'object' && b !== null && [b.left, b.top, b.width, b.height].every((v) => Number.isFinite(v)) && b.left >= 0 && b.top >= 0 && b.width > 0 && b.height > 0;
+  if (!ok || b.left + b.width > 1 + 1e-6 || b.top + b.height > 1 + 1e-6) throw new OptionError('crop', 'crop must be auto, none, or a box (left, top, width, height as fractions) inside the picture.');
+  return b;
+}
+
+/** The cropped picture as a lossless PNG, upright, at the picture's own resolution. */
+export async function cropImage(bytes: Buffer, box: CropBox): Promise<Buffer> {
+  const size = await uprightSize(bytes);
+  const left = Math.round(box.left * size.width);
+  const top = Math.round(box.top * size.height);
+  const width = Math.max(1, Math.min(size.width - left, Math.round(box.width * size.width)));
+  const height = Math.max(1, Math.min(size.height - top, Math.round(box.height * size.height)));
+  return sharp(bytes, { pages: 1 }).rotate().extract({ left, top, width, height }).png().toBuffer();
+}

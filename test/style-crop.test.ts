@@ -1,0 +1,108 @@
+/**
+ * @jest-environment ./test/onnx-environment.cjs
+ */
+/**
+ * crop=auto and the content-aware tiles: the face detector finds faces where they are, a half-length
+ * portrait is cut to its head and shoulders, a picture with no clear subject is left whole (and the
+ * reason says so), a crop never goes below 64 px, and copies shrink for a photo of small subjects.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import { chooseTiles, COPY_PX } from '../src/engine/auto-tiles.js';
+import { detectFaces } from '../src/engine/face-detector.js';
+import { chooseCrop, cropImage, MIN_CROP_PX } from '../src/engine/style-crop.js';
+import { subjectScale } from '../src/engine/subject-scale.js';
+
+const HERE = new URL('.', import.meta.url).pathname;
+const SHARED = path.resolve(HERE, '../../shared/fixtures');
+const QUALITY = path.resolve(HERE, 'fixtures/quality');
+const shared = (f: string) => readFile(path.join(SHARED, f));
+const quality = (f: string) => readFile(path.join(QUALITY, f));
+
+/** The centre of a box, as fractions. */
+const centre = (b: { x: number; y: number; width: number; height: number }) => ({ x: b.x + b.width / 2, y: b.y + b.height / 2 });
+
+test('the face detector finds the one face of a portrait where it is, and none in photos of animals', async () => {
+  // The head-and-shoulders portrait is the half-length one cut at (135, 5) to 180×200: the same face,
+  // so the two detections must be the same face in each picture's own coordinates.
+  const [half] = await detectFaces(await quality('style-astronaut.jpg'));
+  const close = await detectFaces(await quality('style-portrait.jpg'));
+  expect(half).toBeDefined();
+  expect(close).toHaveLength(1);
+  const inHalf = centre(half!);
+  const inClose = centre(close[0]!);
+  expect(Math.abs((inClose.x * 180 + 135) / 512 - inHalf.x)).toBeLessThan(0.02);
+  expect(Math.abs((inClose.y * 200 + 5) / 512 - inHalf.y)).toBeLessThan(0.02);
+  // The face is the head's size in the half-length picture: about a fifth of its width.
+  expect(half!.width).toBeGreaterThan(0.15);
+  expect(half!.width).toBeLessThan(0.3);
+  expect(await detectFaces(await shared('eagle.jpg'))).toEqual([]);
+});
+
+test('a half-length portrait is cut to the head and shoulders around its face', async () => {
+  for (const file of ['style-astronaut.jpg', 'style-hopper.jpg']) {
+    const bytes = await quality(file);
+    const [face] = await detectFaces(bytes);
+    const choice = await chooseCrop(bytes);
+    expect(choice.reason).toMatch(/^cropped to the face \(\d+ % of the picture\)$/);
+    const box = choice.box!;
+    // The face is inside the crop, and fills a good part of it.
+    expect(box.left).toBeLessThanOrEqual(face!.x);
+    expect(box.top).toBeLessThanOrEqual(face!.y);
+    expect(box.left + box.width).toBeGreaterThanOrEqual(face!.x + face!.width);
+    expect(box.top + box.height).toBeGreaterThanOrEqual(face!.y + face!.height);
+    expect((face!.width * face!.height) / (box.width * box.height)).toBeGreaterThan(0.2);
+    // The cut picture is the box of the upright original, and finds the face again.
+    const meta = await sharp(bytes).metadata();
+    const cut = await cropImage(bytes, box);
+    const cutMeta = await sharp(cut).metadata();
+    expect(cutMeta.width).toBe(Math.round(box.width * meta.width!));
+    expect(cutMeta.height).toBe(Math.round(box.height * meta.height!));
+    expect(await detectFaces(cut)).toHaveLength(1);
+  }
+});
+
+test('a style with no clear subject, or whose subject already fills it, is left whole and the reason says so', async () => {
+  expect(await chooseCrop(await shared('scream.jpg'))).toEqual({ box: null, reason: 'not cropped: no face or object on a plain background stands out' });
+  expect(await chooseCrop(await quality('style-portrait.jpg'))).toEqual({ box: null, reason: 'not cropped: the face already fills the picture' });
+  const guitar = await chooseCrop(await shared('guitar.png'));
+  expect(guitar.box).toBeNull();
+  expect(guitar.reason).toMatch(/^not cropped: /);
+});
+
+test('an object on a wide plain margin is cut to the object, with a little of the margin', async () => {
+  const object = await sharp(await shared('game-controller.png')).resize(120, 120).png().toBuffer();
+  const padded = await sharp(object).extend({ top: 100, bottom: 140, left: 60, right: 180, background: '#ffffff' }).flatten({ background: '#ffffff' }).png().toBuffer();
+  const choice = await chooseCrop(padded);
+  expect(choice.reason).toMatch(/^cropped to the object/);
+  const box = choice.box!;
+  // 360×360 picture; the controller lies within (60..180, 100..220) and fills most of the crop.
+  expect(box.left * 360).toBeLessThanOrEqual(62);
+  expect((box.left + box.width) * 360).toBeGreaterThanOrEqual(178);
+  expect(box.width * 360).toBeLessThan(150);
+  expect(box.height * 360).toBeLessThan(150);
+});
+
+test('a crop never makes a side shorter than 64 px', async () => {
+  // A small picture whose face box is under 64 px: the crop grows around it to the minimum.
+  const small = await sharp(await quality('style-astronaut.jpg')).resize(200, 200).jpeg().toBuffer();
+  const choice = await chooseCrop(small);
+  expect(choice.box).not.toBeNull();
+  expect(Math.round(choice.box!.width * 200)).toBeGreaterThanOrEqual(MIN_CROP_PX);
+  expect(Math.round(choice.box!.height * 200)).toBeGreaterThanOrEqual(MIN_CROP_PX);
+});
+
+test('copies shrink below the style-only size where the content photo has small subjects, never where they are large', async () => {
+  const style = await quality('style-astronaut.jpg');
+  const alone = await chooseTiles(style, 512);
+  expect(alone.tiles).toBe(Math.round(512 / COPY_PX));
+  const kites = await quality('content-kites.jpg');
+  const dog = await shared('dog.jpg');
+  const [small, large] = await Promise.all([subjectScale(kites), subjectScale(dog)]);
+  expect(small.share).toBeLessThan(large.share);
+  const withKites = await chooseTiles(style, 512, kites);
+  expect(withKites.tiles).toBeGreaterThan(alone.tiles);
+  expect(withKites.reason).toMatch(/half the size of the photo's subjects$/);
+  expect(await chooseTiles(style, 512, dog)).toEqual(alone);
+});
