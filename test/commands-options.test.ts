@@ -44,7 +44,7 @@ describe('validateOptions', () => {
     [{ preserve_colors: 'maybe' }, 'preserve_colors must be yes or no (true/false), not "maybe".'],
     [{ tiles: true }, 'tiles needs a value, e.g. tiles=4 or tiles=auto.'],
     [{ strength: true }, 'strength needs a number, e.g. strength=7.'],
-    [{ colour: 'red' }, 'I don\'t know the option "colour". The options of /stylize are: tiles, size, iterations, strength, style_weight, content_weight, preserve_colors, seed.'],
+    [{ colour: 'red' }, 'I don\'t know the option "colour". The options of /stylize are: tiles, crop, size, iterations, strength, style_weight, content_weight, preserve_colors, seed.'],
     [{ style_weight: 0, content_weight: 0 }, 'style_weight and content_weight are both 0'],
     [{ tiles: 2, Tiles: 3 }, 'tiles is given twice'],
     [{ size: '0x40' }, 'size must be a number, not "0x40".'],
@@ -84,8 +84,8 @@ describe('validateOptions', () => {
 
   it('names options that do not apply to palette', () => {
     const result = validateOptions({ content_weight: 2 }, 'palette', limits);
-    expect(result).toEqual({ ok: false, problems: ["content_weight doesn't apply to /palette. Its options are: tiles, size, iterations, seed."] });
-    expect(validateOptions({ strength: 3 }, 'palette', limits)).toEqual({ ok: false, problems: ["strength doesn't apply to /palette. Its options are: tiles, size, iterations, seed."] });
+    expect(result).toEqual({ ok: false, problems: ["content_weight doesn't apply to /palette. Its options are: tiles, crop, size, iterations, seed."] });
+    expect(validateOptions({ strength: 3 }, 'palette', limits)).toEqual({ ok: false, problems: ["strength doesn't apply to /palette. Its options are: tiles, crop, size, iterations, seed."] });
   });
 
   it('reports every problem, one message each', () => {

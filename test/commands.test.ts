@@ -154,20 +154,40 @@ describe('tiles=auto', () => {
     const forced = new RecordingPort({ channel: 'auto-painting' });
     await t.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: { tiles: 5, iterations: 1, size: 32 } }, invocation('auto'), forced);
     await forced.waitForSettings();
-    expect(forced.filePosts()[0]!.text).toContain('(tiles 5×5, 32 px)');
+    // Forced onto a painting, the automatic crop finds nothing to cut to, and says so.
+    expect(forced.filePosts()[0]!.text).toContain('(tiles 5×5; not cropped: no face or object on a plain background stands out, 32 px)');
   });
 });
 
 describe('tiles=auto on photos of a subject', () => {
-  it('tiles a portrait and an animal in their scenes, and says why', async () => {
-    for (const file of ['portrait-astronaut.jpg', 'animal-lemurs.jpg']) {
+  it('tiles a portrait and an animal in their scenes, says why, and what the style was cut to', async () => {
+    const cut = {
+      'portrait-astronaut.jpg': /; cropped to the face \(\d+ % of the picture\), 64 px\)/,
+      'animal-lemurs.jpg': /; not cropped: no face or object on a plain background stands out, 64 px\)/,
+    };
+    for (const [file, crop] of Object.entries(cut)) {
       const port = new RecordingPort({ channel: `subject-${file}` });
       const bytes = await readFile(new URL(`./fixtures/styles/${file}`, import.meta.url));
       await t.handler.handle({ kind: 'palette', style: imageSource({ name: file, bytes }), options: { iterations: 1 } }, invocation('subject'), port);
       await port.waitForSettings();
-      expect(port.filePosts()[0]!.text).toContain('(tiles 2: the style is a photo of a subject; each copy ≈ 32 px, 64 px)');
+      const caption = port.filePosts()[0]!.text;
+      expect(caption).toContain('(tiles 2: the style is a photo of a subject; each copy ≈ 32 px;');
+      expect(caption).toMatch(crop);
       expect(port.posts().at(-1)!.text).toMatch(/^Settings: tiles=2 size=64 /);
     }
+  });
+
+  it('crop=none keeps the whole picture and says nothing of a crop; a crop that is not auto or none is refused', async () => {
+    const bytes = await readFile(new URL('./fixtures/styles/portrait-astronaut.jpg', import.meta.url));
+    const port = new RecordingPort({ channel: 'subject-uncut' });
+    await t.handler.handle({ kind: 'palette', style: imageSource({ name: 'portrait.jpg', bytes }), options: { iterations: 1, crop: 'none' } }, invocation('subject'), port);
+    await port.waitForSettings();
+    expect(port.filePosts()[0]!.text).toContain('(tiles 2: the style is a photo of a subject; each copy ≈ 32 px, 64 px)');
+    // The settings line names it, so that typing it back reproduces the palette.
+    expect(port.posts().at(-1)!.text).toMatch(/^Settings: tiles=2 crop=none size=64 /);
+    const bad = new RecordingPort({ channel: 'subject-uncut' });
+    await t.handler.handle({ kind: 'palette', style: imageSource({ name: 'portrait.jpg', bytes }), options: { crop: 'face' } }, invocation('subject'), bad);
+    expect(bad.whispers()).toEqual(['crop must be auto (cut a tiled style to its subject) or none (keep the whole picture), not "face".']);
   });
 });
 
@@ -413,6 +433,7 @@ describe('help, status and unknown commands', () => {
     expect(text).toContain(
       '• tiles — repeat the style image N×N so an object becomes the stroke; auto chooses; sweep shows 1, 2, 4, 8. Range auto, sweep (palette) or 1–16, default auto.',
     );
+    expect(text).toContain('• crop — auto cuts a tiled style to its subject (a face, an object) before repeating it; none keeps it whole. Range auto or none, default auto.');
     expect(text).toContain("• strength — how far the style takes over: low keeps the photo, high lets the style's objects take over (stylize only). Range 1–10, default 5.");
     expect(text).toMatch(/Giving style_weight or content_weight turns that off and uses the raw weights/);
     expect(text).toContain('• size — longest side of the result in pixels. Range 32–1024 px, default 64.');

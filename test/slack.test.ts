@@ -345,7 +345,7 @@ describe('Slack front end', () => {
     expect(ephemeralsTo('U11')[0]).toBe(
       [
         'tiles must be auto or from 1 to 16 (got 99).',
-        'I don\'t know the option "colour". The options of /stylize are: tiles, size, iterations, strength, style_weight, content_weight, preserve_colors, seed.',
+        'I don\'t know the option "colour". The options of /stylize are: tiles, crop, size, iterations, strength, style_weight, content_weight, preserve_colors, seed.',
         // The same words as on Discord and the web page.
         'strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).',
       ].join('\n'),

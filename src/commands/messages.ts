@@ -71,6 +71,7 @@ function defaultText(name: OptionName, kind: JobKind, defaults: OptionDefaults, 
   if (name === 'seed') return kind === 'palette' ? '0' : 'random (reported with the result)';
   if (name === 'size') return `${Math.min(defaults.size, limits.maxSize)}`;
   if (name === 'styleWeight' || name === 'contentWeight') return `${String(defaults[name])}, used only when one of them is given`;
+  if (name === 'crop') return defaults.crop ?? 'auto';
   const value = defaults[name];
   return typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value);
 }
@@ -81,7 +82,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
     '',
     'Commands:',
     '• stylize — content image + style image [+ options]: redraws the content in the style; posts the style\'s palette, then the result.',
-    '• palette — style image [+ tiles, size, iterations, seed]: the style alone, redrawn from noise; palette tiles=sweep shows it at 1, 2, 4 and 8 tiles side by side.',
+    '• palette — style image [+ tiles, crop, size, iterations, seed]: the style alone, redrawn from noise; palette tiles=sweep shows it at 1, 2, 4 and 8 tiles side by side.',
     '• status — how long the queues are, and your jobs.',
     '• cancel — stops your latest waiting or running job (or react ❌ on its status message).',
     '• help — this message.',
@@ -96,7 +97,8 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
   }
   lines.push(
     '',
-    'With tiles=auto I look at the style image: a painting, texture or landscape stays untiled, an object or a photo of a subject (a portrait, an animal) is tiled so that each copy is about 85 px and becomes a visible stroke; the reply says what I chose and why. A number is always obeyed.',
+    'With tiles=auto I look at the style image: a painting, texture or landscape stays untiled, an object or a photo of a subject (a portrait, an animal) is tiled so that each copy is about 85 px and becomes a visible stroke, smaller where the photo\'s own subjects are small (a herd, a group), so they span several copies; the reply says what I chose and why. A number is always obeyed.',
+    'With crop=auto a tiled style is first cut to its subject: a face with its head and shoulders (a half-length portrait draws faces only that way), or an object on a plain background; a style with no clear subject is used whole, and the reply says which.',
     'Balance: by default I balance content and style myself from strength. Giving style_weight or content_weight turns that off and uses the raw weights as they are (advanced), so give those or strength, not both.',
   );
   return lines.join('\n');

@@ -24,5 +24,6 @@ async function settleTileCount(options: RequestedOptions, style: Buffer, content
 async function settleCrop(options: JobOptions, style: Buffer): Promise<JobOptions> {
   if (options.crop === 'none' || (options.tiles <= 1 && !options.sweep)) return { ...options, cropBox: null };
   const choice = await chooseCrop(style);
-  return { ...options, cropBox: choice.box, cropReason: choice.reason };
+  // A subject that already fills the picture needs no word; a cut, or a style with nothing to cut to, does.
+  return { ...options, cropBox: choice.box, ...(choice.found === 'fills' ? {} : { cropReason: choice.reason }) };
 }

@@ -377,7 +377,8 @@ async function planTiles(opts: TransferOptions, style: Buffer, longest: number, 
  */
 async function planCrop(opts: TransferOptions, sources: StyleSource[], tiles: number): Promise<{ sources: StyleSource[]; crop?: TransferResult['crop'] }> {
   if (tiles <= 1 || opts.crop === 'none') return { sources };
-  const crop = opts.crop === 'auto' ? await chooseCrop(sources[0]!.bytes) : { box: opts.crop, reason: 'cropped as asked' };
+  const chosen = opts.crop === 'auto' ? await chooseCrop(sources[0]!.bytes) : { box: opts.crop, reason: 'cropped as asked' };
+  const crop = { box: chosen.box, reason: chosen.reason };
   if (!crop.box) return { sources, crop };
   const bytes = await cropImage(sources[0]!.bytes, crop.box);
   return { sources: [{ ...sources[0]!, bytes, key: digest(bytes) }, ...sources.slice(1)], crop };
