@@ -1,6 +1,6 @@
 /** The loss terms computed on pixels (layout, TV) and the balance's steering, checked on their own. */
 import { QUALITY_THRESHOLDS } from '../bench/quality-table.js';
-import { addLayout, addTv, layoutTarget, SUBJECT_LAYOUT_BOOST } from '../src/engine/loss.js';
+import { addLayout, addTv, layoutTarget } from '../src/engine/loss.js';
 import { steerLayout, structureTarget, STEER_DEADBAND, STRUCTURE_GIVE } from '../src/engine/steering.js';
 import { seededRandom } from '../src/engine/preprocess.js';
 import { ConvergenceWatch, MIN_LEVEL_STEPS, planLevels, STOP_WINDOW } from '../src/engine/schedule.js';
@@ -34,27 +34,6 @@ test('the layout term is zero at the content, positive elsewhere, and its gradie
   const x = randomImage(37, 29, 2);
   expect(addLayout(x, target, 3, new Float32Array(x.data.length))).toBeGreaterThan(0);
   checkGradient((d, g) => addLayout({ data: d, width: 37, height: 29 }, target, 3, g), x.data);
-});
-
-test('on the content\'s subjects the layout term weighs more, and its gradient stays exact', () => {
-  const content = randomImage(37, 29, 1);
-  // The subjects: the left half of the picture, given at a coarser map of the same aspect.
-  const mask = new Uint8Array(10 * 8);
-  for (let y = 0; y < 8; y++) for (let x = 0; x < 5; x++) mask[y * 10 + x] = 1;
-  const weighted = layoutTarget(content, 8, { mask, width: 10, height: 8 });
-  const plain = layoutTarget(content, 8);
-  expect(weighted.weights[0]).toBeCloseTo(1 + SUBJECT_LAYOUT_BOOST, 10);
-  expect(weighted.weights[weighted.bw - 1]).toBeCloseTo(1, 10);
-  const x = randomImage(37, 29, 2);
-  checkGradient((d, g) => addLayout({ data: d, width: 37, height: 29 }, weighted, 3, g), x.data);
-  // The same error costs more on a subject block than off it.
-  const moved = (bx: number) => {
-    const d = Float32Array.from(content.data);
-    const block = weighted.block;
-    for (let c = 0; c < 3; c++) for (let y = 0; y < block; y++) for (let x0 = 0; x0 < block; x0++) d[c * 37 * 29 + y * 37 + bx * block + x0] += 40;
-    return addLayout({ data: d, width: 37, height: 29 }, weighted, 1, new Float32Array(d.length)) / addLayout({ data: d, width: 37, height: 29 }, plain, 1, new Float32Array(d.length));
-  };
-  expect(moved(0)).toBeGreaterThan(moved(weighted.bw - 1));
 });
 
 test('the layout term ignores detail inside a block: only the block means count', () => {

@@ -11,8 +11,7 @@
  *   Ls_l    = Σ (G_l − A_l)² / C²                A_l: the style's Gram (tiled, blended over styles)
  *   Ltv     = mean (x[y+1,x] − x[y,x])² + mean (x[y,x+1] − x[y,x])²
  *   Llayout = (mean_b (d_b − m)² + ρ·m²) / var_b Ȳ_b(c),   d_b = Ȳ_b(x) − Ȳ_b(c), m = mean_b d_b,
- *             Ȳ_b: mean luma of block b, ρ = LAYOUT_SHIFT_COST; the means over blocks are weighted
- *             by w_b = 1 + SUBJECT_LAYOUT_BOOST × the block's share of the content's subjects
+ *             Ȳ_b: mean luma of block b, ρ = LAYOUT_SHIFT_COST
  *
  * Where this differs from Gatys et al. (2016):
  *  - Gram normalization: the paper takes G = F Fᵀ and weighs its error by 1/(4C²N²); here G is
@@ -41,9 +40,7 @@
  *    photo, as in a photomosaic. A uniform change of brightness costs less (ρ < 1): a style on white
  *    may lighten the whole picture somewhat as long as its light and dark stay where they were. Its
  *    weight is steered while the job runs (steering.ts). It is reported as its own number (Losses'
- *    `layout`), not inside `content`. Blocks on the content's subjects (subject-scale.ts: a herd, the
- *    people on a beach) weigh more: their light and dark is what makes them out under the strokes,
- *    while the sky or the grass around them may give way to the style.
+ *    `layout`), not inside `content`.
  */
 import type { VggImage } from './backend.js';
 
@@ -105,8 +102,6 @@ const LUMA_BGR = [0.114, 0.587, 0.299] as const;
 export const LAYOUT_BLOCKS = 32;
 /** Share of the cost of a uniform brightness change (1 = as any other change; measured: 0 washes pictures out). */
 export const LAYOUT_SHIFT_COST = 0.3;
-/** Extra weight of a block that lies wholly on the content's subjects. */
-export const SUBJECT_LAYOUT_BOOST = 4;
 
 export interface LayoutTarget {
   block: number;
@@ -116,16 +111,6 @@ export interface LayoutTarget {
   means: Float64Array;
   /** Variance of `means` (at least 1, so a flat picture does not divide by zero). */
   variance: number;
-  /** Each block's weight (1, more on the content's subjects), and their sum. */
-  weights: Float64Array;
-  totalWeight: number;
-}
-
-/** Where the content's subjects are: 1 = subject, at any resolution of the content's aspect. */
-export interface SubjectMap {
-  mask: Uint8Array;
-  width: number;
-  height: number;
 }
 
 /** The block index of every pixel (the last row/column of blocks takes any remainder). */
@@ -151,26 +136,7 @@ function blockMeans(img: VggImage, idx: Int32Array, blocks: number): { means: Fl
   return { means, counts };
 }
 
-/** Each block's weight: 1, plus SUBJECT_LAYOUT_BOOST × its share of subject pixels (read from the map at its scale). */
-function blockWeights(idx: Int32Array, width: number, height: number, blocks: number, subjects?: SubjectMap): Float64Array {
-  const weights = new Float64Array(blocks).fill(1);
-  if (!subjects) return weights;
-  const on = new Float64Array(blocks);
-  const count = new Float64Array(blocks);
-  for (let y = 0; y < height; y++) {
-    const my = Math.min(subjects.height - 1, Math.floor(((y + 0.5) * subjects.height) / height));
-    for (let x = 0; x < width; x++) {
-      const mx = Math.min(subjects.width - 1, Math.floor(((x + 0.5) * subjects.width) / width));
-      const b = idx[y * width + x];
-      on[b] += subjects.mask[my * subjects.width + mx];
-      count[b]++;
-    }
-  }
-  for (let b = 0; b < blocks; b++) weights[b] += (SUBJECT_LAYOUT_BOOST * on[b]) / Math.max(1, count[b]);
-  return weights;
-}
-
-export function layoutTarget(content: VggImage, blocks = LAYOUT_BLOCKS, subjects?: SubjectMap): LayoutTarget & { idx: Int32Array } {
+export function layoutTarget(content: VggImage, blocks = LAYOUT_BLOCKS): LayoutTarget & { idx: Int32Array } {
   const block = Math.max(1, Math.round(Math.max(content.width, content.height) / blocks));
   const bw = Math.max(1, Math.floor(content.width / block));
   const bh = Math.max(1, Math.floor(content.height / block));
@@ -178,26 +144,25 @@ export function layoutTarget(content: VggImage, blocks = LAYOUT_BLOCKS, subjects
   const { means } = blockMeans(content, idx, bw * bh);
   const mean = means.reduce((a, b) => a + b, 0) / means.length;
   const variance = Math.max(1, means.reduce((a, b) => a + (b - mean) ** 2, 0) / means.length);
-  const weights = blockWeights(idx, content.width, content.height, bw * bh, subjects);
-  return { block, bw, bh, means, variance, weights, totalWeight: weights.reduce((a, b) => a + b, 0), idx };
+  return { block, bw, bh, means, variance, idx };
 }
 
 /** Adds λ·Llayout's gradient to `grad`; returns λ·Llayout. Not in Gatys: this project's own term (see above). */
 export function addLayout(img: VggImage, target: LayoutTarget & { idx: Int32Array }, weight: number, grad: Float32Array): number {
   if (weight === 0) return 0;
-  const { means: goal, variance, idx, weights, totalWeight: total } = target;
+  const { means: goal, variance, idx } = target;
   const nb = goal.length;
   const { means, counts } = blockMeans(img, idx, nb);
   let shift = 0;
-  for (let b = 0; b < nb; b++) shift += (weights[b] * (means[b] - goal[b])) / total;
-  // L = Σ w_b (d_b − m)²/W + ρ·m² with m = Σ w_b d_b / W: ∂L/∂d_b = 2w_b(d_b − m)/W + 2ρ·m·w_b/W (the
-  // terms through m cancel, as Σ w_b (d_b − m) = 0), spread evenly over the block's pixels (Ȳ_b is their mean).
-  let loss = LAYOUT_SHIFT_COST * shift * shift * total;
+  for (let b = 0; b < nb; b++) shift += (means[b] - goal[b]) / nb;
+  // L = mean_b (d_b − m)² + ρ·m² with m = mean d: ∂L/∂d_b = 2(d_b − m)/nb + 2ρ·m/nb, spread evenly
+  // over the block's pixels (Ȳ_b is their mean).
+  let loss = LAYOUT_SHIFT_COST * shift * shift * nb;
   const dBlock = new Float64Array(nb);
   for (let b = 0; b < nb; b++) {
     const d = means[b] - goal[b] - shift;
-    loss += weights[b] * d * d;
-    dBlock[b] = (2 * weight * weights[b] * (d + LAYOUT_SHIFT_COST * shift)) / (total * variance * counts[b]);
+    loss += d * d;
+    dBlock[b] = (2 * weight * (d + LAYOUT_SHIFT_COST * shift)) / (nb * variance * counts[b]);
   }
   const plane = img.width * img.height;
   for (let i = 0; i < plane; i++) {
@@ -206,7 +171,7 @@ export function addLayout(img: VggImage, target: LayoutTarget & { idx: Int32Arra
     grad[plane + i] += LUMA_BGR[1] * g;
     grad[2 * plane + i] += LUMA_BGR[2] * g;
   }
-  return (weight * loss) / (total * variance);
+  return (weight * loss) / (nb * variance);
 }
 
 // ---- Balance ----------------------------------------------------------------------------------

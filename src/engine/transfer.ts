@@ -24,8 +24,6 @@ import { SessionMemory, type LayerSet } from './session-memory.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
 import { chooseCrop, cropImage } from './style-crop.js';
-import { subjectScale } from './subject-scale.js';
-import type { SubjectMap } from './loss.js';
 import {
   JobCancelledError,
   OptionError,
@@ -135,8 +133,6 @@ interface RunPlan {
   content?: RgbImage;
   /** Content in colour, for colour preservation. */
   contentColour?: RgbImage;
-  /** Where the content's subjects are: their blocks weigh more in the layout term. */
-  subjects?: SubjectMap;
   /**
    * An upscale: the earlier result, whose light and dark the layout term keeps (instead of the
    * photo's), and which the only level starts from.
@@ -204,7 +200,7 @@ async function setUpLevel(ctx: TransferContext, plan: RunPlan, level: Level, las
       contentWeight: auto ? AUTO_CONTENT_SHARE : opts.contentWeight,
     });
     spec = { ...spec, contentWeight: layers.content.length > 0 ? w.contentWeight : 0, styleLayerWeights: w.styleLayerWeights };
-    if (auto) layout = layoutTarget(plan.previous ? rgbToVgg(await resizeRgb(plan.previous, width, height)) : vgg, undefined, plan.subjects);
+    if (auto) layout = layoutTarget(plan.previous ? rgbToVgg(await resizeRgb(plan.previous, width, height)) : vgg);
     // The content's own style loss is fixed for the level: the denominator of every style match.
     content = { rgb: c, vgg, styleLoss: styleLoss(f.grams, grams, w.styleLayerWeights) };
   }
@@ -408,7 +404,6 @@ export async function stylize(
     crop: cropped.crop,
     controls,
     sources: cropped.sources,
-    subjects: await subjectScale(contentBytes),
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
     width: content.width,
@@ -448,7 +443,6 @@ export async function upscale(
     crop: cropped.crop,
     controls,
     sources: cropped.sources,
-    subjects: await subjectScale(contentBytes),
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
     previous,
