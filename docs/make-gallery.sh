@@ -29,8 +29,15 @@ run dog-face "$fixtures/dog.jpg" "$fixtures/face.png"
 run dog-portrait "$fixtures/dog.jpg" "$extra/style-portrait.jpg"
 run person-portrait "$fixtures/person.jpg" "$extra/style-portrait.jpg"
 run horses-portrait "$extra/content-horses.jpg" "$extra/style-portrait.jpg"
-# The half-length portrait it is cropped from: its face is a fifth of the picture.
+# Half-length portraits, cut to the face by crop=auto (the default), and as they were before, whole
+# (crop=none): the astronaut the head-and-shoulders portrait was cut from by hand, and Grace Hopper.
 run dog-astronaut "$fixtures/dog.jpg" "$extra/style-astronaut.jpg"
+run dog-astronaut-whole "$fixtures/dog.jpg" "$extra/style-astronaut.jpg" --crop none --tiles 6
+run person-hopper "$fixtures/person.jpg" "$extra/style-hopper.jpg"
+run person-hopper-whole "$fixtures/person.jpg" "$extra/style-hopper.jpg" --crop none --tiles 6
+# Small subjects: people on a beach (the copies shrink to half their size) under the astronaut's faces.
+run kites-astronaut "$extra/content-kites.jpg" "$extra/style-astronaut.jpg"
+run kites-astronaut-whole "$extra/content-kites.jpg" "$extra/style-astronaut.jpg" --crop none --tiles 6
 
 # Tiling at work: the guitar's palette with 1, 4 and 8 tiles.
 for n in 1 4 8; do
