@@ -8,7 +8,7 @@ import { HAS_GPU_DEVICE } from './helpers/gpu.js';
 import { createOnnxBackend } from '../src/engine/onnx/backend.js';
 import { loadVgg19, type ConvLayer } from '../src/engine/weights.js';
 import { seededRandom } from '../src/engine/preprocess.js';
-import type { LossBackend, LossSpec } from '../src/engine/backend.js';
+import type { LossBackend, LossSpec, LossTargets } from '../src/engine/backend.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
@@ -67,6 +67,35 @@ test('gradient matches a central finite difference along a random direction', as
   const plus = (await at(x.map((v, i) => v + eps * d[i])) ).losses.total;
   const minus = (await at(x.map((v, i) => v - eps * d[i]))).losses.total;
   const numeric = (plus - minus) / (2 * eps);
+  expect(Math.abs(numeric - analytic) / Math.abs(analytic)).toBeLessThan(0.02);
+});
+
+test('a content mask weighs the content term by position, and the gradient stays exact', async () => {
+  const width = 37;
+  const height = 42;
+  const n = 3 * width * height;
+  const smooth = (seed: number) => randomArray(n, 60, seed).map((v, i) => v + 40 * Math.sin(i / 50));
+  const contentLayers = ['relu3_2', 'relu4_2'];
+  const plain = await backend.features({ data: smooth(1), width, height }, { content: contentLayers, style: [] });
+  // The left half of each content map weighs 6, the rest 1 (as on a subject's positions).
+  const maskFor = (d: number) => {
+    const w = Math.floor(width / d);
+    const h = Math.floor(height / d);
+    return Float32Array.from({ length: w * h }, (_, i) => (i % w < w / 2 ? 6 : 1));
+  };
+  const masked: LossTargets = { ...plain, contentMask: [maskFor(4), maskFor(8)] };
+  const spec: LossSpec = { contentLayers, styleLayers: [], contentWeight: 0.5, styleLayerWeights: [], tvWeight: 0 };
+  const x = smooth(2);
+  const at = (v: Float32Array, targets: LossTargets = masked) => backend.lossAndGrad({ data: v, width, height }, targets, spec);
+  const { losses, grad } = await at(x);
+  const unweighted = (await at(x, plain)).losses.content;
+  expect(losses.content).toBeGreaterThan(unweighted);
+  expect(losses.content).toBeLessThan(6 * unweighted);
+  const d = randomArray(n, 1, 4);
+  let analytic = 0;
+  for (let i = 0; i < n; i++) analytic += grad[i] * d[i];
+  const eps = 0.05;
+  const numeric = ((await at(x.map((v, i) => v + eps * d[i]))).losses.total - (await at(x.map((v, i) => v - eps * d[i]))).losses.total) / (2 * eps);
   expect(Math.abs(numeric - analytic) / Math.abs(analytic)).toBeLessThan(0.02);
 });
 

@@ -164,5 +164,14 @@ describe('onnx backend agrees with the tfjs reference', () => {
     }
     expect(o.grad.length).toBe(r.grad.length);
     expect(relErr(o.grad, r.grad)).toBeLessThan(1e-3);
+
+    // The content term weighed by position (the content's subjects) agrees too.
+    const cells = Math.floor(width / 8) * Math.floor(height / 8);
+    const masked: LossTargets = { ...targets, contentMask: [Float32Array.from({ length: cells }, (_, i) => 1 + (i % 3))] };
+    const rm = await reference.lossAndGrad(x, masked, spec);
+    const om = await onnx.lossAndGrad(x, masked, spec);
+    expect(rm.losses.content).toBeGreaterThan(r.losses.content);
+    expect(rel(om.losses.content, rm.losses.content)).toBeLessThan(1e-3);
+    expect(relErr(om.grad, rm.grad)).toBeLessThan(1e-3);
   });
 });

@@ -16,6 +16,11 @@ export interface VggImage {
 export interface LossTargets {
   /** Content features per content layer, [C, H, W] flattened, at the result's size. Absent: no content loss. */
   content?: Float32Array[];
+  /**
+   * Weight of each position of the content loss per content layer, [H, W] at that layer's size (see
+   * loss.ts: the content's subjects weigh more). Absent: every position weighs 1.
+   */
+  contentMask?: Float32Array[];
   /** Target Gram matrices per style layer, [C, C] flattened (already blended over styles and tiled). */
   grams: Float32Array[];
 }

@@ -10,6 +10,8 @@ import { LIMITS } from './limits.js';
 import {
   addLayout,
   BALANCE_SCALE,
+  contentMask,
+  type SubjectMap,
   balancedWeights,
   layoutTarget,
   STYLE_LAYER_BALANCE,
@@ -24,6 +26,7 @@ import { SessionMemory, type LayerSet } from './session-memory.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
 import { chooseCrop, cropImage } from './style-crop.js';
+import { subjectScale } from './subject-scale.js';
 import {
   JobCancelledError,
   OptionError,
@@ -133,6 +136,8 @@ interface RunPlan {
   content?: RgbImage;
   /** Content in colour, for colour preservation. */
   contentColour?: RgbImage;
+  /** Where the content's subjects are: they weigh more in the content term. */
+  subjects?: SubjectMap;
   /**
    * An upscale: the earlier result, whose light and dark the layout term keeps (instead of the
    * photo's), and which the only level starts from.
@@ -194,6 +199,13 @@ async function setUpLevel(ctx: TransferContext, plan: RunPlan, level: Level, las
     const vgg = rgbToVgg(c);
     const f = await ctx.backend.features(vgg, layers);
     targets.content = f.content;
+    // Content features are [C, h, w] with h, w the image's size halved at each pool before the layer.
+    if (plan.subjects && opts.balance === 'auto' && layers.content.length > 0) {
+      targets.contentMask = layers.content.map((name) => {
+        const d = 2 ** (Number(/^relu(\d)_/.exec(name)?.[1] ?? 1) - 1);
+        return contentMask(plan.subjects!, Math.floor(width / d), Math.floor(height / d));
+      });
+    }
     const auto = opts.balance === 'auto';
     const w = balancedWeights({ features: f.content, grams: f.grams }, grams, {
       styleWeight: auto ? 1 : opts.styleWeight,
@@ -404,6 +416,7 @@ export async function stylize(
     crop: cropped.crop,
     controls,
     sources: cropped.sources,
+    subjects: await subjectScale(contentBytes),
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
     width: content.width,

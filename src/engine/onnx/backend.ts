@@ -114,6 +114,11 @@ export async function createOnnxBackend(layers: ConvLayer[], opts: OnnxBackendOp
     if (zeroBuffer.length < n) zeroBuffer = new Float32Array(n);
     return zeroBuffer.subarray(0, n);
   };
+  let oneBuffer = new Float32Array(0);
+  const ones = (n: number) => {
+    if (oneBuffer.length < n) oneBuffer = new Float32Array(n).fill(1);
+    return oneBuffer.subarray(0, n);
+  };
   const scalar = (v: number) => new ort.Tensor('float32', new Float32Array([v]), []);
 
   const backend: LossBackend & { warm(content: LayerName[], style: LayerName[], kinds?: ('features' | 'loss')[]): Promise<void> } = {
@@ -163,6 +168,9 @@ export async function createOnnxBackend(layers: ConvLayer[], opts: OnnxBackendOp
         const t = useContent ? targets.content![i] : zeros(c * h * w);
         if (t.length !== c * h * w) throw new Error(`Content target for ${name} has ${t.length} values, expected ${c}×${h}×${w}`);
         feeds[`content_target_${i}`] = new ort.Tensor('float32', t, [1, c, h, w]);
+        const m = targets.contentMask?.[i] ?? ones(h * w);
+        if (m.length !== h * w) throw new Error(`Content mask for ${name} has ${m.length} values, expected ${h}×${w}`);
+        feeds[`content_mask_${i}`] = new ort.Tensor('float32', m, [1, 1, h, w]);
         feeds[`content_scale_${i}`] = scalar(useContent ? contentScale(spec.contentWeight, c, h * w) : 0);
       });
       spec.styleLayers.forEach((name, j) => {

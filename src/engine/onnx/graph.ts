@@ -138,7 +138,8 @@ export function buildFeaturesGraph(layers: ConvLayer[], content: LayerName[], st
 /**
  * Loss graph. Inputs:
  *  - x [1,3,H,W]
- *  - per content layer i: `content_target_i` [1,C,h,w], `content_scale_i` [] = contentWeight/(C·N)
+ *  - per content layer i: `content_target_i` [1,C,h,w], `content_mask_i` [1,1,h,w] (each position's
+ *    weight), `content_scale_i` [] = contentWeight/(C·N)
  *  - per style layer j: `gram_target_j` [C,C], `gram_norm_j` [] = 1/(C·N),
  *    `style_scale_j` [] = weight_j/C², `style_grad_scale_j` [] = 4·weight_j/(C³·N)
  * Outputs: `content_loss` [], `style_loss` [], `grad` [1,3,H,W] (without TV, which is done in JS).
@@ -162,10 +163,13 @@ export function buildLossGraph(layers: ConvLayer[], content: LayerName[], style:
     const conv = convOf(name);
     const c = channels.get(conv)!;
     const target = g.input(`content_target_${i}`, [1, c, `ch${i}`, `cw${i}`]);
+    const mask = g.input(`content_mask_${i}`, [1, 1, `ch${i}`, `cw${i}`]);
     const scale = g.input(`content_scale_${i}`, []);
     const d = g.op('Sub', [net.relu.get(conv)!, target]);
-    contentLosses.push(g.op('Mul', [g.op('ReduceSumSquare', [d], { keepdims: 0 }), scale]));
-    add(conv, g.op('Mul', [d, g.op('Add', [scale, scale])]));
+    // Σ m·(F − P)², m broadcast over channels; its gradient at F is 2·m·(F − P).
+    const dm = g.op('Mul', [d, mask]);
+    contentLosses.push(g.op('Mul', [g.op('ReduceSum', [g.op('Mul', [d, dm])], { keepdims: 0 }), scale]));
+    add(conv, g.op('Mul', [dm, g.op('Add', [scale, scale])]));
   });
 
   style.forEach((name, j) => {

@@ -121,7 +121,10 @@ export async function createTfjsBackend(layers: ConvLayer[], _opts: { threads?: 
           throw new Error(`Content target for ${name} has ${target.length} values, expected ${c}×${hh}×${ww}`);
         }
         const p = tf.tensor4d(target, [1, c, hh, ww]).transpose([0, 2, 3, 1]);
-        content = content.add(tf.squaredDifference(f, p).sum().mul(contentScale(spec.contentWeight, c, hh * ww)));
+        const mask = targets.contentMask?.[i];
+        const sq = tf.squaredDifference(f, p);
+        const weighted = mask ? sq.mul(tf.tensor4d(mask, [1, hh, ww, 1])) : sq;
+        content = content.add(weighted.sum().mul(contentScale(spec.contentWeight, c, hh * ww)));
       });
     }
     let style: tf.Scalar = tf.scalar(0);
