@@ -5,8 +5,9 @@
  *
  *   L(x) = α·Lc + Σ_l β_l·Ls_l + γ·Ltv + λ·Llayout
  *
- *   Lc      = Σ (F − P)² / (C·N)                 F: relu4_2 features of x, C channels × N positions;
- *                                                 P: the same of the content picture
+ *   Lc      = Σ m·(F − P)² / (C·N)               F: relu4_2 features of x, C channels × N positions;
+ *                                                 P: the same of the content picture; m: each
+ *                                                 position's weight (1, more on the subjects)
  *   G_l     = F_l F_lᵀ / (C·N)                   Gram matrix of style layer l
  *   Ls_l    = Σ (G_l − A_l)² / C²                A_l: the style's Gram (tiled, blended over styles)
  *   Ltv     = mean (x[y+1,x] − x[y,x])² + mean (x[y,x+1] − x[y,x])²
@@ -24,7 +25,7 @@
  *    weights; the automatic balance (below) measures every weight against the job itself.
  *
  * Gradients with respect to the features, which the ONNX graph back-propagates through VGG19:
- *   ∂(α·Lc)/∂F   = 2α/(C·N) · (F − P)
+ *   ∂(α·Lc)/∂F   = 2α/(C·N) · m·(F − P)
  *   ∂(β·Ls)/∂F   = 4β/(C³·N) · (G − A)·F          (G and A symmetric: ∂Σ(G−A)²/∂F = 4(G−A)F/(C·N))
  *
  * The balance. Raw weights mean nothing across pairs: one tiled style's Gram error is 14× another's,
