@@ -3,6 +3,11 @@
  * also after a restart) and a thread created by the first post becomes the job's place. A message is
  * recorded only once the front end holds it durably, so "recorded" means "the user can see it", and a
  * job run again (resumed, or redelivered by a queue) does not post an image twice.
+ *
+ * A job's final replies are delivered or known not to be: a transient failure is tried again after a
+ * wait, a refusal (or transient failures past the last wait) sends the reply to the port's fallbacks
+ * (the channel, then a DM), and the job records where its replies went. A job whose replies reached
+ * no one stays in the outbox (retried at the next start), is named by `status` and in the log.
  */
 import { paletteSizeFor, paletteTilesFor } from '../engine/index.js';
 import { SWEEP_TILES, sweepCellSize } from '../engine/sweep.js';
@@ -11,34 +16,94 @@ import type { DataFiles, ResultName } from '../jobs/data-files.js';
 import type { FollowedJob } from './followed-job.js';
 import { seconds } from './messages.js';
 import { formatOptions, nextTiles, tilesText, type OptionLimits } from './user-options.js';
-import type { Attachment, JobButton, MessageRef } from './port.js';
+import type { Attachment, Fallback, JobButton, MessageRef, ReplyPort } from './port.js';
 import type { FinalPlan, JobStore, MessageRole } from '../jobs/job-store.js';
+import type { Delivery } from '../jobs/job-record.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Worst first: a job's delivery is the worst place any of its final replies went. */
+const DELIVERY_ORDER: Delivery[] = ['undelivered', 'dm', 'channel', 'thread'];
+
+/** The words above a final reply that could not go to the job's thread. */
+function movedNote(job: FollowedJob, place: Fallback['place']): string {
+  return place === 'dm'
+    ? `(Job ${job.id}: I couldn't post in its thread or channel, so here it is.)`
+    : `(Job ${job.id}: I couldn't post in its thread, so here it is.)`;
+}
 
 export class JobReplies {
   constructor(
     private readonly store: JobStore,
     readonly files: DataFiles,
-    private readonly log: Pick<Console, 'error'>,
+    private readonly log: Pick<Console, 'error' | 'warn'>,
     /** What the buttons under a result may offer (no Upscale at the size limit). */
     private readonly limits: Pick<OptionLimits, 'maxSize' | 'maxTiles'>,
+    /** Waits between tries of a final reply that failed transiently (ServiceLimits.deliveryRetryMs). */
+    private readonly retryMs: number[] = [5_000, 20_000, 60_000],
   ) {}
 
   /** Posts in the job's thread and remembers the message; null when the platform refused it (logged). */
   async post(job: FollowedJob, text: string, role: MessageRole, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef | null> {
     try {
-      const ref = await job.port.post(text, files, buttons);
-      await job.port.flush?.();
-      this.store.addMessage(job.record.platform, ref.id, job.id, role);
-      const where = job.port.where();
-      if (where.thread !== job.record.where.thread || where.channel !== job.record.where.channel) {
-        job.record.where = where;
-        this.store.setWhere(job.id, where);
-      }
-      return ref;
+      return await this.postVia(job, job.port, text, role, files, buttons);
     } catch (err) {
       this.log.error(`Could not post for job ${job.id}:`, err);
       return null;
     }
+  }
+
+  /** Posts through `port` and remembers the message; the job's place moves only with its own port. */
+  private async postVia(job: FollowedJob, port: ReplyPort, text: string, role: MessageRole, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef> {
+    const ref = await port.post(text, files, buttons);
+    await port.flush?.();
+    this.store.addMessage(job.record.platform, ref.id, job.id, role);
+    if (port !== job.port) return ref;
+    const where = port.where();
+    if (where.thread !== job.record.where.thread || where.channel !== job.record.where.channel) {
+      job.record.where = where;
+      this.store.setWhere(job.id, where);
+    }
+    return ref;
+  }
+
+  /**
+   * A final reply: its thread, tried again after each wait while the failure is transient; then each
+   * fallback the same way. Where it went, or 'undelivered' (logged) when no place took it.
+   */
+  private async postFinal(
+    job: FollowedJob,
+    text: string,
+    role: MessageRole,
+    files?: Attachment[],
+    buttons?: JobButton[],
+  ): Promise<{ delivery: Delivery; ref?: MessageRef; port?: ReplyPort }> {
+    const places: { delivery: Delivery; port: ReplyPort; text: string }[] = [{ delivery: 'thread', port: job.port, text }];
+    let fallbacks: Fallback[] = [];
+    try {
+      fallbacks = job.port.fallbacks?.() ?? [];
+    } catch (err) {
+      this.log.error(`Job ${job.id}: no fallback places for its replies:`, err);
+    }
+    for (const f of fallbacks) places.push({ delivery: f.place, port: f.port, text: `${movedNote(job, f.place)}\n${text}` });
+    let last: unknown;
+    for (const place of places) {
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          const ref = await this.postVia(job, place.port, place.text, role, files, buttons);
+          if (place.delivery !== 'thread') this.log.warn(`Job ${job.id}: its ${role} went to the ${place.delivery === 'dm' ? 'user in a DM' : 'channel'} (the thread refused it).`);
+          return { delivery: place.delivery, ref, port: place.port };
+        } catch (err) {
+          last = err;
+          const wait = this.retryMs[attempt];
+          if (wait === undefined || !(place.port.transient?.(err) ?? false)) break;
+          this.log.warn(`Job ${job.id}: posting its ${role} failed for now; trying again in ${wait} ms:`, err);
+          await sleep(wait);
+        }
+      }
+    }
+    this.log.error(`Job ${job.id}: UNDELIVERED — its ${role} reached no one (thread, channel and DM refused it); the result is kept and will be tried again at the next start:`, last);
+    return { delivery: 'undelivered' };
   }
 
   /** Runs a reply that may fail without failing the job. */
@@ -62,14 +127,30 @@ export class JobReplies {
    */
   async deliver(job: FollowedJob, plan: FinalPlan): Promise<void> {
     if (plan.statusFirst) await this.setStatus(job, plan.status);
+    let delivery: Delivery = 'thread';
     for (const post of plan.posts) {
       if (this.store.hasMessage(job.id, post.role)) continue;
-      if (post.image) await this.postResult(job, post.image, await this.files.loadResult(job.id, post.image));
-      else await this.post(job, post.text, post.role);
+      const went = post.image
+        ? await this.postFinalResult(job, post.image, await this.files.loadResult(job.id, post.image))
+        : (await this.postFinal(job, post.text, post.role)).delivery;
+      if (DELIVERY_ORDER.indexOf(went) < DELIVERY_ORDER.indexOf(delivery)) delivery = went;
     }
     if (!plan.statusFirst) await this.setStatus(job, plan.status);
     await this.safely(async () => await job.port.flush?.());
-    this.store.sent(job.id);
+    job.record.delivery = delivery;
+    this.store.setDelivery(job.id, delivery);
+    // Only what reached someone leaves the outbox; the rest is tried again at the next start.
+    if (delivery !== 'undelivered') this.store.sent(job.id);
+  }
+
+  /** A final palette or result, with its buttons and 🔁 where it landed; where it went. */
+  private async postFinalResult(job: FollowedJob, name: ResultName, png: Buffer): Promise<Delivery> {
+    const filename = `${name}-${job.id}.png`;
+    const description = name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
+    const buttons = job.record.options.sweep ? [] : resultButtons(job.record, name, this.limits);
+    const went = await this.postFinal(job, captionFor(job, name), name, [{ filename, data: png, description }], buttons);
+    if (went.ref && went.port && !job.record.options.sweep) await this.safely(() => went.port!.react(went.ref!, 'rerun'));
+    return went.delivery;
   }
 
   /** The status message's last words (its Cancel button goes): through its StatusLine when this process posted it, else by id. */

@@ -128,7 +128,7 @@ class Service implements CommandService {
     });
     const transport = transportFor({ files: this.files, cache, defaults, log: this.log });
     this.devices = transport.devices;
-    this.replies = new JobReplies(this.store, this.files, this.log, this.limits);
+    this.replies = new JobReplies(this.store, this.files, this.log, this.limits, limits.deliveryRetryMs);
     const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log);
     this.ctx = { store: this.store, files: this.files, cache, jobs, transport, limits: this.limits, defaults, log: this.log };
   }
@@ -205,6 +205,10 @@ class Service implements CommandService {
 
   idle(): Promise<void> {
     return this.ctx.transport.idle();
+  }
+
+  firstSeen(platform: Platform, eventId: string): boolean {
+    return this.store.firstSeen(platform, eventId);
   }
 }
 

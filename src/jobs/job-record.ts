@@ -47,6 +47,13 @@ export const PALETTE_SEED = 0;
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
+/**
+ * Where a finished job's last replies went: its own thread, the channel (the thread refused them),
+ * a direct message to the user, or nowhere yet ('undelivered': kept, shown by `status`, retried at the
+ * next start). Absent until the job's final replies were tried.
+ */
+export type Delivery = 'thread' | 'channel' | 'dm' | 'undelivered';
+
 export interface JobInputs {
   /** sha256 of the content image (stylize only). */
   content?: string;
@@ -76,4 +83,6 @@ export interface JobRecord {
   finishedAt?: number;
   /** What the user was told went wrong (failed jobs). */
   error?: string;
+  /** Where its final replies went (see Delivery). */
+  delivery?: Delivery;
 }
