@@ -223,7 +223,9 @@ class SlackFrontEnd {
     if (!id) return false;
     if (this.commands.firstSeen) {
       try {
-        return !this.commands.firstSeen('slack', id);
+        const repeat = !this.commands.firstSeen('slack', id);
+        if (repeat) this.log.info(`Slack: event ${id} was handled before (Slack's retry); not acted on again.`);
+        return repeat;
       } catch (err) {
         this.log.warn('Slack: could not record an event id; remembering it in memory only:', err);
       }

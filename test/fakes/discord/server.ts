@@ -213,6 +213,8 @@ export class FakeDiscord {
   uploadLimit = 10 * 2 ** 20;
   /** Direct-message channels (type 1), by id, with their one recipient. */
   readonly dms = new Map<string, FakeUser>();
+  /** Users who take no DMs from the bot (privacy settings): 403 with 50007 "Cannot send messages to this user". */
+  readonly closedDms = new Set<string>();
   private readonly cdn = new Map<string, { data: Buffer; contentType: string }>();
   private readonly sockets = new Set<WebSocket>();
   private readonly conditions = new Conditions();
@@ -861,6 +863,8 @@ export class FakeDiscord {
     if ((m = /^\/channels\/(\d+)\/messages$/.exec(route)) && method === 'POST') {
       // Denials are about the guild channel (and its threads); a DM with the user stays open.
       if (this.denials.channel && !this.dms.has(m[1]!)) return send(res, 403, { message: 'Missing Access', code: 50001 });
+      const recipient = this.dms.get(m[1]!);
+      if (recipient && this.closedDms.has(recipient.id)) return send(res, 403, { message: 'Cannot send messages to this user', code: 50007 });
       if (files.length > 0 && this.denials.files) return this.missingPermissions(res);
       // "Sending a message will automatically unarchive the thread, unless the thread has been locked."
       const thread = this.threads.get(m[1]!);
