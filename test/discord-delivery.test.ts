@@ -11,12 +11,18 @@ import { ApplicationCommandOptionType } from 'discord.js';
 import { configFromEnv, startDiscord, type DiscordHandle } from '../src/bots/discord/index.js';
 import { FakeDiscord, INITIAL_RESPONSE_MS, type RecordedRequest } from './fakes/discord/server.js';
 import { FIXTURES_DIR, makeTestCommands, type TestCommands } from './helpers/commands.js';
+import { Conditions } from './helpers/conditions.js';
 
 let fake: FakeDiscord;
 let t: TestCommands;
 let bot: DiscordHandle;
 const logged: string[] = [];
-const note = (...a: unknown[]) => void logged.push(a.map((x) => (x instanceof Error ? x.message : String(x))).join(' '));
+const logChanged = new Conditions();
+const note = (...a: unknown[]) => {
+  logged.push(a.map((x) => (x instanceof Error ? x.message : String(x))).join(' '));
+  logChanged.notify();
+};
+const logSays = (pattern: RegExp, timeoutMs: number) => logChanged.until(() => logged.find((l) => pattern.test(l)), timeoutMs, () => logged.join('\n'));
 const log = { error: note, warn: note, info: () => undefined };
 const int = (name: string, value: number) => ({ name, type: ApplicationCommandOptionType.Integer, value });
 const sub = (name: string) => [{ name, type: ApplicationCommandOptionType.Subcommand, options: [] }];
@@ -42,10 +48,10 @@ afterEach(async () => {
   fake.closedDms.clear();
 }, 300_000);
 
-/** Starts a palette job and resolves once its status message is in its thread. */
-async function paletteJob(user: ReturnType<FakeDiscord['addUser']>, iterations: number, size = 48) {
+/** Starts a palette job (each test its own style, so none is answered from the palette cache) and resolves once its status message is in its thread. */
+async function paletteJob(user: ReturnType<FakeDiscord['addUser']>, styleName: string, iterations: number, size = 48) {
   const from = fake.requests.length;
-  const style = await fake.attachment('guitar.png');
+  const style = await fake.attachment(styleName);
   fake.interaction(user, 'palette', [{ name: 'style', type: 11, value: style.id }, int('size', size), int('iterations', iterations)], [style]);
   const created = await fake.waitForRequest((r) => r.method === 'POST' && /\/threads$/.test(r.path) && r.status === 201, 30_000, from);
   const thread = created.path.split('/')[4]!;
@@ -64,14 +70,14 @@ describe('the initial response within 3 seconds', () => {
     const callback = await fake.waitForRequest((r) => r.path === `/interactions/${id}/${token}/callback`, 10_000, from);
     expect(callback.status).toBe(404);
     expect(fake.initialResponses.find((a) => a.token === token)).toMatchObject({ accepted: false });
-    await fake.waitUntil(() => logged.some((l) => /could not acknowledge \/tilestyle in time/.test(l)), 10_000);
+    await logSays(/could not acknowledge \/tilestyle in time/, 10_000);
     expect(fake.requests.slice(from).filter((r) => r.path.startsWith(`/webhooks/${fake.appId}/${token}`))).toEqual([]);
   });
 });
 
 describe('final replies', () => {
   it('a locked thread (160005) sends the result to the channel, and the job records it', async () => {
-    const { from, thread } = await paletteJob(fake.addUser('mia'), 30);
+    const { from, thread } = await paletteJob(fake.addUser('mia'), 'guitar.png', 30);
     fake.lock(thread);
     fake.denials = { manageThreads: true };
     const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${fake.channelId}/messages` && r.status === 200 && /Settings:/.test(content(r)), 120_000, from);
@@ -81,20 +87,19 @@ describe('final replies', () => {
     const palette = fake.requests.slice(from).find((r) => r.method === 'POST' && r.path === `/channels/${fake.channelId}/messages` && r.files.length > 0)!;
     expect(content(palette)).toMatch(/couldn't post in its thread/);
     const id = jobIdOf(content(settings))!;
-    await fake.waitUntil(() => t.service.job(id)?.delivery, 10_000);
+    await t.service.idle();
     expect(t.service.job(id)?.delivery).toBe('channel');
   }, 180_000);
 
   it('when thread, channel and DM all refuse, nothing is marked sent: undelivered in the record, the log and status', async () => {
     const mo = fake.addUser('mo');
-    const { from, thread } = await paletteJob(mo, 30);
+    const { from, thread } = await paletteJob(mo, 'face.png', 30);
     fake.lock(thread);
     fake.denials = { manageThreads: true, channel: true };
     fake.closedDms.add(mo.id);
-    await fake.waitUntil(() => logged.some((l) => /UNDELIVERED/.test(l)), 120_000);
-    const id = jobIdOf(logged.find((l) => /UNDELIVERED/.test(l))!)!;
+    const id = /Job (\w+):/.exec(await logSays(/UNDELIVERED/, 120_000))![1]!;
     await t.service.idle();
-    await fake.waitUntil(() => t.service.job(id)?.delivery === 'undelivered', 10_000);
+    expect(t.service.job(id)?.delivery).toBe('undelivered');
     // Nothing went out that says it was: no settings line anywhere.
     expect(fake.requests.slice(from).some((r) => r.status === 200 && /Settings:/.test(content(r)))).toBe(false);
     fake.denials = {};
@@ -106,7 +111,7 @@ describe('final replies', () => {
 
 describe('answers while a long job runs', () => {
   /**
-   * "Large" here is long rather than big: a palette at 96 px with up to 2000 steps keeps the engine
+   * "Large" here is long rather than big: a palette at 96 px with up to 1000 steps keeps the engine
    * busy the way a large job does (one optimizer step after another on the same process), while
    * commands and clicks arrive between its progress edits; it is cancelled once they are answered.
    */
@@ -114,7 +119,7 @@ describe('answers while a long job runs', () => {
     const owner = fake.addUser('nell');
     const other = fake.addUser('otto');
     const delay = monitorEventLoopDelay({ resolution: 10 });
-    const { from, thread, status } = await paletteJob(owner, 2000, 96);
+    const { from, thread, status } = await paletteJob(owner, 'scream.jpg', 1000, 96);
     const cancelId = (fake.messages.get(status)!.components[0]!.components as { custom_id: string }[])[0]!.custom_id;
     delay.enable();
     const tokens: string[] = [];

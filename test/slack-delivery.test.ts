@@ -16,6 +16,7 @@ import { SlackReplyPort } from '../src/bots/slack/reply-port.js';
 import { FakeSlack, type FakeMessage } from './fakes/slack/server.js';
 import { SlackSender } from './fakes/slack/signed-requests.js';
 import { FIXTURES_DIR, makeTestCommands, type TestCommands } from './helpers/commands.js';
+import { Conditions } from './helpers/conditions.js';
 
 const SECRET = 'test-signing-secret';
 let fake: FakeSlack;
@@ -24,7 +25,13 @@ let slack: SlackHandle;
 let sender: SlackSender;
 let dataDir: string;
 const logged: string[] = [];
-const note = (...a: unknown[]) => void logged.push(a.map((x) => (x instanceof Error ? x.message : String(x))).join(' '));
+const logChanged = new Conditions();
+const note = (...a: unknown[]) => {
+  logged.push(a.map((x) => (x instanceof Error ? x.message : String(x))).join(' '));
+  logChanged.notify();
+};
+const repeatsLogged = (eventId: string, count: number) =>
+  logChanged.until(() => logged.filter((l) => l.includes(`event ${eventId} was handled before`)).length === count, 10_000, () => logged.join('\n'));
 const log = { error: note, warn: note, info: note };
 
 async function start(): Promise<void> {
@@ -63,8 +70,9 @@ afterEach(async () => {
   fake.notMember.clear();
 }, 300_000);
 
-async function paletteMention(channel: string): Promise<FakeMessage> {
-  return fake.postUserMessage({ channel, user: 'U1', text: `<@${fake.botUserId}> palette`, files: ['guitar.png'], fixturesDir: FIXTURES_DIR });
+/** Each test its own style, so none is answered from the palette cache. */
+async function paletteMention(channel: string, style: string, options = ''): Promise<FakeMessage> {
+  return fake.postUserMessage({ channel, user: 'U1', text: `<@${fake.botUserId}> palette ${options}`, files: [style], fixturesDir: FIXTURES_DIR });
 }
 
 function mentionEvent(m: FakeMessage): Record<string, unknown> {
@@ -76,21 +84,21 @@ const jobIdOf = (text: string) => /job (\w+)/.exec(text)?.[1];
 
 describe("Slack's retries of an event", () => {
   it('a retry with the same event_id starts no second job, also after a restart', async () => {
-    const m = await paletteMention('C20');
+    const m = await paletteMention('C20', 'guitar.png');
     const sent = await sender.event(mentionEvent(m));
     expect(sent.status).toBe(200);
     // Slack did not see the 2xx in time (as far as it knows) and sends the event again, twice.
     expect((await sender.retry(sent, 1, 'http_timeout')).status).toBe(200);
     expect((await sender.retry(sent, 2, 'http_error')).status).toBe(200);
     await fake.waitFor(() => settingsIn('C20').length > 0, 120_000);
-    await fake.waitFor(() => logged.filter((l) => l.includes(`event ${sent.eventId} was handled before`)).length === 2, 10_000);
+    await repeatsLogged(sent.eventId, 2);
 
     await t.service.idle();
     await stop();
     await start();
     // Slack's last retry comes about five minutes later: after the restart here.
     expect((await sender.retry(sent, 3, 'http_timeout')).status).toBe(200);
-    await fake.waitFor(() => logged.filter((l) => l.includes(`event ${sent.eventId} was handled before`)).length === 3, 10_000);
+    await repeatsLogged(sent.eventId, 3);
     await t.service.idle();
     expect(t.service.history({ platform: 'slack', channel: 'C20' })).toHaveLength(1);
     expect(settingsIn('C20')).toHaveLength(1);
@@ -102,7 +110,7 @@ describe('final replies', () => {
     // @slack/web-api makes 3 tries here (retries: 2), each waiting out Retry-After: the storm outlasts them.
     fake.storm('files.getUploadURLExternal', 3);
     const before = fake.rateLimited.length;
-    const m = await paletteMention('C21');
+    const m = await paletteMention('C21', 'face.png');
     await sender.event(mentionEvent(m));
     await fake.waitFor(() => settingsIn('C21').length > 0, 120_000);
     expect(fake.rateLimited.length - before).toBe(3);
@@ -115,7 +123,7 @@ describe('final replies', () => {
   }, 180_000);
 
   it('removed from the channel mid-job, the bot sends the result to the user’s DM and records it', async () => {
-    const m = await paletteMention('C22');
+    const m = await paletteMention('C22', 'eagle.jpg', 'iterations=40');
     await sender.event(mentionEvent(m));
     await fake.waitFor(() => fake.thread('C22', m.ts).length > 1, 60_000); // the status message is in
     fake.notMember.add('C22');
