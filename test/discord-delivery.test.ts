@@ -9,7 +9,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ApplicationCommandOptionType } from 'discord.js';
 import { configFromEnv, startDiscord, type DiscordHandle } from '../src/bots/discord/index.js';
-import { FakeDiscord, INITIAL_RESPONSE_MS, type RecordedRequest } from './fakes/discord/server.js';
+import { FakeDiscord, INITIAL_RESPONSE_MS, INTERACTION_TOKEN_MS, type RecordedRequest } from './fakes/discord/server.js';
 import { FIXTURES_DIR, makeTestCommands, type TestCommands } from './helpers/commands.js';
 import { Conditions } from './helpers/conditions.js';
 
@@ -97,6 +97,8 @@ describe('final replies', () => {
     fake.lock(thread);
     fake.denials = { manageThreads: true, channel: true };
     fake.closedDms.add(mo.id);
+    // The command's own reply (the port's way around a closed channel) has expired too.
+    fake.advanceClock(INTERACTION_TOKEN_MS);
     const id = /Job (\w+):/.exec(await logSays(/UNDELIVERED/, 120_000))![1]!;
     await t.service.idle();
     expect(t.service.job(id)?.delivery).toBe('undelivered');
