@@ -121,7 +121,7 @@ async function run(
     running.push({ name: frontend.name, stop: () => handle.stop() });
   }
   await service.start();
-  pruning = startRetention(prune.dataDir, prune.retention);
+  pruning = startRetention(prune.dataDir, prune.retention, console, undefined, () => service.owedResults());
   console.info(`Front ends started: ${running.map((f) => f.name).join(', ')}.`);
 }
 

@@ -8,6 +8,10 @@
  * wait, a refusal (or transient failures past the last wait) sends the reply to the port's fallbacks
  * (the channel, then a DM), and the job records where its replies went. A job whose replies reached
  * no one stays in the outbox (retried at the next start), is named by `status` and in the log.
+ *
+ * Final replies go out in the background (deliverLater), so their retry waits never hold a device:
+ * the next job starts at once. idle() waits for them; stop() cuts their waits short, and what was not
+ * delivered by then stays in the outbox for the next start.
  */
 import { paletteSizeFor, paletteTilesFor } from '../engine/index.js';
 import { SWEEP_TILES, sweepCellSize } from '../engine/sweep.js';
@@ -20,7 +24,19 @@ import type { Attachment, Fallback, JobButton, MessageRef, ReplyPort } from './p
 import type { FinalPlan, JobStore, MessageRole } from '../jobs/job-store.js';
 import type { Delivery } from '../jobs/job-record.js';
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or at once when `signal` aborts (a shutdown cuts a retry's wait short). */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** Worst first: a job's delivery is the worst place any of its final replies went. */
 const DELIVERY_ORDER: Delivery[] = ['undelivered', 'dm', 'channel', 'thread'];
@@ -32,7 +48,13 @@ function movedNote(job: FollowedJob, place: Fallback['place']): string {
     : `(Job ${job.id}: I couldn't post in its thread, so here it is.)`;
 }
 
+/** A delivery cut short by a shutdown: neither delivered nor given up on. */
+type Went = Delivery | 'interrupted';
+
 export class JobReplies {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+
   constructor(
     private readonly store: JobStore,
     readonly files: DataFiles,
@@ -77,7 +99,7 @@ export class JobReplies {
     role: MessageRole,
     files?: Attachment[],
     buttons?: JobButton[],
-  ): Promise<{ delivery: Delivery; ref?: MessageRef; port?: ReplyPort }> {
+  ): Promise<{ delivery: Went; ref?: MessageRef; port?: ReplyPort }> {
     const places: { delivery: Delivery; port: ReplyPort; text: string }[] = [{ delivery: 'thread', port: job.port, text }];
     let fallbacks: Fallback[] = [];
     try {
@@ -89,6 +111,7 @@ export class JobReplies {
     let last: unknown;
     for (const place of places) {
       for (let attempt = 0; ; attempt += 1) {
+        if (this.stopping.signal.aborted) return { delivery: 'interrupted' };
         try {
           const ref = await this.postVia(job, place.port, place.text, role, files, buttons);
           if (place.delivery !== 'thread') this.log.warn(`Job ${job.id}: its ${role} went to the ${place.delivery === 'dm' ? 'user in a DM' : 'channel'} (the thread refused it).`);
@@ -98,7 +121,7 @@ export class JobReplies {
           const wait = this.retryMs[attempt];
           if (wait === undefined || !(place.port.transient?.(err) ?? false)) break;
           this.log.warn(`Job ${job.id}: posting its ${role} failed for now; trying again in ${wait} ms:`, err);
-          await sleep(wait);
+          await sleep(wait, this.stopping.signal);
         }
       }
     }
@@ -122,6 +145,29 @@ export class JobReplies {
   }
 
   /**
+   * Sends a job's final replies in the background (see deliver); idle() and stop() wait for it. The
+   * promise is for callers that want to wait anyway; it never rejects (failures are logged).
+   */
+  deliverLater(job: FollowedJob, plan: FinalPlan): Promise<void> {
+    const sending: Promise<void> = this.deliver(job, plan)
+      .catch((err: unknown) => this.log.error(`Job ${job.id}: its final replies failed (they stay in the outbox):`, err))
+      .finally(() => this.inFlight.delete(sending));
+    this.inFlight.add(sending);
+    return sending;
+  }
+
+  /** Resolves once no delivery is in flight (those started meanwhile included). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Shutdown: waits between tries end now; posts under way finish; the rest stays in the outbox. */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    await this.idle();
+  }
+
+  /**
    * Sends a job's final replies (committed with its final state): posts not yet recorded, then the
    * status line; the outbox entry goes once all of it is durable. Safe to call again after a crash.
    */
@@ -133,6 +179,10 @@ export class JobReplies {
       const went = post.image
         ? await this.postFinalResult(job, post.image, await this.files.loadResult(job.id, post.image))
         : (await this.postFinal(job, post.text, post.role)).delivery;
+      if (went === 'interrupted') {
+        this.log.warn(`Job ${job.id}: stopping before its ${post.role} was delivered; it is sent at the next start.`);
+        return;
+      }
       if (DELIVERY_ORDER.indexOf(went) < DELIVERY_ORDER.indexOf(delivery)) delivery = went;
     }
     if (!plan.statusFirst) await this.setStatus(job, plan.status);
@@ -144,7 +194,7 @@ export class JobReplies {
   }
 
   /** A final palette or result, with its buttons and 🔁 where it landed; where it went. */
-  private async postFinalResult(job: FollowedJob, name: ResultName, png: Buffer): Promise<Delivery> {
+  private async postFinalResult(job: FollowedJob, name: ResultName, png: Buffer): Promise<Went> {
     const filename = `${name}-${job.id}.png`;
     const description = name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
     const buttons = job.record.options.sweep ? [] : resultButtons(job.record, name, this.limits);

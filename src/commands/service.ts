@@ -71,8 +71,10 @@ export interface CommandService extends CommandHandler {
    */
   history(where: { platform: Platform; channel: string; thread?: string }, limit?: number): JobSummary[];
   job(id: string): JobSummary | undefined;
-  /** Resolves when no job is waiting or running (tests, shutdown). */
+  /** Resolves when no job is waiting or running and no final reply is still going out (tests, shutdown). */
   idle(): Promise<void>;
+  /** Jobs whose final replies are not delivered yet (being tried, or undelivered): retention keeps their results. */
+  owedResults(): string[];
 }
 
 function optionDefaults(given: Partial<OptionDefaults> | undefined): OptionDefaults {
@@ -182,6 +184,8 @@ class Service implements CommandService {
     if (this.stopped) return;
     await this.pause();
     this.stopped = true;
+    // Replies still being tried stop waiting; what is not out stays in the outbox for the next start.
+    await this.replies.stop();
     this.store.close();
     await this.ctx.transport.close();
     if (this.opts.disposeEngines !== false) {
@@ -203,8 +207,14 @@ class Service implements CommandService {
     return record ? this.summary(record) : undefined;
   }
 
-  idle(): Promise<void> {
-    return this.ctx.transport.idle();
+  /** No job waiting or running, and no final reply still going out. */
+  async idle(): Promise<void> {
+    await this.ctx.transport.idle();
+    await this.replies.idle();
+  }
+
+  owedResults(): string[] {
+    return this.store.outboxIds(); // throws once the store is closed: no round prunes blind
   }
 
   firstSeen(platform: Platform, eventId: string): boolean {

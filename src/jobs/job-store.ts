@@ -202,6 +202,11 @@ export class JobStore {
     return rows.map((row) => ({ record: fromRow(row), plan: JSON.parse(row.plan) as FinalPlan }));
   }
 
+  /** The ids of the jobs in the outbox: their final replies are still owed. */
+  outboxIds(): string[] {
+    return (this.db.prepare('SELECT job_id FROM outbox').all() as { job_id: string }[]).map((r) => r.job_id);
+  }
+
   /** The final replies of a job reached its thread. */
   sent(id: string): void {
     this.db.prepare('DELETE FROM outbox WHERE job_id = ?').run(id);
