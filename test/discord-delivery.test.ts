@@ -4,18 +4,21 @@
  * A job's result reaches its user or is known not to, and every interaction is answered in time,
  * against the real discord.js client and the fake's documented rules: the initial response within
  * 3 s (else 10062), a locked thread refusing posts without Manage Threads (160005), a user's closed
- * DMs (50007). One bot and one fake for the file, small sizes.
+ * DMs (50007). One bot and one fake for the file, small sizes. The engine runs in its own thread, as
+ * `npm start` runs it, so a long job leaves the bot's event loop free.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ApplicationCommandOptionType } from 'discord.js';
 import { configFromEnv, startDiscord, type DiscordHandle } from '../src/bots/discord/index.js';
 import { FakeDiscord, INITIAL_RESPONSE_MS, INTERACTION_TOKEN_MS, type RecordedRequest } from './fakes/discord/server.js';
-import { FIXTURES_DIR, makeTestCommands, type TestCommands } from './helpers/commands.js';
+import { ThreadEngine } from '../src/jobs/engine-thread.js';
+import { FIXTURES_DIR, MODEL_DIR, makeTestCommands, type TestCommands } from './helpers/commands.js';
 import { Conditions } from './helpers/conditions.js';
 
 let fake: FakeDiscord;
 let t: TestCommands;
 let bot: DiscordHandle;
+let engine: ThreadEngine;
 const logged: string[] = [];
 const logChanged = new Conditions();
 const note = (...a: unknown[]) => {
@@ -31,7 +34,8 @@ const content = (r: RecordedRequest) => String(r.body?.content ?? '');
 beforeAll(async () => {
   fake = new FakeDiscord(FIXTURES_DIR);
   await fake.start();
-  t = await makeTestCommands({ log, limits: { deliveryRetryMs: [20, 40] } });
+  engine = await ThreadEngine.start({ modelDir: MODEL_DIR, threads: 1 }, false);
+  t = await makeTestCommands({ log, limits: { deliveryRetryMs: [20, 40] }, createEngine: async () => engine });
   const config = configFromEnv({ DISCORD_TOKEN: fake.token, DISCORD_APP_ID: fake.appId, DISCORD_API_URL: fake.apiUrl, DISCORD_CDN_ORIGINS: fake.origin })!;
   bot = await startDiscord(config, t.handler, { log, readyTimeoutMs: 20_000 });
 });
@@ -39,6 +43,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await bot?.stop();
   await t?.close();
+  await engine?.dispose();
   await fake?.stop();
 });
 
@@ -111,24 +116,25 @@ describe('final replies', () => {
   }, 180_000);
 });
 
-describe('answers while a long job runs', () => {
+describe('answers while a large job runs', () => {
   /**
-   * "Large" here is long rather than big: a palette at 96 px with up to 1000 steps keeps the engine
-   * busy the way a large job does (one optimizer step after another on the same process), while
-   * commands and clicks arrive between its progress edits; it is cancelled once they are answered.
+   * A palette at 256 px with up to 1000 steps: its steps (onnxruntime runs a session synchronously on
+   * the thread that calls it) run in the engine's thread, while commands and clicks arrive between
+   * its progress edits; it is cancelled once they are answered. Each answer must come within the
+   * 3 s of the fake's clock; the bot's event-loop delay is measured and shown, not asserted.
    */
   it('commands and clicks arriving during the job are all answered within 3 s on the fake’s clock', async () => {
     const owner = fake.addUser('nell');
     const other = fake.addUser('otto');
     const delay = monitorEventLoopDelay({ resolution: 10 });
-    const { from, thread, status } = await paletteJob(owner, 'scream.jpg', 1000, 96);
+    const { from, thread, status } = await paletteJob(owner, 'scream.jpg', 1000, 256);
     const cancelId = (fake.messages.get(status)!.components[0]!.components as { custom_id: string }[])[0]!.custom_id;
     delay.enable();
     const tokens: string[] = [];
     for (let i = 0; i < 6; i++) {
       // Each one lands while the job is mid-run: after a fresh progress edit.
       const seen = fake.requests.length;
-      await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/channels/${thread}/messages/${status}` && /step/.test(content(r)), 60_000, seen);
+      await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/channels/${thread}/messages/${status}` && /step/.test(content(r)), 120_000, seen);
       const sent = i % 3 === 2 ? fake.click(other, status, cancelId) : fake.interaction(other, 'tilestyle', sub(i % 3 === 0 ? 'status' : 'help'));
       tokens.push(sent.token);
       await fake.waitUntil(() => fake.initialResponses.some((a) => a.token === sent.token), 30_000);
@@ -136,14 +142,18 @@ describe('answers while a long job runs', () => {
     delay.disable();
     const answers = tokens.map((token) => fake.initialResponses.find((a) => a.token === token)!);
     console.info(
-      `Answers during a running job: initial responses after ${answers.map((a) => a.afterMs).join(', ')} ms (fake's clock); ` +
+      `Answers during a running 256-px job: initial responses after ${answers.map((a) => a.afterMs).join(', ')} ms (fake's clock); ` +
         `event-loop delay p50 ${(delay.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(delay.percentile(99) / 1e6).toFixed(1)} ms, max ${(delay.max / 1e6).toFixed(1)} ms.`,
     );
-    expect(answers.every((a) => a.accepted)).toBe(true);
+    for (const answer of answers) {
+      expect(answer.afterMs).toBeLessThanOrEqual(INITIAL_RESPONSE_MS);
+      expect(answer.accepted).toBe(true);
+    }
     // The job was still running throughout (not finished early, which would prove nothing).
     expect(fake.requests.slice(from).some((r) => /Settings:/.test(content(r)))).toBe(false);
+    // The owner's Cancel reaches the job in the engine's thread.
     const own = fake.click(owner, status, cancelId);
     await fake.waitUntil(() => fake.initialResponses.some((a) => a.token === own.token), 30_000);
-    await fake.waitUntil(() => fake.messages.get(status)?.content.includes('Cancelled'), 60_000);
-  }, 240_000);
+    await fake.waitUntil(() => fake.messages.get(status)?.content.includes('Cancelled'), 120_000);
+  }, 300_000);
 });
