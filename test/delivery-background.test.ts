@@ -4,14 +4,17 @@
  * A job's final replies go out in the background: while one is waiting to be tried again, the next
  * job on the same device runs to the end. A shutdown cuts the wait short and leaves the reply in the
  * outbox; the next start sends it. Until then, retention keeps the result the user is still owed.
+ * A chat job that no place on its platform takes is kept on the web page, when that runs.
  * Real commands and engine at small sizes; the chat platform is a recording port that fails
  * transiently while told to.
  */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Attachment, JobButton, MessageRef } from '../src/commands/port.js';
+import { Conversations } from '../src/bots/web/conversations.js';
+import { start as startWeb } from '../src/bots/web/index.js';
 import { pruneDataDir } from '../src/retention.js';
 import { imageSource, invocation, makeTestCommands, RecordingFrontend, RecordingPort } from './helpers/commands.js';
 import { Conditions } from './helpers/conditions.js';
@@ -28,6 +31,14 @@ class FlakyPort extends RecordingPort {
   }
   transient(): boolean {
     return true;
+  }
+}
+
+/** A chat thread, channel and DM that refuse everything after the job's status message (a locked thread, a bot removed). */
+class RefusingPort extends RecordingPort {
+  override async post(text: string, files: Attachment[] = [], buttons?: JobButton[]): Promise<MessageRef> {
+    if (this.posts().length > 0) throw new Error('403 Missing Access');
+    return super.post(text, files, buttons);
   }
 }
 
@@ -100,5 +111,38 @@ it('a retry’s wait holds no device; a shutdown leaves the reply in the outbox,
     expect(again.service.job(secondId)?.delivery).toBe('thread');
   } finally {
     await again.close();
+  }
+}, 300_000);
+
+it('a chat job refused by its thread, channel and DM is kept in the web page’s conversation for them, and says so', async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'tilestyle-delivery-web-'));
+  const t = await makeTestCommands({ dataDir: dir, log, defaults: { size: 48, iterations: 3 } });
+  const web = await startWeb({ host: '127.0.0.1', port: 0, dataDir: dir }, t.service);
+  try {
+    const refusing = new RefusingPort({ channel: 'locked' });
+    await t.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: {} }, invocation('cy', { channel: 'locked' }, 'discord'), refusing);
+    await t.service.idle();
+    const id = t.service.history({ platform: 'discord', channel: 'locked' })[0]!.id;
+    expect(t.service.job(id)?.delivery).toBe('web');
+    expect(t.service.owedResults()).toEqual([]);
+    expect(refusing.filePosts()).toEqual([]);
+
+    const unreached = (await readFile(path.join(dir, 'web', 'unreached-conversation'), 'utf8')).trim();
+    const conversations = new Conversations(path.join(dir, 'web', 'conversations'));
+    await conversations.init();
+    const messages = await conversations.messages(unreached);
+    const palette = messages.find((m) => m.files.length > 0)!;
+    expect(palette.text).toContain(`Job ${id} of name-cy (cy) on discord`);
+    expect(palette.files.map((f) => f.filename)).toEqual([`palette-${id}.png`]);
+    expect(palette.buttons ?? []).toEqual([]);
+    expect(messages.some((m) => m.text.includes('Settings:') && m.text.includes(id))).toBe(true);
+    // The page shows the image.
+    const image = await fetch(new URL(`${palette.files[0]!.url}?c=${unreached}`, web.url));
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toBe('image/png');
+  } finally {
+    await web.stop();
+    await t.close();
+    await rm(dir, { recursive: true, force: true });
   }
 }, 300_000);

@@ -39,14 +39,20 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** Worst first: a job's delivery is the worst place any of its final replies went. */
-const DELIVERY_ORDER: Delivery[] = ['undelivered', 'dm', 'channel', 'thread'];
+const DELIVERY_ORDER: Delivery[] = ['undelivered', 'web', 'dm', 'channel', 'thread'];
 
 /** The words above a final reply that could not go to the job's thread. */
 function movedNote(job: FollowedJob, place: Fallback['place']): string {
+  if (place === 'web') {
+    const user = job.record.user.name ? `${job.record.user.name} (${job.record.user.id})` : job.record.user.id;
+    return `(Job ${job.id} of ${user} on ${job.record.platform}: its thread, channel and DM all refused it, so it is kept here.)`;
+  }
   return place === 'dm'
     ? `(Job ${job.id}: I couldn't post in its thread or channel, so here it is.)`
     : `(Job ${job.id}: I couldn't post in its thread, so here it is.)`;
 }
+
+const PLACE_WORDS: Record<Fallback['place'], string> = { channel: 'channel', dm: 'user in a DM', web: "web page's conversation for results that reached no one" };
 
 /** A delivery cut short by a shutdown: neither delivered nor given up on. */
 type Went = Delivery | 'interrupted';
@@ -63,6 +69,8 @@ export class JobReplies {
     private readonly limits: Pick<OptionLimits, 'maxSize' | 'maxTiles'>,
     /** Waits between tries of a final reply that failed transiently (ServiceLimits.deliveryRetryMs). */
     private readonly retryMs: number[] = [5_000, 20_000, 60_000],
+    /** The place after all of a port's own (Frontend.lastResort of another front end), if any. */
+    private readonly lastResort: (job: FollowedJob['record']) => Fallback | undefined = () => undefined,
   ) {}
 
   /** Posts in the job's thread and remembers the message; null when the platform refused it (logged). */
@@ -107,14 +115,21 @@ export class JobReplies {
     } catch (err) {
       this.log.error(`Job ${job.id}: no fallback places for its replies:`, err);
     }
+    try {
+      const web = this.lastResort(job.record);
+      if (web) fallbacks = [...fallbacks, web];
+    } catch (err) {
+      this.log.error(`Job ${job.id}: the web page cannot keep its replies:`, err);
+    }
     for (const f of fallbacks) places.push({ delivery: f.place, port: f.port, text: `${movedNote(job, f.place)}\n${text}` });
     let last: unknown;
     for (const place of places) {
       for (let attempt = 0; ; attempt += 1) {
         if (this.stopping.signal.aborted) return { delivery: 'interrupted' };
         try {
-          const ref = await this.postVia(job, place.port, place.text, role, files, buttons);
-          if (place.delivery !== 'thread') this.log.warn(`Job ${job.id}: its ${role} went to the ${place.delivery === 'dm' ? 'user in a DM' : 'channel'} (the thread refused it).`);
+          // On the web page, another platform's job offers no buttons: they would start web jobs.
+          const ref = await this.postVia(job, place.port, place.text, role, files, place.delivery === 'web' ? undefined : buttons);
+          if (place.delivery !== 'thread') this.log.warn(`Job ${job.id}: its ${role} went to the ${PLACE_WORDS[place.delivery as Fallback['place']]} (the thread refused it).`);
           return { delivery: place.delivery, ref, port: place.port };
         } catch (err) {
           last = err;
@@ -125,7 +140,7 @@ export class JobReplies {
         }
       }
     }
-    this.log.error(`Job ${job.id}: UNDELIVERED — its ${role} reached no one (thread, channel and DM refused it); the result is kept and will be tried again at the next start:`, last);
+    this.log.error(`Job ${job.id}: UNDELIVERED — its ${role} reached no one (${places.map((p) => p.delivery).join(', ')} refused it); the result is kept and will be tried again at the next start:`, last);
     return { delivery: 'undelivered' };
   }
 
@@ -199,7 +214,7 @@ export class JobReplies {
     const description = name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
     const buttons = job.record.options.sweep ? [] : resultButtons(job.record, name, this.limits);
     const went = await this.postFinal(job, captionFor(job, name), name, [{ filename, data: png, description }], buttons);
-    if (went.ref && went.port && !job.record.options.sweep) await this.safely(() => went.port!.react(went.ref!, 'rerun'));
+    if (went.ref && went.port && went.delivery !== 'web' && !job.record.options.sweep) await this.safely(() => went.port!.react(went.ref!, 'rerun'));
     return went.delivery;
   }
 

@@ -116,7 +116,8 @@ export interface ReplyPort {
 
 /** Another place for a job's final replies (ReplyPort.fallbacks). */
 export interface Fallback {
-  place: 'channel' | 'dm';
+  /** 'web': the web page, for another platform's job that reached no one there (Frontend.lastResort). */
+  place: 'channel' | 'dm' | 'web';
   port: ReplyPort;
 }
 
@@ -124,6 +125,11 @@ export interface Fallback {
 export interface Frontend {
   platform: Platform;
   portFor(where: ThreadRef, user: { id: string }): ReplyPort;
+  /**
+   * Where another platform's job may leave its final replies once its thread, channel and DM all
+   * refused them (the web page offers its own conversation for them). Absent: nowhere.
+   */
+  lastResort?(job: { id: string; platform: Platform }): Fallback | undefined;
 }
 
 /** The option limits in force: the engine's, narrowed by the operator's settings. */

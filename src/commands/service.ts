@@ -19,7 +19,7 @@ import { DEFAULT_LIMITS, type ServiceLimits } from './service-limits.js';
 import { MAX_TILES, type OptionLimits } from './user-options.js';
 import type { JobRecord, OptionDefaults } from '../jobs/job-record.js';
 import { PaletteCache } from '../jobs/palette-cache.js';
-import type { CommandHandler, CommandRequest, Frontend, Invocation, Platform, ReplyPort } from './port.js';
+import type { CommandHandler, CommandRequest, Fallback, Frontend, Invocation, Platform, ReplyPort } from './port.js';
 import { resumeUnfinished } from './recovery.js';
 import { JobReplies } from './job-replies.js';
 import type { StyleEngine } from '../jobs/run-job.js';
@@ -130,7 +130,7 @@ class Service implements CommandService {
     });
     const transport = transportFor({ files: this.files, cache, defaults, log: this.log });
     this.devices = transport.devices;
-    this.replies = new JobReplies(this.store, this.files, this.log, this.limits, limits.deliveryRetryMs);
+    this.replies = new JobReplies(this.store, this.files, this.log, this.limits, limits.deliveryRetryMs, (record) => this.lastResortFor(record));
     const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log);
     this.ctx = { store: this.store, files: this.files, cache, jobs, transport, limits: this.limits, defaults, log: this.log };
   }
@@ -211,6 +211,16 @@ class Service implements CommandService {
   async idle(): Promise<void> {
     await this.ctx.transport.idle();
     await this.replies.idle();
+  }
+
+  /** Another front end's place for a job that reached no one on its own platform (the web page's). */
+  private lastResortFor(record: JobRecord): Fallback | undefined {
+    for (const frontend of this.frontends.values()) {
+      if (frontend.platform === record.platform) continue;
+      const place = frontend.lastResort?.(record);
+      if (place) return place;
+    }
+    return undefined;
   }
 
   owedResults(): string[] {
