@@ -76,8 +76,9 @@ export function revived(sent: SentError): Error {
 
 /**
  * The byte arrays among `value`'s own fields (one level down, and in arrays of objects) that own
- * their whole memory, so they can be moved rather than copied. A Buffer cut from Node's shared pool
- * is left out: moving it would take its neighbours' memory too.
+ * their whole memory, so they can be moved rather than copied (Node copies those it cannot detach,
+ * such as sharp's, which live in external memory). A Buffer cut from Node's shared pool is left out:
+ * moving it would take its neighbours' memory too.
  */
 export function movable(value: unknown): ArrayBuffer[] {
   const found = new Set<ArrayBuffer>();

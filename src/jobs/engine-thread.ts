@@ -2,8 +2,10 @@
  * An engine in a thread of its own (node:worker_threads), for the one-process mode: the bots' event
  * loop keeps answering commands and clicks while a large job computes. It is a StyleEngine like the
  * Engine itself, so the queues and runJob do not know the difference. Inputs are copied to the thread
- * (the caller keeps them: a job's style serves its palette and its result); results and previews are
- * moved back without a copy. Cancelling a call's signal cancels it in the thread within a step.
+ * (the caller keeps them: a job's style serves its palette and its result); results and previews come
+ * back in the transfer list, though sharp's PNG buffers (external memory) are copied all the same:
+ * about 0.6 ms for a 512-px result's 0.7 MB. Cancelling a call's signal cancels it in the thread
+ * within a step.
  */
 import { Worker } from 'node:worker_threads';
 import type { EngineCreateOptions, SweepResult } from '../engine/index.js';
