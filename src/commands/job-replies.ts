@@ -125,7 +125,6 @@ export class JobReplies {
     let last: unknown;
     for (const place of places) {
       for (let attempt = 0; ; attempt += 1) {
-        if (this.stopping.signal.aborted) return { delivery: 'interrupted' };
         try {
           // On the web page, another platform's job offers no buttons: they would start web jobs.
           const ref = await this.postVia(job, place.port, place.text, role, files, place.delivery === 'web' ? undefined : buttons);
@@ -135,8 +134,11 @@ export class JobReplies {
           last = err;
           const wait = this.retryMs[attempt];
           if (wait === undefined || !(place.port.transient?.(err) ?? false)) break;
+          // Stopping: no wait; the reply stays owed for the next start rather than go elsewhere.
+          if (this.stopping.signal.aborted) return { delivery: 'interrupted' };
           this.log.warn(`Job ${job.id}: posting its ${role} failed for now; trying again in ${wait} ms:`, err);
           await sleep(wait, this.stopping.signal);
+          if (this.stopping.signal.aborted) return { delivery: 'interrupted' };
         }
       }
     }
@@ -176,7 +178,10 @@ export class JobReplies {
     while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Shutdown: waits between tries end now; posts under way finish; the rest stays in the outbox. */
+  /**
+   * Shutdown: waits between tries end now, and a transient failure is not waited out; every other
+   * post is still tried once. What did not go out stays in the outbox for the next start.
+   */
   async stop(): Promise<void> {
     this.stopping.abort();
     await this.idle();

@@ -176,7 +176,9 @@ class Service implements CommandService {
 
   async pause(): Promise<void> {
     this.stopping = true;
-    this.paused ??= this.ctx.jobs.pause();
+    // Jobs stop first; then the replies in flight go out (without waiting out a retry) while the front
+    // ends can still carry them.
+    this.paused ??= this.ctx.jobs.pause().then(() => this.replies.stop());
     await this.paused;
   }
 
@@ -184,8 +186,6 @@ class Service implements CommandService {
     if (this.stopped) return;
     await this.pause();
     this.stopped = true;
-    // Replies still being tried stop waiting; what is not out stays in the outbox for the next start.
-    await this.replies.stop();
     this.store.close();
     await this.ctx.transport.close();
     if (this.opts.disposeEngines !== false) {
