@@ -11,7 +11,7 @@ import type { CommandHandler } from './commands/port.js';
 import { settingsFromEnv } from './settings.js';
 import { redactedUrl } from './jobs/transport/redis-protocol.js';
 import { ConfigError, type Env } from './config.js';
-import { modelDirFor, warmEngine } from './engine-setup.js';
+import { modelDirFor, threadedEngine } from './engine-setup.js';
 import { BackendUnavailableError, ModelError } from './engine/types.js';
 import { retentionFromEnv, startRetention, type RetentionHandle } from './retention.js';
 
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     devices: settings.devices,
     limits: settings.limits,
     defaults: settings.defaults,
-    createEngine: (device) => warmEngine(settings, modelDir, device),
+    createEngine: (device) => threadedEngine(settings, modelDir, device),
   });
   console.info(`Engines ready on ${service.devices.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s; data in ${settings.dataDir}.`);
   await run(service, configured, { dataDir: settings.dataDir, retention });
@@ -121,7 +121,7 @@ async function run(
     running.push({ name: frontend.name, stop: () => handle.stop() });
   }
   await service.start();
-  pruning = startRetention(prune.dataDir, prune.retention);
+  pruning = startRetention(prune.dataDir, prune.retention, console, undefined, () => service.owedResults());
   console.info(`Front ends started: ${running.map((f) => f.name).join(', ')}.`);
 }
 

@@ -3,7 +3,9 @@
  * every job; this removes files older than the age limit, then the oldest until the total is under the
  * byte limit. Files younger than a grace period are never removed for size alone, so a job that is
  * waiting or running keeps its images. The job store (jobs.sqlite) and the palette cache (bounded by
- * its own limits) are left alone; jobs whose images are gone say so when re-run.
+ * its own limits) are left alone; jobs whose images are gone say so when re-run. The results of a job
+ * whose final replies are not out yet (still being tried, or undelivered and kept for the next start)
+ * are never removed: they are what the user is still owed.
  */
 import { readdir, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -71,7 +73,8 @@ export interface PruneReport {
   keptBytes: number;
 }
 
-export async function pruneDataDir(dataDir: string, policy: RetentionPolicy, now = Date.now()): Promise<PruneReport> {
+/** `owed`: jobs whose results must stay (their final replies are not delivered yet). */
+export async function pruneDataDir(dataDir: string, policy: RetentionPolicy, now = Date.now(), owed: ReadonlySet<string> = new Set()): Promise<PruneReport> {
   const report: PruneReport = { removedFiles: 0, removedBytes: 0, keptBytes: 0 };
   const remove = async (entry: Entry) => {
     await rm(entry.file, { force: true });
@@ -85,8 +88,14 @@ export async function pruneDataDir(dataDir: string, policy: RetentionPolicy, now
   }
   const images: Entry[] = [];
   for (const dir of IMAGE_DIRS) images.push(...(await filesUnder(path.join(dataDir, dir))));
+  const resultsDir = path.join(dataDir, 'results');
+  const isOwed = (entry: Entry) => {
+    const [job, ...rest] = path.relative(resultsDir, entry.file).split(path.sep);
+    return rest.length > 0 && job !== '..' && owed.has(job!);
+  };
   const kept: Entry[] = [];
   for (const entry of images) {
+    if (isOwed(entry)) continue; // kept whatever its age, and not counted against the byte limit
     if (tooOld(entry)) await remove(entry);
     else kept.push(entry);
   }
@@ -108,16 +117,21 @@ export interface RetentionHandle {
   stop(): Promise<void>;
 }
 
-/** Prunes now and then every `intervalMs` (default hourly); a failed round is logged and retried later. */
+/**
+ * Prunes now and then every `intervalMs` (default hourly); a failed round is logged and retried later.
+ * `owed` names, at each round, the jobs whose results must stay (CommandService.owedResults).
+ */
 export function startRetention(
   dataDir: string,
   policy: RetentionPolicy,
   log: Pick<Console, 'info' | 'error'> = console,
   intervalMs = 60 * 60 * 1000,
+  owed: () => Iterable<string> = () => [],
 ): RetentionHandle {
   let running: Promise<void> = Promise.resolve();
   const round = () => {
-    running = pruneDataDir(dataDir, policy)
+    running = Promise.resolve()
+      .then(() => pruneDataDir(dataDir, policy, Date.now(), new Set(owed())))
       .then((r) => {
         if (r.removedFiles > 0) log.info(`Retention: removed ${r.removedFiles} old files (${(r.removedBytes / 2 ** 20).toFixed(1)} MB); ${(r.keptBytes / 2 ** 20).toFixed(1)} MB of images kept.`);
       })

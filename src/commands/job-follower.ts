@@ -172,7 +172,7 @@ export class JobFollower {
       const elapsed = Date.now() - (this.started.get(job.id) ?? Date.now());
       const last = job.record.kind === 'palette' ? 'palette' : 'result';
       // Done before the last posts, so whoever sees the settings line finds the job finished.
-      await this.conclude(job, 'done', {
+      void this.conclude(job, 'done', {
         posts: [
           { role: last, text: '', image: last },
           { role: 'settings', text: this.replies.settingsLine(job, elapsed, outcome.device) },
@@ -186,13 +186,17 @@ export class JobFollower {
     }
   }
 
-  /** The job's final state and its last replies, committed together, then sent. */
-  private async conclude(job: FollowedJob, state: JobState, plan: FinalPlan, error?: string): Promise<void> {
+  /**
+   * The job's final state and its last replies, committed together; the replies then go out in the
+   * background (their retries must not hold the device). The promise is the delivery, for callers
+   * that answer after it.
+   */
+  private conclude(job: FollowedJob, state: JobState, plan: FinalPlan, error?: string): Promise<void> {
     job.record.state = state;
     const extra: { finishedAt?: number; error?: string } = { finishedAt: Date.now() };
     if (error !== undefined) extra.error = error;
     this.store.conclude(job.id, state, extra, plan);
-    await this.replies.deliver(job, plan);
+    return this.replies.deliverLater(job, plan);
   }
 
   private async failed(job: FollowedJob, err: unknown): Promise<void> {
@@ -204,7 +208,7 @@ export class JobFollower {
       return;
     }
     if (err instanceof JobCancelledError || job.cancelRequested) {
-      await this.conclude(job, 'cancelled', { posts: [{ role: 'note', text: `Job ${job.id} was cancelled.` }], status: `${job.intro}Cancelled.`, statusFirst: true });
+      void this.conclude(job, 'cancelled', { posts: [{ role: 'note', text: `Job ${job.id} was cancelled.` }], status: `${job.intro}Cancelled.`, statusFirst: true });
       return;
     }
     let message: string;
@@ -215,6 +219,6 @@ export class JobFollower {
       message = 'Something went wrong on my side while running this job; the operator can see the details in the log. Please try again.';
     }
     const note = `Sorry, job ${job.id} failed: ${message}`;
-    await this.conclude(job, 'failed', { posts: [{ role: 'note', text: note }], status: `${job.intro}Failed.`, statusFirst: true }, message);
+    void this.conclude(job, 'failed', { posts: [{ role: 'note', text: note }], status: `${job.intro}Failed.`, statusFirst: true }, message);
   }
 }

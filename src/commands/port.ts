@@ -101,12 +101,35 @@ export interface ReplyPort {
    * front end that keeps messages itself and writes them later needs it (chat platforms keep them).
    */
   flush?(): Promise<void>;
+  /**
+   * Where a job's final replies may go when this port's place refuses them for good (a locked
+   * thread, a channel closed to the bot), in the order to try: the channel, then a direct message to
+   * the user. Absent or empty: nowhere else.
+   */
+  fallbacks?(): Fallback[];
+  /**
+   * Whether a failure of this port may pass if tried again later (a rate limit beyond the client's
+   * own retries, a server error, a dropped connection), rather than being a refusal. Absent: never.
+   */
+  transient?(err: unknown): boolean;
+}
+
+/** Another place for a job's final replies (ReplyPort.fallbacks). */
+export interface Fallback {
+  /** 'web': the web page, for another platform's job that reached no one there (Frontend.lastResort). */
+  place: 'channel' | 'dm' | 'web';
+  port: ReplyPort;
 }
 
 /** Each front end registers one, so jobs resumed after a restart can reach their thread again. */
 export interface Frontend {
   platform: Platform;
   portFor(where: ThreadRef, user: { id: string }): ReplyPort;
+  /**
+   * Where another platform's job may leave its final replies once its thread, channel and DM all
+   * refused them (the web page offers its own conversation for them). Absent: nowhere.
+   */
+  lastResort?(job: { id: string; platform: Platform }): Fallback | undefined;
 }
 
 /** The option limits in force: the engine's, narrowed by the operator's settings. */
@@ -129,4 +152,9 @@ export interface CommandHandler {
   readonly limits: FrontEndLimits;
   handle(request: CommandRequest, invocation: Invocation, port: ReplyPort): Promise<void>;
   registerFrontend(frontend: Frontend): void;
+  /**
+   * True the first time a platform's event id is seen, false when it was seen before (a retry of an
+   * event already acted on): remembered with the jobs, so also across a restart.
+   */
+  firstSeen?(platform: Platform, eventId: string): boolean;
 }

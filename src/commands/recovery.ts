@@ -19,7 +19,8 @@ export async function resumeUnfinished(
 ): Promise<void> {
   for (const { record, plan } of store.outbox()) {
     const port = frontends.get(record.platform)?.portFor(record.where, record.user);
-    if (port) await replies.deliver(followedJob(record, port, ''), plan);
+    // In the background, like any job's final replies: retries must not hold up the start.
+    if (port) void replies.deliverLater(followedJob(record, port, ''), plan);
     else log.warn(`Job ${record.id} (${record.platform}) has replies waiting for its front end.`);
   }
   for (const record of store.unfinished()) {

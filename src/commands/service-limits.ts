@@ -19,6 +19,12 @@ export interface ServiceLimits {
   progressIntervalMs: number;
   paletteCacheEntries: number;
   paletteCacheBytes: number;
+  /**
+   * Waits before trying a job's final reply again after a transient failure (the platform clients
+   * have already honoured each rate limit's Retry-After by then); once they are spent, the reply goes
+   * to the next place (channel, then DM), and failing all, the job is recorded as undelivered.
+   */
+  deliveryRetryMs?: number[];
 }
 
 export const DEFAULT_LIMITS: ServiceLimits = {
@@ -31,4 +37,5 @@ export const DEFAULT_LIMITS: ServiceLimits = {
   progressIntervalMs: 3000,
   paletteCacheEntries: 200,
   paletteCacheBytes: 200 * MB,
+  deliveryRetryMs: [5_000, 20_000, 60_000],
 };

@@ -19,7 +19,7 @@ import { DEFAULT_LIMITS, type ServiceLimits } from './service-limits.js';
 import { MAX_TILES, type OptionLimits } from './user-options.js';
 import type { JobRecord, OptionDefaults } from '../jobs/job-record.js';
 import { PaletteCache } from '../jobs/palette-cache.js';
-import type { CommandHandler, CommandRequest, Frontend, Invocation, Platform, ReplyPort } from './port.js';
+import type { CommandHandler, CommandRequest, Fallback, Frontend, Invocation, Platform, ReplyPort } from './port.js';
 import { resumeUnfinished } from './recovery.js';
 import { JobReplies } from './job-replies.js';
 import type { StyleEngine } from '../jobs/run-job.js';
@@ -71,8 +71,10 @@ export interface CommandService extends CommandHandler {
    */
   history(where: { platform: Platform; channel: string; thread?: string }, limit?: number): JobSummary[];
   job(id: string): JobSummary | undefined;
-  /** Resolves when no job is waiting or running (tests, shutdown). */
+  /** Resolves when no job is waiting or running and no final reply is still going out (tests, shutdown). */
   idle(): Promise<void>;
+  /** Jobs whose final replies are not delivered yet (being tried, or undelivered): retention keeps their results. */
+  owedResults(): string[];
 }
 
 function optionDefaults(given: Partial<OptionDefaults> | undefined): OptionDefaults {
@@ -129,7 +131,7 @@ class Service implements CommandService {
     });
     const transport = transportFor({ files: this.files, cache, defaults, log: this.log });
     this.devices = transport.devices;
-    this.replies = new JobReplies(this.store, this.files, this.log, this.limits);
+    this.replies = new JobReplies(this.store, this.files, this.log, this.limits, limits.deliveryRetryMs, (record) => this.lastResortFor(record));
     const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log);
     this.ctx = { store: this.store, files: this.files, cache, jobs, transport, limits: this.limits, defaults, log: this.log };
   }
@@ -175,7 +177,9 @@ class Service implements CommandService {
 
   async pause(): Promise<void> {
     this.stopping = true;
-    this.paused ??= this.ctx.jobs.pause();
+    // Jobs stop first; then the replies in flight go out (without waiting out a retry) while the front
+    // ends can still carry them.
+    this.paused ??= this.ctx.jobs.pause().then(() => this.replies.stop());
     await this.paused;
   }
 
@@ -204,8 +208,28 @@ class Service implements CommandService {
     return record ? this.summary(record) : undefined;
   }
 
-  idle(): Promise<void> {
-    return this.ctx.transport.idle();
+  /** No job waiting or running, and no final reply still going out. */
+  async idle(): Promise<void> {
+    await this.ctx.transport.idle();
+    await this.replies.idle();
+  }
+
+  /** Another front end's place for a job that reached no one on its own platform (the web page's). */
+  private lastResortFor(record: JobRecord): Fallback | undefined {
+    for (const frontend of this.frontends.values()) {
+      if (frontend.platform === record.platform) continue;
+      const place = frontend.lastResort?.(record);
+      if (place) return place;
+    }
+    return undefined;
+  }
+
+  owedResults(): string[] {
+    return this.store.outboxIds(); // throws once the store is closed: no round prunes blind
+  }
+
+  firstSeen(platform: Platform, eventId: string): boolean {
+    return this.store.firstSeen(platform, eventId);
   }
 }
 

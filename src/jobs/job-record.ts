@@ -62,6 +62,14 @@ export const PALETTE_SEED = 0;
 
 export type JobState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
 
+/**
+ * Where a finished job's last replies went: its own thread, the channel (the thread refused them),
+ * a direct message to the user, the web page's conversation for results that reached no one (when the
+ * web front end runs beside the bots), or nowhere yet ('undelivered': kept, shown by `status`, retried
+ * at the next start). Absent until the job's final replies were tried.
+ */
+export type Delivery = 'thread' | 'channel' | 'dm' | 'web' | 'undelivered';
+
 export interface JobInputs {
   /** sha256 of the content image (stylize only). */
   content?: string;
@@ -91,4 +99,6 @@ export interface JobRecord {
   finishedAt?: number;
   /** What the user was told went wrong (failed jobs). */
   error?: string;
+  /** Where its final replies went (see Delivery). */
+  delivery?: Delivery;
 }

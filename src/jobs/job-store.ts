@@ -6,7 +6,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import type { JobInputs, JobOptions, JobRecord, JobState, Platform, RecordKind, ThreadRef } from './job-record.js';
+import type { Delivery, JobInputs, JobOptions, JobRecord, JobState, Platform, RecordKind, ThreadRef } from './job-record.js';
 
 export type MessageRole = 'status' | 'palette' | 'result' | 'settings' | 'note';
 
@@ -28,6 +28,7 @@ interface JobRow {
   started_at: number | null;
   finished_at: number | null;
   error: string | null;
+  delivery: string | null;
 }
 
 const SCHEMA = `
@@ -64,7 +65,20 @@ CREATE TABLE IF NOT EXISTS outbox (
   job_id TEXT PRIMARY KEY REFERENCES jobs (id),
   plan TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS seen_events (
+  platform TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY (platform, event_id)
+);
+CREATE INDEX IF NOT EXISTS seen_events_by_time ON seen_events (seen_at);
 `;
+
+/**
+ * How long a platform event's id is remembered: Slack retries an event up to three times, the last
+ * about five minutes after the first (Events API, "Error handling"); an hour leaves room for a restart.
+ */
+const REMEMBER_EVENTS_MS = 60 * 60 * 1000;
 
 /**
  * The replies that end a job, written in the same transaction as its final state, so a crash between
@@ -99,11 +113,14 @@ function fromRow(row: JobRow): JobRecord {
   if (row.started_at !== null) record.startedAt = row.started_at;
   if (row.finished_at !== null) record.finishedAt = row.finished_at;
   if (row.error !== null) record.error = row.error;
+  if (row.delivery !== null) record.delivery = row.delivery as Delivery;
   return record;
 }
 
 export class JobStore {
   private readonly db: Database.Database;
+  /** Old event ids are pruned every hundredth new one (and on the first). */
+  private eventsAdded = 0;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -111,6 +128,9 @@ export class JobStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('foreign_keys = ON');
     this.db.exec(SCHEMA);
+    // Stores written before delivery was recorded gain the column.
+    const columns = this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'delivery')) this.db.exec('ALTER TABLE jobs ADD COLUMN delivery TEXT');
   }
 
   insert(job: JobRecord): void {
@@ -182,9 +202,43 @@ export class JobStore {
     return rows.map((row) => ({ record: fromRow(row), plan: JSON.parse(row.plan) as FinalPlan }));
   }
 
+  /** The ids of the jobs in the outbox: their final replies are still owed. */
+  outboxIds(): string[] {
+    return (this.db.prepare('SELECT job_id FROM outbox').all() as { job_id: string }[]).map((r) => r.job_id);
+  }
+
   /** The final replies of a job reached its thread. */
   sent(id: string): void {
     this.db.prepare('DELETE FROM outbox WHERE job_id = ?').run(id);
+  }
+
+  /** Where a job's final replies went (see Delivery). */
+  setDelivery(id: string, delivery: Delivery): void {
+    this.db.prepare('UPDATE jobs SET delivery = ? WHERE id = ?').run(delivery, id);
+  }
+
+  /** Finished jobs whose final replies reached no one yet, oldest first; optionally one user's. */
+  undelivered(platform?: Platform, userId?: string): JobRecord[] {
+    const rows = (
+      platform === undefined
+        ? this.db.prepare("SELECT * FROM jobs WHERE delivery = 'undelivered' ORDER BY finished_at, rowid").all()
+        : this.db
+            .prepare("SELECT * FROM jobs WHERE delivery = 'undelivered' AND platform = ? AND user_id = ? ORDER BY finished_at, rowid")
+            .all(platform, userId ?? '')
+    ) as JobRow[];
+    return rows.map(fromRow);
+  }
+
+  /**
+   * True the first time a platform event id is seen, false for a repeat (a platform's retry of an
+   * event already acted on), also after a restart. Ids older than an hour are forgotten.
+   */
+  firstSeen(platform: Platform, eventId: string, now = Date.now()): boolean {
+    const added = this.db
+      .prepare('INSERT OR IGNORE INTO seen_events (platform, event_id, seen_at) VALUES (?, ?, ?)')
+      .run(platform, eventId, now).changes;
+    if (added > 0 && ++this.eventsAdded % 100 === 1) this.db.prepare('DELETE FROM seen_events WHERE seen_at < ?').run(now - REMEMBER_EVENTS_MS);
+    return added > 0;
   }
 
   hasMessage(jobId: string, role: MessageRole): boolean {

@@ -19,7 +19,7 @@ import type { EditBudget } from '../shared/edit-budget.js';
 import { apiCode, isNotAllowed } from './api-errors.js';
 import { ThreadReopener } from './thread-reopener.js';
 import { buttonId } from '../../commands/buttons.js';
-import type { Attachment, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
+import type { Attachment, Fallback, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
 /** The emoji the commands' reactions are shown as. */
 export const REACTION_EMOJI: Record<Reaction, string> = { rerun: '🔁', cancel: '❌', upscale: '⬆️' };
@@ -129,6 +129,8 @@ export interface DiscordPortOptions {
    * counts toward its invalid-request limit. Unknown: it tries, and falls back on a refusal.
    */
   permissions?: ChannelPermissions;
+  /** Everything goes to the user's DM (the last fallback for a job's final replies). */
+  toUser?: boolean;
   log?: Log;
 }
 
@@ -204,7 +206,35 @@ export class DiscordReplyPort implements ReplyPort {
 
   async post(text: string, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef> {
     await this.prepare();
+    if (this.opts.toUser && !this.direct) this.direct = await this.openDirect();
     return { id: await this.send(clip(text), files ?? [], [], buttons) };
+  }
+
+  /**
+   * A thread may refuse what its channel takes (locked: 160005, "Thread is locked", without Manage
+   * Threads), and a channel what a DM takes: the job's last replies go there instead.
+   */
+  fallbacks(): Fallback[] {
+    if (this.direct || this.opts.toUser) return [];
+    const shared = { ...(this.opts.log ? { log: this.opts.log } : {}), ...(this.opts.budget ? { budget: this.opts.budget } : {}) };
+    const out: Fallback[] = [];
+    if (this.thread) {
+      const permissions = this.opts.permissions;
+      out.push({ place: 'channel', port: new DiscordReplyPort(this.rest, { channel: this.channel }, this.user, { ...shared, ...(permissions ? { permissions } : {}) }) });
+    }
+    out.push({ place: 'dm', port: new DiscordReplyPort(this.rest, { channel: this.channel }, this.user, { ...shared, toUser: true }) });
+    return out;
+  }
+
+  /**
+   * Worth another try later: a server error or a dropped connection (discord.js has already waited
+   * out each 429's Retry-After and retried 5xx answers by then). A refusal (4xx) is not.
+   */
+  transient(err: unknown): boolean {
+    const status = (err as { status?: unknown })?.status;
+    if (typeof status === 'number') return status === 429 || status >= 500;
+    const code = (err as { code?: unknown })?.code;
+    return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError' || (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_)/.test(code)) || err.message === 'fetch failed');
   }
 
   /** Message edits are limited per channel: the jobs editing in one share it (EditBudget). */

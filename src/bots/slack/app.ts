@@ -3,7 +3,7 @@
  * history), 🔁 / ❌ reactions. It translates Slack events into commands and nothing else.
  */
 import type { AddressInfo } from 'node:net';
-import { App, HTTPReceiver, LogLevel, type Logger, type types, type webApi } from '@slack/bolt';
+import { App, HTTPReceiver, LogLevel, webApi, type Logger, type types } from '@slack/bolt';
 import { parseButtonId } from '../../commands/buttons.js';
 import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
 import { ConfigError } from '../../config.js';
@@ -11,7 +11,7 @@ import type { SlackConfig } from './config.js';
 import { imageSourceFor, fileName, resolveStub, type DownloadOptions, type SlackFile } from './files.js';
 import { findRecentImages } from './find-images.js';
 import { EditBudget } from '../shared/edit-budget.js';
-import { escapeText, SlackReplyPort, slackFrontend, type SlackPortOptions, type UploadState } from './reply-port.js';
+import { escapeText, RESPONSE_URL_MS, SlackReplyPort, slackFrontend, type SlackPortOptions, type UploadState } from './reply-port.js';
 import { historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
 
 type WebClient = webApi.WebClient;
@@ -111,6 +111,8 @@ class SlackFrontEnd {
   constructor(
     private readonly app: App,
     private readonly client: WebClient,
+    /** For conversations.history/replies: a 429 is answered at once, not waited out (see find-images.ts). */
+    private readonly historyClient: WebClient,
     private readonly commands: CommandHandler,
     config: SlackConfig,
     private readonly opts: SlackStartOptions,
@@ -141,11 +143,13 @@ class SlackFrontEnd {
   register(): void {
     this.app.command('/stylize', async ({ command, ack, respond }) => {
       await ack();
-      this.track(() => this.onSlash('stylize', command, (text) => respond({ response_type: 'ephemeral', text }).then(() => undefined)));
+      const until = Date.now() + RESPONSE_URL_MS;
+      this.track(() => this.onSlash('stylize', command, (text) => respond({ response_type: 'ephemeral', text }).then(() => undefined), until));
     });
     this.app.command('/palette', async ({ command, ack, respond }) => {
       await ack();
-      this.track(() => this.onSlash('palette', command, (text) => respond({ response_type: 'ephemeral', text }).then(() => undefined)));
+      const until = Date.now() + RESPONSE_URL_MS;
+      this.track(() => this.onSlash('palette', command, (text) => respond({ response_type: 'ephemeral', text }).then(() => undefined), until));
     });
     this.app.event('app_mention', async ({ event, body }) => {
       if (this.seen(body)) return;
@@ -208,9 +212,24 @@ class SlackFrontEnd {
     return false;
   }
 
+  /**
+   * Slack sends an event again (X-Slack-Retry-Num 1–3, the same event_id) when it did not see the
+   * 2xx in 3 s, up to about five minutes later (Events API, "Error handling",
+   * https://api.slack.com/apis/events-api#retries): a retry must not start a second job, also after a
+   * restart in between, so the ids are kept with the jobs where the commands offer it.
+   */
   private seen(body: unknown): boolean {
     const id = (body as { event_id?: string }).event_id;
     if (!id) return false;
+    if (this.commands.firstSeen) {
+      try {
+        const repeat = !this.commands.firstSeen('slack', id);
+        if (repeat) this.log.info(`Slack: event ${id} was handled before (Slack's retry); not acted on again.`);
+        return repeat;
+      } catch (err) {
+        this.log.warn('Slack: could not record an event id; remembering it in memory only:', err);
+      }
+    }
     if (this.seenEvents.has(id)) return true;
     this.seenEvents.add(id);
     if (this.seenEvents.size > REMEMBERED_EVENTS) this.seenEvents.delete(this.seenEvents.values().next().value!);
@@ -240,17 +259,17 @@ class SlackFrontEnd {
     return this.commands.handle(request, invocation, withUsage);
   }
 
-  private async onSlash(kind: 'stylize' | 'palette', command: SlashCommand, respond: (text: string) => Promise<void>): Promise<void> {
+  private async onSlash(kind: 'stylize' | 'palette', command: SlashCommand, respond: (text: string) => Promise<void>, respondUntil: number): Promise<void> {
     const { user_id: user, channel_id: channel } = command;
     const parsed = parseCommandText(command.text ?? '', kind);
     const invocation = this.invocation(user, channel, undefined, command.user_name);
     if (parsed.command === 'help' || parsed.command === 'status' || parsed.command === 'cancel') {
-      const port = new SlackReplyPort(this.client, channel, undefined, user, { ...this.portOptions(), respond });
+      const port = new SlackReplyPort(this.client, channel, undefined, user, { ...this.portOptions(), respond, respondUntil });
       return this.simpleCommand(parsed.command, invocation, port);
     }
     const job = parsed.command;
     const needed = job === 'stylize' ? 2 : 1;
-    const found = await findRecentImages(this.client, channel, user, needed, this.log);
+    const found = await findRecentImages(this.historyClient, channel, user, needed, this.log);
     if (!found.ok) {
       await respond(escapeText(historyError(found.error, this.botName)));
       return;
@@ -266,7 +285,7 @@ class SlackFrontEnd {
     const what = job === 'stylize' ? `content ${names[0]}, style ${names[1]}` : `style ${names[0]}`;
     const optionText = (command.text ?? '').trim();
     const parentText = `<@${user}> asked for /${job}${optionText ? ` ${escapeText(optionText)}` : ''} — ${what}`;
-    const port = new SlackReplyPort(this.client, channel, thread, user, { ...this.portOptions(), respond, parentText });
+    const port = new SlackReplyPort(this.client, channel, thread, user, { ...this.portOptions(), respond, respondUntil, parentText });
     const sources = found.images.map((i) => imageSourceFor(i.file, this.download));
     await this.commands.handle(this.jobRequest(job, sources, parsed.options), this.invocation(user, channel, thread, command.user_name), port);
   }
@@ -333,6 +352,7 @@ class SlackFrontEnd {
     if (!parsed || !channel || !message) return;
     const thread = message.thread_ts ?? message.ts;
     const responseUrl = click.response_url;
+    const respondUntil = Date.now() + RESPONSE_URL_MS;
     const respond = responseUrl
       ? async (text: string) => {
           const res = await fetch(responseUrl, {
@@ -342,9 +362,10 @@ class SlackFrontEnd {
             signal: AbortSignal.timeout(10_000),
           });
           await res.body?.cancel().catch(() => undefined);
+          if (!res.ok) throw new Error(`Slack refused the response_url reply (${res.status})`);
         }
       : undefined;
-    const port = new SlackReplyPort(this.client, channel, thread, click.user.id, { ...this.portOptions(), ...(respond ? { respond } : {}) });
+    const port = new SlackReplyPort(this.client, channel, thread, click.user.id, { ...this.portOptions(), ...(respond ? { respond, respondUntil } : {}) });
     const request: CommandRequest =
       parsed.action === 'cancel' ? { kind: 'cancel', jobId: parsed.jobId } : { kind: 'rerun', jobId: parsed.jobId, change: parsed.action };
     await this.commands.handle(request, this.invocation(click.user.id, channel, thread, click.user.name), port);
@@ -382,7 +403,9 @@ export async function startSlack(config: SlackConfig, commands: CommandHandler, 
   const log = opts.log ?? console;
   const logger = boltLogger(log);
   const clientOptions: webApi.WebClientOptions = {
-    // A failing call should fail soon rather than retry for half an hour.
+    // A failing call should fail soon rather than retry for half an hour: the client honours a 429's
+    // Retry-After but counts each wait as a retry, so a longer rate-limit storm ends in an error that
+    // the commands try again later (JobReplies) or answer plainly.
     retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 },
     ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
   };
@@ -397,7 +420,13 @@ export async function startSlack(config: SlackConfig, commands: CommandHandler, 
     logger,
     deferInitialization: true,
   });
-  const frontEnd = new SlackFrontEnd(app, app.client, commands, config, opts, log);
+  const historyClient = new webApi.WebClient(config.botToken, {
+    ...clientOptions,
+    logger,
+    rejectRateLimitedCalls: true,
+    retryConfig: { retries: 1, factor: 2, minTimeout: 500, maxTimeout: 2000 },
+  });
+  const frontEnd = new SlackFrontEnd(app, app.client, historyClient, commands, config, opts, log);
   await frontEnd.identify();
   await app.init();
   frontEnd.register();

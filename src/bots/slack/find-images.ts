@@ -2,6 +2,11 @@
  * Slash commands carry no files, so /stylize and /palette take the images the user posted most
  * recently in the channel: top-level messages (conversations.history) and the latest threads
  * (conversations.replies).
+ *
+ * Commercially distributed apps outside the Slack Marketplace may call these two methods once a
+ * minute, and get at most 15 messages each (https://docs.slack.dev/apis/web-api/rate-limits, "App
+ * types and rate limits"): the caller passes a client that answers a 429 at once instead of waiting,
+ * so a thread that cannot be read is skipped and a history that cannot be read is said so at once.
  */
 import type { webApi } from '@slack/bolt';
 import { isFileStub, isImageFile, isUsableFile, resolveStub, type SlackFile } from './files.js';
@@ -59,7 +64,9 @@ export async function findRecentImages(
     const res = await client.conversations.history({ channel, limit: HISTORY_LIMIT });
     history = (res.messages ?? []) as HistoryMessage[];
   } catch (err) {
-    return { ok: false, error: (err as { data?: { error?: string } }).data?.error ?? 'unknown_error' };
+    const e = err as { code?: string; data?: { error?: string } };
+    if (e.code === 'slack_webapi_rate_limited_error') return { ok: false, error: 'ratelimited' };
+    return { ok: false, error: e.data?.error ?? 'unknown_error' };
   }
   const found: FoundImage[] = history.flatMap((m) => imagesOf(m, user));
   const threads = history

@@ -2,7 +2,7 @@
 import type { webApi } from '@slack/bolt';
 import { buttonId } from '../../commands/buttons.js';
 import type { EditBudget } from '../shared/edit-budget.js';
-import type { Attachment, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
+import type { Attachment, Fallback, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
 type WebClient = webApi.WebClient;
 
@@ -44,6 +44,16 @@ export function blocksFor(text: string, buttons: JobButton[]): Record<string, un
 function errorCode(err: unknown): string | undefined {
   return (err as { data?: { error?: string } })?.data?.error;
 }
+
+/**
+ * A response_url takes "up to 5 times within 30 minutes" (Slack's "Handling user interaction",
+ * https://api.slack.com/interactivity/handling#message_responses).
+ */
+export const RESPONSE_URL_USES = 5;
+export const RESPONSE_URL_MS = 30 * 60 * 1000;
+
+/** Slack's answers that may pass if tried again later (each method's "Errors": server-side trouble). */
+const TRANSIENT_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -87,6 +97,8 @@ export interface SlackPortOptions {
   parentText?: string;
   /** A response_url reply (slash commands): works even where the bot is not a channel member. */
   respond?: (text: string) => Promise<void>;
+  /** When the response_url stops working (default 30 minutes after the port was made). */
+  respondUntil?: number;
   /** Delays between files.info look-ups for an upload's message (tests shorten them). */
   sharePollMs?: number[];
   /** Whether alt text is sent with uploads (see UploadState); default a fresh state that sends it. */
@@ -111,12 +123,14 @@ export class SlackReplyPort implements ReplyPort {
    */
   private readonly buttons = new Map<string, JobButton[]>();
   private respondUses = 0;
+  private readonly respondUntil: number;
   /** The next update is a progress edit the budget allowed (it does not wait). */
   private progressGranted = false;
 
   constructor(
     private readonly client: WebClient,
-    private readonly channel: string,
+    /** A user id for a DM port until the first post names the DM channel. */
+    private channel: string,
     thread: string | undefined,
     private readonly user: string,
     private readonly opts: SlackPortOptions = {},
@@ -124,6 +138,38 @@ export class SlackReplyPort implements ReplyPort {
     this.thread = thread;
     this.threadStarted = opts.threadStarted ?? true;
     this.uploads = opts.uploads ?? { altText: true };
+    this.respondUntil = opts.respondUntil ?? Date.now() + RESPONSE_URL_MS;
+  }
+
+  /**
+   * Where a job's last replies go when its thread refuses them: the channel itself, then a direct
+   * message (chat.postMessage with the user's id as channel posts in the app's DM with them; needs
+   * only chat:write, https://docs.slack.dev/reference/methods/chat.postMessage#channels).
+   */
+  fallbacks(): Fallback[] {
+    if (this.channel === this.user) return [];
+    const shared: SlackPortOptions = {
+      ...(this.opts.uploads ? { uploads: this.opts.uploads } : {}),
+      ...(this.opts.budget ? { budget: this.opts.budget } : {}),
+      ...(this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {}),
+    };
+    const out: Fallback[] = [];
+    if (this.thread) out.push({ place: 'channel', port: new SlackReplyPort(this.client, this.channel, undefined, this.user, { ...shared, parentText: `<@${this.user}>` }) });
+    out.push({ place: 'dm', port: new SlackReplyPort(this.client, this.user, undefined, this.user, shared) });
+    return out;
+  }
+
+  /**
+   * Worth another try later: a 429 that outlasted the client's own retries (@slack/web-api counts each
+   * Retry-After wait as one of them and then gives up with a request error), a dropped connection, a
+   * server error. A refusal (not_in_channel, channel_not_found, …) is not.
+   */
+  transient(err: unknown): boolean {
+    const e = err as { code?: string; statusCode?: number; data?: { error?: string } };
+    if (e?.code === 'slack_webapi_request_error' || e?.code === 'slack_webapi_rate_limited_error') return true;
+    if (e?.code === 'slack_webapi_http_error') return (e.statusCode ?? 0) >= 500;
+    if (e?.code === 'slack_webapi_platform_error') return TRANSIENT_ERRORS.has(e.data?.error ?? '');
+    return err instanceof Error && (err.name === 'TimeoutError' || err.message === 'fetch failed');
   }
 
   async post(text: string, files?: Attachment[], buttons: JobButton[] = []): Promise<MessageRef> {
@@ -205,8 +251,14 @@ export class SlackReplyPort implements ReplyPort {
 
   async whisper(text: string): Promise<void> {
     if (this.canRespond() && !this.thread) {
-      await this.respond(escapeText(text));
-      return;
+      try {
+        await this.respond(escapeText(text));
+        return;
+      } catch (err) {
+        // Expired or used up on Slack's side: an ephemeral message instead.
+        this.respondUses = RESPONSE_URL_USES;
+        console.warn('Slack: a response_url reply was refused; answering with an ephemeral message instead:', (err as Error)?.message ?? err);
+      }
     }
     try {
       await this.client.chat.postEphemeral({
@@ -222,9 +274,9 @@ export class SlackReplyPort implements ReplyPort {
     }
   }
 
-  /** A response_url takes at most 5 responses (within 30 minutes): after that, ephemeral messages only. */
+  /** A response_url takes at most 5 responses within 30 minutes: after that, ephemeral messages only. */
   private canRespond(): boolean {
-    return this.opts.respond !== undefined && this.respondUses < 5;
+    return this.opts.respond !== undefined && this.respondUses < RESPONSE_URL_USES && Date.now() < this.respondUntil;
   }
 
   private async respond(text: string): Promise<void> {
@@ -242,6 +294,7 @@ export class SlackReplyPort implements ReplyPort {
       .postMessage({ channel: this.channel, text: this.opts.parentText ?? 'Results of a job:', unfurl_links: false })
       .then((res) => {
         if (!res.ts) throw new Error('chat.postMessage returned no ts');
+        if (res.channel) this.channel = res.channel;
         this.thread = res.ts;
         return res.ts;
       })
@@ -257,6 +310,7 @@ export class SlackReplyPort implements ReplyPort {
       ...(thread ? { thread_ts: thread } : {}),
     });
     if (!res.ts) throw new Error('chat.postMessage returned no ts');
+    if (res.channel) this.channel = res.channel; // a DM port learns its channel here
     if (buttons.length > 0) this.buttons.set(res.ts, buttons);
     return res.ts;
   }

@@ -80,5 +80,8 @@ export function historyError(code: string, bot: string): string {
   if (code === 'missing_scope') {
     return 'I am not allowed to read this conversation (the app is missing a *:history scope). Mention me with the images attached instead, or ask an admin to reinstall the app from its manifest.';
   }
+  if (code === 'ratelimited') {
+    return "Slack is limiting how often I may read this channel's messages right now (apps outside the Slack Marketplace may read them about once a minute). Mention me with the images attached instead — that always works — or try again in a minute.";
+  }
   return `I couldn't read this channel's recent messages (${code}). Mention me with the images attached instead.`;
 }

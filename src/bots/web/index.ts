@@ -2,9 +2,11 @@
  * The web front end: a small page on localhost that speaks to the same commands as the chat bots,
  * so the project can be tried before any Discord or Slack app exists.
  */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, readBool, readInt, readString, type Env } from '../../config.js';
-import { Conversations } from './conversations.js';
+import { Conversations, isConversationId } from './conversations.js';
 import { FileStore } from './files.js';
 import { webFrontend } from './reply-port.js';
 import { historyMessages } from './history.js';
@@ -59,6 +61,21 @@ export function configFromEnv(env: Env, { chatConfigured }: { chatConfigured: bo
 }
 
 /**
+ * The conversation that keeps Discord and Slack results that reached no one (their thread, channel and
+ * DM refused them): an id drawn once per data directory and kept there, so only who reads the log (or
+ * the data directory) can open it. Anyone who can reach the page and has the id can read it.
+ */
+async function unreachedConversation(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'web', 'unreached-conversation');
+  const kept = (await readFile(file, 'utf8').catch(() => '')).trim();
+  if (isConversationId(kept)) return kept;
+  const id = `unreached-${randomBytes(12).toString('hex')}`;
+  await mkdir(join(dataDir, 'web'), { recursive: true });
+  await writeFile(file, `${id}\n`);
+  return id;
+}
+
+/**
  * `commands` is the command service; where it offers the job store's read API (history, job), earlier
  * jobs missing from a conversation are shown from there. Its limits (image bytes, option ranges) are the
  * uploads' and the form's, so both refuse the same files and values.
@@ -73,10 +90,11 @@ export async function start(config: WebConfig, commands: WebCommands): Promise<W
   );
   const files = new FileStore(join(config.dataDir, 'web', 'files'));
   await Promise.all([conversations.init(), files.init()]);
-  commands.registerFrontend(webFrontend(conversations, files));
+  const unreached = await unreachedConversation(config.dataDir);
+  commands.registerFrontend(webFrontend(conversations, files, unreached));
   const inputs = new InputImages(config.dataDir);
   const server = new WebServer(config, commands, conversations, files, inputs, jobHistory);
   await server.listen();
-  console.info(`Web front end: open ${server.url} in a browser.`);
+  console.info(`Web front end: open ${server.url} in a browser. Chat results that reach no one are kept at ${server.url}?c=${unreached}`);
   return { url: server.url, stop: () => server.close() };
 }

@@ -91,12 +91,19 @@ export class WebReplyPort implements ReplyPort {
   }
 }
 
-/** Lets the commands reach a web conversation again, e.g. for a job resumed after a restart. */
-export function webFrontend(conversations: Conversations, files: FileStore): Frontend {
+/**
+ * Lets the commands reach a web conversation again, e.g. for a job resumed after a restart. With
+ * `unreached` (a conversation id), another platform's results that reached no one there are kept in
+ * that conversation, one thread per job.
+ */
+export function webFrontend(conversations: Conversations, files: FileStore, unreached?: string): Frontend {
   return {
     platform: 'web',
     portFor(where: ThreadRef): ReplyPort {
       return new WebReplyPort(conversations, files, where.channel, where.thread ?? newId('t'));
     },
+    ...(unreached
+      ? { lastResort: (job: { id: string }) => ({ place: 'web' as const, port: new WebReplyPort(conversations, files, unreached, `t-${job.id}`) }) }
+      : {}),
   };
 }

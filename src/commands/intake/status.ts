@@ -1,4 +1,4 @@
-/** status: how long the queues are, and where the user's own jobs stand. */
+/** status: how long the queues are, where the user's own jobs stand, and results that reached them nowhere. */
 import { statusText } from '../messages.js';
 import type { Invocation, ReplyPort } from '../port.js';
 import type { IntakeContext } from './context.js';
@@ -12,5 +12,8 @@ export async function status(ctx: IntakeContext, invocation: Invocation, port: R
     const where = place.position === 0 ? `running on ${place.device}` : `waiting, position ${place.position} on ${place.device}`;
     mine.push(`${job.record.kind} ${job.id} — ${where}`);
   }
-  await port.whisper(statusText(await ctx.transport.loads(), mine));
+  const lost = ctx.store.undelivered(invocation.platform, invocation.user.id).map((r) => `${r.kind} ${r.id} — ${r.state}, but I couldn't post its result (kept; I'll try again when I restart)`);
+  const lines = [statusText(await ctx.transport.loads(), mine)];
+  if (lost.length > 0) lines.push(`Not delivered yet:\n${lost.join('\n')}`);
+  await port.whisper(lines.join('\n'));
 }

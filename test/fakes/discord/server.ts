@@ -64,6 +64,12 @@ export const DISCORD_RATE_LIMITS: RateLimits = {
 
 /** Interaction tokens are valid for 15 minutes (interactions, "Receiving and Responding"). */
 export const INTERACTION_TOKEN_MS = 15 * 60 * 1000;
+/**
+ * "You must send an initial response within 3 seconds of receiving the event. If the 3 second
+ * deadline is exceeded, the token will be invalidated" (https://discord.com/developers/docs/interactions/receiving-and-responding#responding-to-an-interaction);
+ * a late callback gets 404 Unknown interaction (10062, topics/opcodes-and-status-codes).
+ */
+export const INITIAL_RESPONSE_MS = 3000;
 
 /** Permission bits (topics/permissions). */
 export const PERMISSION = {
@@ -72,6 +78,7 @@ export const PERMISSION = {
   SEND_MESSAGES: 1n << 11n,
   ATTACH_FILES: 1n << 15n,
   READ_MESSAGE_HISTORY: 1n << 16n,
+  MANAGE_THREADS: 1n << 34n,
   CREATE_PUBLIC_THREADS: 1n << 35n,
   SEND_MESSAGES_IN_THREADS: 1n << 38n,
 } as const;
@@ -126,6 +133,8 @@ export interface Denials {
   reactions?: boolean;
   /** Channel messages at all (403 Missing Access, code 50001). */
   channel?: boolean;
+  /** Manage Threads: without it, a locked thread takes no messages (160005). */
+  manageThreads?: boolean;
 }
 
 const ALL_PERMISSIONS = '2251799813685247';
@@ -204,6 +213,8 @@ export class FakeDiscord {
   uploadLimit = 10 * 2 ** 20;
   /** Direct-message channels (type 1), by id, with their one recipient. */
   readonly dms = new Map<string, FakeUser>();
+  /** Users who take no DMs from the bot (privacy settings): 403 with 50007 "Cannot send messages to this user". */
+  readonly closedDms = new Set<string>();
   private readonly cdn = new Map<string, { data: Buffer; contentType: string }>();
   private readonly sockets = new Set<WebSocket>();
   private readonly conditions = new Conditions();
@@ -335,6 +346,7 @@ export class FakeDiscord {
     if (this.denials.files) bits &= ~PERMISSION.ATTACH_FILES;
     if (this.denials.reactions) bits &= ~PERMISSION.ADD_REACTIONS;
     if (this.denials.channel) bits &= ~(PERMISSION.VIEW_CHANNEL | PERMISSION.SEND_MESSAGES | PERMISSION.SEND_MESSAGES_IN_THREADS);
+    if (this.denials.manageThreads) bits &= ~PERMISSION.MANAGE_THREADS;
     return bits.toString();
   }
 
@@ -529,6 +541,7 @@ export class FakeDiscord {
     const id = snowflake();
     const token = `interaction-token-${id}`;
     this.tokenIssued.set(token, this.now());
+    this.delivered.set(token, this.now());
     const thread = this.threads.get(channelId);
     const dm = this.dms.get(channelId);
     if (dm) this.tokenChannels.set(token, channelId);
@@ -578,6 +591,14 @@ export class FakeDiscord {
     return { id, token };
   }
 
+  /** When each interaction was sent to the bot, on the fake's clock (the 3-second rule). */
+  private readonly delivered = new Map<string, number>();
+  /**
+   * Every initial response (callback) as the fake saw it: how long after the interaction was sent it
+   * arrived, on the fake's clock, and whether it was in time (else it was refused with 10062).
+   */
+  readonly initialResponses: { token: string; afterMs: number; accepted: boolean }[] = [];
+
   /** Tokens of component interactions (button clicks): only they may be answered with type 6. */
   private readonly componentTokens = new Set<string>();
 
@@ -594,6 +615,7 @@ export class FakeDiscord {
     const id = snowflake();
     const token = `component-token-${id}`;
     this.tokenIssued.set(token, this.now());
+    this.delivered.set(token, this.now());
     this.componentTokens.add(token);
     this.interactionIn(token, message.channel_id);
     const thread = this.threads.get(message.channel_id);
@@ -755,6 +777,17 @@ export class FakeDiscord {
     if (method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(route))) {
       const token = m[2]!;
       if (this.responses.has(token)) return send(res, 400, { message: 'Interaction has already been acknowledged.', code: 40060 });
+      const sent = this.delivered.get(token);
+      if (sent !== undefined) {
+        const afterMs = this.now() - sent;
+        const accepted = afterMs <= INITIAL_RESPONSE_MS;
+        this.initialResponses.push({ token, afterMs, accepted });
+        if (!accepted) {
+          // The token is invalidated: nothing more can be sent with it.
+          this.tokenIssued.set(token, -Infinity);
+          return send(res, 404, { message: 'Unknown interaction', code: 10062 });
+        }
+      }
       const type = Number(body?.type);
       const data = (body?.data ?? {}) as Record<string, unknown>;
       const flags = Number(data.flags ?? 0);
@@ -830,9 +863,14 @@ export class FakeDiscord {
     if ((m = /^\/channels\/(\d+)\/messages$/.exec(route)) && method === 'POST') {
       // Denials are about the guild channel (and its threads); a DM with the user stays open.
       if (this.denials.channel && !this.dms.has(m[1]!)) return send(res, 403, { message: 'Missing Access', code: 50001 });
+      const recipient = this.dms.get(m[1]!);
+      if (recipient && this.closedDms.has(recipient.id)) return send(res, 403, { message: 'Cannot send messages to this user', code: 50007 });
       if (files.length > 0 && this.denials.files) return this.missingPermissions(res);
       // "Sending a message will automatically unarchive the thread, unless the thread has been locked."
       const thread = this.threads.get(m[1]!);
+      // A locked thread takes messages only from those with Manage Threads (topics/threads, "locked";
+      // JSON error 160005 "Thread is locked", topics/opcodes-and-status-codes).
+      if (thread?.locked && !thread.archived && this.denials.manageThreads) return send(res, 403, { message: 'Thread is locked', code: 160005 });
       if (thread?.archived) {
         if (thread.locked) return this.archivedThread(res);
         this.setArchived(thread, false);
@@ -922,6 +960,14 @@ export class FakeDiscord {
   private setArchived(thread: FakeThread, archived: boolean): void {
     if (thread.archived === archived) return;
     thread.archived = archived;
+    if (this.socket) this.dispatch('THREAD_UPDATE', this.threadJson(thread));
+  }
+
+  /** A moderator locks the thread (it stays open to read; see `denials.manageThreads`). */
+  lock(threadId: string): void {
+    const thread = this.threads.get(threadId);
+    if (!thread) throw new Error(`no thread ${threadId}`);
+    thread.locked = true;
     if (this.socket) this.dispatch('THREAD_UPDATE', this.threadJson(thread));
   }
 

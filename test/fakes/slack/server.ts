@@ -70,6 +70,9 @@ export function manifestScopes(manifest: string): string[] {
   return out;
 }
 
+/** A response_url takes up to 5 replies within 30 minutes (see route()). */
+const RESPONSE_URL_MS = 30 * 60 * 1000;
+
 /** Methods that act in a channel answer not_in_channel where the bot is not a member. */
 const IN_CHANNEL = new Set(['chat.postMessage', 'chat.update', 'reactions.add', 'conversations.history', 'conversations.replies', 'files.completeUploadExternal']);
 
@@ -329,9 +332,32 @@ export class FakeSlack {
       team: { id: this.teamId, domain: 'fake' },
       channel: { id: channel, name: 'general' },
       message: { ...message },
-      response_url: `${this.url}/respond/${Math.random().toString(36).slice(2, 10)}`,
+      response_url: this.responseUrl(),
       actions: [{ ...element, block_id: 'b1', action_ts: `${Date.now() / 1000}` }],
     };
+  }
+
+  /** A new response_url on this fake, valid 30 minutes from now on the fake's clock. */
+  responseUrl(): string {
+    return `${this.url}/respond/${Math.random().toString(36).slice(2, 10)}-${this.now()}`;
+  }
+
+  /** Moves the fake's clock on (response_url expiry) without waiting. */
+  advanceClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  private now(): number {
+    return Date.now() + this.clockOffsetMs;
+  }
+
+  /**
+   * The next `count` calls of `method` are answered 429 with Retry-After (seconds), as during a burst
+   * over the method's tier (https://docs.slack.dev/apis/web-api/rate-limits): a storm longer than a
+   * client's retries makes the call fail there.
+   */
+  storm(method: string, count: number, retryAfterS = 1): void {
+    this.storms.set(method, { left: count, retryAfterS });
   }
 
   callsOf(method: string): FakeCall[] {
@@ -424,7 +450,13 @@ export class FakeSlack {
       const id = url.pathname.slice(9);
       this.record('response_url', { ...body, id });
       // A response_url takes "up to 5 times within 30 minutes" (Slack's interactivity docs, "Handling
-      // user interaction"); after that it is refused.
+      // user interaction", https://api.slack.com/interactivity/handling#message_responses); after that
+      // it is refused. This fake's response_urls end in the time they were issued (see responseUrl()).
+      const issued = Number(/-(\d+)$/.exec(id)?.[1] ?? NaN);
+      if (Number.isFinite(issued) && this.now() - issued > RESPONSE_URL_MS) {
+        this.calls.at(-1)!.error = 'expired_url';
+        return json(res, 404, { ok: false, error: 'expired_url' });
+      }
       const uses = (this.responseUses.get(id) ?? 0) + 1;
       this.responseUses.set(id, uses);
       if (uses > 5) {
@@ -475,6 +507,8 @@ export class FakeSlack {
   /** Channels the bot is not a member of. */
   readonly notMember = new Set<string>();
   private rateScale = 0;
+  private clockOffsetMs = 0;
+  private readonly storms = new Map<string, { left: number; retryAfterS: number }>();
   private readonly responseUses = new Map<string, number>();
   private readonly windows = new Map<string, number[]>();
 
@@ -505,6 +539,13 @@ export class FakeSlack {
     const call = this.calls.at(-1)!;
     if (!this.authorized(method, req, args)) return json(res, 200, { ok: false, error: 'invalid_auth' });
     const channel = args.channel !== undefined ? String(args.channel) : args.channel_id !== undefined ? String(args.channel_id) : undefined;
+    const storm = this.storms.get(method);
+    if (storm && storm.left > 0) {
+      storm.left -= 1;
+      call.error = 'ratelimited';
+      res.setHeader('Retry-After', String(storm.retryAfterS));
+      return json(res, 429, { ok: false, error: 'ratelimited' });
+    }
     const wait = this.overLimit(method, channel);
     if (wait !== null) {
       call.error = 'ratelimited';
@@ -535,8 +576,11 @@ export class FakeSlack {
       case 'auth.test':
         return { ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: this.botName, team_id: this.teamId, user_id: this.botUserId, bot_id: this.botId };
       case 'chat.postMessage': {
-        const channel = str('channel');
+        let channel = str('channel');
         if (!channel) return { ok: false, error: 'channel_not_found' };
+        // A user id as channel posts in the app's DM with that user; the answer names the DM channel
+        // (chat.postMessage, "channel" argument: https://docs.slack.dev/reference/methods/chat.postMessage).
+        if (channel.startsWith('U') || channel.startsWith('W')) channel = `D${channel.slice(1)}`;
         if (!str('text') && !a.blocks) return { ok: false, error: 'no_text' };
         const blocks = blocksArg(a.blocks);
         if (blocks === 'invalid' || (blocks && blockProblem(blocks))) return { ok: false, error: 'invalid_blocks' };

@@ -27,6 +27,9 @@ const REACTIONS = {
 function conversationId() {
   const key = 'tilestyle.conversation';
   const valid = (id) => typeof id === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(id);
+  // ?c=<id> opens another conversation (the one the log names for chat results that reached no one), not kept.
+  const asked = new URLSearchParams(location.search).get('c');
+  if (valid(asked)) return asked;
   let id;
   try {
     id = localStorage.getItem(key);
