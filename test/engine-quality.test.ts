@@ -11,6 +11,7 @@ import path from 'node:path';
 import { measureResult, QUALITY_THRESHOLDS } from '../bench/quality-table.js';
 import { Engine } from '../src/engine/index.js';
 import { structureKept } from '../src/engine/quality.js';
+import { TEST_THREADS } from './helpers/threads.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
@@ -19,8 +20,7 @@ const fixture = (name: string) => readFile(path.join(FIXTURES, name));
 
 let engine: Engine;
 beforeAll(async () => {
-  // One thread per core this process may use (a machine pinned to one core gets one).
-  engine = await Engine.create({ modelDir: MODEL_DIR });
+  engine = await Engine.create({ modelDir: MODEL_DIR, threads: TEST_THREADS });
 });
 afterAll(() => engine?.dispose());
 

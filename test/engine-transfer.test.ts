@@ -7,6 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { Engine, ImageInputError, JobCancelledError, OptionError } from '../src/engine/index.js';
 import type { Progress, TransferOptions } from '../src/engine/index.js';
+import { TEST_THREADS } from './helpers/threads.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
@@ -19,7 +20,7 @@ let scream: Buffer;
 let guitar: Buffer;
 
 beforeAll(async () => {
-  engine = await Engine.create({ modelDir: MODEL_DIR, maxSize: 512 });
+  engine = await Engine.create({ modelDir: MODEL_DIR, maxSize: 512, threads: TEST_THREADS });
   [dog, scream, guitar] = await Promise.all([fixture('dog.jpg'), fixture('scream.jpg'), fixture('guitar.png')]);
 });
 afterAll(() => engine?.dispose());
