@@ -349,12 +349,12 @@ describe('refusals', () => {
 
 describe('progress and failures', () => {
   it('updates the status message at most once per interval', async () => {
-    // A 64-px palette of 28 steps against an interval of 250 ms: steps come faster than updates may.
+    // A 32-px palette of 28 steps against an interval of 250 ms: steps come several times faster than updates may.
     const interval = 250;
     const slow = await makeTestCommands({ limits: { progressIntervalMs: interval } });
     try {
       const port = new RecordingPort();
-      await slow.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: { iterations: 40, size: 64, seed: 11 } }, invocation(), port);
+      await slow.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: { iterations: 40, size: 32, seed: 11 } }, invocation(), port);
       await port.waitForSettings();
       const status = port.posts()[0]!;
       const duration = port.posts().at(-1)!.at - status.at;

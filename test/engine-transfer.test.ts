@@ -57,7 +57,7 @@ test('stylize: the style loss falls a lot, the content stays recognisable, the r
 
 test('the quick schedule stops converged levels early and reports the steps each level took', async () => {
   const progress: Progress[] = [];
-  // Two levels (96 and 192 px) of a 3:1 strip of the photo: half the pixels of the whole 4:3 photo.
+  // Two levels (96 and 192 px) of a 3:1 strip of the photo: under half the pixels of the whole 4:3 photo.
   const strip = await sharp(dog).extract({ left: 0, top: 160, width: 768, height: 256 }).png().toBuffer();
   const r = await engine.stylize(strip, [{ image: scream }], { size: 192, iterations: 400, seed: 5 }, { onProgress: (p) => progress.push(p) });
   expect([r.stats.width, r.stats.height]).toEqual([192, 64]);
