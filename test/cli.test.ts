@@ -4,6 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
+import { TEST_THREADS } from './helpers/threads.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
@@ -21,7 +22,8 @@ function stylize(args: string[], cwd: string, modelDir = MODEL_DIR): Promise<Run
   return new Promise((resolve) => {
     execFile(
       TSX,
-      [CLI, ...args],
+      // One engine thread per core this jest worker may use (test/helpers/threads.ts).
+      [CLI, '--threads', String(TEST_THREADS), ...args],
       { cwd, env: { ...process.env, TILESTYLE_MODEL_DIR: modelDir, TILESTYLE_DEBUG: '' }, timeout: 300_000 },
       (err, stdout, stderr) => {
         const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;

@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { compareArrays, describeDifference, relativeError } from '../bench/device/compare.js';
 import { HAS_GPU_DEVICE } from './helpers/gpu.js';
+import { TEST_THREADS } from './helpers/threads.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 
@@ -30,7 +31,7 @@ function run(command: string, args: string[], options: { cwd: string; env: NodeJ
   });
 }
 
-const SMALL = ['--sizes', '64', '--reps', '1', '--parity-size', '64', '--no-job', '--threads', String(os.availableParallelism())];
+const SMALL = ['--sizes', '64', '--reps', '1', '--parity-size', '64', '--no-job', '--threads', String(TEST_THREADS)];
 
 /** The bundle carries this machine's native libraries for Linux x86-64 and is packed with tar and xz. */
 const missing = [

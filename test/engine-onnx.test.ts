@@ -2,13 +2,13 @@
  * @jest-environment ./test/onnx-environment.cjs
  */
 /** The hand-written ONNX backward pass against finite differences of its own loss, on the real weights. */
-import os from 'node:os';
 import path from 'node:path';
 import { HAS_GPU_DEVICE } from './helpers/gpu.js';
 import { createOnnxBackend } from '../src/engine/onnx/backend.js';
 import { loadVgg19, type ConvLayer } from '../src/engine/weights.js';
 import { seededRandom } from '../src/engine/preprocess.js';
 import type { LossBackend, LossSpec, LossTargets } from '../src/engine/backend.js';
+import { TEST_THREADS } from './helpers/threads.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
@@ -18,7 +18,7 @@ let backend: LossBackend;
 
 beforeAll(async () => {
   layers = await loadVgg19(MODEL_DIR);
-  backend = await createOnnxBackend(layers, { threads: os.availableParallelism() });
+  backend = await createOnnxBackend(layers, { threads: TEST_THREADS });
 });
 afterAll(() => backend?.dispose());
 
@@ -134,7 +134,7 @@ test('an unknown device is refused', async () => {
 });
 
 test('the Winograd loss graph agrees with direct convolutions', async () => {
-  const direct = await createOnnxBackend(layers, { threads: os.availableParallelism(), winograd: false });
+  const direct = await createOnnxBackend(layers, { threads: TEST_THREADS, winograd: false });
   try {
     const width = 64;
     const height = 52; // deeper levels are not multiples of 4: exercises the padding and cropping

@@ -13,6 +13,7 @@ import { createOnnxBackend } from '../src/engine/onnx/backend.js';
 import { createTfjsBackend } from '../src/engine/tfjs/backend.js';
 import { tf } from '../src/engine/tfjs/runtime.js';
 import { loadVgg19, VGG_MEAN_BGR, type ConvLayer } from '../src/engine/weights.js';
+import { TEST_THREADS } from './helpers/threads.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
@@ -135,7 +136,7 @@ describe('tfjs reference backend', () => {
 describe('onnx backend agrees with the tfjs reference', () => {
   let onnx: LossBackend;
   beforeAll(async () => {
-    onnx = await createOnnxBackend(layers, { device: 'cpu' });
+    onnx = await createOnnxBackend(layers, { device: 'cpu', threads: TEST_THREADS });
   });
   afterAll(async () => {
     await onnx?.dispose();

@@ -7,6 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import sharp from 'sharp';
 import type { LossBackend } from '../src/engine/backend.js';
 import { createOnnxBackend } from '../src/engine/onnx/backend.js';
 import { DEFAULT_OPTIONS, SHARPEN_STYLE_LAYERS } from '../src/engine/index.js';
@@ -14,6 +15,7 @@ import { seededRandom } from '../src/engine/preprocess.js';
 import { LruCache } from '../src/engine/style-cache.js';
 import { stylize } from '../src/engine/transfer.js';
 import { loadVgg19 } from '../src/engine/weights.js';
+import { TEST_THREADS } from './helpers/threads.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
@@ -21,7 +23,7 @@ const FIXTURES = process.env.TILESTYLE_FIXTURES ?? path.resolve(ROOT, '../shared
 
 let backend: LossBackend;
 beforeAll(async () => {
-  backend = await createOnnxBackend(await loadVgg19(MODEL_DIR), { threads: 1 });
+  backend = await createOnnxBackend(await loadVgg19(MODEL_DIR), { threads: TEST_THREADS });
 });
 afterAll(() => backend?.dispose());
 
@@ -50,9 +52,13 @@ test('before its large sharpening level a job frees the full-depth sessions, and
     dispose: async () => undefined,
   };
   const [dog, face] = await Promise.all([readFile(path.join(FIXTURES, 'dog.jpg')), readFile(path.join(FIXTURES, 'face.png'))]);
-  // 96 and 192 px at full depth, then sharpening at 384 (which the threshold here counts as large).
-  const ctx = { backend: recording, styleCache: new LruCache<Float32Array[]>(4), releaseAbovePixels: 192 * 192 };
-  const r = await stylize(ctx, dog, [{ image: face }], { ...DEFAULT_OPTIONS, size: 384, iterations: 20, tiles: 4 });
+  // A 4:1 strip of the photo has the levels of any 384-px job (96 and 192 px at full depth, then
+  // sharpening at 384 px) at a third of a 4:3 photo's pixels: 96×24, 192×48 and 384×96.
+  const strip = await sharp(dog).extract({ left: 0, top: 192, width: 768, height: 192 }).png().toBuffer();
+  // The threshold here counts the sharpening level as large and the others as not.
+  const ctx = { backend: recording, styleCache: new LruCache<Float32Array[]>(4), releaseAbovePixels: 192 * 48 };
+  const r = await stylize(ctx, strip, [{ image: face }], { ...DEFAULT_OPTIONS, size: 384, iterations: 16, tiles: 4 });
+  expect([r.stats.width, r.stats.height]).toEqual([384, 96]);
   expect(r.stats.levelSteps).toHaveLength(3);
 
   const SHARPEN = { content: [], style: DEFAULT_OPTIONS.styleLayers.filter((l) => SHARPEN_STYLE_LAYERS.includes(l)) };
@@ -72,6 +78,6 @@ test('before its large sharpening level a job frees the full-depth sessions, and
 
   // A job whose levels are all under the threshold keeps every session.
   calls.length = 0;
-  await stylize(ctx, dog, [{ image: face }], { ...DEFAULT_OPTIONS, size: 160, iterations: 20, tiles: 4 });
+  await stylize(ctx, strip, [{ image: face }], { ...DEFAULT_OPTIONS, size: 192, iterations: 16, tiles: 4 });
   expect(calls.filter((c) => c.startsWith('release'))).toEqual([]);
 });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { Engine, ImageInputError, JobCancelledError, OptionError } from '../src/engine/index.js';
 import type { Progress, TransferOptions } from '../src/engine/index.js';
+import { TEST_THREADS } from './helpers/threads.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
@@ -19,7 +20,7 @@ let scream: Buffer;
 let guitar: Buffer;
 
 beforeAll(async () => {
-  engine = await Engine.create({ modelDir: MODEL_DIR, maxSize: 512 });
+  engine = await Engine.create({ modelDir: MODEL_DIR, maxSize: 512, threads: TEST_THREADS });
   [dog, scream, guitar] = await Promise.all([fixture('dog.jpg'), fixture('scream.jpg'), fixture('guitar.png')]);
 });
 afterAll(() => engine?.dispose());
@@ -56,7 +57,10 @@ test('stylize: the style loss falls a lot, the content stays recognisable, the r
 
 test('the quick schedule stops converged levels early and reports the steps each level took', async () => {
   const progress: Progress[] = [];
-  const r = await engine.stylize(dog, [{ image: scream }], { size: 192, iterations: 400, seed: 5 }, { onProgress: (p) => progress.push(p) });
+  // Two levels (96 and 192 px) of a 3:1 strip of the photo: under half the pixels of the whole 4:3 photo.
+  const strip = await sharp(dog).extract({ left: 0, top: 160, width: 768, height: 256 }).png().toBuffer();
+  const r = await engine.stylize(strip, [{ image: scream }], { size: 192, iterations: 400, seed: 5 }, { onProgress: (p) => progress.push(p) });
+  expect([r.stats.width, r.stats.height]).toEqual([192, 64]);
   expect(r.stats.levelSteps).toHaveLength(2);
   expect(r.stats.levelSteps.reduce((a, b) => a + b, 0)).toBe(r.stats.steps);
   // Each level may take 200 steps; a converged one stops well before.

@@ -9,6 +9,7 @@ import { Engine, paletteSizeFor, paletteTilesFor, SHARPEN_STYLE_LAYERS } from '.
 import { structureKept } from '../src/engine/quality.js';
 import { planLevels, SHARPEN_FROM, SHARPEN_STEPS, STROKE_LEVEL_STEPS } from '../src/engine/schedule.js';
 import type { Progress } from '../src/engine/index.js';
+import { TEST_THREADS } from './helpers/threads.js';
 
 const ROOT = path.resolve(new URL('.', import.meta.url).pathname, '..');
 const MODEL_DIR = process.env.TILESTYLE_MODEL_DIR ?? path.resolve(ROOT, '../shared/models/vgg19');
@@ -64,7 +65,7 @@ describe('upscale', () => {
   let dog: Buffer;
   let guitar: Buffer;
   beforeAll(async () => {
-    engine = await Engine.create({ modelDir: MODEL_DIR, threads: 2, maxSize: 512 });
+    engine = await Engine.create({ modelDir: MODEL_DIR, threads: TEST_THREADS, maxSize: 512 });
     [dog, guitar] = await Promise.all([fixture('dog.jpg'), fixture('guitar.png')]);
   });
   afterAll(() => engine?.dispose());

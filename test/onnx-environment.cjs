@@ -12,10 +12,27 @@ const SHARED = [
   'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
 ];
 
+/** Where test/helpers/commands.ts keeps the engines it shares among the tests of one file. */
+const TEST_ENGINES = Symbol.for('tilestyle.testEngines');
+
 class OnnxEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
     for (const name of SHARED) this.global[name] = globalThis[name];
+  }
+
+  /**
+   * After the file's own afterAll hooks, frees its shared engines: the next file in this process
+   * makes its own, and each engine holds its weights and session arenas (hundreds of MB) natively.
+   */
+  async teardown() {
+    const engines = this.global[TEST_ENGINES];
+    if (engines) {
+      const all = [...engines.values()];
+      engines.clear();
+      await Promise.allSettled(all.map(async (engine) => (await engine).dispose()));
+    }
+    await super.teardown();
   }
 }
 

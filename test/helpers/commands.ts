@@ -18,6 +18,7 @@ import type { BackendName } from '../../src/engine/types.js';
 import { createCommandService, type CommandService, type ServiceLimits, type StyleEngine } from '../../src/commands/index.js';
 import type { OptionDefaults } from '../../src/jobs/job-record.js';
 import { Conditions } from './conditions.js';
+import { TEST_THREADS } from './threads.js';
 import type {
   Attachment,
   CommandHandler,
@@ -181,15 +182,19 @@ export function invocation(userId = 'user-1', where: ThreadRef = { channel: 'tes
   return { platform, user: { id: userId, name: `name-${userId}` }, where };
 }
 
-/** Engines are slow to create: one per device slot, shared by every service in a test file. */
+/**
+ * Engines are slow to create: one per device slot, shared by every service in a test file. The test
+ * environment (test/onnx-environment.cjs) disposes them once the file is done.
+ */
 const engines = new Map<string, Promise<Engine>>();
+(globalThis as Record<symbol, unknown>)[Symbol.for('tilestyle.testEngines')] = engines;
 
 export function testEngine(device = 'cpu', index = 0): Promise<Engine> {
   const key = `${device}#${index}`;
   let engine = engines.get(key);
   if (!engine) {
     const backend = process.env.TILESTYLE_BACKEND as BackendName | undefined;
-    engine = Engine.create({ modelDir: MODEL_DIR, device, threads: 1, ...(backend ? { backend } : {}) });
+    engine = Engine.create({ modelDir: MODEL_DIR, device, threads: TEST_THREADS, ...(backend ? { backend } : {}) });
     engines.set(key, engine);
   }
   return engine;
