@@ -11,6 +11,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { chooseTiles, COPY_PX } from '../src/engine/auto-tiles.js';
 import { Engine } from '../src/engine/index.js';
+import { TEST_THREADS } from './helpers/threads.js';
 import { detectFaces } from '../src/engine/face-detector.js';
 import { chooseCrop, cropImage, MIN_CROP_PX } from '../src/engine/style-crop.js';
 import { subjectScale } from '../src/engine/subject-scale.js';
@@ -116,7 +117,7 @@ test('copies shrink below the style-only size where the content photo has small 
 describe('the engine with a cropped style', () => {
   let engine: Engine;
   beforeAll(async () => {
-    engine = await Engine.create({ modelDir: MODEL_DIR });
+    engine = await Engine.create({ modelDir: MODEL_DIR, threads: TEST_THREADS });
   });
   afterAll(() => engine.dispose());
 

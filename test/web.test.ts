@@ -22,7 +22,9 @@ async function filesUnder(dir: string): Promise<Map<string, number>> {
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const full = join(entry.parentPath, entry.name);
-    out.set(relative(dir, full), (await stat(full)).size);
+    // A file written beside may be renamed into place between the listing and its stat.
+    const size = await stat(full).then((s) => s.size, (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
+    if (size !== null) out.set(relative(dir, full), size);
   }
   return out;
 }
