@@ -115,7 +115,12 @@ describe('configuration', () => {
     expect(byName.style_weight).toMatchObject({ type: ApplicationCommandOptionType.Number, min_value: 0, max_value: 1e9 });
     expect(byName.preserve_colors).toMatchObject({ type: ApplicationCommandOptionType.Boolean });
     expect(byName.seed).toMatchObject({ type: ApplicationCommandOptionType.Integer, min_value: 0 });
-    expect((palette!.options ?? []).map((o) => o.name)).toEqual(['style', 'tiles', 'size', 'iterations', 'seed']);
+    // crop is auto or none: a string option whose two choices the commands accept.
+    expect(byName.crop).toMatchObject({ type: ApplicationCommandOptionType.String });
+    const cropValues = (byName.crop!.choices as { value: string }[]).map((c) => c.value);
+    expect(cropValues).toEqual(['auto', 'none']);
+    for (const value of cropValues) expect(validateOptions({ crop: value }, 'stylize', optionLimits).ok).toBe(true);
+    expect((palette!.options ?? []).map((o) => o.name)).toEqual(['style', 'tiles', 'crop', 'size', 'iterations', 'seed']);
     // The palette's tiles also offer the sweep, which the commands accept for a palette only.
     const paletteTiles = (palette!.options ?? []).find((o) => o.name === 'tiles') as unknown as { choices: { value: string }[] };
     const paletteValues = paletteTiles.choices.map((c) => c.value);
