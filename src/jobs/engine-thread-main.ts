@@ -42,6 +42,9 @@ async function main(): Promise<void> {
   port.on('message', (message: ToEngine) => {
     if (message.type === 'abort') return aborts.get(message.id)?.abort();
     if (message.type === 'dispose') {
+      // Calls in flight stop within a step first: the thread must never end inside onnxruntime's
+      // run, whose native callback then throws into a torn-down thread and aborts the whole process.
+      for (const abort of aborts.values()) abort.abort();
       void engine.dispose().finally(() => {
         send({ type: 'disposed' });
         port.close();
