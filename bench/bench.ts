@@ -7,7 +7,7 @@
  * at its size; peak memory of jobs at 512 and 1024 px (each in a process of its own).
  *
  *   npm run bench            (TILESTYLE_MODEL_DIR, default ../shared/models/vgg19)
- *   BENCH_SKIP_TFJS=1 / BENCH_SKIP_JOB=1 / BENCH_SKIP_MEMORY=1 / BENCH_SIZES=256,512 / BENCH_REPS=5
+ *   BENCH_SKIP_TFJS=1 / BENCH_SKIP_JOB=1 / BENCH_SKIP_MEMORY=1 / BENCH_SKIP_UPSCALE=1 / BENCH_SIZES=256,512 / BENCH_REPS=5
  *   to narrow it down; BENCH_STYLES=face.png,scream.jpg the styles of the default job; BENCH_OUT=dir keeps its pictures.
  */
 import { execFile } from 'node:child_process';
@@ -130,6 +130,15 @@ async function peakRss(size: number): Promise<{ jobMb: number; fullDepthMb: numb
   return JSON.parse(stdout.split('\n').find((l) => l.startsWith('{'))!);
 }
 
+type Naive = ((ms: number) => string) & { steps(ms: number): number | null };
+
+/** Milliseconds → naive steps, in the mean of the naive steps measured before and after. */
+function naiveIn(before: number | null, after: number | null): Naive {
+  const naive = before && after ? (before + after) / 2 : null;
+  const steps = (ms: number) => (naive ? ms / naive : null);
+  return Object.assign((ms: number) => (naive ? `${fmt(ms / naive, 1)} naive steps` : 'naive step missing'), { steps });
+}
+
 /** Chat's preview cadence (src/jobs/engine-job.ts): a preview every quarter of the job's steps. */
 const CHAT_PREVIEW_EVERY = Math.max(1, Math.round(DEFAULT_OPTIONS.iterations / 4));
 
@@ -166,7 +175,7 @@ async function timedRun(levels: (r: TransferResult) => Level[], go: (controls: R
  * the first step's warm-up and the steering measurements included) and per step, the median step
  * alone, and its share of the run; then the time after the last step (final measures, PNG encode).
  */
-function breakdown(run: TimedRun & { levels: Level[] }, jobMs: number): string[] {
+function breakdown(run: TimedRun & { levels: Level[] }, jobMs: number, naive: Naive): string[] {
   const lines: string[] = [];
   let prev = 0;
   run.levels.forEach((lv, i) => {
@@ -177,7 +186,7 @@ function breakdown(run: TimedRun & { levels: Level[] }, jobMs: number): string[]
     const median = gaps.length > 0 ? [...gaps].sort((a, b) => a - b)[gaps.length >> 1] : end - prev;
     const ms = end - prev;
     lines.push(
-      `    ${lv.sharpen ? 'sharpen' : 'level'} ${lv.longest} px: ${own.length} steps, ${fmt(ms / 1000, 1)} s = NAIVE(${ms}), ${fmt(ms / own.length)} ms/step ` +
+      `    ${lv.sharpen ? 'sharpen' : 'level'} ${lv.longest} px: ${own.length} steps, ${fmt(ms / 1000, 1)} s = ${naive(ms)}, ${fmt(ms / own.length)} ms/step ` +
         `(a step alone ${fmt(median)} ms; ${fmt((ms - median * own.length) / 1000, 1)} s beside the steps), ${fmt((100 * ms) / jobMs)} % of the wait`,
     );
     prev = end;
@@ -194,29 +203,41 @@ function breakdown(run: TimedRun & { levels: Level[] }, jobMs: number): string[]
  */
 async function defaultJob(engine: Engine, content: Buffer, style: Buffer, label: string, more: boolean): Promise<string[]> {
   const size = DEFAULT_OPTIONS.size;
+  const naiveBefore = await naiveStepMs(ROOT, NAIVE_STEP, threads);
   // The result first, for its tiles (chosen at intake in chat); the palette is drawn as chat draws it.
   const r = await timedRun(
     (res) => planLevels(res.options, Math.max(res.stats.width, res.stats.height), false),
     (controls) => engine.stylize(content, [{ image: style }], { seed: 7, previewEvery: CHAT_PREVIEW_EVERY }, controls),
   );
+  const naiveBetween = await naiveStepMs(ROOT, NAIVE_STEP, threads);
   const p = await timedRun(
     (res) => planLevels(res.options, Math.max(res.stats.width, res.stats.height), true),
     (controls) =>
       engine.palette([{ image: style }], { size: paletteSizeFor(size), tiles: paletteTilesFor(r.result.options.tiles, size), seed: 0, previewEvery: CHAT_PREVIEW_EVERY }, controls),
   );
+  const naiveAfter = await naiveStepMs(ROOT, NAIVE_STEP, threads);
   const wait = p.ms + r.ms;
   const rs = r.result.stats;
   const ps = p.result.stats;
+  // Each part in the naive step measured around it: the machine's load may change between them.
+  const inR = naiveIn(naiveBefore, naiveBetween);
+  const inP = naiveIn(naiveBetween, naiveAfter);
+  const waitNaive = inR.steps(r.ms) !== null && inP.steps(p.ms) !== null ? `${fmt(inR.steps(r.ms)! + inP.steps(p.ms)!, 1)} naive steps` : 'naive step missing';
   const lines = [
     `default job, ${label} (${rs.width}×${rs.height}, tiles ${r.result.options.tiles}; palette ${ps.width}×${ps.height}, tiles ${p.result.options.tiles}):`,
     `  palette ${fmt(p.ms / 1000, 1)} s in ${ps.levelSteps.join('+')} steps, result ${fmt(r.ms / 1000, 1)} s in ${rs.levelSteps.join('+')} steps`,
-    `  as the user waits: ${fmt(wait / 1000, 1)} s = NAIVE(${wait}); with the palette cached: ${fmt(r.ms / 1000, 1)} s = NAIVE(${r.ms})`,
-    `  first preview (every ${CHAT_PREVIEW_EVERY} steps): ${p.firstPreviewMs === null ? 'none' : `${fmt(p.firstPreviewMs / 1000, 1)} s = NAIVE(${p.firstPreviewMs})`} after the palette starts; ` +
-      `${r.firstPreviewMs === null ? 'none' : `${fmt(r.firstPreviewMs / 1000, 1)} s = NAIVE(${r.firstPreviewMs})`} after the result starts (palette cached)`,
+    `  as the user waits: ${fmt(wait / 1000, 1)} s = ${waitNaive}; with the palette cached: ${fmt(r.ms / 1000, 1)} s = ${inR(r.ms)}`,
+    `  first preview (every ${CHAT_PREVIEW_EVERY} steps): ${p.firstPreviewMs === null ? 'none' : `${fmt(p.firstPreviewMs / 1000, 1)} s = ${inP(p.firstPreviewMs)}`} after the palette starts; ` +
+      `${r.firstPreviewMs === null ? 'none' : `${fmt(r.firstPreviewMs / 1000, 1)} s = ${inR(r.firstPreviewMs)}`} after the result starts (palette cached)`,
     `  palette, ${fmt(p.ms / 1000, 1)} s:`,
-    ...breakdown(p, wait),
+    ...breakdown(p, wait, inP),
     `  result, ${fmt(r.ms / 1000, 1)} s:`,
-    ...breakdown(r, wait),
+    ...breakdown(r, wait, inR),
+    `  naive step around the result ${naiveBefore === null ? '-' : fmt(naiveBefore)} / ${naiveBetween === null ? '-' : fmt(naiveBetween)} ms, around the palette ` +
+      `${naiveBetween === null ? '-' : fmt(naiveBetween)} / ${naiveAfter === null ? '-' : fmt(naiveAfter)} ms (each part is stated in the mean of its two)` +
+      (naiveBefore && naiveBetween && naiveAfter && Math.max(naiveBefore, naiveBetween, naiveAfter) > 1.3 * Math.min(naiveBefore, naiveBetween, naiveAfter)
+        ? '; they differ by over 30 %: the machine was busier at times, repeat the run'
+        : ''),
   ];
   const tag = label.replace(/[^a-z0-9]+/gi, '-');
   if (process.env.BENCH_OUT) {
@@ -224,7 +245,7 @@ async function defaultJob(engine: Engine, content: Buffer, style: Buffer, label:
     await writeFile(path.join(process.env.BENCH_OUT, `${tag}-palette.png`), p.result.image);
     await writeFile(path.join(process.env.BENCH_OUT, `${tag}-result.png`), r.result.image);
   }
-  if (!more) return lines;
+  if (!more || process.env.BENCH_SKIP_UPSCALE) return lines;
   // An upscale of a result half the default size, against the default job's result at that size.
   const small = await engine.stylize(content, [{ image: style }], { seed: 7, size: size / 2, tiles: r.result.options.tiles });
   const t3 = performance.now();
