@@ -67,6 +67,12 @@ const STEER_EVERY = 10;
  */
 const STEER_UNTIL = { coarse: 40, last: 20 } as const;
 
+/**
+ * With previews asked for, the first comes at this step whatever their interval: a coarse level's
+ * steps are cheap, so the picture starts to show within a few seconds of the job's start.
+ */
+const FIRST_PREVIEW_STEP = 10;
+
 function checkAbort(signal?: AbortSignal) {
   if (signal?.aborted) throw new JobCancelledError();
 }
@@ -316,7 +322,8 @@ async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemo
       if (onProgress) {
         const done = budgetUsed + stepInLevel;
         let preview: Buffer | undefined;
-        if (opts.previewEvery > 0 && step % opts.previewEvery === 0 && !(last && (converged || stepInLevel === levels[li].maxSteps))) {
+        const due = step % opts.previewEvery === 0 || step === FIRST_PREVIEW_STEP;
+        if (opts.previewEvery > 0 && due && !(last && (converged || stepInLevel === levels[li].maxSteps))) {
           preview = await encodePng(finish({ data: optimizer.x, width, height }, plan.contentColour, width, height));
         }
         onProgress({ step: done, total, losses: finalLosses, elapsedMs: performance.now() - started, preview });
