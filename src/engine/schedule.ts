@@ -51,11 +51,6 @@ export const STROKE_LEVEL_STEPS = 30;
 export const COMPOSITION_LEVEL_STEPS = 50;
 /** The most steps a sharpening level takes: it starts from the upscaled coarser result. */
 export const SHARPEN_STEPS = 12;
-/**
- * A palette's last level sharpens from this size on: the coarser levels, drawn from noise, have
- * placed every stroke by then.
- */
-export const PALETTE_SHARPEN_FROM = 256;
 
 /**
  * The palette shown with a result of `size` px is drawn at half that size (never below 256 px or above
@@ -104,8 +99,7 @@ export function planLevels(opts: { size: number; scales: number; iterations: num
   const scales = quick && palette ? opts.scales + 1 : opts.scales;
   const sizes = levelSizes(longest, scales, palette ? 32 : RESULT_MIN_SIDE);
   const budget = quick && palette ? Math.max(sizes.length, Math.round(opts.iterations * PALETTE_STEPS)) : opts.iterations;
-  const sharpenFrom = palette ? PALETTE_SHARPEN_FROM : SHARPEN_FROM;
-  const sharpen = quick && sizes.length >= 2 && sizes[sizes.length - 1] >= sharpenFrom && budget > SHARPEN_STEPS + sizes.length;
+  const sharpen = quick && sizes.length >= 2 && sizes[sizes.length - 1] >= SHARPEN_FROM && budget > SHARPEN_STEPS + sizes.length;
   if (sharpen) {
     const coarse = sizes.slice(0, -1);
     const steps = palette ? splitPalette(budget - SHARPEN_STEPS, coarse.length) : splitIterations(budget - SHARPEN_STEPS, coarse.length);
