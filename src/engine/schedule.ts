@@ -43,12 +43,6 @@ export const SHARPEN_FROM = 384;
 export const SHARPEN_STYLE_LAYERS: readonly string[] = ['relu1_1', 'relu2_1', 'relu3_1'];
 /** The most steps of a result's level before the sharpening one (measured: 25 lost the style on eagle × 🎸, 50 the photo). */
 export const STROKE_LEVEL_STEPS = 30;
-/**
- * The most steps of a result's levels before the stroke level: they lay out the composition, which
- * the stroke level redraws at twice the size. Without a cap a level whose loss keeps falling slowly
- * ran to its whole share (74 steps on dog × The Scream, a quarter of the job).
- */
-export const COMPOSITION_LEVEL_STEPS = 50;
 /** The most steps a sharpening level takes: it starts from the upscaled coarser result. */
 export const SHARPEN_STEPS = 12;
 
@@ -105,10 +99,7 @@ export function planLevels(opts: { size: number; scales: number; iterations: num
     const steps = palette ? splitPalette(budget - SHARPEN_STEPS, coarse.length) : splitIterations(budget - SHARPEN_STEPS, coarse.length);
     // The level before the sharpening one draws the strokes at half size; past this many steps it
     // only polishes what the sharpening level redraws anyway.
-    if (!palette) {
-      steps[steps.length - 1] = Math.min(steps[steps.length - 1], STROKE_LEVEL_STEPS);
-      for (let i = 0; i < steps.length - 1; i++) steps[i] = Math.min(steps[i], COMPOSITION_LEVEL_STEPS);
-    }
+    if (!palette) steps[steps.length - 1] = Math.min(steps[steps.length - 1], STROKE_LEVEL_STEPS);
     return [
       ...coarse.slice(coarse.length - steps.length).map((s, i) => ({ longest: s, maxSteps: steps[i], stopEarly: true, sharpen: false })),
       { longest: sizes[sizes.length - 1], maxSteps: SHARPEN_STEPS, stopEarly: true, sharpen: true },
