@@ -2,19 +2,21 @@
  * Measures, in one run on the real weights: the naive step (the yardstick, before and after) and the
  * MatMul rate; the loss+gradient step of both backends and the ONNX graph's arithmetic rate against
  * the MatMul rate; the default job as a user waits for it (palette + result, and the result alone
- * for a style whose palette is cached) in seconds and in naive steps; an upscale against a full job
+ * for a style whose palette is cached) in seconds and in naive steps, for dog × 😀 and dog × The Scream, with
+ * where the wait goes (per level: steps, time per step, share) and when the first preview comes; an upscale against a full job
  * at its size; peak memory of jobs at 512 and 1024 px (each in a process of its own).
  *
  *   npm run bench            (TILESTYLE_MODEL_DIR, default ../shared/models/vgg19)
- *   BENCH_SKIP_TFJS=1 / BENCH_SKIP_JOB=1 / BENCH_SKIP_MEMORY=1 / BENCH_SIZES=256,512 / BENCH_REPS=5
- *   to narrow it down; BENCH_OUT=dir keeps the default job's pictures.
+ *   BENCH_SKIP_TFJS=1 / BENCH_SKIP_JOB=1 / BENCH_SKIP_MEMORY=1 / BENCH_SKIP_UPSCALE=1 / BENCH_SIZES=256,512 / BENCH_REPS=5
+ *   to narrow it down; BENCH_STYLES=face.png,scream.jpg the styles of the default job; BENCH_OUT=dir keeps its pictures.
  */
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { LossBackend, LossSpec } from '../src/engine/backend.js';
-import { DEFAULT_OPTIONS, Engine, paletteSizeFor, paletteTilesFor, SHARPEN_STYLE_LAYERS } from '../src/engine/index.js';
+import { DEFAULT_OPTIONS, Engine, paletteSizeFor, paletteTilesFor, SHARPEN_STYLE_LAYERS, type RunControls, type TransferResult } from '../src/engine/index.js';
+import { planLevels, type Level } from '../src/engine/schedule.js';
 import { structureKept } from '../src/engine/quality.js';
 import { createOnnxBackend } from '../src/engine/onnx/backend.js';
 import { convOf, WINOGRAD_MIN_CHANNELS } from '../src/engine/onnx/graph.js';
@@ -128,6 +130,135 @@ async function peakRss(size: number): Promise<{ jobMb: number; fullDepthMb: numb
   return JSON.parse(stdout.split('\n').find((l) => l.startsWith('{'))!);
 }
 
+type Naive = ((ms: number) => string) & { steps(ms: number): number | null };
+
+/** Milliseconds → naive steps, in the mean of the naive steps measured before and after. */
+function naiveIn(before: number | null, after: number | null): Naive {
+  const naive = before && after ? (before + after) / 2 : null;
+  const steps = (ms: number) => (naive ? ms / naive : null);
+  return Object.assign((ms: number) => (naive ? `${fmt(ms / naive, 1)} naive steps` : 'naive step missing'), { steps });
+}
+
+/** Chat's preview cadence (src/jobs/engine-job.ts): a preview every quarter of the job's steps. */
+const CHAT_PREVIEW_EVERY = Math.max(1, Math.round(DEFAULT_OPTIONS.iterations / 4));
+
+interface TimedRun {
+  result: TransferResult;
+  ms: number;
+  /** Wall time at the end of each step, from the run's start, and its level. */
+  steps: { atMs: number; level: number }[];
+  firstPreviewMs: number | null;
+}
+
+/** Runs a job with chat's preview cadence, noting when each step ends and when the first preview came. */
+async function timedRun(levels: (r: TransferResult) => Level[], go: (controls: RunControls) => Promise<TransferResult>): Promise<TimedRun & { levels: Level[] }> {
+  const progress: { atMs: number; step: number }[] = [];
+  let firstPreviewMs: number | null = null;
+  const t0 = performance.now();
+  const result = await go({
+    onProgress: (p) => {
+      const atMs = performance.now() - t0;
+      progress.push({ atMs, step: p.step });
+      if (p.preview && firstPreviewMs === null) firstPreviewMs = atMs;
+    },
+  });
+  const ms = performance.now() - t0;
+  const plan = levels(result);
+  // Progress counts a level's steps from the sum of the earlier levels' budgets.
+  const starts = plan.map((_, i) => plan.slice(0, i).reduce((a, l) => a + l.maxSteps, 0));
+  const steps = progress.map((p) => ({ atMs: p.atMs, level: starts.filter((s) => p.step > s).length - 1 }));
+  return { result, ms, steps, firstPreviewMs, levels: plan };
+}
+
+/**
+ * Where a run's wait goes, per level: its steps, its time from the end of the level before (targets,
+ * the first step's warm-up and the steering measurements included) and per step, the median step
+ * alone, and its share of the run; then the time after the last step (final measures, PNG encode).
+ */
+function breakdown(run: TimedRun & { levels: Level[] }, jobMs: number, naive: Naive): string[] {
+  const lines: string[] = [];
+  let prev = 0;
+  run.levels.forEach((lv, i) => {
+    const own = run.steps.filter((s) => s.level === i);
+    if (own.length === 0) return;
+    const end = own.at(-1)!.atMs;
+    const gaps = own.slice(1).map((s, k) => s.atMs - own[k].atMs);
+    const median = gaps.length > 0 ? [...gaps].sort((a, b) => a - b)[gaps.length >> 1] : end - prev;
+    const ms = end - prev;
+    lines.push(
+      `    ${lv.sharpen ? 'sharpen' : 'level'} ${lv.longest} px: ${own.length} steps, ${fmt(ms / 1000, 1)} s = ${naive(ms)}, ${fmt(ms / own.length)} ms/step ` +
+        `(a step alone ${fmt(median)} ms; ${fmt((ms - median * own.length) / 1000, 1)} s beside the steps), ${fmt((100 * ms) / jobMs)} % of the wait`,
+    );
+    prev = end;
+  });
+  const tail = run.ms - prev;
+  lines.push(`    after the last step (final measures, PNG): ${fmt(tail / 1000, 1)} s, ${fmt((100 * tail) / jobMs)} % of the wait`);
+  return lines;
+}
+
+/**
+ * The default job as a user waits for it in chat: the style's palette (at the size a stylize job shows
+ * it), then the result, everything at the defaults; and the result alone (a style whose palette is
+ * cached). `more`: also an upscale of a half-size result against the result.
+ */
+async function defaultJob(engine: Engine, content: Buffer, style: Buffer, label: string, more: boolean): Promise<string[]> {
+  const size = DEFAULT_OPTIONS.size;
+  const naiveBefore = await naiveStepMs(ROOT, NAIVE_STEP, threads);
+  // The result first, for its tiles (chosen at intake in chat); the palette is drawn as chat draws it.
+  const r = await timedRun(
+    (res) => planLevels(res.options, Math.max(res.stats.width, res.stats.height), false),
+    (controls) => engine.stylize(content, [{ image: style }], { seed: 7, previewEvery: CHAT_PREVIEW_EVERY }, controls),
+  );
+  const naiveBetween = await naiveStepMs(ROOT, NAIVE_STEP, threads);
+  const p = await timedRun(
+    (res) => planLevels(res.options, Math.max(res.stats.width, res.stats.height), true),
+    (controls) =>
+      engine.palette([{ image: style }], { size: paletteSizeFor(size), tiles: paletteTilesFor(r.result.options.tiles, size), seed: 0, previewEvery: CHAT_PREVIEW_EVERY }, controls),
+  );
+  const naiveAfter = await naiveStepMs(ROOT, NAIVE_STEP, threads);
+  const wait = p.ms + r.ms;
+  const rs = r.result.stats;
+  const ps = p.result.stats;
+  // Each part in the naive step measured around it: the machine's load may change between them.
+  const inR = naiveIn(naiveBefore, naiveBetween);
+  const inP = naiveIn(naiveBetween, naiveAfter);
+  const waitNaive = inR.steps(r.ms) !== null && inP.steps(p.ms) !== null ? `${fmt(inR.steps(r.ms)! + inP.steps(p.ms)!, 1)} naive steps` : 'naive step missing';
+  const lines = [
+    `default job, ${label} (${rs.width}×${rs.height}, tiles ${r.result.options.tiles}; palette ${ps.width}×${ps.height}, tiles ${p.result.options.tiles}):`,
+    `  palette ${fmt(p.ms / 1000, 1)} s in ${ps.levelSteps.join('+')} steps, result ${fmt(r.ms / 1000, 1)} s in ${rs.levelSteps.join('+')} steps`,
+    `  as the user waits: ${fmt(wait / 1000, 1)} s = ${waitNaive}; with the palette cached: ${fmt(r.ms / 1000, 1)} s = ${inR(r.ms)}`,
+    `  first preview (every ${CHAT_PREVIEW_EVERY} steps): ${p.firstPreviewMs === null ? 'none' : `${fmt(p.firstPreviewMs / 1000, 1)} s = ${inP(p.firstPreviewMs)}`} after the palette starts; ` +
+      `${r.firstPreviewMs === null ? 'none' : `${fmt(r.firstPreviewMs / 1000, 1)} s = ${inR(r.firstPreviewMs)}`} after the result starts (palette cached)`,
+    `  palette, ${fmt(p.ms / 1000, 1)} s:`,
+    ...breakdown(p, wait, inP),
+    `  result, ${fmt(r.ms / 1000, 1)} s:`,
+    ...breakdown(r, wait, inR),
+    `  naive step around the result ${naiveBefore === null ? '-' : fmt(naiveBefore)} / ${naiveBetween === null ? '-' : fmt(naiveBetween)} ms, around the palette ` +
+      `${naiveBetween === null ? '-' : fmt(naiveBetween)} / ${naiveAfter === null ? '-' : fmt(naiveAfter)} ms (each part is stated in the mean of its two)` +
+      (naiveBefore && naiveBetween && naiveAfter && Math.max(naiveBefore, naiveBetween, naiveAfter) > 1.3 * Math.min(naiveBefore, naiveBetween, naiveAfter)
+        ? '; they differ by over 30 %: the machine was busier at times, repeat the run'
+        : ''),
+  ];
+  const tag = label.replace(/[^a-z0-9]+/gi, '-');
+  if (process.env.BENCH_OUT) {
+    await mkdir(process.env.BENCH_OUT, { recursive: true });
+    await writeFile(path.join(process.env.BENCH_OUT, `${tag}-palette.png`), p.result.image);
+    await writeFile(path.join(process.env.BENCH_OUT, `${tag}-result.png`), r.result.image);
+  }
+  if (!more || process.env.BENCH_SKIP_UPSCALE) return lines;
+  // An upscale of a result half the default size, against the default job's result at that size.
+  const small = await engine.stylize(content, [{ image: style }], { seed: 7, size: size / 2, tiles: r.result.options.tiles });
+  const t3 = performance.now();
+  const up = await engine.upscale(content, [{ image: style }], small.image, { ...small.options, size });
+  const upscaleMs = performance.now() - t3;
+  const kept = await structureKept(small.image, up.image);
+  lines.push(
+    `upscale ${small.stats.width}×${small.stats.height} → ${up.stats.width}×${up.stats.height}: ${fmt(upscaleMs / 1000, 1)} s in ${up.stats.levelSteps.join('+')} steps = ` +
+      `${fmt((100 * upscaleMs) / r.ms)} % of the default job's result at that size; structure against the smaller result ${kept.toFixed(3)}`,
+  );
+  return lines;
+}
+
 async function main() {
   const load = os.loadavg()[0];
   console.log(`tilestyle bench — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${threads} threads, load average ${load.toFixed(2)}`);
@@ -188,41 +319,18 @@ async function main() {
 
   const jobLines: string[] = [];
   if (!process.env.BENCH_SKIP_JOB) {
-    // The default job as a user waits for it: the style's palette (at the size a stylize job shows it),
-    // then the result (dog × 😀, everything at the defaults).
-    const [content, style] = await Promise.all([readFile(path.join(FIXTURES, 'dog.jpg')), readFile(path.join(FIXTURES, 'face.png'))]);
     const engine = await Engine.create({ modelDir: MODEL_DIR, threads });
     const t0 = performance.now();
     await engine.warm();
     const warmMs = performance.now() - t0;
-    const size = DEFAULT_OPTIONS.size;
-    // The result first, for its tiles (chosen at intake in chat); the palette is drawn as chat draws it.
-    const t2 = performance.now();
-    const r = await engine.stylize(content, [{ image: style }], { seed: 7 });
-    const resultMs = performance.now() - t2;
-    const t1 = performance.now();
-    const p = await engine.palette([{ image: style }], { size: paletteSizeFor(size), tiles: paletteTilesFor(r.options.tiles, size), seed: 0 });
-    const paletteMs = performance.now() - t1;
-    // An upscale of a result half the default size, against the default job's result at that size.
-    const small = await engine.stylize(content, [{ image: style }], { seed: 7, size: size / 2, tiles: r.options.tiles });
-    const t3 = performance.now();
-    const up = await engine.upscale(content, [{ image: style }], small.image, { ...small.options, size });
-    const upscaleMs = performance.now() - t3;
-    const kept = await structureKept(small.image, up.image);
-    await engine.dispose();
-    if (process.env.BENCH_OUT) {
-      await mkdir(process.env.BENCH_OUT, { recursive: true });
-      for (const [name, png] of [['palette', p.image], ['result', r.image], ['small', small.image], ['upscaled', up.image]] as const) {
-        await writeFile(path.join(process.env.BENCH_OUT, `${name}.png`), png);
-      }
+    jobLines.push(`session build (Engine.warm, at start-up, before any job): ${fmt(warmMs / 1000, 1)} s = NAIVE(${warmMs})`);
+    const styles = (process.env.BENCH_STYLES ?? 'face.png,scream.jpg').split(',');
+    const content = await readFile(path.join(FIXTURES, 'dog.jpg'));
+    for (const [i, name] of styles.entries()) {
+      const style = await readFile(path.join(FIXTURES, name));
+      jobLines.push(...(await defaultJob(engine, content, style, `dog.jpg × ${name}`, i === 0)));
     }
-    jobLines.push(
-      `default job (${r.stats.width}×${r.stats.height}, tiles ${r.options.tiles}; palette ${p.stats.width}×${p.stats.height}, tiles ${p.options.tiles}; session build ${fmt(warmMs / 1000, 1)} s before it):`,
-      `  palette ${fmt(paletteMs / 1000, 1)} s in ${p.stats.levelSteps.join('+')} steps, result ${fmt(resultMs / 1000, 1)} s in ${r.stats.levelSteps.join('+')} steps`,
-      `  as the user waits: ${fmt((paletteMs + resultMs) / 1000, 1)} s = NAIVE(${paletteMs + resultMs}); with the palette cached: ${fmt(resultMs / 1000, 1)} s = NAIVE(${resultMs})`,
-      `upscale ${small.stats.width}×${small.stats.height} → ${up.stats.width}×${up.stats.height}: ${fmt(upscaleMs / 1000, 1)} s in ${up.stats.levelSteps.join('+')} steps = ` +
-        `${fmt((100 * upscaleMs) / resultMs)} % of the default job's result at that size; structure against the smaller result ${kept.toFixed(3)}`,
-    );
+    await engine.dispose();
   }
   const naiveAfter = await naiveStepMs(ROOT, NAIVE_STEP, threads);
   const naive = naiveBefore && naiveAfter ? (naiveBefore + naiveAfter) / 2 : null;

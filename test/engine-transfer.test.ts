@@ -144,6 +144,14 @@ test('multi-scale, several styles, colour preservation and previews work togethe
   expect(Math.abs(chroma(out) - chroma(content))).toBeLessThan(12);
 });
 
+test('the first preview comes at step 10, however far apart the later ones are', async () => {
+  const at: number[] = [];
+  await engine.palette([{ image: guitar }], { size: 32, iterations: 24, scales: 1, schedule: 'classic', previewEvery: 20 }, {
+    onProgress: (p) => p.preview && at.push(p.step),
+  });
+  expect(at).toEqual([10, 20]);
+});
+
 test('bad inputs and options are refused with messages for the user', async () => {
   await expect(engine.stylize(Buffer.from('hello, not an image'), [{ image: scream }], small)).rejects.toBeInstanceOf(ImageInputError);
   await expect(engine.stylize(dog, [{ image: Buffer.from('%PDF-1.4 nope') }], small)).rejects.toBeInstanceOf(ImageInputError);

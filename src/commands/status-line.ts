@@ -10,6 +10,7 @@ export class StatusLine {
   private last = 0;
   private chain: Promise<void> = Promise.resolve();
   private pendingPreview: Buffer | undefined;
+  private previewShown = false;
   private inFlight = 0;
 
   constructor(
@@ -19,17 +20,22 @@ export class StatusLine {
     private readonly log: Pick<Console, 'error'>,
   ) {}
 
-  /** Progress: dropped when the last edit is too recent (the preview is kept for the next one). */
+  /**
+   * Progress: dropped when the last edit is too recent (the preview is kept for the next one), except
+   * the job's first preview, which goes at once: the picture starting to show is the first answer.
+   */
   progress(text: string, preview?: Buffer): void {
     if (preview) this.pendingPreview = preview;
     const now = Date.now();
-    if (now - this.last < this.intervalMs || this.inFlight > 0) return;
+    const firstPreview = !this.previewShown && this.pendingPreview !== undefined;
+    if ((!firstPreview && now - this.last < this.intervalMs) || this.inFlight > 0) return;
     if (this.port.mayShowProgress && !this.port.mayShowProgress()) return;
     this.last = now;
     const files: Attachment[] | undefined = this.pendingPreview
       ? [{ filename: 'preview.png', data: this.pendingPreview, description: 'Work in progress' }]
       : undefined;
     this.pendingPreview = undefined;
+    if (files) this.previewShown = true;
     this.send(text, files);
   }
 

@@ -1,7 +1,7 @@
 /** The style-transfer engine: one backend (and its sessions) per device, jobs run one at a time. */
 import os from 'node:os';
 import type { LossBackend } from './backend.js';
-import { createOnnxBackend } from './onnx/backend.js';
+import { createOnnxBackend, type SessionKind } from './onnx/backend.js';
 import { LIMITS } from './limits.js';
 import { DEFAULT_OPTIONS, resolveOptions } from './options.js';
 import { LruCache } from './style-cache.js';
@@ -21,7 +21,7 @@ export interface EngineCreateOptions extends EngineConfig {
   warn?: (message: string) => void;
 }
 
-type WarmableBackend = LossBackend & { warm?: (content: string[], style: string[], kinds?: ('features' | 'loss')[]) => Promise<void> };
+type WarmableBackend = LossBackend & { warm?: (content: string[], style: string[], kinds?: SessionKind[]) => Promise<void> };
 
 /**
  * The tfjs reference backend, loaded only when asked for: its packages are development dependencies,
@@ -114,13 +114,14 @@ export class Engine {
 
   /**
    * Builds every session a job at the default options uses, so the first job does not pay for them:
-   * targets and steps at full depth, the style match while steering, and the sharpening level's.
+   * targets and steps at full depth (of the palette's small levels too), the final style match, and
+   * the sharpening level's.
    */
   async warm(): Promise<void> {
     const o = DEFAULT_OPTIONS;
     const backend = this.lossBackend;
     if (!backend.warm) return;
-    await backend.warm(o.contentLayers, o.styleLayers);
+    await backend.warm(o.contentLayers, o.styleLayers, ['features', 'loss', 'small-loss']);
     await backend.warm([], o.styleLayers, ['features']);
     await backend.warm([], o.styleLayers.filter((l) => SHARPEN_STYLE_LAYERS.includes(l)));
   }

@@ -71,6 +71,12 @@ const STEER_EVERY = 10;
  */
 const STEER_UNTIL = { coarse: 40, last: 20 } as const;
 
+/**
+ * With previews asked for, the first comes at this step whatever their interval: a coarse level's
+ * steps are cheap, so the picture starts to show within a few seconds of the job's start.
+ */
+const FIRST_PREVIEW_STEP = 10;
+
 function checkAbort(signal?: AbortSignal) {
   if (signal?.aborted) throw new JobCancelledError();
 }
@@ -280,10 +286,17 @@ async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemo
     const { width, height } = lv;
     const x0 = await initialImage(plan, lv, current);
     let weight = layoutWeight * BALANCE_SCALE;
+    // The network's part of the last evaluation: an optimizer restarted at the same point after a
+    // change of the layout weight (computed here in JS) needs no network pass.
+    let lastNet: { x: Float32Array; losses: Losses; grad: Float32Array } | null = null;
     const objective: Objective = async (x) => {
       checkAbort(signal);
       const image = { data: x, width, height };
-      const r = await ctx.backend.lossAndGrad(image, lv.targets, lv.spec);
+      if (!lastNet || !sameValues(lastNet.x, x)) {
+        const net = await ctx.backend.lossAndGrad(image, lv.targets, lv.spec);
+        lastNet = { x: x.slice(), losses: net.losses, grad: net.grad };
+      }
+      const r = { losses: lastNet.losses, grad: lv.layout ? lastNet.grad.slice() : lastNet.grad };
       if (lv.layout) {
         const l = addLayout(image, lv.layout, weight, r.grad);
         r.losses = { ...r.losses, total: r.losses.total + l, layout: l };
@@ -306,7 +319,9 @@ async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemo
       if (steering && lv.content && !levels[li].sharpen && stepInLevel % STEER_EVERY === 0 && stepInLevel <= STEER_UNTIL[last ? 'last' : 'coarse']) {
         const now = { data: optimizer.x, width, height };
         const s = await structureOfRgb(lv.content.rgb, vggToRgb(now));
-        const match = await styleMatchOf(ctx, now, lv, lv.content);
+        // The optimizer's losses are those of its current image, on this level's style layers and
+        // weights: its style match without another network pass.
+        const match = finalLosses.style / lv.content.styleLoss;
         const next = steerLayout(layoutWeight, s, structureGoal, match, matchCap);
         if (next !== layoutWeight) {
           layoutWeight = next;
@@ -321,7 +336,8 @@ async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemo
       if (onProgress) {
         const done = budgetUsed + stepInLevel;
         let preview: Buffer | undefined;
-        if (opts.previewEvery > 0 && step % opts.previewEvery === 0 && !(last && (converged || stepInLevel === levels[li].maxSteps))) {
+        const due = step % opts.previewEvery === 0 || step === FIRST_PREVIEW_STEP;
+        if (opts.previewEvery > 0 && due && !(last && (converged || stepInLevel === levels[li].maxSteps))) {
           preview = await encodePng(finish({ data: optimizer.x, width, height }, plan.contentColour, width, height));
         }
         onProgress({ step: done, total, losses: finalLosses, elapsedMs: performance.now() - started, preview });
@@ -353,6 +369,12 @@ async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemo
       styleMatch,
     },
   };
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** VGG-space result → RGB, with the content's colours put back when preserving colours. */

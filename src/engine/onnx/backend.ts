@@ -31,6 +31,14 @@ export interface OnnxBackendOptions {
   warn?: (message: string) => void;
 }
 
+/**
+ * Images smaller than this many pixels run a loss graph of direct convolutions only. Winograd's
+ * transformed weights are 4× the size of the direct ones and are read whole on every step, however
+ * few tiles the image has: measured on a 2-core AVX2 CPU, a full-depth step at 32 px and 64×48 px
+ * took half the time direct, at 128×96 px about the same, and at 256×192 px 1.3× longer.
+ */
+export const WINOGRAD_MIN_PIXELS = 96 * 96;
+
 const blockOf = new Map(VGG19_BLOCKS.flatMap((convs, b) => convs.map((c) => [c, b] as const)));
 
 /** Spatial size of a layer's output for an H×W input (floor pooling). */
@@ -48,6 +56,9 @@ function providersFor(device: string): ort.InferenceSession.SessionOptions['exec
   if (m) return [{ name: 'cuda', deviceId: Number(m[1]) }];
   throw new Error(`Unknown device '${device}' (expected cpu, webgpu or cuda:N)`);
 }
+
+/** A layer set's sessions: targets, the loss with its gradient, and the loss of small images (WINOGRAD_MIN_PIXELS). */
+export type SessionKind = 'features' | 'loss' | 'small-loss';
 
 export async function createOnnxBackend(layers: ConvLayer[], opts: OnnxBackendOptions = {}): Promise<LossBackend> {
   const warn = opts.warn ?? ((m: string) => console.warn(m));
@@ -82,15 +93,18 @@ export async function createOnnxBackend(layers: ConvLayer[], opts: OnnxBackendOp
     return ort.InferenceSession.create(model, { ...baseOptions, executionProviders: ['cpu'] });
   }
 
-  const sessionKey = (kind: 'features' | 'loss', content: LayerName[], style: LayerName[]) => `${kind}|${content.join(',')}|${style.join(',')}`;
+  const sessionKey = (kind: SessionKind, content: LayerName[], style: LayerName[]) => `${kind}|${content.join(',')}|${style.join(',')}`;
 
-  function session(kind: 'features' | 'loss', content: LayerName[], style: LayerName[]): Promise<ort.InferenceSession> {
+  function session(kind: SessionKind, content: LayerName[], style: LayerName[]): Promise<ort.InferenceSession> {
     const key = sessionKey(kind, content, style);
     let s = sessions.get(key);
     if (!s) {
       // Targets are computed a few times per level: direct convolutions, without Winograd's transformed
       // copies of every activation (measured at 1024 px: 1.0 GB instead of 2.8 GB).
-      const model = kind === 'features' ? buildFeaturesGraph(layers, content, style) : buildLossGraph(layers, content, style, { winograd: opts.winograd });
+      const model =
+        kind === 'features'
+          ? buildFeaturesGraph(layers, content, style)
+          : buildLossGraph(layers, content, style, { winograd: kind === 'small-loss' ? false : opts.winograd });
       s = createSession(model);
       sessions.set(key, s);
       s.catch(() => sessions.delete(key));
@@ -121,7 +135,7 @@ export async function createOnnxBackend(layers: ConvLayer[], opts: OnnxBackendOp
   };
   const scalar = (v: number) => new ort.Tensor('float32', new Float32Array([v]), []);
 
-  const backend: LossBackend & { warm(content: LayerName[], style: LayerName[], kinds?: ('features' | 'loss')[]): Promise<void> } = {
+  const backend: LossBackend & { warm(content: LayerName[], style: LayerName[], kinds?: SessionKind[]): Promise<void> } = {
     name: 'onnx',
     get device() {
       return device;
@@ -160,8 +174,8 @@ export async function createOnnxBackend(layers: ConvLayer[], opts: OnnxBackendOp
       // so one loss session per layer set serves every job.
       const contentLayers = spec.contentLayers;
       const useContent = spec.contentWeight !== 0 && !!targets.content;
-      const s = await session('loss', contentLayers, spec.styleLayers);
       const { height: H, width: W } = image;
+      const s = await session(H * W < WINOGRAD_MIN_PIXELS && opts.winograd !== false ? 'small-loss' : 'loss', contentLayers, spec.styleLayers);
       const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', image.data, [1, 3, H, W]) };
       contentLayers.forEach((name, i) => {
         const { c, h, w } = layerShape(name, H, W, channels);
@@ -194,7 +208,7 @@ export async function createOnnxBackend(layers: ConvLayer[], opts: OnnxBackendOp
 
     async release(layers) {
       // Each session's memory arena keeps the largest run it has served until the session is released.
-      for (const kind of ['features', 'loss'] as const) {
+      for (const kind of ['features', 'loss', 'small-loss'] as const) {
         const key = sessionKey(kind, layers.content, layers.style);
         const s = sessions.get(key);
         if (!s) continue;

@@ -20,12 +20,17 @@ import { WinogradConv, winogradWeights } from './winograd.js';
 export const WINOGRAD_MIN_CHANNELS = 256;
 
 export interface GraphOptions {
-  /** Use Winograd convolutions for the wide layers (default true). */
-  winograd?: boolean;
+  /**
+   * Winograd convolutions for the wide layers: true (default) in every block, false in none, or the
+   * VGG19 blocks (0-based) that use it.
+   */
+  winograd?: boolean | readonly number[];
 }
 
-const useWinograd = (opts: GraphOptions, inC: number, outC: number) =>
-  opts.winograd !== false && inC >= WINOGRAD_MIN_CHANNELS && outC >= WINOGRAD_MIN_CHANNELS;
+const useWinograd = (opts: GraphOptions, inC: number, outC: number, block: number) =>
+  (opts.winograd === undefined || opts.winograd === true || (Array.isArray(opts.winograd) && opts.winograd.includes(block))) &&
+  inC >= WINOGRAD_MIN_CHANNELS &&
+  outC >= WINOGRAD_MIN_CHANNELS;
 
 const LAYER_RE = /^relu(\d)_(\d)$/;
 
@@ -87,7 +92,7 @@ function buildForward(g: GraphBuilder, layers: ConvLayer[], deepest: string, win
     order.push({ layer, input: h, block: b, afterPool });
     const { inChannels: ci, outChannels: co } = layer;
     let conv: string;
-    if (wino && useWinograd(opts, ci, co)) {
+    if (wino && useWinograd(opts, ci, co, b)) {
       const u = g.floatInit(`${layer.name}_u`, [36, co, ci], winogradWeights(forwardKernel(layer), co, ci));
       conv = wino.conv(h, `b${b}`, u, ci, co, bias, layer.name);
     } else {
@@ -210,7 +215,7 @@ export function buildLossGraph(layers: ConvLayer[], content: LayerName[], style:
     const kernel = backwardKernel(layer, afterPool ? 0.25 : 1);
     const { inChannels: ci, outChannels: co } = layer;
     let gIn: string;
-    if (wino && useWinograd(opts, co, ci)) {
+    if (wino && useWinograd(opts, co, ci, block)) {
       const u = g.floatInit(`${layer.name}_ut`, [36, ci, co], winogradWeights(kernel, ci, co));
       gIn = wino.conv(gPre, `b${block}`, u, co, ci, undefined, isFirst ? 'grad' : undefined);
     } else {
