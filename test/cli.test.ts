@@ -118,7 +118,7 @@ describe('npm run stylize', () => {
     );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/result: .*result\.png \(\d+×\d+, 4 steps \(\d+ \+ \d+ by level\) in .*; tiles \d+: the style is a single object on a plain background; each copy ≈ \d+ px\)/);
+    expect(run.stdout).toMatch(/result: .*result\.png \(\d+×\d+, 4 steps \(\d+ \+ \d+ by level\) in .*; tiles \d+: the style is a single object on a plain background; each copy ≈ \d+ px[;,)]/);
     const record = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8'));
     expect(record.result.options).toMatchObject({ strength: 3, schedule: 'classic', balance: 'auto' });
     expect(Number.isInteger(record.result.options.tiles)).toBe(true);

@@ -31,3 +31,28 @@ test("a job's first preview goes at once; later progress waits for the interval,
   await line.settled();
   expect(updates).toHaveLength(2);
 });
+
+test('a state change that fails for now is tried again until it lands; a refusal is not', async () => {
+  const { port, updates } = recordingPort();
+  const busy = Object.assign(new Error('A rate limit was exceeded'), { code: 'rate_limited' });
+  let refusals = 2;
+  const flaky: ReplyPort = {
+    ...port,
+    update: async (ref, text, files) => {
+      if (text.startsWith('Done') && refusals-- > 0) throw busy;
+      return port.update(ref, text, files);
+    },
+    transient: (err) => err === busy,
+  };
+  const errors: unknown[] = [];
+  const line = new StatusLine(flaky, { id: 'm1' }, 0, { error: (...args: unknown[]) => errors.push(args) });
+  await line.set('Done in 3 s.');
+  expect(updates.map((u) => u.text)).toEqual(['Done in 3 s.']);
+  expect(errors).toEqual([]);
+
+  const refused = new StatusLine({ ...port, update: async () => Promise.reject(new Error('Missing Access')), transient: () => false }, { id: 'm1' }, 0, {
+    error: (...args: unknown[]) => errors.push(args),
+  });
+  await refused.set('Done in 3 s.');
+  expect(errors).toHaveLength(1);
+});

@@ -4,6 +4,7 @@
  * rate limits then gets fewer, not a backlog), and none the front end's budget refuses. State
  * changes always go.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Attachment, JobButton, MessageRef, ReplyPort } from './port.js';
 
 export class StatusLine {
@@ -39,16 +40,19 @@ export class StatusLine {
     this.send(text, files);
   }
 
-  /** A state change: always shown. `buttons` replace the message's buttons ([] when the job is over). */
+  /**
+   * A state change: always shown, tried again after a transient failure (a rate-limit storm longer
+   * than the client's own retries). `buttons` replace the message's buttons ([] when the job is over).
+   */
   set(text: string, buttons?: JobButton[]): Promise<void> {
     this.last = Date.now();
-    return this.send(text, undefined, buttons);
+    return this.send(text, undefined, buttons, STATE_RETRY_MS);
   }
 
-  private send(text: string, files?: Attachment[], buttons?: JobButton[]): Promise<void> {
+  private send(text: string, files?: Attachment[], buttons?: JobButton[], retryMs: readonly number[] = []): Promise<void> {
     this.inFlight += 1;
     this.chain = this.chain
-      .then(() => this.port.update(this.ref, text, files, buttons))
+      .then(() => this.update(text, files, buttons, retryMs))
       .catch((err: unknown) => this.log.error('Could not update a status message:', err))
       .finally(() => (this.inFlight -= 1));
     return this.chain;
@@ -57,4 +61,19 @@ export class StatusLine {
   settled(): Promise<void> {
     return this.chain;
   }
+
+  private async update(text: string, files: Attachment[] | undefined, buttons: JobButton[] | undefined, retryMs: readonly number[]): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.port.update(this.ref, text, files, buttons);
+      } catch (err) {
+        const wait = retryMs[attempt];
+        if (wait === undefined || !(this.port.transient?.(err) ?? false)) throw err;
+        await sleep(wait);
+      }
+    }
+  }
 }
+
+/** Waits before a state change's next try after a transient failure. */
+const STATE_RETRY_MS: readonly number[] = [1000, 4000, 15000];
