@@ -35,7 +35,7 @@ run dog-astronaut "$fixtures/dog.jpg" "$extra/style-astronaut.jpg"
 run dog-astronaut-whole "$fixtures/dog.jpg" "$extra/style-astronaut.jpg" --crop none --tiles 6
 run person-hopper "$fixtures/person.jpg" "$extra/style-hopper.jpg"
 run person-hopper-whole "$fixtures/person.jpg" "$extra/style-hopper.jpg" --crop none --tiles 6
-# Small subjects: people on a beach (the copies shrink to half their size) under the astronaut's faces.
+# Small subjects: people on a beach under the astronaut's faces, cut and whole.
 run kites-astronaut "$extra/content-kites.jpg" "$extra/style-astronaut.jpg"
 run kites-astronaut-whole "$extra/content-kites.jpg" "$extra/style-astronaut.jpg" --crop none --tiles 6
 

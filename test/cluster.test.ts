@@ -1,4 +1,6 @@
 /**
+ * @jest-environment ./test/onnx-environment.cjs
+ *
  * The Redis mode end to end, all real: Debian's redis-server on a free port, two worker processes
  * (`npm run worker`'s program) with the real engine at 64 px, and the command service as front end
  * over a recording chat platform.
