@@ -109,10 +109,10 @@ test('copies shrink below the style-only size where the content photo\'s subject
   const dog = await shared('dog.jpg');
   const [small, large] = await Promise.all([subjectScale(kites), subjectScale(dog)]);
   expect(small.share).toBeLessThan(large.share);
-  const withKites = await chooseTiles(style, 384, kites);
+  const withKites = await chooseTiles(style, 384, small);
   expect(withKites.tiles).toBeGreaterThan(alone.tiles);
   expect(withKites.reason).toMatch(/no larger than the photo's subjects$/);
-  expect(await chooseTiles(style, 384, dog)).toEqual(alone);
+  expect(await chooseTiles(style, 384, large)).toEqual(alone);
 });
 
 describe('the engine with a cropped style', () => {

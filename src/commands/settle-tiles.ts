@@ -4,7 +4,7 @@
  * repeat (the engine's own heuristics and face detector, no VGG), so the job record, the palette cache
  * key, the reply, 🔁 and ⬆️ all see what the engine will use.
  */
-import { chooseCrop, chooseTiles } from '../engine/index.js';
+import { chooseCrop, chooseTiles, subjectScale } from '../engine/index.js';
 import { asSweep, withTiles, type RequestedOptions } from './user-options.js';
 import { type JobOptions } from '../jobs/job-record.js';
 
@@ -16,7 +16,7 @@ async function settleTileCount(options: RequestedOptions, style: Buffer, content
   if (options.tiles === 'sweep') return asSweep(options);
   if (options.tiles !== 'auto') return withTiles(options, options.tiles);
   // The engine chooses from the result's longest side, which is the job's size.
-  const choice = await chooseTiles(style, options.size, content);
+  const choice = await chooseTiles(style, options.size, content ? await subjectScale(content) : undefined);
   return withTiles(options, choice.tiles, choice.reason);
 }
 

@@ -22,8 +22,8 @@
  * a subject was tried: at 384 px it took the eagle, whose colour regions are patchy, to 7 tiles and its
  * structure from 0.54 to 0.41; keeping the subjects themselves is the content term's work, loss.ts.)
  */
-import sharp from 'sharp';
-import { subjectScale } from './subject-scale.js';
+import { rgbThumbnail, type RgbBytes } from './image.js';
+import type { SubjectScale } from './subject-scale.js';
 
 const THUMB = 96;
 /** On-screen size of one copy of the style image in the result, in pixels. */
@@ -55,23 +55,9 @@ export interface StyleCues {
   cropDifference: number;
 }
 
-interface Thumb {
-  data: Buffer;
-  width: number;
-  height: number;
-}
+type Thumb = RgbBytes;
 
-async function thumbnail(bytes: Buffer): Promise<Thumb> {
-  const { data, info } = await sharp(bytes, { pages: 1 })
-    .rotate()
-    .toColourspace('srgb')
-    .flatten({ background: '#ffffff' })
-    .resize(THUMB, THUMB, { fit: 'inside' })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
+const thumbnail = (bytes: Buffer): Promise<Thumb> => rgbThumbnail(bytes, THUMB);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -183,12 +169,11 @@ export function copyPxFor(size: number, subjectShare?: number): number {
 
 /**
  * Tiles for a style image at a result size (longest side): 1 for paintings/textures/landscapes, more for
- * subjects; fewer, larger copies where the content picture (when given) has small subjects.
+ * subjects; more, smaller copies where the content picture's subjects (when given) are smaller than a copy.
  */
-export async function chooseTiles(style: Buffer, size: number, content?: Buffer): Promise<TilesChoice> {
+export async function chooseTiles(style: Buffer, size: number, subjects?: SubjectScale): Promise<TilesChoice> {
   const kind = styleKind(await styleCues(style));
   if (kind === 'uniform') return { tiles: 1, reason: 'the style looks alike all over, like a painting, texture or landscape' };
-  const subjects = content ? await subjectScale(content) : undefined;
   const copy = copyPxFor(size, subjects?.share);
   const tiles = Math.min(AUTO_TILES_MAX, Math.max(AUTO_TILES_MIN, Math.round(size / copy)));
   const what = kind === 'cut-out' ? 'a single object on a plain background' : 'a photo of a subject';

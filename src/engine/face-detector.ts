@@ -14,6 +14,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { rgbThumbnail } from './image.js';
 import { GraphBuilder } from './onnx/proto.js';
 
 /** Side of the square the network sees; 416 is face-api's default, 13×13 cells. */
@@ -207,13 +208,6 @@ export async function detectFacesRgb(rgb: Buffer, width: number, height: number,
 
 /** Faces in an image file (any format sharp reads; EXIF orientation applied, alpha on white). */
 export async function detectFaces(bytes: Buffer, minScore = FACE_SCORE_MIN): Promise<Face[]> {
-  const { data, info } = await sharp(bytes, { pages: 1 })
-    .rotate()
-    .toColourspace('srgb')
-    .flatten({ background: '#ffffff' })
-    .resize(INPUT_SIZE, INPUT_SIZE, { fit: 'inside' })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return detectFacesRgb(data, info.width, info.height, minScore);
+  const { data, width, height } = await rgbThumbnail(bytes, INPUT_SIZE);
+  return detectFacesRgb(data, width, height, minScore);
 }

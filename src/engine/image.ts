@@ -10,6 +10,30 @@ import { byteSize, IMAGE_FORMATS, megapixels, tooLarge } from './refusals.js';
 
 export { MAX_INPUT_BYTES, MAX_INPUT_PIXELS, MIN_SIDE };
 
+/** 8-bit RGB, HWC, as the analyses of a picture read it (tiles, crop, subjects, faces). */
+export interface RgbBytes {
+  data: Buffer;
+  width: number;
+  height: number;
+}
+
+/**
+ * A picture fitted inside side×side as 8-bit RGB: upright (EXIF), sRGB, transparency on white, the
+ * first frame; `mirrored` flips it left to right.
+ */
+export async function rgbThumbnail(bytes: Buffer, side: number, mirrored = false): Promise<RgbBytes> {
+  const { data, info } = await sharp(bytes, { pages: 1 })
+    .rotate()
+    .flop(mirrored)
+    .toColourspace('srgb')
+    .flatten({ background: '#ffffff' })
+    .resize(side, side, { fit: 'inside' })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { data, width: info.width, height: info.height };
+}
+
 /** HWC, RGB, float 0..255. */
 export interface RgbImage {
   data: Float32Array;

@@ -14,6 +14,7 @@
  */
 import sharp from 'sharp';
 import { detectFacesRgb, type Face } from './face-detector.js';
+import { rgbThumbnail, type RgbBytes } from './image.js';
 import { OptionError, type CropBox } from './types.js';
 
 export type { CropBox };
@@ -49,24 +50,9 @@ const PLAIN_BORDER = 0.6;
 /** Thumbnail side for finding the subject. */
 const THUMB = 416;
 
-interface Pixels {
-  data: Buffer;
-  width: number;
-  height: number;
-}
+type Pixels = RgbBytes;
 
-async function thumbnail(bytes: Buffer, mirrored = false): Promise<Pixels> {
-  const { data, info } = await sharp(bytes, { pages: 1 })
-    .rotate()
-    .flop(mirrored)
-    .toColourspace('srgb')
-    .flatten({ background: '#ffffff' })
-    .resize(THUMB, THUMB, { fit: 'inside' })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { data, width: info.width, height: info.height };
-}
+const thumbnail = (bytes: Buffer, mirrored = false): Promise<Pixels> => rgbThumbnail(bytes, THUMB, mirrored);
 
 function overlap(a: Face, b: Face): number {
   const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);

@@ -13,6 +13,7 @@
  */
 import sharp from 'sharp';
 import { detectFacesRgb } from './face-detector.js';
+import { rgbThumbnail } from './image.js';
 
 const MAP_SIDE = 128;
 /** Blur of the local background, as a share of the longest side. */
@@ -106,15 +107,7 @@ function regions(mask: Uint8Array, width: number, height: number): { area: numbe
 
 /** The subject scale of a picture (any format sharp reads). */
 export async function subjectScale(bytes: Buffer): Promise<SubjectScale> {
-  const { data, info } = await sharp(bytes, { pages: 1 })
-    .rotate()
-    .toColourspace('srgb')
-    .flatten({ background: '#ffffff' })
-    .resize(MAP_SIDE, MAP_SIDE, { fit: 'inside' })
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const { width, height } = info;
+  const { data, width, height } = await rgbThumbnail(bytes, MAP_SIDE);
   const sigma = Math.max(1, BACKGROUND_SIGMA * Math.max(width, height));
   const background = await sharp(data, { raw: { width, height, channels: 3 } }).blur(sigma).raw().toBuffer();
   const n = width * height;

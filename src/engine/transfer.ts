@@ -26,7 +26,7 @@ import { SessionMemory, type LayerSet } from './session-memory.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
 import { chooseCrop, cropImage } from './style-crop.js';
-import { subjectScale } from './subject-scale.js';
+import { subjectScale, type SubjectScale } from './subject-scale.js';
 import {
   JobCancelledError,
   OptionError,
@@ -399,9 +399,9 @@ async function run(ctx: TransferContext, plan: RunPlan): Promise<TransferResult>
 }
 
 /** The tiles of a job: as given, or chosen from the first style image (and the content's subjects) for 'auto'. */
-async function planTiles(opts: TransferOptions, style: Buffer, longest: number, content?: Buffer): Promise<{ tiles: number; reason?: string }> {
+async function planTiles(opts: TransferOptions, style: Buffer, longest: number, subjects?: SubjectScale): Promise<{ tiles: number; reason?: string }> {
   if (opts.tiles !== 'auto') return { tiles: opts.tiles };
-  return chooseTiles(style, longest, content);
+  return chooseTiles(style, longest, subjects);
 }
 
 /**
@@ -430,7 +430,8 @@ export async function stylize(
   const content = await decodeImage(contentBytes, { maxSide: opts.size, upscale: true });
   // Validate style images up front so a bad one fails before any optimization.
   for (const s of sources) await decodeImage(s.bytes, { maxSide: 64 });
-  const tiles = await planTiles(opts, sources[0].bytes, Math.max(content.width, content.height), contentBytes);
+  const subjects = await subjectScale(contentBytes);
+  const tiles = await planTiles(opts, sources[0].bytes, Math.max(content.width, content.height), subjects);
   const cropped = await planCrop(opts, sources, tiles.tiles);
   const plan: RunPlan = {
     opts: { ...opts, tiles: tiles.tiles, crop: cropped.crop?.box ?? 'none' },
@@ -438,7 +439,7 @@ export async function stylize(
     crop: cropped.crop,
     controls,
     sources: cropped.sources,
-    subjects: await subjectScale(contentBytes),
+    subjects,
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
     width: content.width,
@@ -464,7 +465,7 @@ export async function upscale(
   const sources = styleSources(styles);
   const previous = await decodeImage(previousBytes, { maxSide: LIMITS.size.max });
   // The result's own tiles; 'auto' decides them as they were decided for the result, at its size.
-  const tiles = await planTiles(opts, sources[0].bytes, Math.max(previous.width, previous.height), contentBytes);
+  const tiles = await planTiles(opts, sources[0].bytes, Math.max(previous.width, previous.height), opts.tiles === 'auto' ? await subjectScale(contentBytes) : undefined);
   if (Math.max(previous.width, previous.height) >= opts.size) {
     throw new OptionError('size', `An upscale needs a size larger than the result's ${Math.max(previous.width, previous.height)} px (got ${opts.size}).`);
   }
