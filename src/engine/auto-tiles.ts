@@ -156,9 +156,9 @@ export function styleKind(c: StyleCues): StyleKind {
   return c.cropDifference >= SUBJECT_THRESHOLD ? 'subject' : 'uniform';
 }
 
-/** Tiles for a result whose longest side is `size`: one copy of the style about COPY_PX wide. */
-export function tilesForSize(size: number): number {
-  return Math.min(AUTO_TILES_MAX, Math.max(AUTO_TILES_MIN, Math.round(size / COPY_PX)));
+/** Tiles for a result whose longest side is `size`: one copy of the style about `copy` px wide (COPY_PX unless given). */
+export function tilesForSize(size: number, copy = COPY_PX): number {
+  return Math.min(AUTO_TILES_MAX, Math.max(AUTO_TILES_MIN, Math.round(size / copy)));
 }
 
 /** The width of one copy in a result of `size` px whose subjects are `subjectShare` of its longest side. */
@@ -175,7 +175,7 @@ export async function chooseTiles(style: Buffer, size: number, subjects?: Subjec
   const kind = styleKind(await styleCues(style));
   if (kind === 'uniform') return { tiles: 1, reason: 'the style looks alike all over, like a painting, texture or landscape' };
   const copy = copyPxFor(size, subjects?.share);
-  const tiles = Math.min(AUTO_TILES_MAX, Math.max(AUTO_TILES_MIN, Math.round(size / copy)));
+  const tiles = tilesForSize(size, copy);
   const what = kind === 'cut-out' ? 'a single object on a plain background' : 'a photo of a subject';
   const small = copy < COPY_PX ? `, no larger than the photo's ${subjects!.faces > 0 ? 'people' : 'subjects'}` : '';
   return { tiles, reason: `the style is ${what}; each copy ≈ ${Math.round(size / tiles)} px${small}` };

@@ -159,7 +159,8 @@ async function networkInput(rgb: Buffer, width: number, height: number): Promise
 
 const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
 
-function iou(a: Face, b: Face): number {
+/** Intersection over union of two boxes. */
+export function iou(a: Face, b: Face): number {
   const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
   const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
   if (w <= 0 || h <= 0) return 0;

@@ -13,7 +13,7 @@
  * is not made.
  */
 import sharp from 'sharp';
-import { detectFacesRgb, type Face } from './face-detector.js';
+import { detectFacesRgb, iou, type Face } from './face-detector.js';
 import { rgbThumbnail, type RgbBytes } from './image.js';
 import { OptionError, type CropBox } from './types.js';
 
@@ -54,12 +54,6 @@ type Pixels = RgbBytes;
 
 const thumbnail = (bytes: Buffer, mirrored = false): Promise<Pixels> => rgbThumbnail(bytes, THUMB, mirrored);
 
-function overlap(a: Face, b: Face): number {
-  const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-  const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-  return w <= 0 || h <= 0 ? 0 : (w * h) / (a.width * a.height + b.width * b.height - w * h);
-}
-
 /**
  * Faces found in the picture and in its mirror image alike, each with the lower of its two scores: a
  * face is a face either way round, while the detector's chance hits (a drum's head, a cartoon's eye)
@@ -73,7 +67,7 @@ async function mirroredFaces(bytes: Buffer, thumb: Pixels): Promise<Face[]> {
   ]);
   const back = flipped.map((f) => ({ ...f, x: 1 - f.x - f.width }));
   return faces.flatMap((f) => {
-    const twin = back.find((m) => overlap(f, m) >= 0.5);
+    const twin = back.find((m) => iou(f, m) >= 0.5);
     return twin ? [{ ...f, score: Math.min(f.score, twin.score) }] : [];
   });
 }
