@@ -1,6 +1,7 @@
 /** One row of the quality table and the thresholds every pair at the defaults should meet. */
 import { colourShift, structureKept, subjectStructureKept } from '../src/engine/quality.js';
-import { detectFaces } from '../src/engine/face-detector.js';
+import { detectFaces, iou, type Face } from '../src/engine/face-detector.js';
+import { cropImage } from '../src/engine/style-crop.js';
 import { subjectScale } from '../src/engine/subject-scale.js';
 import type { TransferResult } from '../src/engine/types.js';
 
@@ -18,6 +19,11 @@ export const QUALITY_THRESHOLDS = {
  */
 export const FACE_HIT_SCORE = 0.2;
 
+/** A photographed face, as the detector usually takes one. */
+const PHOTO_FACE_SCORE = 0.5;
+/** Overlap at which a face in the result is taken for one of the photo's own, still there. */
+const SAME_FACE_IOU = 0.3;
+
 export interface QualityRow {
   pair: string;
   tiles: number;
@@ -27,8 +33,13 @@ export interface QualityRow {
   seconds: number;
   /** Structure on the content's subjects alone (do they remain under the strokes?). */
   subjectStructure: number;
-  /** Faces the face detector finds in the result at FACE_HIT_SCORE (do a portrait's faces form in the copies?). */
+  /**
+   * Faces the face detector finds in the result at FACE_HIT_SCORE away from the photo's own faces: the
+   * faces drawn by the strokes (do a portrait's faces form in the copies?).
+   */
   faces: number;
+  /** The photo's own faces (at the detector's usual bar) still found in the result: do its people remain? */
+  peopleKept: { kept: number; of: number };
   /** What the style was cut to, or why it was not. */
   crop: string;
   failures: string[];
@@ -37,10 +48,16 @@ export interface QualityRow {
 export async function measureResult(pair: string, content: Buffer, style: Buffer, result: TransferResult): Promise<QualityRow> {
   const t = QUALITY_THRESHOLDS;
   const structure = await structureKept(content, result.image);
-  const shift = await colourShift(content, style, result.image);
+  // The colours the job was asked to take are those of the style as it used it: cropped, when it was.
+  const styleUsed = result.crop?.box ? await cropImage(style, result.crop.box) : style;
+  const shift = await colourShift(content, styleUsed, result.image);
   const styleMatch = result.stats.styleMatch ?? NaN;
   const subjectStructure = await subjectStructureKept(content, result.image, await subjectScale(content));
-  const faces = (await detectFaces(result.image, FACE_HIT_SCORE)).length;
+  const photoFaces = await detectFaces(content, PHOTO_FACE_SCORE);
+  const found = await detectFaces(result.image, FACE_HIT_SCORE);
+  const near = (f: Face, among: Face[]) => among.some((g) => iou(f, g) >= SAME_FACE_IOU);
+  const faces = found.filter((f) => !near(f, photoFaces)).length;
+  const peopleKept = { kept: photoFaces.filter((f) => near(f, found)).length, of: photoFaces.length };
   const failures: string[] = [];
   if (!(structure >= t.structure.min)) failures.push('content lost');
   if (!(structure <= t.structure.max)) failures.push('style too weak');
@@ -55,6 +72,7 @@ export async function measureResult(pair: string, content: Buffer, style: Buffer
     seconds: result.stats.wallMs / 1000,
     subjectStructure,
     faces,
+    peopleKept,
     crop: result.crop?.reason ?? '',
     failures,
   };

@@ -3,8 +3,9 @@
  * given) and prints, per pair, the tiles used, the structure kept, the style match, the colour shift
  * toward the style and the seconds, with the thresholds each should meet.
  *
- *   --content a.jpg,b.jpg   photos (default: every .jpg in the fixtures but scream.jpg, and
- *                           test/fixtures/quality/content-*)
+ *   --content a.jpg,b.jpg   photos (default: every .jpg in the fixtures but scream.jpg,
+ *                           test/fixtures/quality/content-*, and two group photos of people that
+ *                           ship with the face detector's package: group1, group5)
  *   --style s.png,t.jpg     styles (default: every .png and scream.jpg in the fixtures, and
  *                           test/fixtures/quality/style-*)
  *   --size N --iterations N --tiles N|auto --crop auto|none --strength N --seed N   options for every job
@@ -49,11 +50,19 @@ if (values['auto-tiles']) {
 }
 
 const inDir = async (dir: string, pick: (f: string) => boolean) => (await readdir(dir)).filter(pick).sort().map((f) => path.join(dir, f));
-const named = (f: string) => (f.includes('/') ? f : [FIXTURES, EXTRA].map((d) => path.join(d, f)).find((p) => existsSync(p)) ?? path.join(FIXTURES, f));
+/**
+ * Group photos of people (three and five, faces a twentieth of the picture) from a source the rest of
+ * the table does not use: the demo pictures of @vladmandic/face-api, a dependency, read where npm put them.
+ */
+const GROUPS = path.resolve(ROOT, 'node_modules/@vladmandic/face-api/demo');
+const groupPhoto = (f: string) => (/^group\d\.jpg$/.test(f) ? path.join(GROUPS, f.replace('group', 'sample')) : null);
+const named = (f: string) => groupPhoto(f) ?? (f.includes('/') ? f : [FIXTURES, EXTRA].map((d) => path.join(d, f)).find((p) => existsSync(p)) ?? path.join(FIXTURES, f));
 const list = async (given: string | undefined, pick: (f: string) => boolean, extra: string) =>
   given ? given.split(',').map(named) : [...(await inDir(FIXTURES, pick)), ...(await inDir(EXTRA, (f) => f.startsWith(extra)))];
 
-const contents = await list(values.content, (f) => f.endsWith('.jpg') && f !== 'scream.jpg', 'content-');
+const contents = values.content
+  ? values.content.split(',').map(named)
+  : [...(await list(undefined, (f) => f.endsWith('.jpg') && f !== 'scream.jpg', 'content-')), ...['group1.jpg', 'group5.jpg'].map((f) => groupPhoto(f)!)];
 const styles = await list(values.style, (f) => f.endsWith('.png') || f === 'scream.jpg', 'style-');
 const options: Record<string, unknown> = { seed: Number(values.seed), ...(values.options ? JSON.parse(values.options) : {}) };
 for (const k of ['size', 'iterations', 'strength'] as const) if (values[k] !== undefined) options[k] = Number(values[k]);
@@ -63,9 +72,9 @@ if (values.out) await mkdir(values.out, { recursive: true });
 
 const engine = await Engine.create({ modelDir: MODEL_DIR });
 const rows: QualityRow[] = [];
-const name = (f: string) => path.basename(f).replace(/\.[^.]+$/, '').replace(/^(content|style)-/, '');
+const name = (f: string) => path.basename(f).replace(/\.[^.]+$/, '').replace(/^(content|style)-/, '').replace(/^sample(\d)$/, 'group$1');
 console.log(`options: ${JSON.stringify(options)}`);
-console.log('content  style            tiles  structure  subject  style match  colour shift  faces  seconds  crop');
+console.log('content  style            tiles  structure  subject  style match  colour shift  faces  people  seconds  crop');
 for (const c of contents) {
   for (const s of styles) {
     const [content, style] = await Promise.all([readFile(c), readFile(s)]);
@@ -73,7 +82,7 @@ for (const c of contents) {
     const row = await measureResult(`${name(c)} × ${name(s)}`, content, style, result);
     rows.push(row);
     console.log(
-      `${name(c).padEnd(8)} ${name(s).padEnd(16)} ${String(row.tiles).padStart(5)}  ${row.structure.toFixed(3).padStart(9)}  ${row.subjectStructure.toFixed(3).padStart(7)}  ${row.styleMatch.toFixed(3).padStart(11)}  ${row.colourShift.toFixed(3).padStart(12)}  ${String(row.faces).padStart(5)}  ${row.seconds.toFixed(1).padStart(7)}  ${row.crop || '-'}${row.failures.length ? '  ✗ ' + row.failures.join(', ') : '  ✓'}`,
+      `${name(c).padEnd(8)} ${name(s).padEnd(16)} ${String(row.tiles).padStart(5)}  ${row.structure.toFixed(3).padStart(9)}  ${row.subjectStructure.toFixed(3).padStart(7)}  ${row.styleMatch.toFixed(3).padStart(11)}  ${row.colourShift.toFixed(3).padStart(12)}  ${String(row.faces).padStart(5)}  ${`${row.peopleKept.kept}/${row.peopleKept.of}`.padStart(6)}  ${row.seconds.toFixed(1).padStart(7)}  ${row.crop || '-'}${row.failures.length ? '  ✗ ' + row.failures.join(', ') : '  ✓'}`,
     );
     if (values.out) await writeFile(path.join(values.out, `${name(c)}-${name(s)}.png`), result.image);
   }
