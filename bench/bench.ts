@@ -259,9 +259,20 @@ async function defaultJob(engine: Engine, content: Buffer, style: Buffer, label:
   return lines;
 }
 
+/**
+ * The widest vector instructions the CPU offers (Linux's /proc/cpuinfo flags): onnxruntime's kernels
+ * pick theirs from these, and the engine's lead over the yardstick may differ between them.
+ */
+async function vectorWidth(): Promise<string> {
+  const flags = await readFile('/proc/cpuinfo', 'utf8').then((t) => /^flags\s*:(.*)$/m.exec(t)?.[1]?.split(/\s+/) ?? [], () => [] as string[]);
+  return flags.includes('avx512f') ? 'AVX-512' : flags.includes('avx2') ? 'AVX2' : flags.length ? 'no AVX2' : 'unknown';
+}
+
 async function main() {
   const load = os.loadavg()[0];
-  console.log(`tilestyle bench — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${threads} threads, load average ${load.toFixed(2)}`);
+  console.log(
+    `tilestyle bench — ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} (${await vectorWidth()}), ${threads} threads, load average ${load.toFixed(2)}`,
+  );
   if (load > 0.5) console.log('note: other processes are using the CPU; wall times are inflated (CPU time per step is shown too)');
   const naiveBefore = await naiveStepMs(ROOT, NAIVE_STEP, threads);
   const matmul = await matMulGflops(threads);

@@ -1,7 +1,7 @@
 /** The loss terms computed on pixels (layout, TV) and the balance's steering, checked on their own. */
 import { QUALITY_THRESHOLDS } from '../bench/quality-table.js';
 import { addLayout, addTv, layoutTarget } from '../src/engine/loss.js';
-import { steerLayout, structureTarget, STEER_DEADBAND, STRUCTURE_GIVE } from '../src/engine/steering.js';
+import { guardSharpening, steerLayout, structureTarget, STEER_DEADBAND, STRUCTURE_GIVE } from '../src/engine/steering.js';
 import { seededRandom } from '../src/engine/preprocess.js';
 import { ConvergenceWatch, MIN_LEVEL_STEPS, planLevels, STOP_WINDOW } from '../src/engine/schedule.js';
 
@@ -61,6 +61,21 @@ test('steering raises the layout weight when the picture is lost, lowers it when
   // One correction is bounded, and the weight stays within its range.
   expect(steerLayout(0.05, 0, goal)).toBeCloseTo(0.05 * Math.exp(2), 10);
   expect(steerLayout(2.9, 0, goal)).toBeLessThanOrEqual(3);
+});
+
+test('a sharpening level only ever raises the layout weight, once the photo falls below where it started or the target', () => {
+  const goal = structureTarget(5);
+  // Kept: at or above the lower of the two, less the dead band.
+  expect(guardSharpening(0.05, goal, goal, goal + 0.1)).toBe(0.05);
+  expect(guardSharpening(0.05, 0.55, goal, 0.56)).toBe(0.05);
+  expect(guardSharpening(0.05, 0.95, goal, 0.9)).toBe(0.05);
+  // Falling: raised, more for a larger fall, bounded per correction and overall.
+  const small = guardSharpening(0.05, 0.5, goal, 0.58);
+  const large = guardSharpening(0.05, 0.3, goal, 0.58);
+  expect(small).toBeGreaterThan(0.05);
+  expect(large).toBeGreaterThan(small);
+  expect(large).toBeCloseTo(0.05 * Math.exp(2), 10);
+  expect(guardSharpening(2.9, 0, goal, goal)).toBeLessThanOrEqual(3);
 });
 
 test('higher strength aims at less of the photo; at the default, even giving way, within the quality thresholds', () => {

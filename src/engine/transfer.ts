@@ -17,7 +17,7 @@ import {
   STYLE_LAYER_BALANCE,
   styleLoss,
 } from './loss.js';
-import { LAYOUT_WEIGHT_START, steerLayout, styleMatchCap, structureTarget } from './steering.js';
+import { guardSharpening, LAYOUT_WEIGHT_START, steerLayout, styleMatchCap, structureTarget } from './steering.js';
 import { createAdam, createLbfgs, type Objective, type Optimizer } from './optimizers/index.js';
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
 import { structureOfRgb } from './quality.js';
@@ -70,6 +70,8 @@ const STEER_EVERY = 10;
  * most of it), so that a converged level can end: every correction restarts the convergence window.
  */
 const STEER_UNTIL = { coarse: 40, last: 20 } as const;
+/** Steps between two structure measurements of a sharpening level (guardSharpening). */
+const SHARPEN_GUARD_EVERY = 3;
 
 /**
  * With previews asked for, the first comes at this step whatever their interval: a coarse level's
@@ -309,6 +311,8 @@ async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemo
       opts.optimizer === 'adam' ? createAdam(x, objective, bounds, opts.learningRate) : createLbfgs(x, objective, bounds, { firstStep });
     let optimizer = makeOptimizer(x0);
     const watch = new ConvergenceWatch();
+    const guarded = steering && !!lv.content && levels[li].sharpen;
+    const structureAtStart = guarded ? await structureOfRgb(lv.content!.rgb, vggToRgb({ data: x0, width, height })) : 0;
     let k = 0;
     for (; k < levels[li].maxSteps; k++) {
       checkAbort(signal);
@@ -327,6 +331,17 @@ async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemo
           layoutWeight = next;
           weight = layoutWeight * BALANCE_SCALE;
           // The objective changed: the curvature history no longer applies.
+          optimizer = makeOptimizer(optimizer.x.slice(), 5);
+          watch.reset();
+          changed = true;
+        }
+      }
+      if (guarded && stepInLevel % SHARPEN_GUARD_EVERY === 0 && stepInLevel < levels[li].maxSteps) {
+        const s = await structureOfRgb(lv.content!.rgb, vggToRgb({ data: optimizer.x, width, height }));
+        const next = guardSharpening(layoutWeight, s, structureGoal, structureAtStart);
+        if (next !== layoutWeight) {
+          layoutWeight = next;
+          weight = layoutWeight * BALANCE_SCALE;
           optimizer = makeOptimizer(optimizer.x.slice(), 5);
           watch.reset();
           changed = true;
