@@ -319,33 +319,25 @@ async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemo
       finalLosses = await optimizer.step();
       step++;
       const stepInLevel = k + 1;
-      let changed = false;
+      // The layout weight the structure measured now asks for (unchanged when not measured).
+      let next = layoutWeight;
       if (steering && lv.content && !levels[li].sharpen && stepInLevel % STEER_EVERY === 0 && stepInLevel <= STEER_UNTIL[last ? 'last' : 'coarse']) {
-        const now = { data: optimizer.x, width, height };
-        const s = await structureOfRgb(lv.content.rgb, vggToRgb(now));
+        const s = await structureOfRgb(lv.content.rgb, vggToRgb({ data: optimizer.x, width, height }));
         // The optimizer's losses are those of its current image, on this level's style layers and
         // weights: its style match without another network pass.
         const match = finalLosses.style / lv.content.styleLoss;
-        const next = steerLayout(layoutWeight, s, structureGoal, match, matchCap);
-        if (next !== layoutWeight) {
-          layoutWeight = next;
-          weight = layoutWeight * BALANCE_SCALE;
-          // The objective changed: the curvature history no longer applies.
-          optimizer = makeOptimizer(optimizer.x.slice(), 5);
-          watch.reset();
-          changed = true;
-        }
-      }
-      if (guarded && stepInLevel % SHARPEN_GUARD_EVERY === 0 && stepInLevel < levels[li].maxSteps) {
+        next = steerLayout(layoutWeight, s, structureGoal, match, matchCap);
+      } else if (guarded && stepInLevel % SHARPEN_GUARD_EVERY === 0 && stepInLevel < levels[li].maxSteps) {
         const s = await structureOfRgb(lv.content!.rgb, vggToRgb({ data: optimizer.x, width, height }));
-        const next = guardSharpening(layoutWeight, s, structureGoal, structureAtStart);
-        if (next !== layoutWeight) {
-          layoutWeight = next;
-          weight = layoutWeight * BALANCE_SCALE;
-          optimizer = makeOptimizer(optimizer.x.slice(), 5);
-          watch.reset();
-          changed = true;
-        }
+        next = guardSharpening(layoutWeight, s, structureGoal, structureAtStart);
+      }
+      const changed = next !== layoutWeight;
+      if (changed) {
+        layoutWeight = next;
+        weight = layoutWeight * BALANCE_SCALE;
+        // The objective changed: the curvature history no longer applies.
+        optimizer = makeOptimizer(optimizer.x.slice(), 5);
+        watch.reset();
       }
       const converged = !changed && levels[li].stopEarly && watch.record(finalLosses.total);
       if (onProgress) {
