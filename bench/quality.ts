@@ -60,9 +60,10 @@ const named = (f: string) => groupPhoto(f) ?? (f.includes('/') ? f : [FIXTURES, 
 const list = async (given: string | undefined, pick: (f: string) => boolean, extra: string) =>
   given ? given.split(',').map(named) : [...(await inDir(FIXTURES, pick)), ...(await inDir(EXTRA, (f) => f.startsWith(extra)))];
 
-const contents = values.content
-  ? values.content.split(',').map(named)
-  : [...(await list(undefined, (f) => f.endsWith('.jpg') && f !== 'scream.jpg', 'content-')), ...['group1.jpg', 'group5.jpg'].map((f) => groupPhoto(f)!)];
+const contents = [
+  ...(await list(values.content, (f) => f.endsWith('.jpg') && f !== 'scream.jpg', 'content-')),
+  ...(values.content ? [] : ['group1.jpg', 'group5.jpg'].map(named)),
+];
 const styles = await list(values.style, (f) => f.endsWith('.png') || f === 'scream.jpg', 'style-');
 const options: Record<string, unknown> = { seed: Number(values.seed), ...(values.options ? JSON.parse(values.options) : {}) };
 for (const k of ['size', 'iterations', 'strength'] as const) if (values[k] !== undefined) options[k] = Number(values[k]);

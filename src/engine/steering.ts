@@ -30,6 +30,11 @@ export function steerLayout(weight: number, structure: number, target: number, s
   const floor = target - STRUCTURE_GIVE;
   const error = styleMatch > matchCap && structure > floor ? -Math.max(STEER_DEADBAND * 2, styleMatch - matchCap) : target - structure;
   if (Math.abs(error) <= STEER_DEADBAND) return weight;
+  return corrected(weight, error);
+}
+
+/** λ moved by e^(8·error), at most e² either way, kept within its range. */
+function corrected(weight: number, error: number): number {
   const step = Math.max(-2, Math.min(2, 8 * error));
   return Math.max(LAYOUT_WEIGHT_RANGE.min, Math.min(LAYOUT_WEIGHT_RANGE.max, weight * Math.exp(step)));
 }
@@ -50,7 +55,5 @@ export function styleMatchCap(strength: number): number {
  */
 export function guardSharpening(weight: number, structure: number, target: number, atStart: number): number {
   const floor = Math.min(target, atStart) - STEER_DEADBAND;
-  if (structure >= floor) return weight;
-  const step = Math.min(2, 8 * (floor - structure));
-  return Math.min(LAYOUT_WEIGHT_RANGE.max, weight * Math.exp(step));
+  return structure >= floor ? weight : corrected(weight, floor - structure);
 }
