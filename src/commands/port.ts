@@ -12,6 +12,10 @@ export interface Invocation {
   platform: Platform;
   user: { id: string; name?: string };
   where: ThreadRef;
+  /** The Discord server (guild id) or Slack workspace (team id) it came from; absent in DMs and on the web page. */
+  server?: string;
+  /** The platform counts this user among the bot's operators (see the front ends' READMEs): their controls are allowed. */
+  admin?: boolean;
 }
 
 /** An image offered by a user. Commands check name/type/size before calling load(). */
