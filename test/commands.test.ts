@@ -7,12 +7,12 @@
  */
 import sharp from 'sharp';
 import { readFile } from 'node:fs/promises';
-import { imageSource, invocation, makeTestCommands, RecordingPort, testEngineWith, type TestCommands } from './helpers/commands.js';
+import { imageSource, invocation, makeTestCommands, RecordingPort, testEngine, testEngineWith, type TestCommands } from './helpers/commands.js';
 
 let t: TestCommands;
 
 beforeAll(async () => {
-  t = await makeTestCommands();
+  t = await makeTestCommands({ createEngine: testEngine });
 });
 
 afterAll(async () => {

@@ -163,6 +163,8 @@ describe('buttons on Discord', () => {
   });
 
   it('unarchives its thread to edit a running job there, and not a locked one', async () => {
+    // The job stays running until it is cancelled below.
+    t.stubs[0]!.hold();
     let from = fake.requests.length;
     const s = await fake.attachment('face.png');
     fake.interaction(alice, 'palette', [{ name: 'style', type: 11, value: s.id }, int('size', 48), int('iterations', 400)], [s]);
@@ -181,6 +183,7 @@ describe('buttons on Discord', () => {
     fake.click(alice, status.messageId!, cancel);
     const jobId = cancel.split(':')[2]!;
     await fake.waitUntil(() => t.service.job(jobId)?.state === 'cancelled', 30_000);
+    t.stubs[0]!.release();
     await t.service.idle();
     expect(fake.threads.get(thread)!.archived).toBe(true);
     // One reopening when it had archived, one refused attempt once locked, then no more.

@@ -7,7 +7,7 @@
  * third waiting job is refused.
  */
 import type { StyleEngine } from '../src/commands/index.js';
-import { imageSource, invocation, makeTestCommands, RecordingPort, testEngineWith, type TestCommands } from './helpers/commands.js';
+import { imageSource, invocation, makeTestCommands, RecordingPort, testEngine, testEngineWith, type TestCommands } from './helpers/commands.js';
 
 let t: TestCommands;
 const calls: { device: number; seed: number | undefined }[] = [];
@@ -83,7 +83,7 @@ it('spreads six jobs over two devices, reports positions, runs each once and enf
 });
 
 it('refuses new jobs when the global bound is reached', async () => {
-  const small = await makeTestCommands({ limits: { globalWaiting: 1 } });
+  const small = await makeTestCommands({ limits: { globalWaiting: 1 }, createEngine: testEngine });
   try {
     const ports = [new RecordingPort(), new RecordingPort(), new RecordingPort()];
     for (const [i, port] of ports.entries()) {

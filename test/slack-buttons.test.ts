@@ -95,6 +95,8 @@ describe('buttons on Slack', () => {
   });
 
   it("refuses another user's Cancel to them alone, and cancels the owner's running job", async () => {
+    // The job stays running until its owner cancels it.
+    t.stubs[0]!.hold();
     const mention = await fake.postUserMessage({ channel: 'C1', user: 'U1', text: `<@${fake.botUserId}> size=48 iterations=300`, files: ['eagle.jpg', 'scream.jpg'], fixturesDir: FIXTURES_DIR });
     await sender.event({ type: 'app_mention', user: 'U1', text: mention.text, ts: mention.ts, channel: 'C1', files: mention.files });
     await fake.waitFor(() => mine(mention.ts).length > 0 && fake.callsOf('chat.update').some((c) => c.args.ts === mine(mention.ts)[0]!.ts && /step/.test(String(c.args.text))));
@@ -109,5 +111,6 @@ describe('buttons on Slack', () => {
 
     await click('U1', fake.message('C1', status.ts)!, cancel);
     await fake.waitFor(() => /Cancelled/.test(fake.message('C1', status.ts)!.text) && buttonsOf(fake.message('C1', status.ts)).length === 0);
+    t.stubs[0]!.release();
   });
 });

@@ -409,6 +409,8 @@ describe('file downloads that Slack redirects', () => {
 
 describe('Slack front end, more', () => {
   it('cancels a running job when its owner reacts ❌, not when someone else does', async () => {
+    // The job stays running until its owner cancels it.
+    t.stubs[0]!.hold();
     const message = await fake.postUserMessage({ channel: 'C12', user: 'U12', text: `${BOT()} size=64 iterations=1000`, files: ['eagle.jpg', 'game-controller.png'], fixturesDir: FIXTURES_DIR });
     await sender.event(mentionEvent(message));
     // Running, in whichever phase (the palette counts its own steps): the ❌ must stop it within a step.
@@ -420,6 +422,7 @@ describe('Slack front end, more', () => {
     expect(ephemeralsTo('U13')[0]).toMatch(/belongs to someone else/);
     await sender.event(reaction('U12'));
     await fake.waitFor(() => fake.message('C12', status.ts)!.text === 'Cancelled.', 300_000);
+    t.stubs[0]!.release();
     expect(ephemeralsTo('U12')[0]).toMatch(/^Cancelling your running job \w+ — it stops within a step\.$/);
     expect(fake.callsOf('chat.postEphemeral').find((c) => c.args.user === 'U12')!.args.thread_ts).toBe(message.ts);
     expect(fake.thread('C12', message.ts).some((m) => (m.files ?? []).some((f) => f.name.startsWith('result-')))).toBe(false);

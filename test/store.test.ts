@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JobStore } from '../src/jobs/job-store.js';
 import { type JobRecord } from '../src/jobs/job-record.js';
-import { imageSource, invocation, makeTestCommands, RecordingFrontend, RecordingPort } from './helpers/commands.js';
+import { imageSource, invocation, makeTestCommands, RecordingFrontend, RecordingPort, testEngine } from './helpers/commands.js';
 
 let dir: string;
 
@@ -64,7 +64,7 @@ describe('JobStore', () => {
 
 describe('restart', () => {
   it('resumes a running and a waiting job in a new service, and re-runs a job from before the restart', async () => {
-    const before = await makeTestCommands({ dataDir: dir });
+    const before = await makeTestCommands({ dataDir: dir, createEngine: testEngine });
     const donePort = new RecordingPort({ channel: 'restart' });
     await before.handler.handle({ kind: 'palette', style: imageSource('guitar.png'), options: { tiles: 2, iterations: 3 } }, invocation('ann', { channel: 'restart' }), donePort);
     await donePort.waitForSettings();
@@ -84,7 +84,7 @@ describe('restart', () => {
 
     const frontend = new RecordingFrontend('web');
     // The long job is made short on resume only by cancelling it: what matters is that both come back.
-    const after = await makeTestCommands({ dataDir: dir, frontends: [frontend] });
+    const after = await makeTestCommands({ dataDir: dir, frontends: [frontend], createEngine: testEngine });
     try {
       expect(frontend.ports).toHaveLength(2);
       const [resumedRunning, resumedWaiting] = frontend.ports;

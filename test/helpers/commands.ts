@@ -1,7 +1,8 @@
 /**
- * Test helpers for anything that talks to the commands: the real command service over the real engine
- * at tiny sizes (64 px, a few steps) in a temporary data directory, and a ReplyPort that records
- * everything it is told to show.
+ * Test helpers for anything that talks to the commands: the real command service in a temporary data
+ * directory, over stub engines that answer at once (test/helpers/stub-engine.ts) or, where a test is
+ * about the pictures, the real engine at tiny sizes (64 px, a few steps: `createEngine: testEngine`),
+ * and a ReplyPort that records everything it is told to show.
  *
  *   const t = await makeTestCommands();
  *   const port = new RecordingPort();
@@ -18,6 +19,7 @@ import type { BackendName } from '../../src/engine/types.js';
 import { createCommandService, type CommandService, type ServiceLimits, type StyleEngine } from '../../src/commands/index.js';
 import type { OptionDefaults } from '../../src/jobs/job-record.js';
 import { Conditions } from './conditions.js';
+import { StubEngine } from './stub-engine.js';
 import { TEST_THREADS } from './threads.js';
 import type {
   Attachment,
@@ -238,7 +240,7 @@ export interface TestCommandsOptions {
   defaults?: Partial<OptionDefaults>;
   /** Registered before start(), e.g. a RecordingFrontend for resumed jobs. */
   frontends?: Frontend[];
-  /** Use another engine factory (default: the shared real engines). */
+  /** Another engine factory: `testEngine` for the shared real engines (default: a new stub engine per device, in `stubs`). */
   createEngine?: (device: string, index: number) => Promise<StyleEngine>;
   /** Operator log (default: errors to the console, warnings dropped). */
   log?: Pick<Console, 'error' | 'warn' | 'info'>;
@@ -248,6 +250,8 @@ export interface TestCommands {
   handler: CommandHandler;
   service: CommandService;
   dataDir: string;
+  /** The stub engines made for the service's devices, in order (none when `createEngine` was given). */
+  stubs: StubEngine[];
   /** Stops the service (engines stay for the next test) and removes a temporary data directory. */
   close(): Promise<void>;
 }
@@ -255,10 +259,16 @@ export interface TestCommands {
 export async function makeTestCommands(opts: TestCommandsOptions = {}): Promise<TestCommands> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? (await mkdtemp(path.join(tmpdir(), 'tilestyle-test-')));
+  const stubs: StubEngine[] = [];
+  const stub = async (device: string): Promise<StyleEngine> => {
+    const engine = new StubEngine(device);
+    stubs.push(engine);
+    return engine;
+  };
   const service = await createCommandService({
     dataDir,
     devices: opts.devices ?? ['cpu'],
-    createEngine: opts.createEngine ?? testEngine,
+    createEngine: opts.createEngine ?? stub,
     disposeEngines: false,
     limits: { progressIntervalMs: 50, ...opts.limits },
     defaults: { size: 64, iterations: 6, ...opts.defaults },
@@ -271,6 +281,7 @@ export async function makeTestCommands(opts: TestCommandsOptions = {}): Promise<
     handler: service,
     service,
     dataDir,
+    stubs,
     async close() {
       if (closed) return;
       closed = true;

@@ -12,10 +12,10 @@
  * The result is the content scaled to the asked size and tinted, the palette the style scaled and
  * tiled, so a test can still tell which picture came back.
  */
-import sharp from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import type { StyleEngine } from '../../src/jobs/run-job.js';
 import { JobCancelledError, resolveOptions, type Progress, type RunControls, type StyleInput, type TransferOptions, type TransferResult } from '../../src/engine/index.js';
-import type { SweepResult } from '../../src/engine/sweep.js';
+import { paletteSweep, type SweepResult } from '../../src/engine/sweep.js';
 
 const STEPS = 4;
 
@@ -73,9 +73,10 @@ export class StubEngine implements StyleEngine {
     return this.run('palette', options, controls, () => tiled(styles[0]!.image, this.sizeOf(options)), styles);
   }
 
+  /** The engine's own sweep layout (labels, gaps, cell sizes) around stub palettes. */
   async paletteSweep(styles: StyleInput[], options: Partial<TransferOptions>, controls?: RunControls): Promise<SweepResult> {
-    const result = await this.run('paletteSweep', options, controls, () => tiled(styles[0]!.image, this.sizeOf(options)), styles);
-    return { image: result.image, cellSize: result.stats.width, cells: [], wallMs: 0 };
+    this.calls.push({ method: 'paletteSweep', options });
+    return paletteSweep((s, o, c) => this.palette(s, o, c), styles, resolveOptions(options), controls);
   }
 
   async upscale(content: Buffer, styles: StyleInput[], previous: Buffer, options: Partial<TransferOptions>, controls: RunControls): Promise<TransferResult> {
@@ -110,7 +111,8 @@ export class StubEngine implements StyleEngine {
       const progress: Progress = { step, total: STEPS, losses: LOSSES, elapsedMs: Date.now() - start };
       if (step === 1 && resolved.previewEvery > 0) progress.preview = await draw();
       controls?.onProgress?.(progress);
-      if (step === 1 && gate) await untilOrAborted(gate, signal);
+      // A held job keeps reporting, as a real one does step after step, so throttled edits still go out.
+      if (step === 1 && gate) await untilOrAborted(gate, signal, () => controls?.onProgress?.({ ...progress, elapsedMs: Date.now() - start }));
     }
     if (signal?.aborted) throw new JobCancelledError();
     const image = await draw();
@@ -137,30 +139,48 @@ export class StubEngine implements StyleEngine {
 
 const LOSSES = { total: 1, content: 0.5, style: 0.5, tv: 0 };
 
-function untilOrAborted(gate: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
-  if (!signal) return gate;
+const HELD_PROGRESS_MS = 100;
+
+function untilOrAborted(gate: Promise<void>, signal: AbortSignal | undefined, tick: () => void): Promise<void> {
   return new Promise((resolve) => {
-    signal.addEventListener('abort', () => resolve(), { once: true });
-    void gate.then(resolve);
+    const timer = setInterval(tick, HELD_PROGRESS_MS);
+    const done = () => {
+      clearInterval(timer);
+      resolve();
+    };
+    signal?.addEventListener('abort', done, { once: true });
+    void gate.then(done);
   });
 }
 
 /** The picture scaled so its longest side is `size`, tinted so it is not the input byte for byte. */
 async function picture(input: Buffer, size: number, tint: [number, number, number]): Promise<Buffer> {
-  return sharp(input).rotate().resize(size, size, { fit: 'inside' }).removeAlpha().tint({ r: 128 + tint[0] / 2, g: 128 + tint[1] / 2, b: 128 + tint[2] / 2 }).png().toBuffer();
+  const scaled = sharp(input).rotate().resize(size, size, { fit: 'inside' }).removeAlpha().tint({ r: 128 + tint[0] / 2, g: 128 + tint[1] / 2, b: 128 + tint[2] / 2 });
+  return grainy(await scaled.raw().toBuffer({ resolveWithObject: true }));
+}
+
+/**
+ * A stylized picture is full of fine strokes, so its PNG is large for its size: a deterministic grain
+ * keeps the stub's files as hard to compress (upload limits, JPEG fallbacks behave as with real ones).
+ */
+async function grainy({ data, info }: { data: Buffer; info: OutputInfo }): Promise<Buffer> {
+  let seed = 12345;
+  for (let i = 0; i < data.length; i++) {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    data[i] = Math.max(0, Math.min(255, data[i]! + ((seed >>> 24) % 41) - 20));
+  }
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).png().toBuffer();
 }
 
 /** The style repeated 2×2 in a square of `size`. */
 async function tiled(style: Buffer, size: number): Promise<Buffer> {
   const half = Math.max(1, Math.floor(size / 2));
   const tile = await sharp(style).rotate().resize(half, half, { fit: 'cover' }).removeAlpha().png().toBuffer();
-  return sharp({ create: { width: half * 2, height: half * 2, channels: 3, background: { r: 0, g: 0, b: 0 } } })
-    .composite([
-      { input: tile, left: 0, top: 0 },
-      { input: tile, left: half, top: 0 },
-      { input: tile, left: 0, top: half },
-      { input: tile, left: half, top: half },
-    ])
-    .png()
-    .toBuffer();
+  const whole = sharp({ create: { width: half * 2, height: half * 2, channels: 3, background: { r: 0, g: 0, b: 0 } } }).composite([
+    { input: tile, left: 0, top: 0 },
+    { input: tile, left: half, top: 0 },
+    { input: tile, left: 0, top: half },
+    { input: tile, left: half, top: half },
+  ]);
+  return grainy(await sharp(await whole.png().toBuffer()).raw().toBuffer({ resolveWithObject: true }));
 }
