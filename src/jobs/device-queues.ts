@@ -5,7 +5,7 @@
  * whenever a job arrives, starts, ends or leaves, so positions can be told and updated.
  */
 import type { DeviceLoad } from './transport/transport.js';
-import { fairOrder, turnClasses, type InLine } from './fair-turns.js';
+import { fairOrder, type InLine } from './fair-turns.js';
 
 export interface Queueable {
   id: string;
@@ -46,6 +46,12 @@ export class DeviceQueues<J extends Queueable, E> {
   /** Waiting jobs: their arrival and what runs them when their turn comes. */
   private readonly entries = new Map<string, Entry<J> & { run: Run<J, E> }>();
   private arrivals = 0;
+  /**
+   * When each owner last had a turn (the count of starts so far), kept while they have a job waiting or
+   * running: someone who comes back later, with nothing in line, is as new as anyone.
+   */
+  private readonly lastTurn = new Map<string, number>();
+  private starts = 0;
   private readonly idleWaiters = new Set<() => void>();
 
   /** `onMoved` is told whenever a device's waiting line changes, so positions can be re-announced. */
@@ -72,6 +78,7 @@ export class DeviceQueues<J extends Queueable, E> {
     const device = this.soonest();
     if (device.load === 0) {
       this.start(device, job, run);
+      this.reorder();
       return { device, position: 0 };
     }
     this.entries.set(job.id, { job, owner: job.owner, seq: this.arrivals++, run });
@@ -87,6 +94,7 @@ export class DeviceQueues<J extends Queueable, E> {
       if (index < 0) continue;
       device.waiting.splice(index, 1);
       this.entries.delete(jobId);
+      this.onMoved(device); // the ones behind it moved up
       this.reorder();
       this.settleIdle();
       return true;
@@ -142,6 +150,7 @@ export class DeviceQueues<J extends Queueable, E> {
 
   private start(device: DeviceQueue<J, E>, job: J, run: Run<J, E>): void {
     device.running = job;
+    this.lastTurn.set(job.owner, ++this.starts);
     const running = (async () => {
       try {
         await run(job, device);
@@ -153,26 +162,30 @@ export class DeviceQueues<J extends Queueable, E> {
     void running.catch(() => undefined).then(() => this.next(device));
   }
 
-  /** The device is free: its next job in fair order starts, and the lines are re-sorted (a job ended). */
+  /** The device is free: its next job in fair order starts (the lines are kept sorted). */
   private next(device: DeviceQueue<J, E>): void {
-    this.reorder();
     const job = device.waiting.shift();
     if (job) {
       const entry = this.entries.get(job.id)!;
       this.entries.delete(job.id);
       this.start(device, job, entry.run);
       this.onMoved(device); // the others moved up
+      this.reorder(); // its owner's turn was taken: other devices' lines may change
     }
     this.settleIdle();
   }
 
+  private forgetIdleOwners(): void {
+    const present = new Set([...this.entries.values()].map((e) => e.owner).concat(this.runningJobs().map((j) => j.owner)));
+    for (const owner of [...this.lastTurn.keys()]) if (!present.has(owner)) this.lastTurn.delete(owner);
+  }
+
   /** Sorts every waiting line in fair order; tells each device whose order changed. */
   private reorder(): void {
-    const entries = [...this.entries.values()];
-    const classes = turnClasses(entries, this.runningJobs().map((job) => job.owner));
+    this.forgetIdleOwners();
     for (const device of this.devices) {
       const line = device.waiting.map((job) => this.entries.get(job.id)!);
-      const sorted = fairOrder(line, classes).map((entry) => entry.job);
+      const sorted = fairOrder(line, this.lastTurn).map((entry) => entry.job);
       const changed = sorted.some((job, index) => job !== device.waiting[index]);
       device.waiting = sorted;
       if (changed) this.onMoved(device);

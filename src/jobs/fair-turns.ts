@@ -1,10 +1,12 @@
 /**
- * Fair turns between users, the same rule in one process and across Redis workers: a waiting job's
- * class is how many jobs of its owner are ahead of it — running, or waiting and queued before it.
- * Lower classes start first, and within a class the job queued first. So everyone's first job in line
- * starts before anyone's second, everyone's second before anyone's third: round-robin between users,
- * each user's own jobs in the order they were sent. A user who keeps jobs waiting holds one turn per
- * round, not the device.
+ * Fair turns between users: the next job to start is the oldest job of the user who has waited
+ * longest since their last turn; a user with no turn yet goes before those who had one (users who
+ * never had one, in the order their first jobs came). That is round-robin between users, each user's
+ * own jobs in the order they were sent, so a user who keeps jobs waiting gets one turn per round, not
+ * the device: no user's second job starts before another user's first.
+ *
+ * The in-process queues apply this rule as it stands (device-queues.ts); the Redis transport gives
+ * the same guarantee with BullMQ priorities (redis.ts turnOf).
  */
 import type { JobRecord } from './job-record.js';
 
@@ -20,22 +22,35 @@ export interface InLine {
 }
 
 /**
- * The class of each waiting job (see above), given the owners of the jobs running now (an owner once
- * per running job).
+ * `line` in the order its jobs will start, given when each owner last had a turn (a number that grows
+ * with every start; absent: no turn yet). The order is played out turn by turn, each pick counting as
+ * that owner's latest turn.
  */
-export function turnClasses<J extends InLine>(waiting: readonly J[], runningOwners: readonly string[]): Map<J, number> {
-  const ahead = new Map<string, number>();
-  for (const owner of runningOwners) ahead.set(owner, (ahead.get(owner) ?? 0) + 1);
-  const classes = new Map<J, number>();
-  for (const job of [...waiting].sort((a, b) => a.seq - b.seq)) {
-    const before = ahead.get(job.owner) ?? 0;
-    classes.set(job, before);
-    ahead.set(job.owner, before + 1);
+export function fairOrder<J extends InLine>(line: readonly J[], lastTurn: ReadonlyMap<string, number>): J[] {
+  const byOwner = new Map<string, J[]>();
+  for (const job of [...line].sort((a, b) => a.seq - b.seq)) {
+    const jobs = byOwner.get(job.owner);
+    if (jobs) jobs.push(job);
+    else byOwner.set(job.owner, [job]);
   }
-  return classes;
-}
-
-/** `line` in the order its jobs start: by class, then by arrival. */
-export function fairOrder<J extends InLine>(line: readonly J[], classes: ReadonlyMap<J, number>): J[] {
-  return [...line].sort((a, b) => (classes.get(a) ?? 0) - (classes.get(b) ?? 0) || a.seq - b.seq);
+  const turn = new Map<string, number>();
+  for (const owner of byOwner.keys()) turn.set(owner, lastTurn.get(owner) ?? -Infinity);
+  let next = Math.max(0, ...lastTurn.values()) + 1;
+  const order: J[] = [];
+  while (byOwner.size > 0) {
+    let pick: string | undefined;
+    for (const [owner, jobs] of byOwner) {
+      if (pick === undefined) {
+        pick = owner;
+        continue;
+      }
+      const [a, b] = [turn.get(owner)!, turn.get(pick)!];
+      if (a < b || (a === b && jobs[0]!.seq < byOwner.get(pick)![0]!.seq)) pick = owner;
+    }
+    const jobs = byOwner.get(pick!)!;
+    order.push(jobs.shift()!);
+    turn.set(pick!, next++);
+    if (jobs.length === 0) byOwner.delete(pick!);
+  }
+  return order;
 }
