@@ -40,6 +40,11 @@ function send(service: { handle: CommandService['handle'] }, user: string, seed:
 const statusId = (port: RecordingPort) => port.posts()[0]!.id;
 const statusText = (port: RecordingPort) => (port.textOf(statusId(port)) ?? '').replace(' React ❌ here to cancel.', '');
 
+/** Waits until each port's status message reads as given (edits travel after the command returns). */
+async function statusesRead(ports: RecordingPort[], texts: string[]): Promise<void> {
+  await Promise.all(ports.map((port, i) => port.waitFor((p) => statusText(p) === texts[i], 60_000)));
+}
+
 async function statusOf(service: { handle: CommandService['handle'] }, user: string): Promise<string[]> {
   const port = new RecordingPort();
   await service.handle({ kind: 'status' }, invocation(user), port);
@@ -67,7 +72,7 @@ describe('in one process', () => {
 
     // Ben's job went ahead of Ann's waiting ones, and they were told their new places.
     expect(ben.posts()[0]!.text).toMatch(/^Queued — position 1 on cpu\./);
-    expect(ann.slice(1).map(statusText)).toEqual(['Queued — position 2 on cpu.', 'Queued — position 3 on cpu.']);
+    await statusesRead(ann.slice(1), ['Queued — position 2 on cpu.', 'Queued — position 3 on cpu.']);
     const annStatus = await statusOf(t.handler, 'ann');
     expect(annStatus.map((line) => line.replace(/^• palette \w+ — /, ''))).toEqual(['running on cpu', 'waiting, position 2 on cpu', 'waiting, position 3 on cpu']);
     expect((await statusOf(t.handler, 'ben')).map((line) => line.replace(/^• palette \w+ — /, ''))).toEqual(['waiting, position 1 on cpu']);
@@ -95,7 +100,7 @@ describe('in one process', () => {
     await sendAs('ben', 5);
     await sendAs('cyd', 6);
     // The places told follow the order the jobs will start in.
-    expect(ports.slice(1).map(statusText)).toEqual([3, 5, 1, 4, 2].map((n) => `Queued — position ${n} on cpu.`));
+    await statusesRead(ports.slice(1), [3, 5, 1, 4, 2].map((n) => `Queued — position ${n} on cpu.`));
     stub.release();
     await Promise.all(ports.map((port) => port.waitForSettings()));
     expect(stub.calls.map((call) => call.options.seed)).toEqual([1, 4, 6, 2, 5, 3]);
@@ -139,8 +144,7 @@ describeWithRedis('through Redis', () => {
       const annStatus = (await statusOf(service, 'ann')).map((line) => line.replace(/^• palette \w+ — /, ''));
       expect(annStatus.slice(1)).toEqual(['waiting, position 2 on the workers', 'waiting, position 3 on the workers']);
       // Ann's waiting jobs are told their new places as the queue's events come in.
-      await ann[1]!.waitFor((p) => statusText(p) === 'Queued — position 2 on the workers.', 60_000);
-      await ann[2]!.waitFor((p) => statusText(p) === 'Queued — position 3 on the workers.', 60_000);
+      await statusesRead(ann.slice(1), ['Queued — position 2 on the workers.', 'Queued — position 3 on the workers.']);
 
       stub.release();
       await Promise.all([...ann, ben].map((port) => port.waitForSettings(60_000)));

@@ -51,6 +51,9 @@ describe('quotas', () => {
     const rerun = new RecordingPort();
     await t.handler.handle({ kind: 'rerun', jobId: t.service.history({ platform: 'web', channel: 'c-2' })[0]!.id, change: 'seed' }, ann, rerun);
     expect(rerun.whispers()).toEqual([expect.stringMatching(expected)]);
+    const status = new RecordingPort();
+    await t.handler.handle({ kind: 'status' }, ann, status);
+    expect(status.whispers()[0]).toMatch(/\nIn the last hour you started 2 of the 2 jobs you may start in an hour\.$/);
     // Another user is not counted with ann.
     await (await palette(invocation('ben'), 4)).waitForSettings();
 

@@ -137,3 +137,8 @@ export function quotaText(whose: 'user' | 'server' | 'workspace', limit: number,
     ? `You've used your ${jobs} for this hour — your next one is possible ${when}.`
     : `This ${whose} has used its ${jobs} for this hour — the next one is possible ${when}.`;
 }
+
+/** The user's hourly quota in `status`. */
+export function quotaUsageText(used: number, limit: number): string {
+  return `In the last hour you started ${used} of the ${limit} job${limit === 1 ? '' : 's'} you may start in an hour.`;
+}

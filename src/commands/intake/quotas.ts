@@ -2,7 +2,7 @@
  * Hourly quotas: jobs per user and jobs per Discord server or Slack workspace, over any hour (a
  * sliding window). Counted from the job store, so a restart forgets nothing; 0 or unset, no quota.
  */
-import { quotaText } from '../messages.js';
+import { quotaText, quotaUsageText } from '../messages.js';
 import type { Invocation } from '../port.js';
 import type { IntakeContext } from './context.js';
 
@@ -31,4 +31,12 @@ export function quotaRefusal(ctx: IntakeContext, invocation: Invocation, now = D
     if (next !== null) return quotaText(platform === 'slack' ? 'workspace' : 'server', perServer, next, now);
   }
   return null;
+}
+
+/** How much of the hourly quota this user has used, for `status`; null when there is no quota. */
+export function quotaUsage(ctx: IntakeContext, invocation: Invocation, now = Date.now()): string | null {
+  const perUser = ctx.limits.jobsPerUserPerHour ?? 0;
+  if (perUser <= 0) return null;
+  const used = ctx.store.createdSince({ platform: invocation.platform, userId: invocation.user.id }, now - HOUR_MS).length;
+  return quotaUsageText(Math.min(used, perUser), perUser);
 }
