@@ -12,6 +12,11 @@ import type { Invocation } from '../src/commands/port.js';
 import { settingsFromEnv } from '../src/settings.js';
 import { imageSource, invocation, makeTestCommands, RecordingPort, type TestCommands } from './helpers/commands.js';
 import { StubEngine } from './helpers/stub-engine.js';
+import Database from 'better-sqlite3';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { JobStore } from '../src/jobs/job-store.js';
 
 const HOUR = 3600_000;
 
@@ -114,6 +119,28 @@ describe('quotas', () => {
     const now = Date.UTC(2026, 0, 1, 14, 20, 0);
     expect(quotaText('user', 1, now + 11 * 60_000 + 30_000, now)).toBe("You've used your 1 job for this hour — your next one is possible at 14:32 UTC (in 12 minutes).");
     expect(quotaText('server', 5, now + 20_000, now)).toBe('This server has used its 5 jobs for this hour — the next one is possible at 14:21 UTC (in 1 minute).');
+  });
+
+  it('counts from a store written before jobs recorded their server', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'tilestyle-old-store-'));
+    try {
+      const old = new Database(path.join(dir, 'jobs.sqlite'));
+      old.exec(`CREATE TABLE jobs (id TEXT PRIMARY KEY, platform TEXT NOT NULL, user_id TEXT NOT NULL, user_name TEXT, channel TEXT NOT NULL,
+        thread TEXT, extra TEXT, kind TEXT NOT NULL, options TEXT NOT NULL, inputs TEXT NOT NULL, parent_id TEXT, state TEXT NOT NULL,
+        device TEXT, created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, error TEXT)`);
+      old.prepare(`INSERT INTO jobs (id, platform, user_id, channel, kind, options, inputs, state, created_at) VALUES ('old1', 'discord', 'ann', 'c', 'palette', '{}', '{}', 'done', ?)`).run(Date.now() - 60_000);
+      old.close();
+      const store = new JobStore(dir);
+      try {
+        expect(store.createdSince({ platform: 'discord', userId: 'ann' }, Date.now() - HOUR)).toHaveLength(1);
+        expect(store.createdSince({ platform: 'discord', server: 'g1' }, Date.now() - HOUR)).toEqual([]);
+        expect(store.get('old1')!.server).toBeUndefined();
+      } finally {
+        store.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads the quotas from the environment (0 or unset: none) and names a wrong value', () => {
