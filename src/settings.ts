@@ -146,6 +146,11 @@ export function settingsFromEnv(env: Env, cwd = process.cwd()): Settings {
     },
     defaults: {},
   };
+  // Hourly quotas: 0 or unset, none.
+  const perUser = optionalInt(env, 'TILESTYLE_JOBS_PER_USER_PER_HOUR', 0, 100_000);
+  if (perUser !== undefined) settings.limits.jobsPerUserPerHour = perUser;
+  const perServer = optionalInt(env, 'TILESTYLE_JOBS_PER_SERVER_PER_HOUR', 0, 1_000_000);
+  if (perServer !== undefined) settings.limits.jobsPerServerPerHour = perServer;
   const modelDir = readString(env, 'TILESTYLE_MODEL_DIR');
   if (modelDir) settings.modelDir = path.resolve(cwd, modelDir);
   const baseUrl = readString(env, 'TILESTYLE_MODEL_URL');

@@ -114,3 +114,31 @@ export function statusText(loads: DeviceLoad[], mine: string[]): string {
   for (const line of mine) lines.push(`• ${line}`);
   return lines.join('\n');
 }
+
+/** A time of day as HH:MM UTC, rounded up to the minute (never earlier than the moment meant). */
+export function clockUtc(ms: number): string {
+  const at = new Date(Math.ceil(ms / 60_000) * 60_000);
+  return `${String(at.getUTCHours()).padStart(2, '0')}:${String(at.getUTCMinutes()).padStart(2, '0')} UTC`;
+}
+
+function minutesFrom(now: number, at: number): string {
+  const minutes = Math.max(1, Math.ceil((at - now) / 60_000));
+  return minutes === 1 ? '1 minute' : `${minutes} minutes`;
+}
+
+/**
+ * An hourly quota used up: whose (the user's, or their server's or workspace's), and when the next
+ * job is possible (`nextAt`, ms since the epoch).
+ */
+export function quotaText(whose: 'user' | 'server' | 'workspace', limit: number, nextAt: number, now: number): string {
+  const jobs = limit === 1 ? '1 job' : `${limit} jobs`;
+  const when = `at ${clockUtc(nextAt)} (in ${minutesFrom(now, nextAt)})`;
+  return whose === 'user'
+    ? `You've used your ${jobs} for this hour — your next one is possible ${when}.`
+    : `This ${whose} has used its ${jobs} for this hour — the next one is possible ${when}.`;
+}
+
+/** The user's hourly quota in `status`. */
+export function quotaUsageText(used: number, limit: number): string {
+  return `In the last hour you started ${used} of the ${limit} job${limit === 1 ? '' : 's'} you may start in an hour.`;
+}

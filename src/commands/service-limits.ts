@@ -15,6 +15,10 @@ export interface ServiceLimits {
   perUserWaiting: number;
   /** Jobs waiting over all users and devices. */
   globalWaiting: number;
+  /** Jobs one user may start in any hour (counted from the job store, so across restarts); 0: no quota. */
+  jobsPerUserPerHour?: number;
+  /** Jobs one Discord server or Slack workspace may start in any hour; 0: no quota. */
+  jobsPerServerPerHour?: number;
   /** At most one progress update per this many milliseconds. */
   progressIntervalMs: number;
   paletteCacheEntries: number;
@@ -34,6 +38,8 @@ export const DEFAULT_LIMITS: ServiceLimits = {
   maxImageBytes: 10 * MB,
   perUserWaiting: 2,
   globalWaiting: 20,
+  jobsPerUserPerHour: 0,
+  jobsPerServerPerHour: 0,
   progressIntervalMs: 3000,
   paletteCacheEntries: 200,
   paletteCacheBytes: 200 * MB,

@@ -1,18 +1,27 @@
 /**
- * One queue per compute device, each running one job at a time (p-queue, concurrency 1). A new job
- * goes to the device that will start it soonest: the fewest jobs waiting plus running, ties to the
- * device listed first. The waiting order is kept here too, so positions can be told and updated.
+ * One queue per compute device, each running one job at a time. A new job goes to the device that
+ * will start it soonest: the fewest jobs waiting plus running, ties to the device listed first. Each
+ * device's waiting line is kept in fair order (fair-turns.ts: round-robin between users), re-sorted
+ * whenever a job arrives, starts, ends or leaves, so positions can be told and updated.
  */
-import PQueue from 'p-queue';
 import type { DeviceLoad } from './transport/transport.js';
+import { fairOrder, type InLine } from './fair-turns.js';
 
 export interface Queueable {
   id: string;
+  /** Whose turn it takes (fair-turns.ts ownerOf). */
+  owner: string;
+}
+
+type Run<J extends Queueable, E> = (job: J, device: DeviceQueue<J, E>) => Promise<void>;
+
+interface Entry<J> extends InLine {
+  job: J;
 }
 
 export class DeviceQueue<J extends Queueable, E> {
-  readonly queue = new PQueue({ concurrency: 1 });
-  readonly waiting: J[] = [];
+  /** Waiting jobs in the order they will start (1 = next). */
+  waiting: J[] = [];
   running: J | null = null;
 
   constructor(
@@ -34,7 +43,16 @@ export interface QueuePlace<J extends Queueable, E> {
 
 export class DeviceQueues<J extends Queueable, E> {
   readonly devices: DeviceQueue<J, E>[];
-  private readonly removers = new Map<string, AbortController>();
+  /** Waiting jobs: their arrival and what runs them when their turn comes. */
+  private readonly entries = new Map<string, Entry<J> & { run: Run<J, E> }>();
+  private arrivals = 0;
+  /**
+   * When each owner last had a turn (the count of starts so far), kept while they have a job waiting or
+   * running: someone who comes back later, with nothing in line, is as new as anyone.
+   */
+  private readonly lastTurn = new Map<string, number>();
+  private starts = 0;
+  private readonly idleWaiters = new Set<() => void>();
 
   /** `onMoved` is told whenever a device's waiting line changes, so positions can be re-announced. */
   constructor(
@@ -54,36 +72,19 @@ export class DeviceQueues<J extends Queueable, E> {
 
   /**
    * Queues a job on the soonest device; `run` is called when its turn comes. A job that finds its
-   * device idle is marked running at once, so the next caller sees the device busy.
+   * device idle starts at once, so the next caller sees the device busy.
    */
-  enqueue(job: J, run: (job: J, device: DeviceQueue<J, E>) => Promise<void>): QueuePlace<J, E> {
+  enqueue(job: J, run: Run<J, E>): QueuePlace<J, E> {
     const device = this.soonest();
-    const startsNow = device.load === 0;
-    if (startsNow) device.running = job;
-    else device.waiting.push(job);
-    const remover = new AbortController();
-    this.removers.set(job.id, remover);
-    device.queue
-      .add(
-        async () => {
-          this.removers.delete(job.id);
-          if (device.running !== job) {
-            const index = device.waiting.indexOf(job);
-            if (index >= 0) device.waiting.splice(index, 1);
-            device.running = job;
-            this.onMoved(device);
-          }
-          try {
-            await run(job, device);
-          } finally {
-            if (device.running === job) device.running = null;
-          }
-        },
-        { signal: remover.signal },
-      )
-      // A job removed while waiting rejects with an AbortError; its removal is handled by remove().
-      .catch(() => undefined);
-    return { device, position: startsNow ? 0 : device.waiting.length };
+    if (device.load === 0) {
+      this.start(device, job, run);
+      this.reorder();
+      return { device, position: 0 };
+    }
+    this.entries.set(job.id, { job, owner: job.owner, seq: this.arrivals++, run });
+    device.waiting.push(job);
+    this.reorder();
+    return { device, position: device.waiting.indexOf(job) + 1 };
   }
 
   /** Takes a waiting job out of its line; false when it is not waiting (running, finished, unknown). */
@@ -92,9 +93,10 @@ export class DeviceQueues<J extends Queueable, E> {
       const index = device.waiting.findIndex((job) => job.id === jobId);
       if (index < 0) continue;
       device.waiting.splice(index, 1);
-      this.removers.get(jobId)?.abort();
-      this.removers.delete(jobId);
-      this.onMoved(device);
+      this.entries.delete(jobId);
+      this.onMoved(device); // the ones behind it moved up
+      this.reorder();
+      this.settleIdle();
       return true;
     }
     return false;
@@ -125,17 +127,68 @@ export class DeviceQueues<J extends Queueable, E> {
   /** Empties every waiting line without running the jobs (shutdown); returns the jobs taken out. */
   drain(): J[] {
     const taken: J[] = [];
-    for (const device of this.devices) {
-      for (const job of device.waiting.splice(0)) {
-        this.removers.get(job.id)?.abort();
-        this.removers.delete(job.id);
-        taken.push(job);
-      }
-    }
+    for (const device of this.devices) taken.push(...device.waiting.splice(0));
+    this.entries.clear();
+    this.settleIdle();
     return taken;
   }
 
-  async onIdle(): Promise<void> {
-    await Promise.all(this.devices.map((d) => d.queue.onIdle()));
+  /** Resolves once no job is waiting or running. */
+  onIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.add(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.devices.every((d) => d.load === 0);
+  }
+
+  private settleIdle(): void {
+    if (!this.isIdle()) return;
+    for (const wake of [...this.idleWaiters]) (this.idleWaiters.delete(wake), wake());
+  }
+
+  private start(device: DeviceQueue<J, E>, job: J, run: Run<J, E>): void {
+    device.running = job;
+    this.lastTurn.set(job.owner, ++this.starts);
+    const running = (async () => {
+      try {
+        await run(job, device);
+      } finally {
+        device.running = null;
+      }
+    })();
+    // run() reports its own failures to the job's listener; nothing here may stop the next job.
+    void running.catch(() => undefined).then(() => this.next(device));
+  }
+
+  /** The device is free: its next job in fair order starts (the lines are kept sorted). */
+  private next(device: DeviceQueue<J, E>): void {
+    const job = device.waiting.shift();
+    if (job) {
+      const entry = this.entries.get(job.id)!;
+      this.entries.delete(job.id);
+      this.start(device, job, entry.run);
+      this.onMoved(device); // the others moved up
+      this.reorder(); // its owner's turn was taken: other devices' lines may change
+    }
+    this.settleIdle();
+  }
+
+  private forgetIdleOwners(): void {
+    const present = new Set([...this.entries.values()].map((e) => e.owner).concat(this.runningJobs().map((j) => j.owner)));
+    for (const owner of [...this.lastTurn.keys()]) if (!present.has(owner)) this.lastTurn.delete(owner);
+  }
+
+  /** Sorts every waiting line in fair order; tells each device whose order changed. */
+  private reorder(): void {
+    this.forgetIdleOwners();
+    for (const device of this.devices) {
+      const line = device.waiting.map((job) => this.entries.get(job.id)!);
+      const sorted = fairOrder(line, this.lastTurn).map((entry) => entry.job);
+      const changed = sorted.some((job, index) => job !== device.waiting[index]);
+      device.waiting = sorted;
+      if (changed) this.onMoved(device);
+    }
   }
 }

@@ -86,6 +86,8 @@ export interface JobRecord {
   id: string;
   platform: Platform;
   user: { id: string; name?: string };
+  /** The Discord server or Slack workspace it came from (absent in DMs, on the web page): what its quota counts. */
+  server?: string;
   where: ThreadRef;
   kind: RecordKind;
   options: JobOptions;

@@ -29,6 +29,7 @@ interface JobRow {
   finished_at: number | null;
   error: string | null;
   delivery: string | null;
+  server: string | null;
 }
 
 const SCHEMA = `
@@ -53,6 +54,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state);
 CREATE INDEX IF NOT EXISTS jobs_by_place ON jobs (platform, channel, created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_user ON jobs (platform, user_id, created_at);
 CREATE TABLE IF NOT EXISTS messages (
   platform TEXT NOT NULL,
   message_id TEXT NOT NULL,
@@ -114,6 +116,7 @@ function fromRow(row: JobRow): JobRecord {
   if (row.finished_at !== null) record.finishedAt = row.finished_at;
   if (row.error !== null) record.error = row.error;
   if (row.delivery !== null) record.delivery = row.delivery as Delivery;
+  if (row.server !== null) record.server = row.server;
   return record;
 }
 
@@ -131,19 +134,23 @@ export class JobStore {
     // Stores written before delivery was recorded gain the column.
     const columns = this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[];
     if (!columns.some((c) => c.name === 'delivery')) this.db.exec('ALTER TABLE jobs ADD COLUMN delivery TEXT');
+    // ... and the server or workspace the job came from (their jobs count for no server's quota).
+    if (!columns.some((c) => c.name === 'server')) this.db.exec('ALTER TABLE jobs ADD COLUMN server TEXT');
+    this.db.exec('CREATE INDEX IF NOT EXISTS jobs_by_server ON jobs (platform, server, created_at)');
   }
 
   insert(job: JobRecord): void {
     this.db
       .prepare(
-        `INSERT INTO jobs (id, platform, user_id, user_name, channel, thread, extra, kind, options, inputs, parent_id, state, device, created_at, started_at, finished_at, error)
-         VALUES (@id, @platform, @user_id, @user_name, @channel, @thread, @extra, @kind, @options, @inputs, @parent_id, @state, @device, @created_at, @started_at, @finished_at, @error)`,
+        `INSERT INTO jobs (id, platform, user_id, user_name, server, channel, thread, extra, kind, options, inputs, parent_id, state, device, created_at, started_at, finished_at, error)
+         VALUES (@id, @platform, @user_id, @user_name, @server, @channel, @thread, @extra, @kind, @options, @inputs, @parent_id, @state, @device, @created_at, @started_at, @finished_at, @error)`,
       )
       .run({
         id: job.id,
         platform: job.platform,
         user_id: job.user.id,
         user_name: job.user.name ?? null,
+        server: job.server ?? null,
         channel: job.where.channel,
         thread: job.where.thread ?? null,
         extra: job.where.extra ? JSON.stringify(job.where.extra) : null,
@@ -277,6 +284,21 @@ export class JobStore {
       .prepare("SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, rowid")
       .all() as JobRow[];
     return rows.map(fromRow);
+  }
+
+  /**
+   * When the jobs a quota counts were created, oldest first: a user's (or a server's) jobs created
+   * after `since`. Jobs cancelled before they started cost nothing and are not counted.
+   */
+  createdSince(scope: { platform: Platform; userId: string } | { platform: Platform; server: string }, since: number): number[] {
+    const [column, value] = 'userId' in scope ? ['user_id', scope.userId] : ['server', scope.server];
+    const rows = this.db
+      .prepare(
+        `SELECT created_at FROM jobs WHERE platform = ? AND ${column} = ? AND created_at > ?
+           AND NOT (state = 'cancelled' AND started_at IS NULL) ORDER BY created_at`,
+      )
+      .all(scope.platform, value, since) as { created_at: number }[];
+    return rows.map((r) => r.created_at);
   }
 
   /** The user's most recent job on a platform, optionally only in the given states. */

@@ -25,6 +25,7 @@ export async function createJob(
     createdAt: Date.now(),
   };
   if (job.parentId) record.parentId = job.parentId;
+  if (invocation.server !== undefined) record.server = invocation.server;
   ctx.store.insert(record);
 
   if (job.kind === 'palette') {

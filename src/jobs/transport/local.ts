@@ -1,13 +1,15 @@
-/** Jobs run in this process: one p-queue per device, each with its own engine (the embedded default). */
+/** Jobs run in this process: one queue per device (in fair order), each with its own engine (the embedded default). */
 import type { DataFiles } from '../data-files.js';
 import type { JobRecord, OptionDefaults } from '../job-record.js';
 import { DeviceQueues, type DeviceQueue } from '../device-queues.js';
+import { ownerOf } from '../fair-turns.js';
 import { runJob, type PaletteStore, type StyleEngine } from '../run-job.js';
 import { loadEngineJob } from '../engine-job.js';
 import type { DeviceLoad, JobListener, Placement, Transport } from './transport.js';
 
 interface LocalJob {
   id: string;
+  owner: string;
   record: JobRecord;
   listener: JobListener;
   abort: AbortController | null;
@@ -33,7 +35,7 @@ export class LocalTransport implements Transport {
   }
 
   async enqueue(record: JobRecord, listener: JobListener): Promise<Placement> {
-    const job: LocalJob = { id: record.id, record, listener, abort: null };
+    const job: LocalJob = { id: record.id, owner: ownerOf(record), record, listener, abort: null };
     this.jobs.set(job.id, job);
     const placement = this.queues.enqueue(job, (j, device) => this.track(this.run(j, device)));
     return { device: placement.device.label, position: placement.position };

@@ -33,6 +33,8 @@ export const keys = {
   image: (jobId: string, name: ImageName) => `${PREFIX}:image:${jobId}:${name}`,
   cancelled: (jobId: string) => `${PREFIX}:cancelled:${jobId}`,
   palette: (key: string) => `${PREFIX}:palette:${key}`,
+  /** The queue ids of one owner's jobs (fair-turns.ts ownerOf), scored by arrival: what fair turns count. */
+  owner: (owner: string) => `${PREFIX}:owner:${owner}`,
 };
 
 /** A job's data in the queue: the work with its images as base64 (bounded by the job's size). */

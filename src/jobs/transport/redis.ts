@@ -11,6 +11,7 @@ import { JobCancelledError } from '../../engine/types.js';
 import type { DataFiles } from '../data-files.js';
 import type { JobRecord, OptionDefaults } from '../job-record.js';
 import { loadEngineJob, type EngineJob } from '../engine-job.js';
+import { ownerOf } from '../fair-turns.js';
 import {
   CANCEL_CHANNEL,
   connectionOptions,
@@ -32,6 +33,10 @@ import { UserFacingError, type DeviceLoad, type JobListener, type Placement, typ
 export const SHARED_QUEUE = 'the workers';
 /** Finished jobs stay in Redis this long, so a restarted front end still finds their outcome. */
 const KEEP_FINISHED_S = 24 * 3600;
+/** BullMQ's largest priority (lower numbers run first). */
+const MAX_PRIORITY = 2 ** 21 - 1;
+/** States in which a job is still ahead of its owner's later jobs. */
+const IN_LINE = new Set(['waiting', 'prioritized', 'delayed', 'active', 'waiting-children']);
 
 interface Followed {
   listener: JobListener;
@@ -95,9 +100,11 @@ export class RedisTransport implements Transport {
     const followed: Followed = { listener, chain: Promise.resolve(), worker: null, done: false };
     this.followed.set(record.id, followed);
     const work = await this.workOf(record);
+    const priority = await this.turnOf(ownerOf(record), queueJobId(record.id));
     // The job id is the job's own: a job queued again after a restart is the same job, not a second one.
     const job = await this.queue.add('job', toWire(work), {
       jobId: queueJobId(record.id),
+      priority,
       attempts: 1,
       removeOnComplete: { age: KEEP_FINISHED_S },
       removeOnFail: { age: KEEP_FINISHED_S },
@@ -162,6 +169,27 @@ export class RedisTransport implements Transport {
   async close(): Promise<void> {
     await Promise.allSettled([this.events.close(), this.queue.close()]);
     this.redis.disconnect();
+  }
+
+  /**
+   * Fair turns across every front end and worker (fair-turns.ts): the job's BullMQ priority is 1 + the
+   * number of its owner's jobs still in the queue (waiting or running), counted from a sorted set per
+   * owner in Redis. Workers take the lowest priority first, and the oldest within one, so no owner's
+   * second job starts before another owner's first. Unlike the in-process queues, a job keeps the
+   * class it was queued with when its owner's earlier jobs end, so later jobs of lower classes still
+   * go before it. Two jobs of one owner queued at the same instant by two front ends may share a class.
+   */
+  private async turnOf(owner: string, queueId: string): Promise<number> {
+    const key = keys.owner(owner);
+    const earlier = (await this.redis.zrange(key, 0, -1)).filter((id) => id !== queueId);
+    const states = await Promise.all(earlier.map((id) => this.queue.getJobState(id)));
+    const gone = earlier.filter((_, i) => !IN_LINE.has(states[i]!));
+    const ahead = earlier.length - gone.length;
+    const multi = this.redis.multi();
+    if (gone.length > 0) multi.zrem(key, ...gone);
+    multi.zadd(key, 'NX', Date.now(), queueId).expire(key, KEEP_FINISHED_S);
+    await multi.exec();
+    return Math.min(1 + ahead, MAX_PRIORITY);
   }
 
   private async workOf(record: JobRecord): Promise<EngineJob> {
@@ -259,8 +287,9 @@ export class RedisTransport implements Transport {
     if (this.followed.size === 0) for (const wake of [...this.idleWaiters]) (this.idleWaiters.delete(wake), wake());
   }
 
+  /** The waiting jobs in the order workers take them: the plain waiting list (jobs of older versions) first. */
   private async waitingIds(): Promise<string[]> {
-    const waiting = await this.queue.getJobs(['prioritized', 'waiting'], 0, -1, true);
+    const waiting = await this.queue.getJobs(['waiting', 'prioritized'], 0, -1, true);
     return waiting.map((j) => jobIdOf(j.id!));
   }
 
