@@ -225,9 +225,11 @@ export async function chooseTiles(style: Buffer, size: number, subjects?: Subjec
   const tiles = objectTilesForSize(size, copy, aspect);
   const long = Math.round(size / tiles);
   const short = Math.round(long / aspect);
-  // Where the object's short side, not the square's rule, decided the copy, say whether it got its due.
-  const thin = OBJECT_MIN_SHORT_PX * aspect > copy;
-  const why = !thin ? small : short >= OBJECT_MIN_SHORT_PX * 0.9 ? ', large enough to show the whole object' : `, the largest that ${tiles} copies across allow`;
+  // Say so where the object's shape decided the copy: fewer copies than the square's rule, or the fewest
+  // and still too thin.
+  const widened = tiles < tilesForSize(size, copy);
+  const cramped = tiles === AUTO_TILES_MIN && aspect >= SQUARE_ENOUGH && short < OBJECT_MIN_SHORT_PX * 0.9;
+  const why = widened && !cramped ? ', large enough to show the whole object' : cramped ? `, the largest that ${tiles} copies across allow` : small;
   if (aspect < SQUARE_ENOUGH) return { tiles, reason: `the style is a single object on a plain background; each copy ≈ ${long} px${why}` };
   const [w, h] = wide ? [long, short] : [short, long];
   return { tiles, reason: `the style is a single object on a plain background, ${aspectWords(aspect, wide)}; each copy ≈ ${w}×${h} px${why}` };
