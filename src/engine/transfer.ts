@@ -516,7 +516,8 @@ export async function palette(
   const whole = styleSources(styles);
   const uncut = await decodeStyle(whole[0].bytes, opts.size);
   for (const s of whole.slice(1)) await decodeStyle(s.bytes, 64);
-  const tiles = await planTiles(opts, whole[0].bytes, Math.max(uncut.width, uncut.height));
+  // The palette's size, not the decoded style's: a thin style is decoded longer (decodeStyle).
+  const tiles = await planTiles(opts, whole[0].bytes, opts.size);
   // The palette takes the aspect of what it repeats (the crop, when there is one), up to PALETTE_MAX_ASPECT.
   const { sources, crop } = await planCrop(opts, whole, tiles.tiles);
   const first = crop?.box ? await decodeStyle(sources[0].bytes, opts.size) : uncut;
