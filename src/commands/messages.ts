@@ -97,7 +97,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
   }
   lines.push(
     '',
-    'With tiles=auto I look at the style image: a painting, texture or landscape stays untiled, an object or a photo of a subject (a portrait, an animal) is tiled so that each copy is about 85 px and becomes a visible stroke, smaller where the photo\'s own subjects are smaller than that; the reply says what I chose and why. A number is always obeyed.',
+    'With tiles=auto I look at the style image: a painting, texture or landscape stays untiled, an object or a photo of a subject (a portrait, an animal) is tiled so that each copy is about 85 px and becomes a visible stroke, smaller where the photo\'s own subjects are smaller than that; an object\'s copy stays at least 68 px on its short side, so a long one (a lion lying down, a pencil) gets fewer, longer copies. The reply says what I chose and why. A number is always obeyed.',
     'With crop=auto a tiled style is first cut to its subject: a face with its head and shoulders (a half-length portrait draws faces only that way), or an object on a plain background; a style with no clear subject is used whole, and the reply says which.',
     'Balance: by default I balance content and style myself from strength. Giving style_weight or content_weight turns that off and uses the raw weights as they are (advanced), so give those or strength, not both.',
   );

@@ -21,8 +21,15 @@
  * below MIN_COPY_PX: a small subject then spans at least a copy instead of vanishing inside one. (Half
  * a subject was tried: at 384 px it took the eagle, whose colour regions are patchy, to 7 tiles and its
  * structure from 0.54 to 0.41; keeping the subjects themselves is the content term's work, loss.ts.)
+ *
+ * An object's copy is measured on its short side too: a copy's long side is size/tiles, so a wide
+ * object (a lion lying down, 4:1) at the square's 85 px is 21 px high, and the network draws its legs
+ * and mane as separate strokes. Its copy is made long enough that its short side is at least
+ * OBJECT_MIN_SHORT_PX, the receptive field of relu4_1, the first style layer that sees an object whole
+ * (../notes: relu3_1 24 px, relu4_1 68, relu5_1 156) — fewer, larger copies, down to AUTO_TILES_MIN.
  */
 import { rgbThumbnail, type RgbBytes } from './image.js';
+import { objectOnPlainBackground } from './style-crop.js';
 import type { SubjectScale } from './subject-scale.js';
 
 const THUMB = 96;
@@ -34,6 +41,10 @@ export const SUBJECT_SHARE = 1;
 /** Below this a face's eyes and mouth no longer form in a copy. */
 export const MIN_COPY_PX = 56;
 export const AUTO_TILES_MAX = 12;
+/** The least short side of an object's copy: relu4_1's receptive field, which sees the object whole. */
+export const OBJECT_MIN_SHORT_PX = 68;
+/** An object at most this many times as long as it is wide is described by one length ("≈ 85 px"). */
+const SQUARE_ENOUGH = 1.25;
 /** Row-and-column crop difference from which an image counts as a subject photo. */
 const SUBJECT_THRESHOLD = 0.74;
 const GRIDS = [4, 5, 6];
@@ -144,7 +155,10 @@ function rowAndColumnDifference(thumb: Thumb, grid: number): { row: number; colu
 
 /** Measures the cues of an image (any format sharp reads). */
 export async function styleCues(bytes: Buffer): Promise<StyleCues> {
-  const thumb = await thumbnail(bytes);
+  return cuesOf(await thumbnail(bytes));
+}
+
+function cuesOf(thumb: Thumb): StyleCues {
   const diffs = GRIDS.map((g) => rowAndColumnDifference(thumb, g));
   const mean = (k: 'row' | 'column') => diffs.reduce((a, d) => a + d[k], 0) / diffs.length;
   return { ...borderCues(thumb), cropDifference: mean('row') + 0.1 * mean('column') };
@@ -168,15 +182,55 @@ export function copyPxFor(size: number, subjectShare?: number): number {
 }
 
 /**
+ * Tiles for an object `aspect` times as long as it is wide whose copy would be `copy` px long (the
+ * square's rule): no more than leave each copy's short side OBJECT_MIN_SHORT_PX (rounded down, so that
+ * a copy is never below it where the result is large enough), never under AUTO_TILES_MIN.
+ */
+export function objectTilesForSize(size: number, copy: number, aspect: number): number {
+  const legible = Math.floor(size / (OBJECT_MIN_SHORT_PX * Math.max(1, aspect)));
+  return Math.max(AUTO_TILES_MIN, Math.min(tilesForSize(size, copy), legible));
+}
+
+/** How many times as long as it is wide the object on a plain background is (1 when none is found), and which way. */
+function objectShape(thumb: Thumb): { aspect: number; wide: boolean } {
+  const box = objectOnPlainBackground(thumb);
+  if (!box) return { aspect: 1, wide: true };
+  const w = box.width * thumb.width;
+  const h = box.height * thumb.height;
+  return { aspect: Math.max(w, h) / Math.max(1e-6, Math.min(w, h)), wide: w >= h };
+}
+
+/** "4 times as wide as tall" in a few words (aspect ≥ SQUARE_ENOUGH), whole or to one decimal. */
+function aspectWords(aspect: number, wide: boolean): string {
+  const times = aspect >= 3 ? String(Math.round(aspect)) : String(Math.round(aspect * 10) / 10);
+  return `${times} times as ${wide ? 'wide as tall' : 'tall as wide'}`;
+}
+
+/**
  * Tiles for a style image at a result size (longest side): 1 for paintings/textures/landscapes, more for
- * subjects; more, smaller copies where the content picture's subjects (when given) are smaller than a copy.
+ * subjects; more, smaller copies where the content picture's subjects (when given) are smaller than a copy;
+ * fewer, larger ones where an object's copy would be too thin to show it whole (objectTilesForSize).
  */
 export async function chooseTiles(style: Buffer, size: number, subjects?: SubjectScale): Promise<TilesChoice> {
-  const kind = styleKind(await styleCues(style));
+  const thumb = await thumbnail(style);
+  const kind = styleKind(await cuesOf(thumb));
   if (kind === 'uniform') return { tiles: 1, reason: 'the style looks alike all over, like a painting, texture or landscape' };
   const copy = copyPxFor(size, subjects?.share);
-  const tiles = tilesForSize(size, copy);
-  const what = kind === 'cut-out' ? 'a single object on a plain background' : 'a photo of a subject';
   const small = copy < COPY_PX ? `, no larger than the photo's ${subjects!.faces > 0 ? 'people' : 'subjects'}` : '';
-  return { tiles, reason: `the style is ${what}; each copy ≈ ${Math.round(size / tiles)} px${small}` };
+  if (kind === 'subject') {
+    const tiles = tilesForSize(size, copy);
+    return { tiles, reason: `the style is a photo of a subject; each copy ≈ ${Math.round(size / tiles)} px${small}` };
+  }
+  const { aspect, wide } = objectShape(thumb);
+  const tiles = objectTilesForSize(size, copy, aspect);
+  const long = Math.round(size / tiles);
+  const short = Math.round(long / aspect);
+  // Say so where the object's shape decided the copy: fewer copies than the square's rule, or the fewest
+  // and still too thin.
+  const widened = tiles < tilesForSize(size, copy);
+  const cramped = tiles === AUTO_TILES_MIN && aspect >= SQUARE_ENOUGH && short < OBJECT_MIN_SHORT_PX * 0.9;
+  const why = widened && !cramped ? ', large enough to show the whole object' : cramped ? `, the largest that ${tiles} copies across allow` : small;
+  if (aspect < SQUARE_ENOUGH) return { tiles, reason: `the style is a single object on a plain background; each copy ≈ ${long} px${why}` };
+  const [w, h] = wide ? [long, short] : [short, long];
+  return { tiles, reason: `the style is a single object on a plain background, ${aspectWords(aspect, wide)}; each copy ≈ ${w}×${h} px${why}` };
 }

@@ -46,6 +46,18 @@ export interface DecodeOptions {
   maxSide: number;
   /** Enlarge images smaller than maxSide (default: only shrink). */
   upscale?: boolean;
+  /**
+   * The shortest side the decoded image may have: one whose short side would fall below it at maxSide
+   * is decoded larger, past maxSide, so that it reaches it. For a style, whose pixels are statistics to
+   * copy and not the frame of a result, so that a thin one is never refused for its shape.
+   */
+  minShortSide?: number;
+}
+
+/** The longest side to decode at: maxSide, or more where the short side would fall below minShortSide (half a pixel spare for rounding). */
+function decodeLongest(width: number, height: number, opts: DecodeOptions): number {
+  const aspect = Math.max(width, height) / Math.min(width, height);
+  return opts.minShortSide === undefined ? opts.maxSide : Math.max(opts.maxSide, Math.ceil((opts.minShortSide + 0.5) * aspect));
 }
 
 /** Decompression-bomb guard: images declaring more pixels than this are refused before decoding. */
@@ -147,15 +159,16 @@ export async function decodeImage(bytes: Buffer, opts: DecodeOptions): Promise<R
     );
   }
 
+  const longest = decodeLongest(width, height, opts);
   let out: { data: Buffer; info: OutputInfo };
   try {
     out = await sharp(bytes, { pages: 1, limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' })
       .rotate() // EXIF orientation
       .toColourspace('srgb') // CMYK, grey and 16-bit inputs become 8-bit sRGB
       .flatten({ background: '#ffffff' })
-      .resize(opts.maxSide, opts.maxSide, {
+      .resize(longest, longest, {
         fit: 'inside',
-        withoutEnlargement: !opts.upscale,
+        withoutEnlargement: !opts.upscale && longest === opts.maxSide,
         kernel: 'lanczos3',
       })
       .removeAlpha()

@@ -8,6 +8,7 @@
  *   where a step costs a quarter.
  * - 'classic': every level runs its share of the steps to the end; the palette uses the job's levels.
  */
+import { MIN_SIDE } from './limits.js';
 import type { ScheduleName } from './types.js';
 
 /** Improvement below this share of the loss over STOP_WINDOW steps ends a level. */
@@ -57,6 +58,20 @@ export function paletteSizeFor(size: number): number {
 }
 const PALETTE_MIN_SIZE = 256;
 
+/**
+ * A palette is at most this many times as long as it is wide. Its picture is drawn from noise to match
+ * the style's statistics, so its frame need not be the style's: a thin object's palette at the object's
+ * own aspect would be a strip a few copies high (a 10:1 object at 256 px: 26 px), while the copies it
+ * draws keep their aspect whatever the frame (tiling.ts, styleMosaic).
+ */
+export const PALETTE_MAX_ASPECT = 3;
+
+/** The palette's width and height for a style of `width`×`height` (any scale): longest side `size`. */
+export function paletteFrame(width: number, height: number, size: number): { width: number; height: number } {
+  const short = Math.max(MIN_SIDE, Math.round(size / Math.min(PALETTE_MAX_ASPECT, Math.max(width, height) / Math.min(width, height))));
+  return width >= height ? { width: size, height: short } : { width: short, height: size };
+}
+
 /** The tiles of the palette shown with a result of `size` px and `tiles` tiles: copies of the same size. */
 export function paletteTilesFor(tiles: number, size: number): number {
   return Math.max(1, Math.round((tiles * paletteSizeFor(size)) / size));
@@ -88,10 +103,21 @@ export function splitIterations(total: number, levels: number): number[] {
   return out;
 }
 
-export function planLevels(opts: { size: number; scales: number; iterations: number; schedule: ScheduleName }, longest: number, palette: boolean): Level[] {
+/**
+ * The levels of a picture whose sides are `longest` and `shortest` (square when not given). A coarser
+ * level whose short side would be under MIN_SIDE px, where the network's fourth pooling leaves nothing
+ * of the picture, is skipped: a wide or thin picture starts at the first level its short side allows,
+ * and its steps go to the levels that remain.
+ */
+export function planLevels(
+  opts: { size: number; scales: number; iterations: number; schedule: ScheduleName },
+  longest: number,
+  palette: boolean,
+  shortest = longest,
+): Level[] {
   const quick = opts.schedule === 'quick';
   const scales = quick && palette ? opts.scales + 1 : opts.scales;
-  const sizes = levelSizes(longest, scales, palette ? 32 : RESULT_MIN_SIDE);
+  const sizes = levelSizes(longest, scales, palette ? 32 : RESULT_MIN_SIDE).filter((s, i, all) => i === all.length - 1 || (s * shortest) / longest >= MIN_SIDE);
   const budget = quick && palette ? Math.max(sizes.length, Math.round(opts.iterations * PALETTE_STEPS)) : opts.iterations;
   const sharpen = quick && sizes.length >= 2 && sizes[sizes.length - 1] >= SHARPEN_FROM && budget > SHARPEN_STEPS + sizes.length;
   if (sharpen) {

@@ -105,7 +105,7 @@ function headAndShoulders(face: Face): CropBox {
 }
 
 /** The box of the pixels that differ from a plain border, or null when the border is not plain. */
-function objectOnPlainBackground({ data, width, height }: Pixels): CropBox | null {
+export function objectOnPlainBackground({ data, width, height }: Pixels): CropBox | null {
   const ring = Math.max(2, Math.round(Math.min(width, height) * 0.03));
   const border: number[][] = [];
   for (let y = 0; y < height; y++)

@@ -6,7 +6,7 @@
 import type { LossBackend, LossSpec, LossTargets, VggImage } from './backend.js';
 import { chooseTiles } from './auto-tiles.js';
 import { decodeImage, encodePng, resizeRgb, type RgbImage } from './image.js';
-import { LIMITS } from './limits.js';
+import { LIMITS, MIN_SIDE } from './limits.js';
 import {
   addLayout,
   BALANCE_SCALE,
@@ -21,10 +21,10 @@ import { guardSharpening, LAYOUT_WEIGHT_START, steerLayout, styleMatchCap, struc
 import { createAdam, createLbfgs, type Objective, type Optimizer } from './optimizers/index.js';
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
 import { structureOfRgb } from './quality.js';
-import { ConvergenceWatch, planLevels, SHARPEN_STEPS, SHARPEN_STYLE_LAYERS, type Level } from './schedule.js';
+import { ConvergenceWatch, paletteFrame, planLevels, SHARPEN_STEPS, SHARPEN_STYLE_LAYERS, type Level } from './schedule.js';
 import { SessionMemory, type LayerSet } from './session-memory.js';
 import { digest, LruCache } from './style-cache.js';
-import { tileStyle } from './tiling.js';
+import { styleMosaic } from './tiling.js';
 import { chooseCrop, cropImage } from './style-crop.js';
 import { subjectScale, type SubjectScale } from './subject-scale.js';
 import {
@@ -100,6 +100,14 @@ function styleSources(styles: StyleInput[]): StyleSource[] {
   }));
 }
 
+/**
+ * A style image decoded at `maxSide`, or larger where it is so thin that its short side would be under
+ * MIN_SIDE: a style's shape never refuses a job (a 10:1 object at a 32-px level is 3 px high).
+ */
+function decodeStyle(bytes: Buffer, maxSide: number): Promise<RgbImage> {
+  return decodeImage(bytes, { maxSide, upscale: true, minShortSide: MIN_SIDE });
+}
+
 /** Blended target Grams for one level: each style tiled at its own aspect, longest side `longest`. */
 async function styleGrams(
   ctx: TransferContext,
@@ -115,8 +123,9 @@ async function styleGrams(
     const key = [src.key, opts.tiles, longest, opts.preserveColors ? 'luma' : 'rgb', layers.style.join(','), layers.content.join(',')].join('|');
     let grams = ctx.styleCache.get(key);
     if (!grams) {
-      const decoded = await decodeImage(src.bytes, { maxSide: longest, upscale: true });
-      const mosaic = await tileStyle(decoded, opts.tiles, decoded.width, decoded.height);
+      // A thin style is decoded past `longest` (decodeStyle) and its mosaic grown along the short side.
+      const decoded = await decodeStyle(src.bytes, longest);
+      const mosaic = await styleMosaic(decoded, opts.tiles, longest, MIN_SIDE);
       const seen = opts.preserveColors ? luminanceOnly(mosaic) : mosaic;
       // Same layer set as the content targets, so both share one session.
       grams = (await ctx.backend.features(rgbToVgg(seen), layers)).grams;
@@ -233,7 +242,7 @@ async function initialImage(plan: RunPlan, level: LevelSetup, current: VggImage 
   if (current) return rgbToVgg(await resizeRgb(vggToRgb(current), width, height)).data;
   if (opts.init === 'content' && level.content) return level.content.vgg.data.slice();
   if (opts.init === 'style') {
-    const s = await decodeImage(plan.sources[0].bytes, { maxSide: Math.max(width, height), upscale: true });
+    const s = await decodeStyle(plan.sources[0].bytes, Math.max(width, height));
     return rgbToVgg(await resizeRgb(opts.preserveColors ? luminanceOnly(s) : s, width, height)).data;
   }
   return noiseImage(width, height, opts.seed).data;
@@ -266,7 +275,7 @@ async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemo
   const { opts, controls } = plan;
   const { signal, onProgress } = controls;
   const started = performance.now();
-  const levels = plan.levels ?? planLevels(opts, Math.max(plan.width, plan.height), !plan.content);
+  const levels = plan.levels ?? planLevels(opts, Math.max(plan.width, plan.height), !plan.content, Math.min(plan.width, plan.height));
   const total = levels.reduce((a, l) => a + l.maxSteps, 0);
   const steering = !!plan.content && opts.balance === 'auto';
   const structureGoal = structureTarget(opts.strength);
@@ -436,7 +445,7 @@ export async function stylize(
   const sources = styleSources(styles);
   const content = await decodeImage(contentBytes, { maxSide: opts.size, upscale: true });
   // Validate style images up front so a bad one fails before any optimization.
-  for (const s of sources) await decodeImage(s.bytes, { maxSide: 64 });
+  for (const s of sources) await decodeStyle(s.bytes, 64);
   const subjects = await subjectScale(contentBytes);
   const tiles = await planTiles(opts, sources[0].bytes, Math.max(content.width, content.height), subjects);
   const cropped = await planCrop(opts, sources, tiles.tiles);
@@ -478,7 +487,7 @@ export async function upscale(
   }
   const { width, height } = fitLongest(previous.width, previous.height, opts.size);
   const content = await resizeRgb(await decodeImage(contentBytes, { maxSide: opts.size, upscale: true }), width, height);
-  for (const s of sources) await decodeImage(s.bytes, { maxSide: 64 });
+  for (const s of sources) await decodeStyle(s.bytes, 64);
   const cropped = await planCrop(opts, sources, tiles.tiles);
   const plan: RunPlan = {
     opts: { ...opts, tiles: tiles.tiles, balance: 'auto', crop: cropped.crop?.box ?? 'none' },
@@ -505,13 +514,14 @@ export async function palette(
 ): Promise<TransferResult> {
   checkAbort(controls.signal);
   const whole = styleSources(styles);
-  const uncut = await decodeImage(whole[0].bytes, { maxSide: opts.size, upscale: true });
-  for (const s of whole.slice(1)) await decodeImage(s.bytes, { maxSide: 64 });
-  const tiles = await planTiles(opts, whole[0].bytes, Math.max(uncut.width, uncut.height));
-  // The palette takes the aspect of what it repeats: the crop, when there is one.
+  const uncut = await decodeStyle(whole[0].bytes, opts.size);
+  for (const s of whole.slice(1)) await decodeStyle(s.bytes, 64);
+  // The palette's size, not the decoded style's: a thin style is decoded longer (decodeStyle).
+  const tiles = await planTiles(opts, whole[0].bytes, opts.size);
+  // The palette takes the aspect of what it repeats (the crop, when there is one), up to PALETTE_MAX_ASPECT.
   const { sources, crop } = await planCrop(opts, whole, tiles.tiles);
-  const first = crop?.box ? await decodeImage(sources[0].bytes, { maxSide: opts.size, upscale: true }) : uncut;
+  const first = crop?.box ? await decodeStyle(sources[0].bytes, opts.size) : uncut;
   const used: PlannedOptions = { ...opts, tiles: tiles.tiles, crop: crop?.box ?? 'none', contentWeight: 0, init: 'noise', preserveColors: false };
-  const plan: RunPlan = { opts: used, tilesReason: tiles.reason, crop, controls, sources, width: first.width, height: first.height };
+  const plan: RunPlan = { opts: used, tilesReason: tiles.reason, crop, controls, sources, ...paletteFrame(first.width, first.height, opts.size) };
   return run(ctx, plan);
 }
