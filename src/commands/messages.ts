@@ -1,8 +1,8 @@
 /** The words the commands say, kept apart from the logic so every platform says the same thing. */
-import { LIMITS, MAX_INPUT_PIXELS } from '../engine/limits.js';
+import { MAX_INPUT_PIXELS } from '../engine/limits.js';
 import { byteSize, megapixels, notAnImage, tooLarge } from '../engine/refusals.js';
-import { OPTION_SPECS, optionsFor, type OptionLimits, type OptionName } from './user-options.js';
-import { type JobKind, type OptionDefaults } from '../jobs/job-record.js';
+import { OPTION_SPECS, optionsFor, type OptionLimits } from './user-options.js';
+import type { OptionDefaults } from '../jobs/job-record.js';
 import type { DeviceLoad } from '../jobs/transport/transport.js';
 
 export { byteSize };
@@ -45,37 +45,6 @@ export function queuedText(position: number, device: string): string {
   return position === 0 ? `Starting now on ${device}.` : `Queued — position ${position} on ${device}.`;
 }
 
-function range(name: OptionName, limits: OptionLimits): string {
-  switch (name) {
-    case 'crop':
-      return 'auto or none';
-    case 'tiles':
-      return `auto, sweep (palette) or ${LIMITS.tiles.min}–${limits.maxTiles}`;
-    case 'size':
-      return `${limits.minSize}–${limits.maxSize} px`;
-    case 'iterations':
-      return `${LIMITS.iterations.min}–${limits.maxIterations}`;
-    case 'strength':
-      return `${LIMITS.strength.min}–${LIMITS.strength.max}`;
-    case 'styleWeight':
-    case 'contentWeight':
-      return '≥ 0';
-    case 'preserveColors':
-      return 'yes/no';
-    case 'seed':
-      return 'whole number';
-  }
-}
-
-function defaultText(name: OptionName, kind: JobKind, defaults: OptionDefaults, limits: OptionLimits): string {
-  if (name === 'seed') return kind === 'palette' ? '0' : 'random (reported with the result)';
-  if (name === 'size') return `${Math.min(defaults.size, limits.maxSize)}`;
-  if (name === 'styleWeight' || name === 'contentWeight') return `${String(defaults[name])}, used only when one of them is given`;
-  if (name === 'crop') return defaults.crop ?? 'auto';
-  const value = defaults[name];
-  return typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value);
-}
-
 export function helpText(defaults: OptionDefaults, limits: OptionLimits): string {
   const lines = [
     'I redraw a picture in the style of another. Non-artistic styles (an emoji, a game controller, a face) work too: I tile the style image so the object itself becomes the brush stroke.',
@@ -93,7 +62,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
   for (const name of optionsFor('stylize')) {
     const spec = OPTION_SPECS[name];
     const paletteToo = spec.kinds.includes('palette') ? '' : ' (stylize only)';
-    lines.push(`• ${spec.label} — ${spec.describe}${paletteToo}. Range ${range(name, limits)}, default ${defaultText(name, 'stylize', defaults, limits)}.`);
+    lines.push(`• ${spec.label} — ${spec.describe}${paletteToo}. Range ${spec.rangeText(limits)}, default ${spec.defaultText(defaults, limits)}.`);
   }
   lines.push(
     '',

@@ -8,7 +8,7 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { emptyRawOptions, OPTION_RANGES, OPTION_SPECS, type OptionName } from '../../commands/user-options.js';
+import { emptyRawOptions, OPTION_RANGES, OPTION_SPECS, optionsFor, type OptionLimits, type OptionName } from '../../commands/user-options.js';
 import type { CommandRequest, RawOptions } from '../../commands/port.js';
 import { imageSourceFor, type DownloadOptions } from './attachments.js';
 
@@ -47,35 +47,47 @@ export function tilesChoices(kind: 'stylize' | 'palette' = 'stylize'): { name: s
 
 type Builder = SlashCommandOptionsOnlyBuilder;
 
-function addShared(builder: Builder, bounds: CommandBounds, kind: 'stylize' | 'palette'): void {
-  builder
-    .addStringOption((o) =>
-      o.setName('tiles').setDescription(describe('tiles')).addChoices(...tilesChoices(kind)),
-    )
-    .addStringOption((o) =>
-      o
-        .setName('crop')
-        .setDescription(describe('crop'))
-        .addChoices({ name: 'auto — cut a tiled style to its subject', value: 'auto' }, { name: 'none — repeat the whole picture', value: 'none' }),
-    )
-    .addIntegerOption((o) => o.setName('size').setDescription(describe('size')).setMinValue(OPTION_RANGES.size.min).setMaxValue(bounds.maxSize))
-    .addIntegerOption((o) =>
-      o.setName('iterations').setDescription(describe('iterations')).setMinValue(OPTION_RANGES.iterations.min).setMaxValue(bounds.maxIterations),
-    );
-  if (kind === 'stylize') {
-    builder
-      .addIntegerOption((o) =>
-        o.setName('strength').setDescription(describe('strength')).setMinValue(OPTION_RANGES.strength.min).setMaxValue(OPTION_RANGES.strength.max),
-      )
-      .addNumberOption((o) =>
-        o.setName('style_weight').setDescription(describe('styleWeight')).setMinValue(OPTION_RANGES.weight.min).setMaxValue(OPTION_RANGES.weight.max),
-      )
-      .addNumberOption((o) =>
-        o.setName('content_weight').setDescription(describe('contentWeight')).setMinValue(OPTION_RANGES.weight.min).setMaxValue(OPTION_RANGES.weight.max),
-      )
-      .addBooleanOption((o) => o.setName('preserve_colors').setDescription(describe('preserveColors')));
+/** The limits Discord's menus enforce: the engine's, with the operator's caps on size and iterations. */
+function menuLimits(bounds: CommandBounds): OptionLimits {
+  return { maxTiles: OPTION_RANGES.tiles.max, minSize: OPTION_RANGES.size.min, maxSize: bounds.maxSize, maxIterations: bounds.maxIterations };
+}
+
+/** Adds one option as its declaration (option-catalog.ts) says: its Discord type, choices or range. */
+function addOption(builder: Builder, name: OptionName, bounds: CommandBounds, kind: 'stylize' | 'palette'): void {
+  const spec = OPTION_SPECS[name];
+  const range = spec.bounds?.(menuLimits(bounds));
+  switch (spec.type) {
+    case 'tiles':
+      builder.addStringOption((o) => o.setName(spec.label).setDescription(describe(name)).addChoices(...tilesChoices(kind)));
+      return;
+    case 'crop':
+      builder.addStringOption((o) =>
+        o
+          .setName(spec.label)
+          .setDescription(describe(name))
+          .addChoices({ name: 'auto — cut a tiled style to its subject', value: 'auto' }, { name: 'none — repeat the whole picture', value: 'none' }),
+      );
+      return;
+    case 'bool':
+      builder.addBooleanOption((o) => o.setName(spec.label).setDescription(describe(name)));
+      return;
+    case 'int':
+      builder.addIntegerOption((o) => {
+        o.setName(spec.label).setDescription(describe(name));
+        return range ? o.setMinValue(range.min).setMaxValue(range.max) : o;
+      });
+      return;
+    case 'number':
+      builder.addNumberOption((o) => {
+        o.setName(spec.label).setDescription(describe(name));
+        return range ? o.setMinValue(range.min).setMaxValue(range.max) : o;
+      });
+      return;
   }
-  builder.addIntegerOption((o) => o.setName('seed').setDescription(describe('seed')).setMinValue(OPTION_RANGES.seed.min).setMaxValue(OPTION_RANGES.seed.max));
+}
+
+function addShared(builder: Builder, bounds: CommandBounds, kind: 'stylize' | 'palette'): void {
+  for (const name of optionsFor(kind)) addOption(builder, name, bounds, kind);
 }
 
 /** The commands as the JSON Discord's API takes (PUT /applications/{app}/commands). */
