@@ -3,6 +3,8 @@ import { MAX_INPUT_PIXELS } from '../engine/limits.js';
 import { byteSize, megapixels, notAnImage, tooLarge } from '../engine/refusals.js';
 import { OPTION_SPECS, optionsFor, type OptionLimits } from './user-options.js';
 import type { OptionDefaults } from '../jobs/job-record.js';
+import { USER_DEFAULT_OPTIONS } from './option-catalog.js';
+import { withUserDefaults, type UserDefaults } from './user-defaults.js';
 import type { DeviceLoad } from '../jobs/transport/transport.js';
 
 export { byteSize };
@@ -54,6 +56,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
     '• palette — style image [+ tiles, crop, size, iterations, seed]: the style alone, redrawn from noise; palette tiles=sweep shows it at 1, 2, 4 and 8 tiles side by side.',
     '• status — how long the queues are, and your jobs.',
     '• cancel — stops your latest waiting or running job (or react ❌ on its status message).',
+    '• settings — your own defaults for new jobs (strength, tiles, crop, size, palette on/off), e.g. settings strength=7 crop=none; settings alone shows them.',
     '• help — this message.',
     `React 🔁 on a result to run it again with finer tiles (twice as many per side: 1 → 2 → 4 → 8 → ${limits.maxTiles}, or 3 → 6 → 12 → ${limits.maxTiles}).`,
     '',
@@ -82,4 +85,22 @@ export function statusText(loads: DeviceLoad[], mine: string[]): string {
   lines.push(mine.length === 0 ? 'You have no jobs waiting or running.' : 'Your jobs:');
   for (const line of mine) lines.push(`• ${line}`);
   return lines.join('\n');
+}
+
+/**
+ * A user's defaults as `settings` shows them: what a new job starts from, which of them are the
+ * user's own, and how to change them. `what` says what was just done.
+ */
+export function settingsText(mine: UserDefaults, defaults: OptionDefaults, limits: OptionLimits, what: 'shown' | 'saved' | 'reset'): string {
+  const effective = withUserDefaults(defaults, mine);
+  const values = USER_DEFAULT_OPTIONS.map((name) => `${OPTION_SPECS[name].label}=${OPTION_SPECS[name].defaultText(effective, limits)}`);
+  values.push(`palette=${mine.palette === false ? 'off' : 'on'}`);
+  const own = [...USER_DEFAULT_OPTIONS.filter((name) => mine[name] !== undefined).map((name) => OPTION_SPECS[name].label), ...(mine.palette === undefined ? [] : ['palette'])];
+  const ranges = USER_DEFAULT_OPTIONS.map((name) => `${OPTION_SPECS[name].label} ${OPTION_SPECS[name].rangeText(limits).replace(', sweep (palette)', '')}`);
+  const lead = { shown: '', saved: 'Saved. ', reset: "Back to this server's defaults. " }[what];
+  return [
+    `${lead}Your defaults for new jobs: ${values.join(' ')}.`,
+    own.length === 0 ? "None of them is your own yet: these are this server's." : `Yours: ${own.join(', ')}; the others are this server's.`,
+    `Options you give with a command still win. Change them with settings ${'strength=7 crop=none palette=off'} (${ranges.join(', ')}, palette on or off); settings reset goes back to this server's.`,
+  ].join('\n');
 }

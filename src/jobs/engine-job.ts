@@ -28,6 +28,8 @@ export interface EngineJob {
   stylize?: Partial<TransferOptions>;
   /** A palette sweep: the palettes at 1, 2, 4 and 8 tiles in one picture instead of one palette. */
   sweep?: boolean;
+  /** A stylize job that goes straight to its result: its user turned the palette off. */
+  skipPalette?: boolean;
 }
 
 function previewEvery(options: JobOptions): number {
@@ -94,7 +96,7 @@ export async function loadEngineJob(record: JobRecord, files: DataFiles, default
       stylize: { ...stylizeEngineOptions(o), previewEvery: every },
     };
   }
-  return {
+  const work: EngineJob = {
     id: record.id,
     kind: 'stylize',
     content: await files.loadInput(record.inputs.content!),
@@ -103,4 +105,5 @@ export async function loadEngineJob(record: JobRecord, files: DataFiles, default
     paletteKey: paletteKey(record.inputs.style, paletteOptions),
     stylize: { ...stylizeEngineOptions(o), previewEvery: every },
   };
+  return o.showPalette === false ? { ...work, skipPalette: true } : work;
 }
