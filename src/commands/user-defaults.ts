@@ -17,6 +17,12 @@ export type UserDefaults = Partial<Pick<OptionDefaults, UserDefaultName>> & {
 /** The settings a user may keep, as written in messages and in `settings …`. */
 export const SETTING_LABELS = [...USER_DEFAULT_OPTIONS.map((name) => OPTION_CATALOG[name].label), 'palette'];
 
+/** How the settings' own fields are described where a platform lists them (Discord's /settings menu). */
+export const SETTING_DESCRIPTIONS = {
+  palette: "show the style's palette before the result (on unless you turn it off)",
+  reset: "go back to the server's defaults",
+} as const;
+
 const ON_WORDS = new Set(['on', 'yes', 'true', '1', 'show']);
 const OFF_WORDS = new Set(['off', 'no', 'false', '0', 'hide']);
 const PALETTE_NAMES = new Set(['palette', 'showpalette', 'palettes']);

@@ -10,10 +10,14 @@ import {
 } from 'discord.js';
 import { emptyRawOptions, OPTION_RANGES, OPTION_SPECS, optionsFor, type OptionLimits, type OptionName } from '../../commands/user-options.js';
 import type { CommandRequest, RawOptions } from '../../commands/port.js';
+import { USER_DEFAULT_OPTIONS } from '../../commands/option-catalog.js';
+import { SETTING_DESCRIPTIONS } from '../../commands/user-defaults.js';
 import { imageSourceFor, type DownloadOptions } from './attachments.js';
 
 export const STYLIZE = 'stylize';
 export const PALETTE = 'palette';
+/** A user's own defaults for new jobs (the settings command): shown with no options, set with some. */
+export const SETTINGS = 'settings';
 /** Help, status and cancel, as subcommands of one command so they sit together in Discord's menu. */
 export const TILESTYLE = 'tilestyle';
 
@@ -28,7 +32,10 @@ const DEFAULT_BOUNDS: CommandBounds = { maxSize: OPTION_RANGES.size.max, maxIter
 
 /** An option's description in Discord's menu: the words help uses (OPTION_SPECS), capitalized. */
 function describe(name: OptionName): string {
-  const text = OPTION_SPECS[name].describe;
+  return capitalized(OPTION_SPECS[name].describe);
+}
+
+function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
@@ -110,7 +117,12 @@ export function commandDefinitions(bounds: Partial<CommandBounds> = {}): RESTPos
     .addSubcommand((s) => s.setName('help').setDescription('What the bot does and its options'))
     .addSubcommand((s) => s.setName('status').setDescription('How long the queues are, and your jobs'))
     .addSubcommand((s) => s.setName('cancel').setDescription('Stop your latest waiting or running job'));
-  return [stylize.toJSON(), palette.toJSON(), tilestyle.toJSON()];
+  const settings = new SlashCommandBuilder().setName(SETTINGS).setDescription('Show or set your own defaults for new jobs');
+  for (const name of USER_DEFAULT_OPTIONS) addOption(settings, name, b, 'stylize');
+  settings
+    .addBooleanOption((o) => o.setName('palette').setDescription(capitalized(SETTING_DESCRIPTIONS.palette)))
+    .addBooleanOption((o) => o.setName('reset').setDescription(capitalized(SETTING_DESCRIPTIONS.reset)));
+  return [stylize.toJSON(), palette.toJSON(), tilestyle.toJSON(), settings.toJSON()];
 }
 
 /** Option values as typed in Discord, under their own names (the commands accept them as they are). */
@@ -125,7 +137,7 @@ export function rawOptions(interaction: ChatInputCommandInteraction): RawOptions
 
 /** Whether the command only ever answers privately (its reply is deferred ephemerally). */
 export function isPrivateCommand(interaction: ChatInputCommandInteraction): boolean {
-  return interaction.commandName === TILESTYLE;
+  return interaction.commandName === TILESTYLE || interaction.commandName === SETTINGS;
 }
 
 export function requestFor(interaction: ChatInputCommandInteraction, download: DownloadOptions): CommandRequest {
@@ -138,6 +150,8 @@ export function requestFor(interaction: ChatInputCommandInteraction, download: D
       return { kind: 'stylize', content: source('content'), style: source('style'), options: rawOptions(interaction) };
     case PALETTE:
       return { kind: 'palette', style: source('style'), options: rawOptions(interaction) };
+    case SETTINGS:
+      return { kind: 'settings', options: rawOptions(interaction) };
     case TILESTYLE: {
       const sub = interaction.options.getSubcommand(false);
       if (sub === 'help') return { kind: 'help' };
