@@ -16,6 +16,7 @@
  * written by hand.
  */
 import { LIMITS } from '../engine/limits.js';
+import { PALETTE_FIXED } from '../engine/palette-options.js';
 import type { TransferOptions } from '../engine/types.js';
 import type { JobKind, OptionDefaults, TilesSetting } from '../jobs/job-record.js';
 import type { OptionLimits } from './port.js';
@@ -214,13 +215,14 @@ export type UserDefaultName = { [N in OptionName]: (typeof OPTION_CATALOG)[N]['u
 export const USER_DEFAULT_OPTIONS = OPTION_ORDER.filter((name): name is UserDefaultName => OPTION_CATALOG[name].userDefault);
 
 /**
- * What a palette runs with, whatever else was asked: it is the style alone, so what balances content
- * and style (strength, the weights) and the content's colours stay at the operator's defaults. The
- * one place this is decided, for new palette jobs and for the palette a stylize job shows first.
+ * What a palette job runs with, whatever else was asked: it is the style alone, so the content's
+ * weight and colours are the engine's PALETTE_FIXED, and what balances content and style (strength,
+ * the style weight) stays at the defaults. The one place this is decided, for new palette jobs and
+ * for the palette a stylize job shows first.
  */
 export function paletteOptions<T extends Pick<OptionDefaults, 'strength' | 'styleWeight' | 'contentWeight' | 'preserveColors'> & { balance: 'auto' | 'manual' }>(
   options: T,
   defaults: Pick<OptionDefaults, 'strength' | 'styleWeight'>,
 ): T {
-  return { ...options, contentWeight: 0, preserveColors: false, styleWeight: defaults.styleWeight, strength: defaults.strength, balance: 'auto' };
+  return { ...options, ...PALETTE_FIXED, styleWeight: defaults.styleWeight, strength: defaults.strength, balance: 'auto' };
 }

@@ -7,6 +7,7 @@ import type { LossBackend, LossSpec, LossTargets, VggImage } from './backend.js'
 import { chooseTiles } from './auto-tiles.js';
 import { decodeImage, encodePng, resizeRgb, type RgbImage } from './image.js';
 import { LIMITS } from './limits.js';
+import { PALETTE_FIXED } from './palette-options.js';
 import {
   addLayout,
   BALANCE_SCALE,
@@ -511,7 +512,7 @@ export async function palette(
   // The palette takes the aspect of what it repeats: the crop, when there is one.
   const { sources, crop } = await planCrop(opts, whole, tiles.tiles);
   const first = crop?.box ? await decodeImage(sources[0].bytes, { maxSide: opts.size, upscale: true }) : uncut;
-  const used: PlannedOptions = { ...opts, tiles: tiles.tiles, crop: crop?.box ?? 'none', contentWeight: 0, init: 'noise', preserveColors: false };
+  const used: PlannedOptions = { ...opts, ...PALETTE_FIXED, tiles: tiles.tiles, crop: crop?.box ?? 'none', init: 'noise' };
   const plan: RunPlan = { opts: used, tilesReason: tiles.reason, crop, controls, sources, width: first.width, height: first.height };
   return run(ctx, plan);
 }
