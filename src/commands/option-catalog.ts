@@ -5,15 +5,19 @@
  * text (messages.ts), Discord's command options (bots/discord/commands.ts), the Slack and web text
  * parser (parseOptionText) and the engine options of a job (jobs/engine-job.ts) are derived from it.
  *
- * Adding an option (say `blur`) takes three files, and the compiler names the ones left out:
- *  1. jobs/job-record.ts: a field of OptionDefaults (the operator's default) — the catalog below
- *     then fails to compile until the option has its declaration here;
- *  2. this file: its declaration (engine key included);
- *  3. jobs/engine-job.ts: the line that passes it to the engine — a missing line is a type error,
- *     as the engine options are built whole from the catalog's engine keys.
- * The engine itself must know the option (engine/types.ts TransferOptions, engine/limits.ts); the
- * web page's field (bots/web/static/index.html) and the CLI's flag (cli/args.ts) are the only places
- * written by hand.
+ * Adding an option (say `blur`) that the engine already knows (engine/types.ts TransferOptions,
+ * engine/limits.ts) takes four files, and after the first the compiler names each of the others:
+ *  1. jobs/job-record.ts: a field of OptionDefaults (optional, like crop, when jobs stored before it
+ *     must still load) — then this catalog does not compile until it has the option;
+ *  2. this file: its declaration (type, range, words, aliases, engine key, commands, userDefault);
+ *  3. commands/service.ts optionDefaults: the operator's default, from the engine's DEFAULT_OPTIONS;
+ *  4. jobs/engine-job.ts stylizeEngineOptions: the line that passes it on (built whole from the
+ *     engine keys below, so a missing line is a type error), and paletteEngineOptions if a palette
+ *     depends on it.
+ * Validation, help, the settings line, Discord's menus, Slack's and the web's text, the web form's
+ * limits ({{MIN_BLUR}}, {{MAX_BLUR}}) and `settings` (with userDefault) follow from the declaration.
+ * Written by hand, because they are pages and flags rather than code: the web page's field
+ * (bots/web/static/index.html) and the CLI's flag and usage (cli/args.ts, which speaks to the engine).
  */
 import { LIMITS } from '../engine/limits.js';
 import { PALETTE_FIXED } from '../engine/palette-options.js';
