@@ -33,11 +33,9 @@ export type GivenOptions = Omit<OptionDefaults, 'tiles'> & { tiles: TilesChoice;
 
 export type OptionName = keyof GivenOptions;
 
-export interface OptionDeclaration {
+interface DeclarationBase {
   /** How the option is written in messages and in the settings line (snake_case, as in chat). */
   label: string;
-  /** 'tiles': a whole number or the word auto; 'crop': auto or none. */
-  type: 'int' | 'number' | 'bool' | 'tiles' | 'crop';
   /** One phrase, at most 100 characters: Discord shows it as the option's description. */
   describe: string;
   /** The commands that take it. */
@@ -46,10 +44,6 @@ export interface OptionDeclaration {
   aliases: string[];
   /** A value shown in "needs a number, e.g. size=256". */
   example: string;
-  /** The numbers allowed here (numeric options and tiles): the engine's range, narrowed by the operator. */
-  bounds?: (limits: OptionLimits) => { min: number; max: number };
-  /** What a value out of `bounds` is told. */
-  outOfRange?: (value: number, bounds: { min: number; max: number }) => string;
   /** The range as help shows it. */
   rangeText: (limits: OptionLimits) => string;
   /** The default as help shows it. */
@@ -58,6 +52,29 @@ export interface OptionDeclaration {
   engine: keyof TransferOptions;
   /** A user may keep it as their own default (the settings command). */
   userDefault: boolean;
+}
+
+/** A number (tiles: a number or a word): it cannot be declared without its range, so none goes unchecked. */
+interface NumericDeclaration extends DeclarationBase {
+  /** 'tiles': a whole number or the word auto. */
+  type: 'int' | 'number' | 'tiles';
+  /** The numbers allowed here: the engine's range, narrowed by the operator. */
+  bounds: (limits: OptionLimits) => { min: number; max: number };
+  /** What a value out of `bounds` is told. */
+  outOfRange: (value: number, bounds: { min: number; max: number }) => string;
+}
+
+/** A yes/no, or crop's auto/none: its words are its range. */
+interface WordDeclaration extends DeclarationBase {
+  type: 'bool' | 'crop';
+  bounds?: never;
+  outOfRange?: never;
+}
+
+export type OptionDeclaration = NumericDeclaration | WordDeclaration;
+
+export function isNumeric(spec: OptionDeclaration): spec is NumericDeclaration {
+  return spec.type === 'int' || spec.type === 'number' || spec.type === 'tiles';
 }
 
 function yesNo(value: boolean): string {

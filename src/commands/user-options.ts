@@ -5,7 +5,7 @@
  */
 import { DEFAULT_STRENGTH as ENGINE_DEFAULT_STRENGTH, LIMITS } from '../engine/limits.js';
 import { PALETTE_SEED, type Balance, type CropSetting, type JobKind, type JobOptions, type OptionDefaults } from '../jobs/job-record.js';
-import { OPTION_CATALOG, OPTION_ORDER, paletteOptions, type GivenOptions, type OptionDeclaration, type OptionName } from './option-catalog.js';
+import { isNumeric, OPTION_CATALOG, OPTION_ORDER, paletteOptions, type GivenOptions, type OptionDeclaration, type OptionName } from './option-catalog.js';
 import type { OptionLimits, RawOptions } from './port.js';
 
 export type { OptionLimits };
@@ -140,8 +140,8 @@ function exampleFor(name: OptionName): string {
 
 function rangeProblem(name: OptionName, value: number, limits: OptionLimits): string | null {
   const spec = OPTION_SPECS[name];
-  const bounds = spec.bounds?.(limits);
-  if (!bounds || !spec.outOfRange) return null;
+  if (!isNumeric(spec)) return null; // its words were checked by parseValue
+  const bounds = spec.bounds(limits);
   return value < bounds.min || value > bounds.max ? spec.outOfRange(value, bounds) : null;
 }
 
