@@ -101,6 +101,6 @@ export function settingsText(mine: UserDefaults, defaults: OptionDefaults, limit
   return [
     `${lead}Your defaults for new jobs: ${values.join(' ')}.`,
     own.length === 0 ? "None of them is your own yet: these are this server's." : `Yours: ${own.join(', ')}; the others are this server's.`,
-    `Options you give with a command still win. Change them with settings ${'strength=7 crop=none palette=off'} (${ranges.join(', ')}, palette on or off); settings reset goes back to this server's.`,
+    `Options you give with a command still win. Change them with settings strength=7 crop=none palette=off (${ranges.join(', ')}, palette on or off); settings reset goes back to this server's.`,
   ].join('\n');
 }
