@@ -1,6 +1,6 @@
 /** Command-line parsing for `npm run stylize`; every problem becomes a UsageError with a one-line message. */
 import { parseArgs } from 'node:util';
-import { LIMITS } from '../engine/limits.js';
+import { OPTION_CATALOG } from '../commands/option-catalog.js';
 import type { BackendName, TransferOptions } from '../engine/types.js';
 
 export class UsageError extends Error {
@@ -98,12 +98,12 @@ function tiles(text: string | undefined): number | 'auto' | undefined {
   return Number(text);
 }
 
+/** Checked here, in the words the chat commands use (option-catalog.ts); the engine checks the other ranges. */
 function strength(text: string | undefined): number | undefined {
   const value = number('strength', text);
-  const { min, max } = LIMITS.strength;
-  if (value !== undefined && (value < min || value > max)) {
-    throw new UsageError(`--strength must be from ${min} (keep the photo) to ${max} (the style takes over) (got ${text}).`);
-  }
+  const spec = OPTION_CATALOG.strength;
+  const bounds = spec.bounds();
+  if (value !== undefined && (value < bounds.min || value > bounds.max)) throw new UsageError(`--${spec.outOfRange(value, bounds)}`);
   return value;
 }
 

@@ -1,8 +1,10 @@
 /** The words the commands say, kept apart from the logic so every platform says the same thing. */
-import { LIMITS, MAX_INPUT_PIXELS } from '../engine/limits.js';
+import { MAX_INPUT_PIXELS } from '../engine/limits.js';
 import { byteSize, megapixels, notAnImage, tooLarge } from '../engine/refusals.js';
-import { OPTION_SPECS, optionsFor, type OptionLimits, type OptionName } from './user-options.js';
-import { type JobKind, type OptionDefaults } from '../jobs/job-record.js';
+import { OPTION_SPECS, optionsFor, type OptionLimits } from './user-options.js';
+import type { OptionDefaults } from '../jobs/job-record.js';
+import { USER_DEFAULT_OPTIONS } from './option-catalog.js';
+import { withUserDefaults, type UserDefaults } from './user-defaults.js';
 import type { DeviceLoad } from '../jobs/transport/transport.js';
 
 export { byteSize };
@@ -45,37 +47,6 @@ export function queuedText(position: number, device: string): string {
   return position === 0 ? `Starting now on ${device}.` : `Queued — position ${position} on ${device}.`;
 }
 
-function range(name: OptionName, limits: OptionLimits): string {
-  switch (name) {
-    case 'crop':
-      return 'auto or none';
-    case 'tiles':
-      return `auto, sweep (palette) or ${LIMITS.tiles.min}–${limits.maxTiles}`;
-    case 'size':
-      return `${limits.minSize}–${limits.maxSize} px`;
-    case 'iterations':
-      return `${LIMITS.iterations.min}–${limits.maxIterations}`;
-    case 'strength':
-      return `${LIMITS.strength.min}–${LIMITS.strength.max}`;
-    case 'styleWeight':
-    case 'contentWeight':
-      return '≥ 0';
-    case 'preserveColors':
-      return 'yes/no';
-    case 'seed':
-      return 'whole number';
-  }
-}
-
-function defaultText(name: OptionName, kind: JobKind, defaults: OptionDefaults, limits: OptionLimits): string {
-  if (name === 'seed') return kind === 'palette' ? '0' : 'random (reported with the result)';
-  if (name === 'size') return `${Math.min(defaults.size, limits.maxSize)}`;
-  if (name === 'styleWeight' || name === 'contentWeight') return `${String(defaults[name])}, used only when one of them is given`;
-  if (name === 'crop') return defaults.crop ?? 'auto';
-  const value = defaults[name];
-  return typeof value === 'boolean' ? (value ? 'yes' : 'no') : String(value);
-}
-
 export function helpText(defaults: OptionDefaults, limits: OptionLimits): string {
   const lines = [
     'I redraw a picture in the style of another. Non-artistic styles (an emoji, a game controller, a face) work too: I tile the style image so the object itself becomes the brush stroke.',
@@ -85,6 +56,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
     '• palette — style image [+ tiles, crop, size, iterations, seed]: the style alone, redrawn from noise; palette tiles=sweep shows it at 1, 2, 4 and 8 tiles side by side.',
     '• status — how long the queues are, and your jobs.',
     '• cancel — stops your latest waiting or running job (or react ❌ on its status message).',
+    '• settings — your own defaults for new jobs (strength, tiles, crop, size, palette on/off), e.g. settings strength=7 crop=none; settings alone shows them.',
     '• help — this message.',
     `React 🔁 on a result to run it again with finer tiles (twice as many per side: 1 → 2 → 4 → 8 → ${limits.maxTiles}, or 3 → 6 → 12 → ${limits.maxTiles}).`,
     '',
@@ -93,7 +65,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
   for (const name of optionsFor('stylize')) {
     const spec = OPTION_SPECS[name];
     const paletteToo = spec.kinds.includes('palette') ? '' : ' (stylize only)';
-    lines.push(`• ${spec.label} — ${spec.describe}${paletteToo}. Range ${range(name, limits)}, default ${defaultText(name, 'stylize', defaults, limits)}.`);
+    lines.push(`• ${spec.label} — ${spec.describe}${paletteToo}. Range ${spec.rangeText(limits)}, default ${spec.defaultText(defaults, limits)}.`);
   }
   lines.push(
     '',
@@ -141,4 +113,22 @@ export function quotaText(whose: 'user' | 'server' | 'workspace', limit: number,
 /** The user's hourly quota in `status`. */
 export function quotaUsageText(used: number, limit: number): string {
   return `In the last hour you started ${used} of the ${limit} job${limit === 1 ? '' : 's'} you may start in an hour.`;
+}
+
+/**
+ * A user's defaults as `settings` shows them: what a new job starts from, which of them are the
+ * user's own, and how to change them. `what` says what was just done.
+ */
+export function settingsText(mine: UserDefaults, defaults: OptionDefaults, limits: OptionLimits, what: 'shown' | 'saved' | 'reset'): string {
+  const effective = withUserDefaults(defaults, mine);
+  const values = USER_DEFAULT_OPTIONS.map((name) => `${OPTION_SPECS[name].label}=${OPTION_SPECS[name].defaultText(effective, limits)}`);
+  values.push(`palette=${mine.palette === false ? 'off' : 'on'}`);
+  const own = [...USER_DEFAULT_OPTIONS.filter((name) => mine[name] !== undefined).map((name) => OPTION_SPECS[name].label), ...(mine.palette === undefined ? [] : ['palette'])];
+  const ranges = USER_DEFAULT_OPTIONS.map((name) => `${OPTION_SPECS[name].label} ${OPTION_SPECS[name].rangeText(limits).replace(', sweep (palette)', '')}`);
+  const lead = { shown: '', saved: 'Saved. ', reset: "Back to this server's defaults. " }[what];
+  return [
+    `${lead}Your defaults for new jobs: ${values.join(' ')}.`,
+    own.length === 0 ? "None of them is your own yet: these are this server's." : `Yours: ${own.join(', ')}; the others are this server's.`,
+    `Options you give with a command still win. Change them with settings strength=7 crop=none palette=off (${ranges.join(', ')}, palette on or off); settings reset goes back to this server's.`,
+  ].join('\n');
 }

@@ -44,6 +44,8 @@ export type CommandRequest =
   | { kind: 'cancel'; messageId?: string; jobId?: string }
   | { kind: 'status' }
   | { kind: 'help' }
+  /** Shows the user's own defaults for new jobs, or sets them (`options`: strength=7 crop=none palette=off, reset). */
+  | { kind: 'settings'; options: RawOptions }
   /** Anything the front end did not recognise, so the answer is the same everywhere. */
   | { kind: 'unknown'; name: string };
 

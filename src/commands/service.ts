@@ -11,6 +11,7 @@ import type { IntakeContext } from './intake/context.js';
 import { help, unknown } from './intake/help.js';
 import { palette } from './intake/palette.js';
 import { rerun } from './intake/rerun.js';
+import { settings } from './intake/settings.js';
 import { status } from './intake/status.js';
 import { stylize } from './intake/stylize.js';
 import type { JobSummary } from './followed-job.js';
@@ -160,6 +161,8 @@ class Service implements CommandService {
           return await status(ctx, invocation, port);
         case 'help':
           return await help(ctx, port);
+        case 'settings':
+          return await settings(ctx, request, invocation, port);
         case 'unknown':
           return await unknown(request.name, port);
         default:

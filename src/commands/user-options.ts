@@ -4,21 +4,16 @@
  * up here, so every platform gives the same answer to the same mistake.
  */
 import { DEFAULT_STRENGTH as ENGINE_DEFAULT_STRENGTH, LIMITS } from '../engine/limits.js';
-import { PALETTE_SEED, type Balance, type CropSetting, type JobKind, type JobOptions, type OptionDefaults, type TilesSetting } from '../jobs/job-record.js';
+import { PALETTE_SEED, type Balance, type CropSetting, type JobKind, type JobOptions, type OptionDefaults } from '../jobs/job-record.js';
+import { isNumeric, OPTION_CATALOG, OPTION_ORDER, paletteOptions, type GivenOptions, type OptionDeclaration, type OptionName } from './option-catalog.js';
 import type { OptionLimits, RawOptions } from './port.js';
 
 export type { OptionLimits };
-
-/** As a user may give them: 'sweep' (palette only) shows the palettes at 1, 2, 4 and 8 tiles side by side. */
-export type TilesChoice = TilesSetting | 'sweep';
-
-/** What a user can set, as they set it (tiles may still be 'auto'): the defaults' fields and a seed. */
-export type GivenOptions = Omit<OptionDefaults, 'tiles'> & { tiles: TilesChoice; seed: number };
+export type { GivenOptions, OptionName, TilesChoice } from './option-catalog.js';
+export { OPTION_ORDER } from './option-catalog.js';
 
 /** A job's options before its tiles are chosen: defaults filled in, the balance decided. */
 export type RequestedOptions = GivenOptions & { balance: Balance };
-
-export type OptionName = keyof GivenOptions;
 
 // The engine owns every limit (src/engine/limits.ts); front ends read them here.
 /** The fixed ends of the options' ranges; the operator narrows size and iterations (OptionLimits). */
@@ -37,74 +32,13 @@ export const MAX_TILES = LIMITS.tiles.max;
 /** Far above any useful weight (the default is 1), and far below where the loss overflows to Infinity. */
 export const MAX_WEIGHT = LIMITS.weight.max;
 
-interface OptionSpec {
-  /** How the option is written in messages and in the settings line (snake_case, as in chat). */
-  label: string;
-  /** 'tiles': a whole number or the word auto; 'crop': auto or none. */
-  type: 'int' | 'number' | 'bool' | 'tiles' | 'crop';
-  /** One phrase, at most 100 characters: Discord shows it as the option's description. */
-  describe: string;
-  kinds: JobKind[];
-}
-
-export const OPTION_SPECS: Record<OptionName, OptionSpec> = {
-  tiles: {
-    label: 'tiles',
-    type: 'tiles',
-    describe: 'repeat the style image N×N so an object becomes the stroke; auto chooses; sweep shows 1, 2, 4, 8',
-    kinds: ['stylize', 'palette'],
-  },
-  crop: {
-    label: 'crop',
-    type: 'crop',
-    describe: 'auto cuts a tiled style to its subject (a face, an object) before repeating it; none keeps it whole',
-    kinds: ['stylize', 'palette'],
-  },
-  size: { label: 'size', type: 'int', describe: 'longest side of the result in pixels', kinds: ['stylize', 'palette'] },
-  iterations: { label: 'iterations', type: 'int', describe: 'optimizer steps; more is slower and finer', kinds: ['stylize', 'palette'] },
-  strength: {
-    label: 'strength',
-    type: 'int',
-    describe: "how far the style takes over: low keeps the photo, high lets the style's objects take over",
-    kinds: ['stylize'],
-  },
-  styleWeight: {
-    label: 'style_weight',
-    type: 'number',
-    describe: 'advanced: raw style weight; with it or content_weight the balance is set by hand, not by strength',
-    kinds: ['stylize'],
-  },
-  contentWeight: {
-    label: 'content_weight',
-    type: 'number',
-    describe: 'advanced: raw content weight; with it or style_weight the balance is set by hand, not by strength',
-    kinds: ['stylize'],
-  },
-  preserveColors: { label: 'preserve_colors', type: 'bool', describe: "keep the content picture's colours", kinds: ['stylize'] },
-  seed: { label: 'seed', type: 'int', describe: 'makes a run reproducible', kinds: ['stylize', 'palette'] },
-};
-
-export const OPTION_ORDER: OptionName[] = ['tiles', 'crop', 'size', 'iterations', 'strength', 'styleWeight', 'contentWeight', 'preserveColors', 'seed'];
+/** The declarations (option-catalog.ts), by the name the rest of the commands know them by. */
+export const OPTION_SPECS: Record<OptionName, OptionDeclaration> = OPTION_CATALOG;
 
 /** Spellings accepted for each option, compared after lower-casing and dropping '_', '-' and spaces. */
-const ALIASES: Record<string, OptionName> = {
-  tiles: 'tiles',
-  tile: 'tiles',
-  crop: 'crop',
-  size: 'size',
-  iterations: 'iterations',
-  iteration: 'iterations',
-  iters: 'iterations',
-  steps: 'iterations',
-  strength: 'strength',
-  styleweight: 'styleWeight',
-  contentweight: 'contentWeight',
-  preservecolors: 'preserveColors',
-  preservecolours: 'preserveColors',
-  preservecolor: 'preserveColors',
-  preservecolour: 'preserveColors',
-  seed: 'seed',
-};
+const ALIASES: Record<string, OptionName> = Object.fromEntries(
+  OPTION_ORDER.flatMap((name) => [name, OPTION_CATALOG[name].label, ...OPTION_CATALOG[name].aliases].map((spelling) => [normalizeName(spelling), name])),
+);
 
 function normalizeName(name: string): string {
   return name.toLowerCase().replace(/[\s_-]/g, '');
@@ -201,37 +135,14 @@ function parseValue(name: OptionName, value: string | number | boolean): { value
 }
 
 function exampleFor(name: OptionName): string {
-  return { tiles: '4', crop: 'none', size: '256', iterations: '100', strength: '7', styleWeight: '1000', contentWeight: '1', preserveColors: 'yes', seed: '42' }[name];
+  return OPTION_SPECS[name].example;
 }
 
 function rangeProblem(name: OptionName, value: number, limits: OptionLimits): string | null {
-  const label = OPTION_SPECS[name].label;
-  switch (name) {
-    case 'tiles':
-      return value < LIMITS.tiles.min || value > limits.maxTiles
-        ? `tiles must be auto or from ${LIMITS.tiles.min} to ${limits.maxTiles} (got ${value}).`
-        : null;
-    case 'size':
-      return value < limits.minSize || value > limits.maxSize
-        ? `size must be from ${limits.minSize} to ${limits.maxSize} pixels here (got ${value}).`
-        : null;
-    case 'iterations':
-      return value < LIMITS.iterations.min || value > limits.maxIterations
-        ? `iterations must be from ${LIMITS.iterations.min} to ${limits.maxIterations} (got ${value}).`
-        : null;
-    case 'strength':
-      return value < LIMITS.strength.min || value > LIMITS.strength.max
-        ? `strength must be from ${LIMITS.strength.min} (keep the photo) to ${LIMITS.strength.max} (the style takes over) (got ${value}).`
-        : null;
-    case 'styleWeight':
-    case 'contentWeight':
-      if (value < 0) return `${label} can't be negative (got ${value}).`;
-      return value > MAX_WEIGHT ? `${label} must be from 0 to ${formatNumber(MAX_WEIGHT)} (got ${value}).` : null;
-    case 'seed':
-      return value < LIMITS.seed.min || value > MAX_SEED ? `seed must be a whole number from ${LIMITS.seed.min} to ${MAX_SEED} (got ${value}).` : null;
-    default:
-      return null;
-  }
+  const spec = OPTION_SPECS[name];
+  if (!isNumeric(spec)) return null; // its words were checked by parseValue
+  const bounds = spec.bounds(limits);
+  return value < bounds.min || value > bounds.max ? spec.outOfRange(value, bounds) : null;
 }
 
 /** Whether the user set the balance by hand (raw weights), which turns the automatic balance off. */
@@ -314,15 +225,8 @@ export function resolveUserOptions(
     balance: 'auto',
   };
   const merged: RequestedOptions = { ...base, ...given, balance: manualBalance(given) ? 'manual' : 'auto' };
-  if (kind === 'palette') {
-    // The palette is a style-only reconstruction: these do not affect it, so they stay at their defaults.
-    merged.contentWeight = 0;
-    merged.preserveColors = false;
-    merged.styleWeight = defaults.styleWeight;
-    merged.strength = defaults.strength;
-    merged.balance = 'auto';
-  }
-  return merged;
+  // The palette is a style-only reconstruction: what does not affect it stays at its defaults.
+  return kind === 'palette' ? paletteOptions(merged, defaults) : merged;
 }
 
 /** A job's options with its tiles settled: the number chosen (and why, when chosen from the style). */

@@ -1,6 +1,7 @@
 export * from './types.js';
 export { Engine, type EngineCreateOptions } from './engine.js';
 export { DEFAULT_OPTIONS, DEFAULT_STYLE_LAYERS, KNOWN_LAYERS, resolveOptions } from './options.js';
+export { PALETTE_FIXED } from './palette-options.js';
 export { DEFAULT_STRENGTH, LIMITS, MAX_INPUT_BYTES, MAX_INPUT_PIXELS, MIN_SIDE } from './limits.js';
 export { chooseTiles, type TilesChoice } from './auto-tiles.js';
 export { chooseCrop, type CropChoice } from './style-crop.js';

@@ -7,6 +7,7 @@ import type { LossBackend, LossSpec, LossTargets, VggImage } from './backend.js'
 import { chooseTiles } from './auto-tiles.js';
 import { decodeImage, encodePng, resizeRgb, type RgbImage } from './image.js';
 import { LIMITS, MIN_SIDE } from './limits.js';
+import { PALETTE_FIXED } from './palette-options.js';
 import {
   addLayout,
   BALANCE_SCALE,
@@ -521,7 +522,7 @@ export async function palette(
   // The palette takes the aspect of what it repeats (the crop, when there is one), up to PALETTE_MAX_ASPECT.
   const { sources, crop } = await planCrop(opts, whole, tiles.tiles);
   const first = crop?.box ? await decodeStyle(sources[0].bytes, opts.size) : uncut;
-  const used: PlannedOptions = { ...opts, tiles: tiles.tiles, crop: crop?.box ?? 'none', contentWeight: 0, init: 'noise', preserveColors: false };
+  const used: PlannedOptions = { ...opts, ...PALETTE_FIXED, tiles: tiles.tiles, crop: crop?.box ?? 'none', init: 'noise' };
   const plan: RunPlan = { opts: used, tilesReason: tiles.reason, crop, controls, sources, ...paletteFrame(first.width, first.height, opts.size) };
   return run(ctx, plan);
 }

@@ -1,13 +1,16 @@
 /**
  * A job as an engine runs it: the input bytes and the engine options, derived once from the job's
  * record. Job options map to engine options here only; runJob passes them on unread, so an engine
- * option added later needs a line here and nothing in run-job.ts or the transports.
+ * option added later needs a line here and nothing in run-job.ts or the transports. The stylize
+ * options are built whole (every engine key of the option catalog), so an option declared there and
+ * left out here does not compile.
  */
 import type { TransferOptions } from '../engine/types.js';
 import { paletteSizeFor, paletteTilesFor } from '../engine/index.js';
 import type { DataFiles } from './data-files.js';
 import { PALETTE_SEED, type JobOptions, type JobRecord, type OptionDefaults, type RecordKind } from './job-record.js';
 import { PaletteCache } from './palette-cache.js';
+import { paletteOptions, type UserEngineKey } from '../commands/option-catalog.js';
 
 export interface EngineJob {
   id: string;
@@ -25,6 +28,8 @@ export interface EngineJob {
   stylize?: Partial<TransferOptions>;
   /** A palette sweep: the palettes at 1, 2, 4 and 8 tiles in one picture instead of one palette. */
   sweep?: boolean;
+  /** A stylize job that goes straight to its result: its user turned the palette off. */
+  skipPalette?: boolean;
 }
 
 function previewEvery(options: JobOptions): number {
@@ -37,14 +42,14 @@ function engineCrop(options: JobOptions): TransferOptions['crop'] {
   return options.cropBox === null || options.crop === 'none' ? 'none' : 'auto';
 }
 
-/** The engine options a palette depends on (and is cached by). */
-export function paletteEngineOptions(options: JobOptions): Partial<TransferOptions> {
+/** The engine options a palette depends on (and is cached by: a key added here changes every cached palette's key). */
+export function paletteEngineOptions(options: JobOptions): Pick<TransferOptions, 'tiles' | 'crop' | 'size' | 'iterations' | 'seed' | 'styleWeight'> {
   return { tiles: options.tiles, crop: engineCrop(options), size: options.size, iterations: options.iterations, seed: options.seed, styleWeight: options.styleWeight };
 }
 
 /** The palette a stylize job shows first: at the palette's size and tiles (paletteSizeFor, paletteTilesFor), its steps, the palette's own seed and weights. */
 export function paletteOptionsOf(options: JobOptions, defaults: OptionDefaults): JobOptions {
-  return { ...options, size: paletteSizeFor(options.size), tiles: paletteTilesFor(options.tiles, options.size), seed: PALETTE_SEED, styleWeight: defaults.styleWeight, contentWeight: 0, preserveColors: false };
+  return { ...paletteOptions(options, defaults), size: paletteSizeFor(options.size), tiles: paletteTilesFor(options.tiles, options.size), seed: PALETTE_SEED };
 }
 
 export function paletteKey(styleHash: string, options: JobOptions): string {
@@ -52,7 +57,8 @@ export function paletteKey(styleHash: string, options: JobOptions): string {
   return PaletteCache.key(styleHash, options.sweep ? { ...engineOptions, sweep: true } : engineOptions);
 }
 
-function stylizeEngineOptions(options: JobOptions): Partial<TransferOptions> {
+/** Every user option the catalog declares, under its engine name, and the balance they decided. */
+function stylizeEngineOptions(options: JobOptions): Pick<TransferOptions, UserEngineKey | 'balance'> {
   return {
     tiles: options.tiles,
     crop: engineCrop(options),
@@ -90,7 +96,7 @@ export async function loadEngineJob(record: JobRecord, files: DataFiles, default
       stylize: { ...stylizeEngineOptions(o), previewEvery: every },
     };
   }
-  return {
+  const work: EngineJob = {
     id: record.id,
     kind: 'stylize',
     content: await files.loadInput(record.inputs.content!),
@@ -99,4 +105,5 @@ export async function loadEngineJob(record: JobRecord, files: DataFiles, default
     paletteKey: paletteKey(record.inputs.style, paletteOptions),
     stylize: { ...stylizeEngineOptions(o), previewEvery: every },
   };
+  return o.showPalette === false ? { ...work, skipPalette: true } : work;
 }

@@ -55,6 +55,8 @@ export type JobOptions = Omit<OptionDefaults, 'tiles'> & {
   balance: Balance;
   /** A palette sweep (tiles=sweep): the palettes at 1, 2, 4 and 8 tiles in one picture. */
   sweep?: boolean;
+  /** false: a stylize job goes straight to its result without showing the style's palette first (the user's setting). */
+  showPalette?: boolean;
 };
 
 /** The palette's seed is fixed unless given, so a style's palette is the same every time and can be cached. */

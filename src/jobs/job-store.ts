@@ -74,6 +74,12 @@ CREATE TABLE IF NOT EXISTS seen_events (
   PRIMARY KEY (platform, event_id)
 );
 CREATE INDEX IF NOT EXISTS seen_events_by_time ON seen_events (seen_at);
+CREATE TABLE IF NOT EXISTS user_defaults (
+  platform TEXT NOT NULL,
+  user_id TEXT NOT NULL,
+  settings TEXT NOT NULL,
+  PRIMARY KEY (platform, user_id)
+);
 `;
 
 /**
@@ -322,6 +328,28 @@ export class JobStore {
             .all(platform, channel, thread, limit)
     ) as JobRow[];
     return rows.reverse().map(fromRow);
+  }
+
+  /**
+   * A user's own defaults (the settings command), as they were saved: the commands check them again
+   * against the limits in force when they read them. Empty when the user has none.
+   */
+  userDefaults(platform: Platform, userId: string): Record<string, unknown> {
+    const row = this.db.prepare('SELECT settings FROM user_defaults WHERE platform = ? AND user_id = ?').get(platform, userId) as { settings: string } | undefined;
+    if (!row) return {};
+    const parsed: unknown = JSON.parse(row.settings);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
+  }
+
+  /** Replaces a user's own defaults; none left removes the row. */
+  setUserDefaults(platform: Platform, userId: string, settings: Record<string, unknown>): void {
+    if (Object.keys(settings).length === 0) {
+      this.db.prepare('DELETE FROM user_defaults WHERE platform = ? AND user_id = ?').run(platform, userId);
+      return;
+    }
+    this.db
+      .prepare('INSERT OR REPLACE INTO user_defaults (platform, user_id, settings) VALUES (?, ?, ?)')
+      .run(platform, userId, JSON.stringify(settings));
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 /**
  * Runs one job on one engine: the palette (from the shared cache when it is there), then for a
- * stylize job the result. It knows nothing of chat or queues: it reports through a RunSink, and the
- * same runner serves the in-process queues and the Redis workers.
+ * stylize job the result (without the palette when its user turned it off). It knows nothing of
+ * chat or queues: it reports through a RunSink, and the same runner serves the in-process queues and
+ * the Redis workers.
  */
 import type { SweepResult } from '../engine/sweep.js';
 import type { Progress, RunControls, StyleInput, TransferOptions, TransferResult } from '../engine/types.js';
@@ -52,6 +53,7 @@ export async function runJob(
     await sink.result(result.image);
     return;
   }
+  if (work.kind === 'stylize' && work.skipPalette) return stylize(work, engine, styles, sink, controls);
   await sink.phase('palette');
   let palette = await cache.get(work.paletteKey);
   if (!palette) {
@@ -61,6 +63,10 @@ export async function runJob(
   }
   await sink.palette(palette);
   if (work.kind === 'palette') return;
+  await stylize(work, engine, styles, sink, controls);
+}
+
+async function stylize(work: EngineJob, engine: StyleEngine, styles: StyleInput[], sink: RunSink, controls: (name: Phase) => RunControls): Promise<void> {
   await sink.phase('stylizing');
   const result = await engine.stylize(work.content!, styles, work.stylize ?? {}, controls('stylizing'));
   await sink.result(result.image);

@@ -8,12 +8,16 @@ import {
   type ChatInputCommandInteraction,
   type RESTPostAPIChatInputApplicationCommandsJSONBody,
 } from 'discord.js';
-import { emptyRawOptions, OPTION_RANGES, OPTION_SPECS, type OptionName } from '../../commands/user-options.js';
+import { emptyRawOptions, OPTION_RANGES, OPTION_SPECS, optionsFor, type OptionLimits, type OptionName } from '../../commands/user-options.js';
 import type { CommandRequest, RawOptions } from '../../commands/port.js';
+import { USER_DEFAULT_OPTIONS } from '../../commands/option-catalog.js';
+import { SETTING_DESCRIPTIONS } from '../../commands/user-defaults.js';
 import { imageSourceFor, type DownloadOptions } from './attachments.js';
 
 export const STYLIZE = 'stylize';
 export const PALETTE = 'palette';
+/** A user's own defaults for new jobs (the settings command): shown with no options, set with some. */
+export const SETTINGS = 'settings';
 /** Help, status and cancel, as subcommands of one command so they sit together in Discord's menu. */
 export const TILESTYLE = 'tilestyle';
 
@@ -28,7 +32,10 @@ const DEFAULT_BOUNDS: CommandBounds = { maxSize: OPTION_RANGES.size.max, maxIter
 
 /** An option's description in Discord's menu: the words help uses (OPTION_SPECS), capitalized. */
 function describe(name: OptionName): string {
-  const text = OPTION_SPECS[name].describe;
+  return capitalized(OPTION_SPECS[name].describe);
+}
+
+function capitalized(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
@@ -47,35 +54,47 @@ export function tilesChoices(kind: 'stylize' | 'palette' = 'stylize'): { name: s
 
 type Builder = SlashCommandOptionsOnlyBuilder;
 
-function addShared(builder: Builder, bounds: CommandBounds, kind: 'stylize' | 'palette'): void {
-  builder
-    .addStringOption((o) =>
-      o.setName('tiles').setDescription(describe('tiles')).addChoices(...tilesChoices(kind)),
-    )
-    .addStringOption((o) =>
-      o
-        .setName('crop')
-        .setDescription(describe('crop'))
-        .addChoices({ name: 'auto — cut a tiled style to its subject', value: 'auto' }, { name: 'none — repeat the whole picture', value: 'none' }),
-    )
-    .addIntegerOption((o) => o.setName('size').setDescription(describe('size')).setMinValue(OPTION_RANGES.size.min).setMaxValue(bounds.maxSize))
-    .addIntegerOption((o) =>
-      o.setName('iterations').setDescription(describe('iterations')).setMinValue(OPTION_RANGES.iterations.min).setMaxValue(bounds.maxIterations),
-    );
-  if (kind === 'stylize') {
-    builder
-      .addIntegerOption((o) =>
-        o.setName('strength').setDescription(describe('strength')).setMinValue(OPTION_RANGES.strength.min).setMaxValue(OPTION_RANGES.strength.max),
-      )
-      .addNumberOption((o) =>
-        o.setName('style_weight').setDescription(describe('styleWeight')).setMinValue(OPTION_RANGES.weight.min).setMaxValue(OPTION_RANGES.weight.max),
-      )
-      .addNumberOption((o) =>
-        o.setName('content_weight').setDescription(describe('contentWeight')).setMinValue(OPTION_RANGES.weight.min).setMaxValue(OPTION_RANGES.weight.max),
-      )
-      .addBooleanOption((o) => o.setName('preserve_colors').setDescription(describe('preserveColors')));
+/** The limits Discord's menus enforce: the engine's, with the operator's caps on size and iterations. */
+function menuLimits(bounds: CommandBounds): OptionLimits {
+  return { maxTiles: OPTION_RANGES.tiles.max, minSize: OPTION_RANGES.size.min, maxSize: bounds.maxSize, maxIterations: bounds.maxIterations };
+}
+
+/** Adds one option as its declaration (option-catalog.ts) says: its Discord type, choices or range. */
+function addOption(builder: Builder, name: OptionName, bounds: CommandBounds, kind: 'stylize' | 'palette'): void {
+  const spec = OPTION_SPECS[name];
+  const range = spec.bounds?.(menuLimits(bounds));
+  switch (spec.type) {
+    case 'tiles':
+      builder.addStringOption((o) => o.setName(spec.label).setDescription(describe(name)).addChoices(...tilesChoices(kind)));
+      return;
+    case 'crop':
+      builder.addStringOption((o) =>
+        o
+          .setName(spec.label)
+          .setDescription(describe(name))
+          .addChoices({ name: 'auto — cut a tiled style to its subject', value: 'auto' }, { name: 'none — repeat the whole picture', value: 'none' }),
+      );
+      return;
+    case 'bool':
+      builder.addBooleanOption((o) => o.setName(spec.label).setDescription(describe(name)));
+      return;
+    case 'int':
+      builder.addIntegerOption((o) => {
+        o.setName(spec.label).setDescription(describe(name));
+        return range ? o.setMinValue(range.min).setMaxValue(range.max) : o;
+      });
+      return;
+    case 'number':
+      builder.addNumberOption((o) => {
+        o.setName(spec.label).setDescription(describe(name));
+        return range ? o.setMinValue(range.min).setMaxValue(range.max) : o;
+      });
+      return;
   }
-  builder.addIntegerOption((o) => o.setName('seed').setDescription(describe('seed')).setMinValue(OPTION_RANGES.seed.min).setMaxValue(OPTION_RANGES.seed.max));
+}
+
+function addShared(builder: Builder, bounds: CommandBounds, kind: 'stylize' | 'palette'): void {
+  for (const name of optionsFor(kind)) addOption(builder, name, bounds, kind);
 }
 
 /** The commands as the JSON Discord's API takes (PUT /applications/{app}/commands). */
@@ -98,7 +117,12 @@ export function commandDefinitions(bounds: Partial<CommandBounds> = {}): RESTPos
     .addSubcommand((s) => s.setName('help').setDescription('What the bot does and its options'))
     .addSubcommand((s) => s.setName('status').setDescription('How long the queues are, and your jobs'))
     .addSubcommand((s) => s.setName('cancel').setDescription('Stop your latest waiting or running job'));
-  return [stylize.toJSON(), palette.toJSON(), tilestyle.toJSON()];
+  const settings = new SlashCommandBuilder().setName(SETTINGS).setDescription('Show or set your own defaults for new jobs');
+  for (const name of USER_DEFAULT_OPTIONS) addOption(settings, name, b, 'stylize');
+  settings
+    .addBooleanOption((o) => o.setName('palette').setDescription(capitalized(SETTING_DESCRIPTIONS.palette)))
+    .addBooleanOption((o) => o.setName('reset').setDescription(capitalized(SETTING_DESCRIPTIONS.reset)));
+  return [stylize.toJSON(), palette.toJSON(), tilestyle.toJSON(), settings.toJSON()];
 }
 
 /** Option values as typed in Discord, under their own names (the commands accept them as they are). */
@@ -113,7 +137,7 @@ export function rawOptions(interaction: ChatInputCommandInteraction): RawOptions
 
 /** Whether the command only ever answers privately (its reply is deferred ephemerally). */
 export function isPrivateCommand(interaction: ChatInputCommandInteraction): boolean {
-  return interaction.commandName === TILESTYLE;
+  return interaction.commandName === TILESTYLE || interaction.commandName === SETTINGS;
 }
 
 export function requestFor(interaction: ChatInputCommandInteraction, download: DownloadOptions): CommandRequest {
@@ -126,6 +150,8 @@ export function requestFor(interaction: ChatInputCommandInteraction, download: D
       return { kind: 'stylize', content: source('content'), style: source('style'), options: rawOptions(interaction) };
     case PALETTE:
       return { kind: 'palette', style: source('style'), options: rawOptions(interaction) };
+    case SETTINGS:
+      return { kind: 'settings', options: rawOptions(interaction) };
     case TILESTYLE: {
       const sub = interaction.options.getSubcommand(false);
       if (sub === 'help') return { kind: 'help' };

@@ -263,8 +263,9 @@ class SlackFrontEnd {
     const { user_id: user, channel_id: channel } = command;
     const parsed = parseCommandText(command.text ?? '', kind);
     const invocation = this.invocation(user, channel, undefined, command.user_name);
-    if (parsed.command === 'help' || parsed.command === 'status' || parsed.command === 'cancel') {
+    if (parsed.command === 'help' || parsed.command === 'status' || parsed.command === 'cancel' || parsed.command === 'settings') {
       const port = new SlackReplyPort(this.client, channel, undefined, user, { ...this.portOptions(), respond, respondUntil });
+      if (parsed.command === 'settings') return this.commands.handle({ kind: 'settings', options: parsed.options }, invocation, port);
       return this.simpleCommand(parsed.command, invocation, port);
     }
     const job = parsed.command;
@@ -307,6 +308,7 @@ class SlackFrontEnd {
     const invocation = this.invocation(user, message.channel, thread);
     const files = await this.fullFiles(message.files ?? []);
     const parsed = parseCommandText(stripMentions(message.text ?? ''), 'stylize');
+    if (parsed.command === 'settings') return this.commands.handle({ kind: 'settings', options: parsed.options }, invocation, port);
     if (parsed.command === 'help' || parsed.command === 'status' || parsed.command === 'cancel') {
       return this.simpleCommand(parsed.command, invocation, port);
     }

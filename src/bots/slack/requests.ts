@@ -1,11 +1,11 @@
 /**
  * What a Slack user typed, turned into a command: a leading command word (help, status, cancel,
- * stylize, palette) and the options after it, and the Slack-specific words for "send images first".
+ * settings, stylize, palette) and the options after it, and the Slack-specific words for "send images first".
  */
 import { parseOptionText } from '../../commands/index.js';
 import type { RawOptions } from '../../commands/port.js';
 
-export type TextCommand = 'stylize' | 'palette' | 'help' | 'status' | 'cancel';
+export type TextCommand = 'stylize' | 'palette' | 'help' | 'status' | 'cancel' | 'settings';
 
 const WORDS: Record<string, TextCommand> = {
   stylize: 'stylize',
@@ -16,6 +16,8 @@ const WORDS: Record<string, TextCommand> = {
   queue: 'status',
   cancel: 'cancel',
   stop: 'cancel',
+  settings: 'settings',
+  defaults: 'settings',
 };
 
 /** Drops user, channel and group mentions (<@U…>, <!here>, <#C…|name>) so only the command text is left. */
@@ -45,7 +47,7 @@ export function slackUsage(bot: string): string {
     `• Mention me with two images attached — the content picture first, then the style — and options in the text: ${bot} strength=7 tiles=auto size=384`,
     `• ${bot} palette with one image attached shows the palette of that style.`,
     '• Or post the images first, then type /stylize [options] (your two latest images here) or /palette [options] (your latest one).',
-    '• /stylize help, /stylize status, /stylize cancel.',
+    '• /stylize help, /stylize status, /stylize cancel, /stylize settings strength=7 crop=none (your own defaults).',
     '',
   ].join('\n');
 }

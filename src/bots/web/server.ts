@@ -5,7 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { byteSize } from '../../commands/messages.js';
-import { emptyRawOptions } from '../../commands/user-options.js';
+import { emptyRawOptions, parseOptionText } from '../../commands/user-options.js';
 import { ConfigError } from '../../config.js';
 import type { CommandHandler, CommandRequest, ImageSource, Invocation } from '../../commands/port.js';
 import { historyMessages, jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
@@ -142,6 +142,7 @@ export class WebServer {
         if (path === '/api/stylize') return await this.submitImages(req, res, conversation, 'stylize');
         if (path === '/api/palette') return await this.submitImages(req, res, conversation, 'palette');
         if (path === '/api/react') return await this.reaction(req, res, conversation);
+        if (path === '/api/settings') return await this.settings(req, res, conversation);
       } catch (error) {
         if (error instanceof UploadError) {
           // The rest of a refused body is not read: close the connection instead.
@@ -266,6 +267,26 @@ export class WebServer {
     }
     this.json(res, 202, { thread });
     this.dispatch(request, conversation, thread);
+  }
+
+  /**
+   * The settings command: { text: "strength=7 crop=none palette=off" } as typed in chat, or
+   * { options: { strength: "7" } } from the form's fields; neither shows the user's defaults. The
+   * page's conversation is its user, so the defaults are the conversation's.
+   */
+  private async settings(req: IncomingMessage, res: ServerResponse, conversation: string): Promise<void> {
+    const body = await readJson(req);
+    const options = typeof body.text === 'string' ? parseOptionText(body.text) : emptyRawOptions();
+    if (body.options && typeof body.options === 'object' && !Array.isArray(body.options)) {
+      for (const [name, value] of Object.entries(body.options as Record<string, unknown>)) {
+        if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') options[name] = value;
+      }
+    }
+    const thread = newId('t');
+    const typed = Object.entries(options).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+    await this.conversations.add(conversation, { thread, author: 'you', text: typed ? `settings ${typed}` : 'settings' });
+    this.json(res, 202, { thread });
+    this.dispatch({ kind: 'settings', options }, conversation, thread);
   }
 
   /** Hands a request to the commands; their answers arrive through the port, not this HTTP response. */

@@ -5,6 +5,8 @@ import type { JobInputs, JobKind } from '../../jobs/job-record.js';
 import { settleTiles } from '../settle-tiles.js';
 import type { ImageSource, Invocation, RawOptions, ReplyPort } from '../port.js';
 import { refusal } from './admission.js';
+import { withUserDefaults } from '../user-defaults.js';
+import { userDefaultsOf } from './settings.js';
 import type { IntakeContext } from './context.js';
 import { createJob } from './create.js';
 import { declaredProblem, loadImage } from './images.js';
@@ -30,9 +32,12 @@ export async function submit(
   const problems = loaded.filter((r): r is { problem: string } => 'problem' in r).map((r) => r.problem);
   if (problems.length > 0) return port.whisper(problems.join('\n'));
   const bytes = loaded.map((r) => (r as { bytes: Buffer }).bytes);
-  const requested = resolveUserOptions(checked.options, kind, ctx.defaults, ctx.limits, () => randomInt(0, MAX_SEED));
+  // A job starts from the user's own defaults (settings), the operator's under them; what was given wins.
+  const mine = userDefaultsOf(ctx, invocation);
+  const requested = resolveUserOptions(checked.options, kind, withUserDefaults(ctx.defaults, mine), ctx.limits, () => randomInt(0, MAX_SEED));
   // tiles=auto and crop=auto are settled now, so the record, the palette cache key, the reply and 🔁 see what is used.
-  const options = await settleTiles(requested, bytes.at(-1)!, images.content ? bytes[0] : undefined);
+  const settled = await settleTiles(requested, bytes.at(-1)!, images.content ? bytes[0] : undefined);
+  const options = kind === 'stylize' && mine.palette === false ? { ...settled, showPalette: false } : settled;
   // The awaits above let other requests in: check the limits again just before queueing.
   const lateRefusal = refusal(ctx, invocation);
   if (lateRefusal) return port.whisper(lateRefusal);

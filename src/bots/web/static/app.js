@@ -266,6 +266,27 @@ async function press(messageId, spec, button) {
   }
 }
 
+// The options a user may keep as defaults (option-catalog.ts, userDefault); palette=off is typed: settings palette=off.
+const DEFAULT_FIELDS = ['strength', 'tiles', 'size', 'crop'];
+
+document.getElementById('save-defaults').addEventListener('click', async (event) => {
+  const button = event.currentTarget;
+  const options = {};
+  for (const name of DEFAULT_FIELDS) {
+    const value = form.elements[name].value.trim();
+    if (value !== '') options[name] = value;
+  }
+  button.disabled = true;
+  try {
+    await post('/api/settings', JSON.stringify({ options }), { 'Content-Type': 'application/json' });
+    setStatus(Object.keys(options).length > 0 ? 'Asked to keep these as your defaults.' : 'Asked for your defaults.');
+  } catch (error) {
+    setStatus(error.message, 'error');
+  } finally {
+    button.disabled = false;
+  }
+});
+
 function mode() {
   return form.elements.mode.value;
 }
