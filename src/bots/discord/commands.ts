@@ -10,6 +10,7 @@ import {
 } from 'discord.js';
 import { emptyRawOptions, OPTION_RANGES, OPTION_SPECS, type OptionName } from '../../commands/user-options.js';
 import type { CommandRequest, RawOptions } from '../../commands/port.js';
+import { ADMIN, adminAction, adminDefinition } from './admin-command.js';
 import { imageSourceFor, type DownloadOptions } from './attachments.js';
 
 export const STYLIZE = 'stylize';
@@ -98,7 +99,7 @@ export function commandDefinitions(bounds: Partial<CommandBounds> = {}): RESTPos
     .addSubcommand((s) => s.setName('help').setDescription('What the bot does and its options'))
     .addSubcommand((s) => s.setName('status').setDescription('How long the queues are, and your jobs'))
     .addSubcommand((s) => s.setName('cancel').setDescription('Stop your latest waiting or running job'));
-  return [stylize.toJSON(), palette.toJSON(), tilestyle.toJSON()];
+  return [stylize.toJSON(), palette.toJSON(), tilestyle.toJSON(), adminDefinition(b)];
 }
 
 /** Option values as typed in Discord, under their own names (the commands accept them as they are). */
@@ -113,7 +114,7 @@ export function rawOptions(interaction: ChatInputCommandInteraction): RawOptions
 
 /** Whether the command only ever answers privately (its reply is deferred ephemerally). */
 export function isPrivateCommand(interaction: ChatInputCommandInteraction): boolean {
-  return interaction.commandName === TILESTYLE;
+  return interaction.commandName === TILESTYLE || interaction.commandName === ADMIN;
 }
 
 export function requestFor(interaction: ChatInputCommandInteraction, download: DownloadOptions): CommandRequest {
@@ -133,6 +134,8 @@ export function requestFor(interaction: ChatInputCommandInteraction, download: D
       if (sub === 'cancel') return { kind: 'cancel' };
       return { kind: 'unknown', name: `${TILESTYLE} ${sub ?? ''}`.trim() };
     }
+    case ADMIN:
+      return { kind: 'admin', action: adminAction(interaction) };
     default:
       return { kind: 'unknown', name: interaction.commandName };
   }
