@@ -12,8 +12,15 @@ export class OperatorControls {
   /** Closed while paused; the JobFollower holds starting jobs at it. */
   readonly gate: QueueGate;
 
-  constructor(readonly store: ControlsStore) {
-    this.gate = new QueueGate(store.paused());
+  /**
+   * `canPause` false with Redis workers: they take jobs from Redis themselves, so a hold here would
+   * not stop them (pausing them belongs to the transport).
+   */
+  constructor(
+    readonly store: ControlsStore,
+    readonly canPause = true,
+  ) {
+    this.gate = new QueueGate(canPause && store.paused());
   }
 
   /** Where bans, channels and limits of this invocation live: its platform and server. */

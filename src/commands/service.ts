@@ -136,7 +136,7 @@ class Service implements CommandService {
     const transport = transportFor({ files: this.files, cache, defaults, log: this.log });
     this.devices = transport.devices;
     this.replies = new JobReplies(this.store, this.files, this.log, this.limits, limits.deliveryRetryMs, (record) => this.lastResortFor(record));
-    this.controls = new OperatorControls(new ControlsStore(opts.dataDir));
+    this.controls = new OperatorControls(new ControlsStore(opts.dataDir), !opts.redisUrl);
     const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log, this.controls.gate);
     this.ctx = { store: this.store, files: this.files, cache, jobs, transport, limits: this.limits, defaults, log: this.log };
   }

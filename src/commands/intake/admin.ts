@@ -13,6 +13,7 @@ import {
   LIMITS_NEEDED,
   limitsText,
   NEEDS_SERVER,
+  NO_PAUSE_WITH_WORKERS,
   NOT_AN_OPERATOR,
   pausedText,
   resumedText,
@@ -41,6 +42,7 @@ export async function admin(ctx: IntakeContext, controls: OperatorControls, acti
   const global = ctx.limits;
   const serverOnly = action.op === 'allow-channel' || action.op === 'all-channels' || action.op === 'limits' || action.op === 'clear-limits';
   if (serverOnly && !invocation.server) return port.whisper(NEEDS_SERVER);
+  if ((action.op === 'pause' || action.op === 'resume') && !controls.canPause) return port.whisper(NO_PAUSE_WITH_WORKERS);
   switch (action.op) {
     case 'pause': {
       const waiting = ctx.jobs.waiting().length;
