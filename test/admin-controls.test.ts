@@ -10,7 +10,9 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BANNED, HELD_TEXT, NOT_AN_OPERATOR, QUEUE_PAUSED_NOTE } from '../src/commands/admin-messages.js';
+import { BANNED, HELD_TEXT, NOT_AN_OPERATOR, NO_PAUSE_WITH_WORKERS, QUEUE_PAUSED_NOTE } from '../src/commands/admin-messages.js';
+import { createCommandService } from '../src/commands/service.js';
+import { haveRedis, RedisServer } from './helpers/redis-server.js';
 import { parseAdminText } from '../src/commands/admin-text.js';
 import type { AdminAction, CommandRequest, Invocation } from '../src/commands/port.js';
 import { imageSource, makeTestCommands, RecordingFrontend, RecordingPort, type TestCommands } from './helpers/commands.js';
@@ -211,4 +213,24 @@ test('every control survives a restart over the same data directory, and a job p
   await control({ op: 'resume' });
   await resumed.waitForSettings();
   expect(stub.calls).toHaveLength(1);
+});
+
+(haveRedis ? test : test.skip)('with Redis workers, pause is explained rather than pretended; the other controls work (skipped without redis-server)', async () => {
+  const redis = await RedisServer.start();
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'tilestyle-admin-redis-'));
+  dirs.push(dataDir);
+  const service = await createCommandService({ dataDir, redisUrl: redis.url, log: { error: console.error, warn: () => undefined, info: () => undefined } });
+  try {
+    const say = async (action: AdminAction) => {
+      const port = new RecordingPort();
+      await service.handle({ kind: 'admin', action }, operator, port);
+      return port.whispers().join('\n');
+    };
+    expect(await say({ op: 'pause' })).toBe(NO_PAUSE_WITH_WORKERS);
+    expect(await say({ op: 'show' })).toMatch(/^Queue: running\./);
+    expect(await say({ op: 'ban', user: 'u2' })).toMatch(/^Blocked user u2/);
+  } finally {
+    await service.stop();
+    await redis.stop();
+  }
 });
