@@ -150,7 +150,7 @@ describe('attachments and registration', () => {
 
   it('registers the commands in the configured guild', async () => {
     const names = await registerCommands({ ...config, guildId: fake.guildId }, { maxSize: 512, maxIterations: 1000 });
-    expect(names).toEqual(['stylize', 'palette', 'tilestyle', 'settings']);
+    expect(names).toEqual(['stylize', 'palette', 'tilestyle', 'settings', 'admin']);
     const put = fake.find('PUT', /\/commands$/).at(-1)!;
     expect(put.path).toBe(`/applications/${fake.appId}/guilds/${fake.guildId}/commands`);
     expect((put.body as unknown as { name: string }[]).map((c) => c.name)).toEqual(names);

@@ -264,7 +264,11 @@ describe('Slack front end', () => {
     await fake.waitFor(() => fake.calls.slice(before).some((c) => c.method === 'response_url'));
     await t.service.idle();
     // Calls about other channels (an earlier test's last edits, paced by the workspace's budget) are not this test's.
-    const here = fake.calls.slice(before).filter((c) => c.method !== 'auth.test' && (c.args.channel === undefined || c.args.channel === 'C5'));
+    // users.info is whether the signed help's sender is a workspace admin (every command's invocation says so).
+    const here = fake.calls
+      .slice(before)
+      .filter((c) => c.method !== 'auth.test' && c.method !== 'users.info' && (c.args.channel === undefined || c.args.channel === 'C5'));
+    expect(fake.calls.slice(before).filter((c) => c.method === 'users.info').map((c) => c.args.user)).toEqual(['U5']);
     expect(here.map((c) => c.method)).toEqual(['response_url']);
   });
 

@@ -241,7 +241,8 @@ describe('web server', () => {
     const dog = await readFile(FIXTURES + 'dog.jpg');
     expect(request.content.size).toBe(dog.length);
     expect((await request.content.load()).equals(dog)).toBe(true);
-    expect(invocation).toEqual({ platform: 'web', user: { id: c, name: 'you' }, where: { channel: c, thread } });
+    // From this machine: the page's operator.
+    expect(invocation).toEqual({ platform: 'web', user: { id: c, name: 'you' }, where: { channel: c, thread }, admin: true });
     expect(port.where()).toEqual({ channel: c, thread });
 
     // The user's own message (their images appear once the commands keep them: see the tests with the real commands).

@@ -7,6 +7,8 @@ import { ImageInputError, JobCancelledError, OptionError, type Progress } from '
 import { cancelButtons } from './buttons.js';
 import { followedJob, CANCEL_HINT, type FollowedJob } from './followed-job.js';
 import { queuedText, seconds, shortNumber } from './messages.js';
+import { HELD_TEXT, QUEUE_PAUSED_NOTE } from './admin-messages.js';
+import { QueueGate } from './queue-gate.js';
 import type { JobReplies } from './job-replies.js';
 import type { Phase, RunSink } from '../jobs/run-job.js';
 import { StatusLine } from './status-line.js';
@@ -32,6 +34,8 @@ export class JobFollower {
     private readonly replies: JobReplies,
     private readonly progressIntervalMs: number,
     private readonly log: Pick<Console, 'error'>,
+    /** The operators' pause: a job at the front of its queue waits here while it is closed. */
+    private readonly gate: QueueGate = new QueueGate(),
   ) {}
 
   get(id: string): FollowedJob | undefined {
@@ -60,7 +64,8 @@ export class JobFollower {
     try {
       const placement = await this.transport.enqueue(record, this.listenerFor(job));
       job.lastPosition = placement.position;
-      const text = `${job.intro}${queuedText(placement.position, placement.device)} ${CANCEL_HINT}`;
+      const paused = this.gate.paused ? ` ${QUEUE_PAUSED_NOTE}` : '';
+      const text = `${job.intro}${queuedText(placement.position, placement.device)}${paused} ${CANCEL_HINT}`;
       const ref = await this.replies.post(job, text, 'status', undefined, cancelButtons(job.id));
       if (ref) {
         job.status = new StatusLine(job.port, ref, this.progressIntervalMs, this.log);
@@ -74,6 +79,8 @@ export class JobFollower {
   /** Cancels a job of this front end: out of line if waiting, else stopped within a step. */
   async cancel(job: FollowedJob): Promise<'removed' | 'stopping'> {
     job.cancelRequested = true;
+    // A job held by the pause is out of the transport's line already: it wakes and ends itself.
+    this.gate.nudge();
     if (await this.transport.remove(job.id)) {
       this.active.delete(job.id);
       await this.conclude(job, 'cancelled', { posts: [], status: `${job.intro}Cancelled before it started.` });
@@ -86,6 +93,7 @@ export class JobFollower {
   /** Stops handing out jobs: waiting ones stay queued in the store, running ones are paused for resume. */
   async pause(): Promise<void> {
     this.pausing = true;
+    this.gate.nudge();
     for (const job of this.active.values()) if (job.device !== null) job.pausedForShutdown = true;
     const taken = await this.transport.pause();
     for (const id of taken) {
@@ -117,8 +125,9 @@ export class JobFollower {
   }
 
   private async starting(job: FollowedJob, device: string): Promise<boolean> {
-    this.started.set(job.id, Date.now());
     await job.ready;
+    await this.held(job);
+    this.started.set(job.id, Date.now());
     // Left 'queued' in the store: the next start() resumes it.
     if (this.pausing) return this.drop(job);
     if (job.cancelRequested) {
@@ -130,6 +139,14 @@ export class JobFollower {
     job.record.device = device;
     this.store.setState(job.id, 'running', { device, startedAt: this.started.get(job.id)! });
     return true;
+  }
+
+  /** While the operators hold the queue: the job keeps the front of its line and says why it waits. */
+  private async held(job: FollowedJob): Promise<void> {
+    const waits = () => this.gate.paused && !this.pausing && !job.cancelRequested;
+    if (!waits()) return;
+    await job.status?.set(`${job.intro}${HELD_TEXT} ${CANCEL_HINT}`);
+    while (waits()) await this.gate.changed();
   }
 
   private drop(job: FollowedJob): false {

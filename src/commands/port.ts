@@ -46,8 +46,31 @@ export type CommandRequest =
   | { kind: 'help' }
   /** Shows the user's own defaults for new jobs, or sets them (`options`: strength=7 crop=none palette=off, reset). */
   | { kind: 'settings'; options: RawOptions }
+  /** An operator's control (see AdminAction); refused unless `Invocation.admin`. */
+  | { kind: 'admin'; action: AdminAction }
   /** Anything the front end did not recognise, so the answer is the same everywhere. */
   | { kind: 'unknown'; name: string };
+
+/**
+ * What an operator asks of the bot. Bans, channels and limits belong to the server or workspace it
+ * was asked in (`Invocation.server`); pause and resume hold the one queue every job waits in.
+ */
+export type AdminAction =
+  | { op: 'show' }
+  | { op: 'pause' }
+  | { op: 'resume' }
+  /** `user`: the platform's user id (a front end turns a mention into it). */
+  | { op: 'ban'; user: string }
+  | { op: 'unban'; user: string }
+  /** Adds a channel to those the bot answers in (default: where it was asked); the others are refused. */
+  | { op: 'allow-channel'; channel?: string }
+  /** Clears the list: every channel again. */
+  | { op: 'all-channels' }
+  /** Lowers size and iterations for jobs from this server, as typed (the commands check them). */
+  | { op: 'limits'; size?: string | number; iterations?: string | number }
+  | { op: 'clear-limits' }
+  /** Words no control knows (from text front ends): answered with the usage. */
+  | { op: 'unknown'; text: string };
 
 export interface Attachment {
   filename: string;

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { DEFAULT_OPTIONS, LIMITS } from '../engine/index.js';
 import { DataFiles } from '../jobs/data-files.js';
+import { admin } from './intake/admin.js';
 import { cancel } from './intake/cancel.js';
 import type { IntakeContext } from './intake/context.js';
 import { help, unknown } from './intake/help.js';
@@ -16,6 +17,8 @@ import { status } from './intake/status.js';
 import { stylize } from './intake/stylize.js';
 import type { JobSummary } from './followed-job.js';
 import { JobFollower } from './job-follower.js';
+import { OperatorControls } from './operator-controls.js';
+import { ControlsStore } from '../jobs/controls-store.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from './service-limits.js';
 import { MAX_TILES, type OptionLimits } from './user-options.js';
 import type { JobRecord, OptionDefaults } from '../jobs/job-record.js';
@@ -100,6 +103,7 @@ class Service implements CommandService {
   private readonly store: JobStore;
   private readonly files: DataFiles;
   private readonly replies: JobReplies;
+  private readonly controls: OperatorControls;
   private readonly frontends = new Map<Platform, Frontend>();
   private stopping = false;
   private paused: Promise<void> | undefined;
@@ -133,7 +137,8 @@ class Service implements CommandService {
     const transport = transportFor({ files: this.files, cache, defaults, log: this.log });
     this.devices = transport.devices;
     this.replies = new JobReplies(this.store, this.files, this.log, this.limits, limits.deliveryRetryMs, (record) => this.lastResortFor(record));
-    const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log);
+    this.controls = new OperatorControls(new ControlsStore(opts.dataDir), !opts.redisUrl);
+    const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log, this.controls.gate);
     this.ctx = { store: this.store, files: this.files, cache, jobs, transport, limits: this.limits, defaults, log: this.log };
   }
 
@@ -142,12 +147,16 @@ class Service implements CommandService {
   }
 
   async handle(request: CommandRequest, invocation: Invocation, port: ReplyPort): Promise<void> {
-    const ctx = this.ctx;
     try {
       if (this.stopping && request.kind !== 'help') {
         await port.whisper("I'm restarting right now — please try again in a minute.");
         return;
       }
+      // A server's own lower limits apply to everything its users ask (validation, reruns, help).
+      const ctx: IntakeContext = { ...this.ctx, limits: this.controls.limitsFor(invocation, this.ctx.limits) };
+      if (request.kind === 'admin') return await admin(ctx, this.controls, request.action, invocation, port);
+      const refused = this.controls.refusal(invocation);
+      if (refused) return await port.whisper(refused);
       switch (request.kind) {
         case 'stylize':
           return await stylize(ctx, request, invocation, port);
@@ -191,6 +200,7 @@ class Service implements CommandService {
     await this.pause();
     this.stopped = true;
     this.store.close();
+    this.controls.store.close();
     await this.ctx.transport.close();
     if (this.opts.disposeEngines !== false) {
       await Promise.allSettled(this.engines.map((e) => e.engine.dispose()));

@@ -7,8 +7,14 @@ import { SlackSender } from '../fakes/slack/signed-requests.js';
 /** Errors reach the test's output; warnings and progress do not. */
 export const quietLog = { error: (...args: unknown[]) => console.error(...args), warn: () => undefined, info: () => undefined };
 
-export async function startSlackAgainst(fake: FakeSlack, handler: CommandHandler, secret: string): Promise<{ slack: SlackHandle; sender: SlackSender }> {
+export async function startSlackAgainst(
+  fake: FakeSlack,
+  handler: CommandHandler,
+  secret: string,
+  env: Record<string, string> = {},
+): Promise<{ slack: SlackHandle; sender: SlackSender }> {
   const config = configFromEnv({
+    ...env,
     SLACK_BOT_TOKEN: fake.botToken,
     SLACK_SIGNING_SECRET: secret,
     SLACK_PORT: '0',

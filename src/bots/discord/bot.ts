@@ -24,6 +24,7 @@ import type { CommandHandler, CommandRequest, Invocation, ThreadRef } from '../.
 import type { DownloadOptions } from './attachments.js';
 import { isPrivateCommand, requestFor } from './commands.js';
 import type { DiscordConfig } from './config.js';
+import { isOperator, isOperatorByRoleIds } from './operators.js';
 import { precheck } from './precheck.js';
 import { EditBudget } from '../shared/edit-budget.js';
 import { channelPermissions, DiscordReplyPort, discordFrontend, interactionReply, REACTION_EMOJI, type ChannelPermissions } from './reply-port.js';
@@ -84,6 +85,7 @@ class DiscordFrontEnd {
    * ports for reactions and resumed jobs use them too, instead of finding out from 403s.
    */
   private readonly permissions = new Map<string, ChannelPermissions>();
+  private readonly adminRoles: string[];
 
   constructor(
     private readonly client: Client,
@@ -91,6 +93,7 @@ class DiscordFrontEnd {
     config: DiscordConfig,
     private readonly log: Log,
   ) {
+    this.adminRoles = config.adminRoles;
     this.download = { allowedOrigins: config.cdnOrigins, timeoutMs: config.downloadTimeoutMs, maxBytes: commands.limits.maxImageBytes };
   }
 
@@ -155,6 +158,7 @@ class DiscordFrontEnd {
       platform: 'discord',
       user: { id: interaction.user.id, name: displayName(interaction.user) },
       where,
+      ...this.serverAndVerdict(interaction),
     };
     const { header, threadName } = headerFor(request, interaction.user.id, where.thread !== undefined);
     const port = new DiscordReplyPort(this.client.rest, where, interaction.user.id, {
@@ -187,7 +191,7 @@ class DiscordFrontEnd {
     const where = this.placeOf(interaction);
     const permissions = this.noteBotPermissions(interaction, where);
     const user = interaction.user;
-    const invocation: Invocation = { platform: 'discord', user: { id: user.id, name: displayName(user) }, where };
+    const invocation: Invocation = { platform: 'discord', user: { id: user.id, name: displayName(user) }, where, ...this.serverAndVerdict(interaction) };
     const port = new DiscordReplyPort(this.client.rest, where, user.id, {
       log: this.log,
       budget: this.budget,
@@ -200,6 +204,11 @@ class DiscordFrontEnd {
     const request: CommandRequest =
       parsed.action === 'cancel' ? { kind: 'cancel', jobId: parsed.jobId } : { kind: 'rerun', jobId: parsed.jobId, change: parsed.action };
     await this.commands.handle(request, invocation, port);
+  }
+
+  /** The guild it came from (none in a DM) and whether the member is one of the bot's operators. */
+  private serverAndVerdict(interaction: ChatInputCommandInteraction | ButtonInteraction): Pick<Invocation, 'server' | 'admin'> {
+    return interaction.guildId ? { server: interaction.guildId, admin: isOperator(interaction, this.adminRoles) } : { admin: false };
   }
 
   /** What `app_permissions` says the bot may do where the interaction happened (kept for that channel). */
@@ -244,7 +253,13 @@ class DiscordFrontEnd {
     if (author !== self) return;
     const channel = await this.client.channels.fetch(d.channel_id).catch(() => null);
     const where: ThreadRef = channel?.isThread() ? { channel: channel.parentId ?? channel.id, thread: channel.id } : { channel: d.channel_id };
-    const invocation: Invocation = { platform: 'discord', user: { id: user.id, name: user.global_name ?? user.username }, where };
+    const invocation: Invocation = {
+      platform: 'discord',
+      user: { id: user.id, name: user.global_name ?? user.username },
+      where,
+      ...(d.guild_id ? { server: d.guild_id } : {}),
+      admin: d.guild_id !== undefined && isOperatorByRoleIds(d.member?.roles, this.adminRoles),
+    };
     const permissions = this.permissions.get(where.channel);
     const port = new DiscordReplyPort(this.client.rest, where, user.id, { log: this.log, budget: this.budget, ...(permissions ? { permissions } : {}) });
     const request: CommandRequest = asked.kind === 'cancel' ? { kind: 'cancel', messageId: d.message_id } : { kind: 'rerun', messageId: d.message_id, ...(asked.change ? { change: asked.change } : {}) };

@@ -12,6 +12,7 @@ import { emptyRawOptions, OPTION_RANGES, OPTION_SPECS, optionsFor, type OptionLi
 import type { CommandRequest, RawOptions } from '../../commands/port.js';
 import { USER_DEFAULT_OPTIONS } from '../../commands/option-catalog.js';
 import { SETTING_DESCRIPTIONS } from '../../commands/user-defaults.js';
+import { ADMIN, adminAction, adminDefinition } from './admin-command.js';
 import { imageSourceFor, type DownloadOptions } from './attachments.js';
 
 export const STYLIZE = 'stylize';
@@ -122,7 +123,7 @@ export function commandDefinitions(bounds: Partial<CommandBounds> = {}): RESTPos
   settings
     .addBooleanOption((o) => o.setName('palette').setDescription(capitalized(SETTING_DESCRIPTIONS.palette)))
     .addBooleanOption((o) => o.setName('reset').setDescription(capitalized(SETTING_DESCRIPTIONS.reset)));
-  return [stylize.toJSON(), palette.toJSON(), tilestyle.toJSON(), settings.toJSON()];
+  return [stylize.toJSON(), palette.toJSON(), tilestyle.toJSON(), settings.toJSON(), adminDefinition(b)];
 }
 
 /** Option values as typed in Discord, under their own names (the commands accept them as they are). */
@@ -137,7 +138,7 @@ export function rawOptions(interaction: ChatInputCommandInteraction): RawOptions
 
 /** Whether the command only ever answers privately (its reply is deferred ephemerally). */
 export function isPrivateCommand(interaction: ChatInputCommandInteraction): boolean {
-  return interaction.commandName === TILESTYLE || interaction.commandName === SETTINGS;
+  return interaction.commandName === TILESTYLE || interaction.commandName === SETTINGS || interaction.commandName === ADMIN;
 }
 
 export function requestFor(interaction: ChatInputCommandInteraction, download: DownloadOptions): CommandRequest {
@@ -159,6 +160,8 @@ export function requestFor(interaction: ChatInputCommandInteraction, download: D
       if (sub === 'cancel') return { kind: 'cancel' };
       return { kind: 'unknown', name: `${TILESTYLE} ${sub ?? ''}`.trim() };
     }
+    case ADMIN:
+      return { kind: 'admin', action: adminAction(interaction) };
     default:
       return { kind: 'unknown', name: interaction.commandName };
   }

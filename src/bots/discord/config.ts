@@ -15,6 +15,11 @@ export interface DiscordConfig {
   /** Origins attachments may be downloaded from. */
   cdnOrigins: string[];
   downloadTimeoutMs: number;
+  /**
+   * Roles (ids or names) whose members may use /admin besides those with Manage Server
+   * (DISCORD_ADMIN_ROLES, comma-separated).
+   */
+  adminRoles: string[];
 }
 
 const SNOWFLAKE = /^\d{15,22}$/;
@@ -44,6 +49,10 @@ export function configFromEnv(env: Env): DiscordConfig | null {
     appId,
     cdnOrigins: [...new Set([...DISCORD_CDN_ORIGINS, ...extra])],
     downloadTimeoutMs: readInt(env, 'DISCORD_DOWNLOAD_TIMEOUT_MS', 30_000, 1000, 600_000),
+    adminRoles: (readString(env, 'DISCORD_ADMIN_ROLES') ?? '')
+      .split(',')
+      .map((role) => role.trim())
+      .filter((role) => role.length > 0),
   };
   if (guildId) config.guildId = guildId;
   if (apiRaw) config.apiUrl = apiRaw.replace(/\/+$/, '');

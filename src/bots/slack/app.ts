@@ -12,7 +12,9 @@ import { imageSourceFor, fileName, resolveStub, type DownloadOptions, type Slack
 import { findRecentImages } from './find-images.js';
 import { EditBudget } from '../shared/edit-budget.js';
 import { escapeText, RESPONSE_URL_MS, SlackReplyPort, slackFrontend, type SlackPortOptions, type UploadState } from './reply-port.js';
-import { historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
+import { adminText, historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
+import { SlackOperators } from './operators.js';
+import { parseAdminText } from '../../commands/admin-text.js';
 
 type WebClient = webApi.WebClient;
 
@@ -107,6 +109,9 @@ class SlackFrontEnd {
    * the running jobs' progress edits share 40 a minute, leaving room for final edits and other calls.
    */
   private readonly budget = new EditBudget({ perMinute: 40, burst: 5 });
+  private readonly operators: SlackOperators;
+  /** The workspace the bot is installed in (auth.test), named as every command's server outside DMs. */
+  private teamId = '';
 
   constructor(
     private readonly app: App,
@@ -118,6 +123,7 @@ class SlackFrontEnd {
     private readonly opts: SlackStartOptions,
     private readonly log: Pick<Console, 'error' | 'warn' | 'info'>,
   ) {
+    this.operators = new SlackOperators(client, config.adminUsers, log);
     this.download = {
       token: config.botToken,
       allowedOrigins: config.fileOrigins,
@@ -137,6 +143,7 @@ class SlackFrontEnd {
       throw new ConfigError('SLACK_BOT_TOKEN', `was refused by Slack (${apiError(err)}). Copy the Bot User OAuth Token of the installed app.`);
     }
     this.botUserId = res.user_id ?? '';
+    this.teamId = res.team_id ?? '';
     if (res.user) this.botName = `@${res.user}`;
   }
 
@@ -236,11 +243,14 @@ class SlackFrontEnd {
     return false;
   }
 
-  private invocation(user: string, channel: string, thread?: string, name?: string): Invocation {
+  /** A DM (a D… channel) belongs to no workspace channel list: it names no server. */
+  private async invocation(user: string, channel: string, thread?: string, name?: string): Promise<Invocation> {
     return {
       platform: 'slack',
       user: name ? { id: user, name } : { id: user },
       where: thread ? { channel, thread } : { channel },
+      ...(this.teamId && !channel.startsWith('D') ? { server: this.teamId } : {}),
+      admin: await this.operators.isOperator(user),
     };
   }
 
@@ -261,8 +271,13 @@ class SlackFrontEnd {
 
   private async onSlash(kind: 'stylize' | 'palette', command: SlashCommand, respond: (text: string) => Promise<void>, respondUntil: number): Promise<void> {
     const { user_id: user, channel_id: channel } = command;
+    const invocation = await this.invocation(user, channel, undefined, command.user_name);
+    const control = adminText(command.text ?? '', this.botUserId);
+    if (control !== null) {
+      const port = new SlackReplyPort(this.client, channel, undefined, user, { ...this.portOptions(), respond, respondUntil });
+      return this.commands.handle({ kind: 'admin', action: parseAdminText(control) }, invocation, port);
+    }
     const parsed = parseCommandText(command.text ?? '', kind);
-    const invocation = this.invocation(user, channel, undefined, command.user_name);
     if (parsed.command === 'help' || parsed.command === 'status' || parsed.command === 'cancel' || parsed.command === 'settings') {
       const port = new SlackReplyPort(this.client, channel, undefined, user, { ...this.portOptions(), respond, respondUntil });
       if (parsed.command === 'settings') return this.commands.handle({ kind: 'settings', options: parsed.options }, invocation, port);
@@ -288,7 +303,7 @@ class SlackFrontEnd {
     const parentText = `<@${user}> asked for /${job}${optionText ? ` ${escapeText(optionText)}` : ''} — ${what}`;
     const port = new SlackReplyPort(this.client, channel, thread, user, { ...this.portOptions(), respond, respondUntil, parentText });
     const sources = found.images.map((i) => imageSourceFor(i.file, this.download));
-    await this.commands.handle(this.jobRequest(job, sources, parsed.options), this.invocation(user, channel, thread, command.user_name), port);
+    await this.commands.handle(this.jobRequest(job, sources, parsed.options), await this.invocation(user, channel, thread, command.user_name), port);
   }
 
   private jobRequest(kind: 'stylize' | 'palette', sources: ImageSource[], options: RawOptions): CommandRequest {
@@ -305,7 +320,9 @@ class SlackFrontEnd {
     const inThread = message.thread_ts !== undefined && message.thread_ts !== message.ts;
     const thread = message.thread_ts ?? message.ts;
     const port = new SlackReplyPort(this.client, message.channel, thread, user, { ...this.portOptions(), threadStarted: inThread });
-    const invocation = this.invocation(user, message.channel, thread);
+    const invocation = await this.invocation(user, message.channel, thread);
+    const control = adminText(message.text ?? '', this.botUserId);
+    if (control !== null) return this.commands.handle({ kind: 'admin', action: parseAdminText(control) }, invocation, port);
     const files = await this.fullFiles(message.files ?? []);
     const parsed = parseCommandText(stripMentions(message.text ?? ''), 'stylize');
     if (parsed.command === 'settings') return this.commands.handle({ kind: 'settings', options: parsed.options }, invocation, port);
@@ -339,7 +356,7 @@ class SlackFrontEnd {
     const { channel, ts } = event.item;
     const thread = (await this.threadOf(channel, ts)) ?? ts;
     const port = new SlackReplyPort(this.client, channel, thread, event.user, this.portOptions());
-    await this.commands.handle({ ...asked, messageId: ts } as CommandRequest, this.invocation(event.user, channel, thread), port);
+    await this.commands.handle({ ...asked, messageId: ts } as CommandRequest, await this.invocation(event.user, channel, thread), port);
   }
 
   /**
@@ -370,7 +387,7 @@ class SlackFrontEnd {
     const port = new SlackReplyPort(this.client, channel, thread, click.user.id, { ...this.portOptions(), ...(respond ? { respond, respondUntil } : {}) });
     const request: CommandRequest =
       parsed.action === 'cancel' ? { kind: 'cancel', jobId: parsed.jobId } : { kind: 'rerun', jobId: parsed.jobId, change: parsed.action };
-    await this.commands.handle(request, this.invocation(click.user.id, channel, thread, click.user.name), port);
+    await this.commands.handle(request, await this.invocation(click.user.id, channel, thread, click.user.name), port);
   }
 
   /** The thread a message belongs to (reaction events say only which message). */

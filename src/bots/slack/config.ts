@@ -22,6 +22,18 @@ export interface SlackConfig {
   fileOrigins: string[];
   /** Per-file download timeout. */
   downloadTimeoutMs: number;
+  /** User ids (U…/W…) who may use the admin controls besides workspace admins and owners (SLACK_ADMIN_USERS). */
+  adminUsers: string[];
+}
+
+function adminUsersFrom(env: Env): string[] {
+  const ids = (readString(env, 'SLACK_ADMIN_USERS') ?? '')
+    .split(',')
+    .map((id) => id.trim())
+    .filter((id) => id.length > 0);
+  const bad = ids.find((id) => !/^[UW][A-Z0-9]{2,}$/.test(id));
+  if (bad) throw new ConfigError('SLACK_ADMIN_USERS', `must be Slack user ids such as U0123ABCD (profile → ⋮ → Copy member ID), got "${bad}".`);
+  return ids;
 }
 
 /**
@@ -59,6 +71,7 @@ export function configFromEnv(env: Env): SlackConfig | null {
     port: readInt(env, 'SLACK_PORT', 3000, 0, 65535),
     fileOrigins: [...new Set([SLACK_FILE_ORIGIN, ...extraOrigins])],
     downloadTimeoutMs: readInt(env, 'SLACK_DOWNLOAD_TIMEOUT_MS', 30_000, 1000, 600_000),
+    adminUsers: adminUsersFrom(env),
   };
   if (appToken) config.appToken = appToken;
   if (signingSecret) config.signingSecret = signingSecret;

@@ -25,6 +25,16 @@ export function stripMentions(text: string): string {
   return text.replace(/<[@!#][^>]*>/g, ' ').trim();
 }
 
+/**
+ * The words after "admin" when a message or slash command asks for an admin control (the bot's own
+ * mention dropped, other mentions kept: "ban <@U123|ann>"), else null.
+ */
+export function adminText(text: string, botUserId: string): string | null {
+  const plain = unescape(text).replace(botUserId ? new RegExp(`<@${botUserId}(\\|[^>]*)?>`, 'g') : /$^/, ' ').trim();
+  const match = /^\/?admin(?:\s+([\s\S]*))?$/i.exec(plain);
+  return match ? (match[1] ?? '').trim() : null;
+}
+
 /** Slack sends "&", "<" and ">" escaped; the options parser wants them plain. */
 function unescape(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
@@ -48,6 +58,7 @@ export function slackUsage(bot: string): string {
     `• ${bot} palette with one image attached shows the palette of that style.`,
     '• Or post the images first, then type /stylize [options] (your two latest images here) or /palette [options] (your latest one).',
     '• /stylize help, /stylize status, /stylize cancel, /stylize settings strength=7 crop=none (your own defaults).',
+    '• Workspace admins (and the users the operator named): /stylize admin pause | resume | ban @user | unban @user | allow-channel [#channel] | all-channels | limits size=512 iterations=300 | clear-limits | show.',
     '',
   ].join('\n');
 }

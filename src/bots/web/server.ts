@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP, type AddressInfo } from 'node:net';
 import { byteSize } from '../../commands/messages.js';
 import { emptyRawOptions, parseOptionText } from '../../commands/user-options.js';
+import { parseAdminText } from '../../commands/admin-text.js';
 import { ConfigError } from '../../config.js';
 import type { CommandHandler, CommandRequest, ImageSource, Invocation } from '../../commands/port.js';
 import { historyMessages, jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
@@ -143,6 +144,7 @@ export class WebServer {
         if (path === '/api/palette') return await this.submitImages(req, res, conversation, 'palette');
         if (path === '/api/react') return await this.reaction(req, res, conversation);
         if (path === '/api/settings') return await this.settings(req, res, conversation);
+        if (path === '/api/admin') return await this.adminControl(req, res, conversation);
       } catch (error) {
         if (error instanceof UploadError) {
           // The rest of a refused body is not read: close the connection instead.
@@ -225,7 +227,7 @@ export class WebServer {
     // Nothing is written for the request here: once the commands accept it (their first post), the
     // user's message shows the images they kept.
     const uploads = kind === 'stylize' ? [content!, style] : [style];
-    this.dispatch(request, conversation, thread, async () => {
+    this.dispatch(request, req, conversation, thread, async () => {
       const files = this.inputs.kept(uploads);
       if (files.length > 0) await this.conversations.edit(conversation, mine.id, (m) => void (m.files = files));
     });
@@ -266,7 +268,17 @@ export class WebServer {
       await this.conversations.add(conversation, { thread, author: 'you', text: `${action === 'upscale' ? '⬆️' : '🔁'} ${label}` });
     }
     this.json(res, 202, { thread });
-    this.dispatch(request, conversation, thread);
+    this.dispatch(request, req, conversation, thread);
+  }
+
+  /** An operator's control typed in the page ({ text: "pause" }), answered in a thread of its own. */
+  private async adminControl(req: IncomingMessage, res: ServerResponse, conversation: string): Promise<void> {
+    const body = await readJson(req);
+    const text = typeof body.text === 'string' ? body.text.trim().slice(0, 200) : '';
+    const thread = newId('t');
+    await this.conversations.add(conversation, { thread, author: 'you', text: `admin ${text}`.trim() });
+    this.json(res, 202, { thread });
+    this.dispatch({ kind: 'admin', action: parseAdminText(text) }, req, conversation, thread);
   }
 
   /**
@@ -286,13 +298,14 @@ export class WebServer {
     const typed = Object.entries(options).map(([k, v]) => `${k}=${String(v)}`).join(' ');
     await this.conversations.add(conversation, { thread, author: 'you', text: typed ? `settings ${typed}` : 'settings' });
     this.json(res, 202, { thread });
-    this.dispatch({ kind: 'settings', options }, conversation, thread);
+    this.dispatch({ kind: 'settings', options }, req, conversation, thread);
   }
 
   /** Hands a request to the commands; their answers arrive through the port, not this HTTP response. */
-  private dispatch(request: CommandRequest, conversation: string, thread: string, accepted?: () => Promise<void>): void {
+  private dispatch(request: CommandRequest, req: IncomingMessage, conversation: string, thread: string, accepted?: () => Promise<void>): void {
     const port = new WebReplyPort(this.conversations, this.files, conversation, thread, accepted);
-    const invocation: Invocation = { platform: 'web', user: { id: conversation, name: 'you' }, where: port.where() };
+    // The page has no accounts and no server: whoever uses it from this machine is its operator.
+    const invocation: Invocation = { platform: 'web', user: { id: conversation, name: 'you' }, where: port.where(), admin: fromThisMachine(req) };
     const handled = this.commands
       .handle(request, invocation, port)
       .catch(async (error: unknown) => {
@@ -334,6 +347,12 @@ export class WebServer {
   private json(res: ServerResponse, status: number, value: unknown): void {
     this.send(res, status, 'application/json; charset=utf-8', Buffer.from(JSON.stringify(value)), 'no-store');
   }
+}
+
+/** A request from a loopback address: the machine's own user (behind a proxy on this machine, anyone it lets in). */
+function fromThisMachine(req: IncomingMessage): boolean {
+  const address = req.socket.remoteAddress ?? '';
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
 }
 
 /** What the user's side of the conversation says when a button starts a new job. */

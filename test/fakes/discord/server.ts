@@ -73,6 +73,8 @@ export const INITIAL_RESPONSE_MS = 3000;
 
 /** Permission bits (topics/permissions). */
 export const PERMISSION = {
+  ADMINISTRATOR: 1n << 3n,
+  MANAGE_GUILD: 1n << 5n,
   ADD_REACTIONS: 1n << 6n,
   VIEW_CHANNEL: 1n << 10n,
   SEND_MESSAGES: 1n << 11n,
@@ -138,6 +140,32 @@ export interface Denials {
 }
 
 const ALL_PERMISSIONS = '2251799813685247';
+/**
+ * A plain member's permissions: everything but Administrator and Manage Server, so the bot's admin
+ * check has someone to refuse; setMember() gives a member other permissions or roles.
+ */
+const MEMBER_PERMISSIONS = BigInt(ALL_PERMISSIONS) & ~(1n << 3n) & ~(1n << 5n);
+
+/**
+ * What Discord refuses in a command or option it is asked to register
+ * (interactions/application-commands, "Application Command Naming" and "Application Command Object"):
+ * a name of 1–32 lowercase letters, digits, '-' or '_'; a description of 1–100 characters; at most
+ * 25 options (or subcommands) at each level.
+ */
+function commandProblem(command: Record<string, unknown>, depth = 0): string | null {
+  const name = String(command.name ?? '');
+  if (!/^[-_\p{Ll}\p{Lo}\p{N}]{1,32}$/u.test(name)) return `invalid name "${name}"`;
+  const description = String(command.description ?? '');
+  if (description.length < 1 || description.length > 100) return `"${name}": a description is 1 to 100 characters`;
+  const options = Array.isArray(command.options) ? (command.options as Record<string, unknown>[]) : [];
+  if (options.length > 25) return `"${name}": at most 25 options`;
+  if (depth > 2) return `"${name}": nested too deep`;
+  for (const option of options) {
+    const problem = commandProblem(option, depth + 1);
+    if (problem) return problem;
+  }
+  return null;
+}
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -190,6 +218,10 @@ export class FakeDiscord {
   readonly messages = new Map<string, FakeMessage>();
   readonly threads = new Map<string, FakeThread>();
   readonly users = new Map<string, FakeUser>([[this.bot.id, this.bot]]);
+  /** The guild's roles besides @everyone (sent with the guild when the client connects: add them before). */
+  readonly roles: { id: string; name: string }[] = [];
+  /** Members' own permission totals and role ids, where set (setMember). */
+  private readonly memberships = new Map<string, { permissions?: bigint; roles?: string[] }>();
   /** Gateway opcodes the clients sent, in order (heartbeats left out). */
   readonly gatewayLog: { op: number; d: unknown }[] = [];
   denials: Denials = {};
@@ -262,6 +294,18 @@ export class FakeDiscord {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 
+  /** A role of the guild; returns its id. */
+  addRole(name: string): string {
+    const id = snowflake();
+    this.roles.push({ id, name });
+    return id;
+  }
+
+  /** Gives a member their total permissions (default: a plain member's) and role ids. */
+  setMember(user: FakeUser, membership: { permissions?: bigint; roles?: string[] }): void {
+    this.memberships.set(user.id, membership);
+  }
+
   addUser(username: string, bot = false): FakeUser {
     const user: FakeUser = { id: snowflake(), username, discriminator: '0', global_name: username, avatar: null, ...(bot ? { bot } : {}) };
     this.users.set(user.id, user);
@@ -327,7 +371,9 @@ export class FakeDiscord {
       channel: thread
         ? { id: thread.id, type: 11, guild_id: this.guildId, parent_id: thread.parent_id, name: thread.name, permissions: ALL_PERMISSIONS }
         : { ...this.channel(), permissions: ALL_PERMISSIONS },
-      member: { ...this.member(user), permissions: ALL_PERMISSIONS },
+      // The member's total permissions in the channel, overwrites included: sent with interactions only
+      // (resources/guild, "Guild Member Object": `permissions`).
+      member: { ...this.member(user), permissions: String(this.memberships.get(user.id)?.permissions ?? MEMBER_PERMISSIONS) },
       token,
       version: 1,
       app_permissions: this.appPermissions(),
@@ -485,7 +531,7 @@ export class FakeDiscord {
   }
 
   private member(user: FakeUser): Record<string, unknown> {
-    return { user, roles: [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0, nick: null, avatar: null, premium_since: null, pending: false };
+    return { user, roles: this.memberships.get(user.id)?.roles ?? [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0, nick: null, avatar: null, premium_since: null, pending: false };
   }
 
   private channel(): Record<string, unknown> {
@@ -503,7 +549,10 @@ export class FakeDiscord {
       verification_level: 0,
       default_message_notifications: 0,
       explicit_content_filter: 0,
-      roles: [{ id: this.guildId, name: '@everyone', permissions: ALL_PERMISSIONS, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 }],
+      roles: [
+        { id: this.guildId, name: '@everyone', permissions: ALL_PERMISSIONS, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 },
+        ...this.roles.map((r, i) => ({ ...r, permissions: '0', position: i + 1, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 })),
+      ],
       emojis: [],
       stickers: [],
       features: [],
@@ -545,13 +594,8 @@ export class FakeDiscord {
     const thread = this.threads.get(channelId);
     const dm = this.dms.get(channelId);
     if (dm) this.tokenChannels.set(token, channelId);
-    const data = {
-      id: snowflake(),
-      name,
-      type: 1,
-      options,
-      ...(attachments.length > 0 ? { resolved: { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) } } : {}),
-    };
+    const resolved = this.resolvedFor(options, attachments);
+    const data = { id: snowflake(), name, type: 1, options, ...(resolved ? { resolved } : {}) };
     if (dm) {
       // In a DM: no guild and no member, the user as `user`, and the DM channel (context 1: BOT_DM).
       this.dispatch('INTERACTION_CREATE', {
@@ -577,18 +621,39 @@ export class FakeDiscord {
       id,
       application_id: this.appId,
       type: 2,
-      data: {
-        id: snowflake(),
-        name,
-        type: 1,
-        options,
-        ...(attachments.length > 0 ? { resolved: { attachments: Object.fromEntries(attachments.map((a) => [a.id, a])) } } : {}),
-      },
+      data,
       guild_id: this.guildId,
       channel_id: channelId,
       ...this.guildInteractionFields(thread, user, token),
     });
     return { id, token };
+  }
+
+  /**
+   * The interaction's resolved data: the attachments, and the users (type 6) and channels (type 7)
+   * its options name, also inside subcommands ("Resolved Data Structure", interactions/receiving-and-responding).
+   */
+  private resolvedFor(options: { type: number; value?: unknown; options?: unknown[] }[], attachments: Record<string, unknown>[]): Record<string, unknown> | undefined {
+    const users: Record<string, unknown> = {};
+    const channels: Record<string, unknown> = {};
+    const walk = (list: { type: number; value?: unknown; options?: unknown[] }[]): void => {
+      for (const option of list) {
+        if (option.type === 6) {
+          const user = this.users.get(String(option.value));
+          if (user) users[user.id] = user;
+        } else if (option.type === 7) {
+          const id = String(option.value);
+          channels[id] = { id, type: 0, name: id === this.channelId ? 'general' : `channel-${id.slice(-4)}`, permissions: ALL_PERMISSIONS };
+        }
+        if (option.options) walk(option.options as { type: number; value?: unknown; options?: unknown[] }[]);
+      }
+    };
+    walk(options);
+    const resolved: Record<string, unknown> = {};
+    if (attachments.length > 0) resolved.attachments = Object.fromEntries(attachments.map((a) => [a.id, a]));
+    if (Object.keys(users).length > 0) resolved.users = users;
+    if (Object.keys(channels).length > 0) resolved.channels = channels;
+    return Object.keys(resolved).length > 0 ? resolved : undefined;
   }
 
   /** When each interaction was sent to the bot, on the fake's clock (the 3-second rule). */
@@ -902,6 +967,8 @@ export class FakeDiscord {
     }
     if (method === 'PUT' && /^\/applications\/\d+(\/guilds\/\d+)?\/commands$/.test(route)) {
       const commands = Array.isArray(body) ? (body as Record<string, unknown>[]) : [];
+      const problem = commands.map((c) => commandProblem(c)).find((p) => p !== null);
+      if (problem) return send(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { _errors: [{ code: 'BASE_TYPE_INVALID', message: problem }] } });
       return send(res, 200, commands.map((c) => ({ ...c, id: snowflake(), application_id: this.appId, version: snowflake() })));
     }
     if (method === 'POST' && route === '/users/@me/channels') {

@@ -53,6 +53,7 @@ function scopesFor(method: string, channel: string | undefined): string[] {
     'files.info': ['files:read'],
     'conversations.history': [history],
     'conversations.replies': [history],
+    'users.info': ['users:read'],
   };
   return needs[method] ?? [];
 }
@@ -63,6 +64,7 @@ export function manifestScopes(manifest: string): string[] {
   const start = lines.findIndex((l) => /^\s+bot:\s*$/.test(l) && lines.slice(0, lines.indexOf(l)).some((p) => /^\s+scopes:\s*$/.test(p)));
   const out: string[] = [];
   for (const line of lines.slice(start + 1)) {
+    if (/^\s*#/.test(line)) continue; // a YAML comment between the items
     const m = /^\s+-\s+([a-z:._]+)\s*$/.exec(line);
     if (!m) break;
     out.push(m[1]!);
@@ -217,6 +219,13 @@ export class FakeSlack {
   fileRedirect: 'none' | 'same-origin' | 'cdn' | 'foreign' = 'none';
   /** Where 'foreign' redirects point; nothing listens there. */
   readonly foreignOrigin = 'http://127.0.0.2:9';
+  /**
+   * Workspace members' roles, as users.info reports them on the user object
+   * (https://docs.slack.dev/reference/methods/users.info, https://docs.slack.dev/reference/objects/user-object):
+   * `is_admin` (a workspace admin), `is_owner` (an owner), `is_primary_owner` (the primary owner, also
+   * an owner). Anyone not listed is a plain member; an id starting with "X" is unknown (user_not_found).
+   */
+  readonly roles = new Map<string, { is_admin?: boolean; is_owner?: boolean; is_primary_owner?: boolean }>();
   /** Channels whose history the bot may not read, with the error Slack gives. */
   readonly historyErrors = new Map<string, string>();
   private readonly pendingUploads = new Map<string, { filename: string; length: number; altText?: string; data?: Buffer }>();
@@ -573,6 +582,32 @@ export class FakeSlack {
     switch (method) {
       case 'apps.connections.open':
         return { ok: true, url: `${this.url.replace(/^http/, 'ws')}/link/?ticket=fake-ticket` };
+      case 'users.info': {
+        const id = str('user') ?? '';
+        if (!/^[UW][A-Z0-9]+$/.test(id)) return { ok: false, error: 'user_not_found' };
+        const role = this.roles.get(id) ?? {};
+        const owner = Boolean(role.is_owner || role.is_primary_owner);
+        return {
+          ok: true,
+          user: {
+            id,
+            team_id: this.teamId,
+            name: id.toLowerCase(),
+            deleted: false,
+            real_name: id,
+            tz: 'Europe/London',
+            is_admin: Boolean(role.is_admin),
+            is_owner: owner,
+            is_primary_owner: Boolean(role.is_primary_owner),
+            is_restricted: false,
+            is_ultra_restricted: false,
+            is_bot: id === this.botUserId,
+            is_app_user: false,
+            updated: this.second,
+            profile: { display_name: id.toLowerCase(), real_name: id },
+          },
+        };
+      }
       case 'auth.test':
         return { ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: this.botName, team_id: this.teamId, user_id: this.botUserId, bot_id: this.botId };
       case 'chat.postMessage': {

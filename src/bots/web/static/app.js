@@ -287,6 +287,32 @@ document.getElementById('save-defaults').addEventListener('click', async (event)
   }
 });
 
+// ---- Operator controls (answered in the conversation; refused unless from this machine) --------
+
+const adminControl = document.getElementById('admin-control');
+const adminRun = document.getElementById('admin-run');
+
+async function runAdminControl() {
+  adminRun.disabled = true;
+  try {
+    await post('/api/admin', JSON.stringify({ text: adminControl.value }), { 'Content-Type': 'application/json' });
+    adminControl.value = '';
+    setStatus('Sent to the operator controls.');
+  } catch (error) {
+    setStatus(error.message, 'error');
+  } finally {
+    adminRun.disabled = false;
+  }
+}
+
+adminRun.addEventListener('click', runAdminControl);
+// Enter in the control's box runs it, not the job form around it.
+adminControl.addEventListener('keydown', (event) => {
+  if (event.key !== 'Enter') return;
+  event.preventDefault();
+  void runAdminControl();
+});
+
 function mode() {
   return form.elements.mode.value;
 }
