@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, webApi, type Logger, type types } from '@slack/bolt';
-import { parseButtonId } from '../../commands/buttons.js';
+import { buttonRequest, parseButtonId } from '../../commands/buttons.js';
 import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
 import { ConfigError } from '../../config.js';
 import type { SlackConfig } from './config.js';
@@ -62,6 +62,8 @@ const REACTIONS: Record<string, CommandRequest> = {
   repeat: { kind: 'rerun' },
   arrow_up: { kind: 'rerun', change: 'upscale' },
   x: { kind: 'cancel' },
+  envelope: { kind: 'send' },
+  email: { kind: 'send' },
 };
 
 /** reaction_added as Bolt types it; Slack's docs make item_user optional, so it is read as such. */
@@ -267,6 +269,11 @@ class SlackFrontEnd {
       const port = new SlackReplyPort(this.client, channel, undefined, user, { ...this.portOptions(), respond, respondUntil });
       return this.simpleCommand(parsed.command, invocation, port);
     }
+    if (parsed.command === 'show') {
+      const parentText = `<@${user}> asked to see job ${escapeText(parsed.rest.slice(0, 64))} again`;
+      const port = new SlackReplyPort(this.client, channel, undefined, user, { ...this.portOptions(), respond, respondUntil, parentText });
+      return this.commands.handle({ kind: 'show', jobId: parsed.rest }, invocation, port);
+    }
     const job = parsed.command;
     const needed = job === 'stylize' ? 2 : 1;
     const found = await findRecentImages(this.historyClient, channel, user, needed, this.log);
@@ -310,6 +317,7 @@ class SlackFrontEnd {
     if (parsed.command === 'help' || parsed.command === 'status' || parsed.command === 'cancel') {
       return this.simpleCommand(parsed.command, invocation, port);
     }
+    if (parsed.command === 'show') return this.commands.handle({ kind: 'show', jobId: parsed.rest }, invocation, port);
     const kind = parsed.command;
     const needed = kind === 'stylize' ? 2 : 1;
     if (files.length < needed) {
@@ -366,9 +374,7 @@ class SlackFrontEnd {
         }
       : undefined;
     const port = new SlackReplyPort(this.client, channel, thread, click.user.id, { ...this.portOptions(), ...(respond ? { respond, respondUntil } : {}) });
-    const request: CommandRequest =
-      parsed.action === 'cancel' ? { kind: 'cancel', jobId: parsed.jobId } : { kind: 'rerun', jobId: parsed.jobId, change: parsed.action };
-    await this.commands.handle(request, this.invocation(click.user.id, channel, thread, click.user.name), port);
+    await this.commands.handle(buttonRequest(parsed), this.invocation(click.user.id, channel, thread, click.user.name), port);
   }
 
   /** The thread a message belongs to (reaction events say only which message). */

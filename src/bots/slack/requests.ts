@@ -5,7 +5,7 @@
 import { parseOptionText } from '../../commands/index.js';
 import type { RawOptions } from '../../commands/port.js';
 
-export type TextCommand = 'stylize' | 'palette' | 'help' | 'status' | 'cancel';
+export type TextCommand = 'stylize' | 'palette' | 'help' | 'status' | 'cancel' | 'show';
 
 const WORDS: Record<string, TextCommand> = {
   stylize: 'stylize',
@@ -16,6 +16,7 @@ const WORDS: Record<string, TextCommand> = {
   queue: 'status',
   cancel: 'cancel',
   stop: 'cancel',
+  show: 'show',
 };
 
 /** Drops user, channel and group mentions (<@U…>, <!here>, <#C…|name>) so only the command text is left. */
@@ -28,14 +29,17 @@ function unescape(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-/** Splits "palette tiles=4 size=384" into the command word (or the fallback) and its options. */
-export function parseCommandText(text: string, fallback: TextCommand): { command: TextCommand; options: RawOptions } {
+/**
+ * Splits "palette tiles=4 size=384" into the command word (or the fallback) and its options; `rest` is
+ * the text after the command word as typed (show's job id).
+ */
+export function parseCommandText(text: string, fallback: TextCommand): { command: TextCommand; options: RawOptions; rest: string } {
   const plain = unescape(text).trim();
   const match = /^(\S+)\s*([\s\S]*)$/.exec(plain);
   const first = match?.[1]!.toLowerCase().replace(/^\//, '') ?? '';
   const word = Object.hasOwn(WORDS, first) ? WORDS[first] : undefined;
   const rest = word ? match![2]! : plain;
-  return { command: word ?? fallback, options: parseOptionText(rest) };
+  return { command: word ?? fallback, options: parseOptionText(rest), rest: rest.trim() };
 }
 
 /** Short Slack-specific usage, put before the shared help. */
@@ -45,7 +49,8 @@ export function slackUsage(bot: string): string {
     `• Mention me with two images attached — the content picture first, then the style — and options in the text: ${bot} strength=7 tiles=auto size=384`,
     `• ${bot} palette with one image attached shows the palette of that style.`,
     '• Or post the images first, then type /stylize [options] (your two latest images here) or /palette [options] (your latest one).',
-    '• /stylize help, /stylize status, /stylize cancel.',
+    '• /stylize help, /stylize status, /stylize cancel, /stylize show <job>.',
+    '• React :envelope: on a result to get it in a DM; :x: on a finished result deletes it (yours, or anyone\'s for an admin).',
     '',
   ].join('\n');
 }
