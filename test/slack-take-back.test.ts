@@ -8,6 +8,7 @@
  * "show <job>" posts an earlier result again.
  */
 import type { SlackHandle } from '../src/bots/slack/index.js';
+import { commandArgument } from '../src/bots/slack/requests.js';
 import { FakeSlack, type FakeMessage } from './fakes/slack/server.js';
 import type { SlackSender } from './fakes/slack/signed-requests.js';
 import { FIXTURES_DIR, makeTestCommands, type TestCommands } from './helpers/commands.js';
@@ -95,6 +96,8 @@ describe('taking a result back on Slack', () => {
   });
 
   it('"show <job>" posts an earlier result again in the thread of the mention', async () => {
+    expect(commandArgument(' show  1a2b3c4d5e ')).toBe('1a2b3c4d5e');
+    expect(commandArgument('show')).toBe('');
     const job = await stylize('U1');
     const ask = await fake.postUserMessage({ channel: 'C1', user: 'U5', text: `<@${fake.botUserId}> show ${job.jobId}` });
     await sender.event({ type: 'app_mention', user: 'U5', text: ask.text, ts: ask.ts, channel: 'C1' });

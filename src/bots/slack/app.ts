@@ -12,7 +12,7 @@ import { imageSourceFor, fileName, resolveStub, type DownloadOptions, type Slack
 import { findRecentImages } from './find-images.js';
 import { EditBudget } from '../shared/edit-budget.js';
 import { escapeText, RESPONSE_URL_MS, SlackReplyPort, slackFrontend, type SlackPortOptions, type UploadState } from './reply-port.js';
-import { historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
+import { commandArgument, historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
 
 type WebClient = webApi.WebClient;
 
@@ -270,9 +270,10 @@ class SlackFrontEnd {
       return this.simpleCommand(parsed.command, invocation, port);
     }
     if (parsed.command === 'show') {
-      const parentText = `<@${user}> asked to see job ${escapeText(parsed.rest.slice(0, 64))} again`;
+      const jobId = commandArgument(command.text ?? '');
+      const parentText = `<@${user}> asked to see job ${escapeText(jobId.slice(0, 64))} again`;
       const port = new SlackReplyPort(this.client, channel, undefined, user, { ...this.portOptions(), respond, respondUntil, parentText });
-      return this.commands.handle({ kind: 'show', jobId: parsed.rest }, invocation, port);
+      return this.commands.handle({ kind: 'show', jobId }, invocation, port);
     }
     const job = parsed.command;
     const needed = job === 'stylize' ? 2 : 1;
@@ -317,7 +318,7 @@ class SlackFrontEnd {
     if (parsed.command === 'help' || parsed.command === 'status' || parsed.command === 'cancel') {
       return this.simpleCommand(parsed.command, invocation, port);
     }
-    if (parsed.command === 'show') return this.commands.handle({ kind: 'show', jobId: parsed.rest }, invocation, port);
+    if (parsed.command === 'show') return this.commands.handle({ kind: 'show', jobId: commandArgument(stripMentions(message.text ?? '')) }, invocation, port);
     const kind = parsed.command;
     const needed = kind === 'stylize' ? 2 : 1;
     if (files.length < needed) {

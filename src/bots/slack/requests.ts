@@ -29,17 +29,19 @@ function unescape(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
-/**
- * Splits "palette tiles=4 size=384" into the command word (or the fallback) and its options; `rest` is
- * the text after the command word as typed (show's job id).
- */
-export function parseCommandText(text: string, fallback: TextCommand): { command: TextCommand; options: RawOptions; rest: string } {
+/** Splits "palette tiles=4 size=384" into the command word (or the fallback) and its options. */
+export function parseCommandText(text: string, fallback: TextCommand): { command: TextCommand; options: RawOptions } {
   const plain = unescape(text).trim();
   const match = /^(\S+)\s*([\s\S]*)$/.exec(plain);
   const first = match?.[1]!.toLowerCase().replace(/^\//, '') ?? '';
   const word = Object.hasOwn(WORDS, first) ? WORDS[first] : undefined;
   const rest = word ? match![2]! : plain;
-  return { command: word ?? fallback, options: parseOptionText(rest), rest: rest.trim() };
+  return { command: word ?? fallback, options: parseOptionText(rest) };
+}
+
+/** The text after the command word, as typed: show's job id ("show 1a2b3c4d5e"). */
+export function commandArgument(text: string): string {
+  return unescape(text).trim().replace(/^\S+\s*/, '').trim();
 }
 
 /** Short Slack-specific usage, put before the shared help. */
