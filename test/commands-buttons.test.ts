@@ -77,7 +77,7 @@ describe('buttons on a job', () => {
   it('puts the variations under the palette and the result, Upscale under the result only', () => {
     const [palette, result] = first.filePosts();
     expect(palette!.buttons!.map((b) => b.action)).toEqual(['finer', 'coarser', 'stronger', 'weaker', 'seed']);
-    expect(result!.buttons!.map((b) => b.action)).toEqual(['finer', 'coarser', 'stronger', 'weaker', 'seed', 'upscale']);
+    expect(result!.buttons!.map((b) => b.action)).toEqual(['finer', 'coarser', 'stronger', 'weaker', 'seed', 'upscale', 'send', 'delete']);
     expect(result!.buttons!.every((b) => b.jobId === jobId)).toBe(true);
   });
 

@@ -78,10 +78,10 @@ describe('buttons on Discord', () => {
   it('puts the variations under the palette and the result, and takes Cancel off the status once done', async () => {
     const [palette, result] = first.images;
     expect(buttonsOf(palette!.id).map((b) => b.label)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed']);
-    expect(buttonsOf(result!.id).map((b) => b.label)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed', 'Upscale']);
+    expect(buttonsOf(result!.id).map((b) => b.label)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed', 'Upscale', 'Send to me', 'Delete']);
     expect(buttonsOf(result!.id)[0]!.custom_id).toBe(`tilestyle:finer:${first.jobId}`);
     // Five to a row, as Discord requires (the fake refuses more).
-    expect((result!.request.body?.components as Row[]).map((row) => row.components.length)).toEqual([5, 1]);
+    expect((result!.request.body?.components as Row[]).map((row) => row.components.length)).toEqual([5, 3]);
     const statusPost = fake.requests.find((r) => r.messageId === first.status)!;
     expect((statusPost.body?.components as Row[])[0]!.components).toEqual([expect.objectContaining({ label: 'Cancel', custom_id: `tilestyle:cancel:${first.jobId}`, style: 4 })]);
     await fake.waitUntil(() => fake.messages.get(first.status)?.content.startsWith('Done') && buttonsOf(first.status).length === 0, 10_000);

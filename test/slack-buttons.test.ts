@@ -70,7 +70,7 @@ describe('buttons on Slack', () => {
     const withFiles = messages.filter((m) => (m.files ?? []).length > 0);
     const after = (m: FakeMessage) => messages[messages.indexOf(m) + 1]!;
     expect(buttonsOf(after(withFiles[0]!)).map((b) => b.text.text)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed']);
-    expect(buttonsOf(after(withFiles[1]!)).map((b) => b.text.text)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed', 'Upscale']);
+    expect(buttonsOf(after(withFiles[1]!)).map((b) => b.text.text)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed', 'Upscale', 'Send to me', 'Delete']);
     expect(buttonsOf(after(withFiles[1]!)).every((b) => b.value === jobId)).toBe(true);
   });
 

@@ -40,7 +40,7 @@ it('shows the buttons under results, runs what they ask, refuses what a message 
   const sent = await postForm(web.url, '/api/stylize', c, { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'guitar.png', type: 'image/png' } }, { tiles: '2', size: '48', iterations: '3' });
   expect(sent.status).toBe(202);
   const result = await events.waitFor((m) => m.files.some((f) => f.filename.startsWith('result-')) && (m.buttons ?? []).length > 0, 120_000, 'the result');
-  expect(result.buttons!.map((b) => b.label)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed', 'Upscale']);
+  expect(result.buttons!.map((b) => b.label)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed', 'Upscale', 'Delete']);
   const jobId = result.buttons![0]!.jobId;
   const status = [...events.messages.values()].find((m) => m.thread === sent.body.thread && m.author === 'bot')!;
   // While the job ran its status offered Cancel (the stream's events keep each version of the message).

@@ -5,7 +5,7 @@
  */
 import { LIMITS } from '../engine/limits.js';
 import { coarserTiles, nextTiles, type OptionLimits } from './user-options.js';
-import { VARIATIONS, type JobAction, type JobButton } from './port.js';
+import { VARIATIONS, type CommandRequest, type JobAction, type JobButton } from './port.js';
 import type { JobRecord } from '../jobs/job-record.js';
 
 export const BUTTON_LABELS: Record<JobAction, string> = {
@@ -16,13 +16,15 @@ export const BUTTON_LABELS: Record<JobAction, string> = {
   seed: 'New seed',
   upscale: 'Upscale',
   cancel: 'Cancel',
+  delete: 'Delete',
+  send: 'Send to me',
 };
 
 /** How far Stronger and Weaker move the strength (1–10): one step is hard to see. */
 export const STRENGTH_STEP = 2;
 
 const PREFIX = 'tilestyle';
-const ACTIONS = new Set<string>([...VARIATIONS, 'cancel']);
+const ACTIONS = new Set<string>([...VARIATIONS, 'cancel', 'delete', 'send']);
 
 function button(action: JobAction, jobId: string): JobButton {
   return { action, jobId, label: BUTTON_LABELS[action] };
@@ -38,6 +40,23 @@ export function parseButtonId(id: string): { action: JobAction; jobId: string } 
   const m = /^tilestyle:([a-z]+):([A-Za-z0-9_-]{1,64})$/.exec(id);
   if (!m || !ACTIONS.has(m[1]!)) return null;
   return { action: m[1] as JobAction, jobId: m[2]! };
+}
+
+/** What a click on a button asks of the commands (every front end maps its buttons through this). */
+export function buttonRequest(b: { action: JobAction; jobId: string }): CommandRequest {
+  switch (b.action) {
+    case 'cancel':
+    case 'delete':
+    case 'send':
+      return { kind: b.action, jobId: b.jobId };
+    default:
+      return { kind: 'rerun', jobId: b.jobId, change: b.action };
+  }
+}
+
+/** Under a job's final picture: send it to me in a DM, and take the job back (its owner or an admin). */
+export function takeBackButtons(jobId: string): JobButton[] {
+  return [button('send', jobId), button('delete', jobId)];
 }
 
 /** The Cancel button of a waiting or running job's status message. */

@@ -15,7 +15,7 @@
  */
 import { paletteSizeFor, paletteTilesFor } from '../engine/index.js';
 import { SWEEP_TILES, sweepCellSize } from '../engine/sweep.js';
-import { resultButtons } from './buttons.js';
+import { resultButtons, takeBackButtons } from './buttons.js';
 import type { DataFiles, ResultName } from '../jobs/data-files.js';
 import type { FollowedJob } from './followed-job.js';
 import { seconds } from './messages.js';
@@ -87,7 +87,7 @@ export class JobReplies {
   private async postVia(job: FollowedJob, port: ReplyPort, text: string, role: MessageRole, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef> {
     const ref = await port.post(text, files, buttons);
     await port.flush?.();
-    this.store.addMessage(job.record.platform, ref.id, job.id, role);
+    this.store.addMessage(job.record.platform, ref.id, job.id, role, port.where());
     if (port !== job.port) return ref;
     const where = port.where();
     if (where.thread !== job.record.where.thread || where.channel !== job.record.where.channel) {
@@ -217,7 +217,7 @@ export class JobReplies {
   private async postFinalResult(job: FollowedJob, name: ResultName, png: Buffer): Promise<Went> {
     const filename = `${name}-${job.id}.png`;
     const description = name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
-    const buttons = job.record.options.sweep ? [] : resultButtons(job.record, name, this.limits);
+    const buttons = buttonsUnder(job, name, this.limits);
     const went = await this.postFinal(job, captionFor(job, name), name, [{ filename, data: png, description }], buttons);
     if (went.ref && went.port && went.delivery !== 'web' && !job.record.options.sweep) await this.safely(() => went.port!.react(went.ref!, 'rerun'));
     return went.delivery;
@@ -236,7 +236,7 @@ export class JobReplies {
     const filename = `${name}-${job.id}.png`;
     const description = name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
     // A sweep already shows the finer tilings: each is one palette command away, named in its caption.
-    const buttons = job.record.options.sweep ? [] : resultButtons(job.record, name, this.limits);
+    const buttons = buttonsUnder(job, name, this.limits);
     const ref = await this.post(job, captionFor(job, name), name, [{ filename, data: png, description }], buttons);
     if (ref && !job.record.options.sweep) await this.safely(() => job.port.react(ref, 'rerun'));
   }
@@ -247,7 +247,13 @@ export class JobReplies {
   }
 }
 
-function captionFor(job: FollowedJob, name: ResultName): string {
+/** The buttons under a palette or result; the job's last picture also offers Send to me and Delete. */
+function buttonsUnder(job: FollowedJob, name: ResultName, limits: Pick<OptionLimits, 'maxSize' | 'maxTiles'>): JobButton[] {
+  const last = name === 'result' || job.record.kind === 'palette';
+  return [...(job.record.options.sweep ? [] : resultButtons(job.record, name, limits)), ...(last ? takeBackButtons(job.id) : [])];
+}
+
+export function captionFor(job: Pick<FollowedJob, 'record'>, name: ResultName): string {
   const o = job.record.options;
   if (o.sweep) {
     const counts = SWEEP_TILES.filter((t) => t > 1).map((t) => `palette tiles=${t}`);

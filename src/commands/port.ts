@@ -42,6 +42,15 @@ export type CommandRequest =
   | { kind: 'rerun'; messageId?: string; jobId?: string; change?: Variation }
   /** Cancel the invoking user's job that posted `messageId`, or `jobId`, or their latest job. */
   | { kind: 'cancel'; messageId?: string; jobId?: string }
+  /**
+   * Takes a finished job back: its messages and files go (its owner or an admin). The job that
+   * posted `messageId`, or `jobId`. ❌ on a finished job's message asks the same through 'cancel'.
+   */
+  | { kind: 'delete'; messageId?: string; jobId?: string }
+  /** Sends the result of the job that posted `messageId` (or `jobId`) to the invoking user in a direct message (✉️). */
+  | { kind: 'send'; messageId?: string; jobId?: string }
+  /** Posts an earlier job's result again, where it is asked, while its files are kept. */
+  | { kind: 'show'; jobId: string }
   | { kind: 'status' }
   | { kind: 'help' }
   /** Shows the user's own defaults for new jobs, or sets them (`options`: strength=7 crop=none palette=off, reset). */
@@ -84,15 +93,18 @@ export interface MessageRef {
   id: string;
 }
 
-/** The reaction meanings commands use; a front end maps them to its own emoji (🔁/:repeat:, ❌/:x:, ⬆️/:arrow_up:). */
-export type Reaction = 'rerun' | 'cancel' | 'upscale';
+/**
+ * The reaction meanings commands use; a front end maps them to its own emoji (🔁/:repeat:, ❌/:x:,
+ * ⬆️/:arrow_up:, ✉️/:envelope:). ❌ cancels a waiting or running job and takes a finished one back.
+ */
+export type Reaction = 'rerun' | 'cancel' | 'upscale' | 'send';
 
 /** How a finished job is run again: one option changed, or its result redrawn at twice the size. */
 export type Variation = 'finer' | 'coarser' | 'stronger' | 'weaker' | 'seed' | 'upscale';
 export const VARIATIONS: readonly Variation[] = ['finer', 'coarser', 'stronger', 'weaker', 'seed', 'upscale'];
 
-/** What a button under a message asks of its job. */
-export type JobAction = Variation | 'cancel';
+/** What a button under a message asks of its job ('delete' takes a finished job back; 'send' DMs its result). */
+export type JobAction = Variation | 'cancel' | 'delete' | 'send';
 
 /**
  * A button under a message. It names its job itself (a front end puts `jobId` in the platform's
@@ -136,6 +148,17 @@ export interface ReplyPort {
    * the user. Absent or empty: nowhere else.
    */
   fallbacks?(): Fallback[];
+  /**
+   * Deletes a message the bot posted, at `where` (the place it was posted, when known; else this
+   * port's). Resolves when the message is gone, also when it was gone already. Absent: the platform
+   * keeps what was said, and a job taken back loses only its files.
+   */
+  remove?(ref: MessageRef, where?: ThreadRef): Promise<void>;
+  /**
+   * Posts to the invoking user alone, in a direct message: 'refused' when the platform says the user
+   * takes no direct messages from the bot (privacy settings, a bot user). Absent: no private place here.
+   */
+  sendPrivately?(text: string, files?: Attachment[]): Promise<'sent' | 'refused'>;
   /**
    * Whether a failure of this port may pass if tried again later (a rate limit beyond the client's
    * own retries, a server error, a dropped connection), rather than being a refusal. Absent: never.

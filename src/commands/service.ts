@@ -13,6 +13,9 @@ import { help, unknown } from './intake/help.js';
 import { palette } from './intake/palette.js';
 import { rerun } from './intake/rerun.js';
 import { settings } from './intake/settings.js';
+import { sendToMe } from './intake/send-to-me.js';
+import { show } from './intake/show.js';
+import { takeBack } from './intake/take-back.js';
 import { status } from './intake/status.js';
 import { stylize } from './intake/stylize.js';
 import type { JobSummary } from './followed-job.js';
@@ -166,6 +169,12 @@ class Service implements CommandService {
           return await rerun(ctx, request, invocation, port);
         case 'cancel':
           return await cancel(ctx, request, invocation, port);
+        case 'delete':
+          return await takeBack(ctx, request, invocation, port);
+        case 'send':
+          return await sendToMe(ctx, request, invocation, port);
+        case 'show':
+          return await show(ctx, request, invocation, port);
         case 'status':
           return await status(ctx, invocation, port);
         case 'help':

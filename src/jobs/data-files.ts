@@ -4,7 +4,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export function sha256(bytes: Buffer): string {
@@ -64,6 +64,22 @@ export class DataFiles {
 
   loadResult(jobId: string, name: ResultName): Promise<Buffer> {
     return readFile(this.resultPath(jobId, name));
+  }
+
+  /** A job taken back: its results folder goes (nothing to do when it is gone already). */
+  async removeResults(jobId: string): Promise<void> {
+    await rm(path.dirname(this.resultPath(jobId, 'result')), { recursive: true, force: true });
+  }
+
+  /** An input no job uses any more goes (see JobStore.inputUsedElsewhere). */
+  async removeInput(hash: string): Promise<void> {
+    await rm(this.inputPath(hash), { force: true });
+  }
+
+  /** A job's last picture: its result, else (a palette job) its palette; absent when none is kept. */
+  finalImage(jobId: string): ResultName | undefined {
+    const kept = this.resultsOf(jobId);
+    return kept.result ? 'result' : kept.palette ? 'palette' : undefined;
   }
 
   /** The result files a job has, by name (absent when not produced). */

@@ -8,7 +8,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Delivery, JobInputs, JobOptions, JobRecord, JobState, Platform, RecordKind, ThreadRef } from './job-record.js';
 
-export type MessageRole = 'status' | 'palette' | 'result' | 'settings' | 'note';
+/** 'copy': a result posted again (show), outside the job's own thread. */
+export type MessageRole = 'status' | 'palette' | 'result' | 'settings' | 'note' | 'copy';
 
 interface JobRow {
   id: string;
@@ -143,6 +144,9 @@ export class JobStore {
     // ... and the server or workspace the job came from (their jobs count for no server's quota).
     if (!columns.some((c) => c.name === 'server')) this.db.exec('ALTER TABLE jobs ADD COLUMN server TEXT');
     this.db.exec('CREATE INDEX IF NOT EXISTS jobs_by_server ON jobs (platform, server, created_at)');
+    // Where each message was posted, so a job taken back can delete it (older rows have none: the job's place).
+    const messageColumns = this.db.prepare('PRAGMA table_info(messages)').all() as { name: string }[];
+    if (!messageColumns.some((c) => c.name === 'place')) this.db.exec('ALTER TABLE messages ADD COLUMN place TEXT');
   }
 
   insert(job: JobRecord): void {
@@ -265,10 +269,38 @@ export class JobStore {
       .run(where.channel, where.thread ?? null, where.extra ? JSON.stringify(where.extra) : null, id);
   }
 
-  addMessage(platform: Platform, messageId: string, jobId: string, role: MessageRole): void {
+  /** `place`: where the message was posted (its thread or channel), so it can be deleted later. */
+  addMessage(platform: Platform, messageId: string, jobId: string, role: MessageRole, place?: ThreadRef): void {
     this.db
-      .prepare('INSERT OR REPLACE INTO messages (platform, message_id, job_id, role) VALUES (?, ?, ?, ?)')
-      .run(platform, messageId, jobId, role);
+      .prepare('INSERT OR REPLACE INTO messages (platform, message_id, job_id, role, place) VALUES (?, ?, ?, ?, ?)')
+      .run(platform, messageId, jobId, role, place ? JSON.stringify(place) : null);
+  }
+
+  /** The job's messages with where each was posted (absent for messages recorded before places were). */
+  placedMessagesOf(jobId: string): { id: string; role: MessageRole; place?: ThreadRef }[] {
+    const rows = this.db.prepare('SELECT message_id AS id, role, place FROM messages WHERE job_id = ? ORDER BY rowid').all(jobId) as {
+      id: string;
+      role: MessageRole;
+      place: string | null;
+    }[];
+    return rows.map((r) => (r.place === null ? { id: r.id, role: r.role } : { id: r.id, role: r.role, place: JSON.parse(r.place) as ThreadRef }));
+  }
+
+  /**
+   * A job taken back: the job and its messages are forgotten (its re-runs keep their parentId, which
+   * then names no job). A job still owed its final replies is not removed: false.
+   */
+  removeJob(id: string): boolean {
+    return this.db.transaction(() => {
+      if (this.db.prepare('SELECT 1 FROM outbox WHERE job_id = ?').get(id) !== undefined) return false;
+      this.db.prepare('DELETE FROM messages WHERE job_id = ?').run(id);
+      return this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id).changes > 0;
+    })();
+  }
+
+  /** Whether a job other than `exceptJobId` uses the input image `hash` (as content, style or starting point). */
+  inputUsedElsewhere(hash: string, exceptJobId: string): boolean {
+    return this.db.prepare("SELECT 1 FROM jobs WHERE id != ? AND instr(inputs, ?) > 0 LIMIT 1").get(exceptJobId, `"${hash}"`) !== undefined;
   }
 
   jobForMessage(platform: Platform, messageId: string): JobRecord | undefined {

@@ -101,6 +101,7 @@ export class EventStream {
     const event = JSON.parse(data) as WebEvent;
     this.events.push(event);
     if (event.type === 'snapshot') for (const m of event.messages) this.messages.set(m.id, m);
+    else if (event.type === 'removed') this.messages.delete(event.id);
     else this.messages.set(event.message.id, event.message);
     for (const wake of this.waiters) wake();
   }

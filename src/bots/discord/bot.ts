@@ -19,7 +19,7 @@ import {
   type Interaction,
   type User,
 } from 'discord.js';
-import { parseButtonId } from '../../commands/buttons.js';
+import { buttonRequest, parseButtonId } from '../../commands/buttons.js';
 import type { CommandHandler, CommandRequest, Invocation, ThreadRef } from '../../commands/port.js';
 import type { DownloadOptions } from './attachments.js';
 import { isPrivateCommand, requestFor } from './commands.js';
@@ -44,10 +44,12 @@ export interface DiscordStartOptions {
 }
 
 
-/** What a reaction asks; ⬆️ may arrive with or without its variation selector (U+FE0F). */
-const REACTIONS: Record<string, { kind: 'rerun' | 'cancel'; change?: 'upscale' }> = {
+/** What a reaction asks; ⬆️ and ✉️ may arrive with or without their variation selector (U+FE0F). */
+const REACTIONS: Record<string, { kind: 'rerun' | 'cancel' | 'send'; change?: 'upscale' }> = {
   [REACTION_EMOJI.rerun]: { kind: 'rerun' },
   [REACTION_EMOJI.cancel]: { kind: 'cancel' },
+  [REACTION_EMOJI.send]: { kind: 'send' },
+  [REACTION_EMOJI.send.replace('\uFE0F', '')]: { kind: 'send' },
   [REACTION_EMOJI.upscale]: { kind: 'rerun', change: 'upscale' },
   [REACTION_EMOJI.upscale.replace('\uFE0F', '')]: { kind: 'rerun', change: 'upscale' },
 };
@@ -68,6 +70,7 @@ function headerFor(request: CommandRequest, userId: string, inThread: boolean): 
   if (request.kind === 'palette') {
     return { header: `🎨 <@${userId}> asked for the palette of **${request.style.name}**. ${below}`, threadName: `palette: ${request.style.name}` };
   }
+  if (request.kind === 'show') return { header: `🖼️ <@${userId}> asked to see job ${request.jobId} again.`, threadName: `show: job ${request.jobId}` };
   return { header: 'Working on it…', threadName: 'tilestyle' };
 }
 
@@ -201,9 +204,7 @@ class DiscordFrontEnd {
         send: async (text) => void (await interaction.followUp({ content: text, flags: MessageFlags.Ephemeral, allowedMentions: { parse: [] } })),
       },
     });
-    const request: CommandRequest =
-      parsed.action === 'cancel' ? { kind: 'cancel', jobId: parsed.jobId } : { kind: 'rerun', jobId: parsed.jobId, change: parsed.action };
-    await this.commands.handle(request, invocation, port);
+    await this.commands.handle(buttonRequest(parsed), invocation, port);
   }
 
   /** The guild it came from (none in a DM) and whether the member is one of the bot's operators. */
@@ -262,7 +263,7 @@ class DiscordFrontEnd {
     };
     const permissions = this.permissions.get(where.channel);
     const port = new DiscordReplyPort(this.client.rest, where, user.id, { log: this.log, budget: this.budget, ...(permissions ? { permissions } : {}) });
-    const request: CommandRequest = asked.kind === 'cancel' ? { kind: 'cancel', messageId: d.message_id } : { kind: 'rerun', messageId: d.message_id, ...(asked.change ? { change: asked.change } : {}) };
+    const request: CommandRequest = asked.kind === 'rerun' ? { kind: 'rerun', messageId: d.message_id, ...(asked.change ? { change: asked.change } : {}) } : { kind: asked.kind, messageId: d.message_id };
     await this.commands.handle(request, invocation, port);
   }
 }

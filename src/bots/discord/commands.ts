@@ -114,10 +114,16 @@ export function commandDefinitions(bounds: Partial<CommandBounds> = {}): RESTPos
   addShared(palette, b, 'palette');
   const tilestyle = new SlashCommandBuilder()
     .setName(TILESTYLE)
-    .setDescription('Help, queue status, or cancel your latest job')
+    .setDescription('Help, queue status, cancel your latest job, or show an earlier result')
     .addSubcommand((s) => s.setName('help').setDescription('What the bot does and its options'))
     .addSubcommand((s) => s.setName('status').setDescription('How long the queues are, and your jobs'))
-    .addSubcommand((s) => s.setName('cancel').setDescription('Stop your latest waiting or running job'));
+    .addSubcommand((s) => s.setName('cancel').setDescription('Stop your latest waiting or running job'))
+    .addSubcommand((s) =>
+      s
+        .setName('show')
+        .setDescription("Post an earlier job's result again, here")
+        .addStringOption((o) => o.setName('job').setDescription('The job id, from the end of its Settings line').setRequired(true).setMaxLength(64)),
+    );
   const settings = new SlashCommandBuilder().setName(SETTINGS).setDescription('Show or set your own defaults for new jobs');
   for (const name of USER_DEFAULT_OPTIONS) addOption(settings, name, b, 'stylize');
   settings
@@ -136,9 +142,9 @@ export function rawOptions(interaction: ChatInputCommandInteraction): RawOptions
   return out;
 }
 
-/** Whether the command only ever answers privately (its reply is deferred ephemerally). */
+/** Whether the command only ever answers privately (its reply is deferred ephemerally); show posts for all to see. */
 export function isPrivateCommand(interaction: ChatInputCommandInteraction): boolean {
-  return interaction.commandName === TILESTYLE || interaction.commandName === SETTINGS || interaction.commandName === ADMIN;
+  return (interaction.commandName === TILESTYLE && interaction.options.getSubcommand(false) !== 'show') || interaction.commandName === SETTINGS || interaction.commandName === ADMIN;
 }
 
 export function requestFor(interaction: ChatInputCommandInteraction, download: DownloadOptions): CommandRequest {
@@ -158,6 +164,7 @@ export function requestFor(interaction: ChatInputCommandInteraction, download: D
       if (sub === 'help') return { kind: 'help' };
       if (sub === 'status') return { kind: 'status' };
       if (sub === 'cancel') return { kind: 'cancel' };
+      if (sub === 'show') return { kind: 'show', jobId: interaction.options.getString('job') ?? '' };
       return { kind: 'unknown', name: `${TILESTYLE} ${sub ?? ''}`.trim() };
     }
     case ADMIN:

@@ -22,7 +22,7 @@ import { buttonId } from '../../commands/buttons.js';
 import type { Attachment, Fallback, Frontend, JobButton, MessageRef, Reaction, ReplyPort, ThreadRef } from '../../commands/port.js';
 
 /** The emoji the commands' reactions are shown as. */
-export const REACTION_EMOJI: Record<Reaction, string> = { rerun: '🔁', cancel: '❌', upscale: '⬆️' };
+export const REACTION_EMOJI: Record<Reaction, string> = { rerun: '🔁', cancel: '❌', upscale: '⬆️', send: '✉️' };
 
 /** "A thread has already been created for this message": its thread has the message's id. */
 const THREAD_EXISTS = 160004;
@@ -37,6 +37,10 @@ const INVALID_WEBHOOK_TOKEN = 50027;
  * creator may set archived: false; sending a message unarchives it by itself, unless locked).
  */
 export const AUTO_ARCHIVE_MINUTES = 10080;
+/** "Unknown Message": deleting a message that is gone already. */
+const UNKNOWN_MESSAGE = 10008;
+/** "Cannot send messages to this user": the user takes no DMs from the bot (privacy settings). */
+const CANNOT_DM = 50007;
 /** "Request entity too large": the files are over the channel's upload limit (10 MiB by default). */
 const TOO_LARGE = 40005;
 
@@ -69,7 +73,7 @@ export function componentsOf(buttons: JobButton[]): APIActionRowComponent<APIBut
       type: ComponentType.ActionRow,
       components: buttons.slice(i, i + 5).map((b) => ({
         type: ComponentType.Button,
-        style: b.action === 'cancel' ? ButtonStyle.Danger : ButtonStyle.Secondary,
+        style: b.action === 'cancel' || b.action === 'delete' ? ButtonStyle.Danger : ButtonStyle.Secondary,
         label: b.label.slice(0, 80),
         custom_id: buttonId(b),
       })),
@@ -294,6 +298,30 @@ export class DiscordReplyPort implements ReplyPort {
     } catch (err) {
       if (!isNotAllowed(err)) throw err;
       this.log.warn(`Discord: cannot add reactions in channel ${this.target()} (missing Add Reactions / Read Message History); skipping.`);
+    }
+  }
+
+  /**
+   * DELETE /channels/{channel.id}/messages/{message.id} (channel resource, "Delete Message"): the bot
+   * may always delete its own messages; 204 on success. Unknown Message (10008) means it is gone already.
+   */
+  async remove(ref: MessageRef, where: ThreadRef = this.where()): Promise<void> {
+    const channel = where.thread ?? where.channel;
+    try {
+      await this.reopener.run(where.thread, () => this.rest.delete(Routes.channelMessage(channel, ref.id)));
+    } catch (err) {
+      if (apiCode(err) !== UNKNOWN_MESSAGE) throw err;
+    }
+  }
+
+  /** The user's DM channel (POST /users/@me/channels), then the message there; 50007 when they take no DMs from the bot. */
+  async sendPrivately(text: string, files: Attachment[] = []): Promise<'sent' | 'refused'> {
+    try {
+      await this.sendToChannel(await this.openDirect(), clip(text), files, [], []);
+      return 'sent';
+    } catch (err) {
+      if (apiCode(err) === CANNOT_DM) return 'refused';
+      throw err;
     }
   }
 

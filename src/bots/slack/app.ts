@@ -4,7 +4,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, webApi, type Logger, type types } from '@slack/bolt';
-import { parseButtonId } from '../../commands/buttons.js';
+import { buttonRequest, parseButtonId } from '../../commands/buttons.js';
 import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
 import { ConfigError } from '../../config.js';
 import type { SlackConfig } from './config.js';
@@ -12,7 +12,7 @@ import { imageSourceFor, fileName, resolveStub, type DownloadOptions, type Slack
 import { findRecentImages } from './find-images.js';
 import { EditBudget } from '../shared/edit-budget.js';
 import { escapeText, RESPONSE_URL_MS, SlackReplyPort, slackFrontend, type SlackPortOptions, type UploadState } from './reply-port.js';
-import { adminText, historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
+import { adminText, commandArgument, historyError, mentionTooFew, parseCommandText, slackUsage, slashTooFew, stripMentions } from './requests.js';
 import { SlackOperators } from './operators.js';
 import { parseAdminText } from '../../commands/admin-text.js';
 
@@ -64,6 +64,8 @@ const REACTIONS: Record<string, CommandRequest> = {
   repeat: { kind: 'rerun' },
   arrow_up: { kind: 'rerun', change: 'upscale' },
   x: { kind: 'cancel' },
+  envelope: { kind: 'send' },
+  email: { kind: 'send' },
 };
 
 /** reaction_added as Bolt types it; Slack's docs make item_user optional, so it is read as such. */
@@ -283,6 +285,12 @@ class SlackFrontEnd {
       if (parsed.command === 'settings') return this.commands.handle({ kind: 'settings', options: parsed.options }, invocation, port);
       return this.simpleCommand(parsed.command, invocation, port);
     }
+    if (parsed.command === 'show') {
+      const jobId = commandArgument(command.text ?? '');
+      const parentText = `<@${user}> asked to see job ${escapeText(jobId.slice(0, 64))} again`;
+      const port = new SlackReplyPort(this.client, channel, undefined, user, { ...this.portOptions(), respond, respondUntil, parentText });
+      return this.commands.handle({ kind: 'show', jobId }, invocation, port);
+    }
     const job = parsed.command;
     const needed = job === 'stylize' ? 2 : 1;
     const found = await findRecentImages(this.historyClient, channel, user, needed, this.log);
@@ -329,6 +337,7 @@ class SlackFrontEnd {
     if (parsed.command === 'help' || parsed.command === 'status' || parsed.command === 'cancel') {
       return this.simpleCommand(parsed.command, invocation, port);
     }
+    if (parsed.command === 'show') return this.commands.handle({ kind: 'show', jobId: commandArgument(stripMentions(message.text ?? '')) }, invocation, port);
     const kind = parsed.command;
     const needed = kind === 'stylize' ? 2 : 1;
     if (files.length < needed) {
@@ -385,9 +394,7 @@ class SlackFrontEnd {
         }
       : undefined;
     const port = new SlackReplyPort(this.client, channel, thread, click.user.id, { ...this.portOptions(), ...(respond ? { respond, respondUntil } : {}) });
-    const request: CommandRequest =
-      parsed.action === 'cancel' ? { kind: 'cancel', jobId: parsed.jobId } : { kind: 'rerun', jobId: parsed.jobId, change: parsed.action };
-    await this.commands.handle(request, await this.invocation(click.user.id, channel, thread, click.user.name), port);
+    await this.commands.handle(buttonRequest(parsed), await this.invocation(click.user.id, channel, thread, click.user.name), port);
   }
 
   /** The thread a message belongs to (reaction events say only which message). */

@@ -6,8 +6,8 @@ import type { Attachment, Fallback, Frontend, JobButton, MessageRef, Reaction, R
 
 type WebClient = webApi.WebClient;
 
-/** Slack's names for the reactions the commands use (🔁 and ❌). */
-export const REACTION_NAMES: Record<Reaction, string> = { rerun: 'repeat', cancel: 'x', upscale: 'arrow_up' };
+/** Slack's names for the reactions the commands use (🔁, ❌, ⬆️ and ✉️). */
+export const REACTION_NAMES: Record<Reaction, string> = { rerun: 'repeat', cancel: 'x', upscale: 'arrow_up', send: 'envelope' };
 
 /** Slack's rate limits apply per workspace and app: one front end serves one workspace. */
 const WORKSPACE = 'workspace';
@@ -35,7 +35,7 @@ export function blocksFor(text: string, buttons: JobButton[]): Record<string, un
         text: { type: 'plain_text', text: b.label.slice(0, 75) },
         action_id: buttonId(b),
         value: b.jobId,
-        ...(b.action === 'cancel' ? { style: 'danger' } : {}),
+        ...(b.action === 'cancel' || b.action === 'delete' ? { style: 'danger' } : {}),
       })),
     },
   ];
@@ -51,6 +51,12 @@ function errorCode(err: unknown): string | undefined {
  */
 export const RESPONSE_URL_USES = 5;
 export const RESPONSE_URL_MS = 30 * 60 * 1000;
+
+/**
+ * conversations.open's answers that mean this user can't be written to privately (the method's
+ * "Errors": a bot user, a deactivated or unknown one, or one hidden from the app).
+ */
+const NO_DM = new Set(['cannot_dm_bot', 'user_disabled', 'user_not_found', 'user_not_visible']);
 
 /** Slack's answers that may pass if tried again later (each method's "Errors": server-side trouble). */
 const TRANSIENT_ERRORS = new Set(['ratelimited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout']);
@@ -84,6 +90,11 @@ export interface UploadState {
    * user gets text instead of an image. Shared by every port of one front end.
    */
   missingScopes?: Set<string>;
+  /**
+   * The message of buttons posted right below an upload (by the upload's ts), so deleting the upload
+   * deletes its buttons too. Kept in memory: after a restart such a message stays.
+   */
+  buttonsBelow?: Map<string, string>;
 }
 
 /** Methods answer missing_scope when the installed app lacks a scope (e.g. an old install of the manifest). */
@@ -190,7 +201,10 @@ export class SlackReplyPort implements ReplyPort {
       id = await this.uploadOrSay(text, files);
       // Whether an upload's message takes an actions block is not documented: the buttons go in a
       // message of their own right below it (each names its job, so they work from there).
-      if (buttons.length > 0) await this.postMessage(`Next for job ${buttons[0]!.jobId}:`, this.thread, buttons);
+      if (buttons.length > 0) {
+        const below = await this.postMessage(`Next for job ${buttons[0]!.jobId}:`, this.thread, buttons);
+        (this.uploads.buttonsBelow ??= new Map()).set(id, below);
+      }
     } else {
       id = await this.postMessage(text, this.thread, buttons);
     }
@@ -247,6 +261,40 @@ export class SlackReplyPort implements ReplyPort {
       this.noteMissing(scope, 'image uploads');
       return this.postMessage(`${text}\n(I can't upload images here: the app lacks the files:write scope; reinstall it from the manifest.)`, this.thread);
     }
+  }
+
+  /**
+   * chat.delete: a bot token deletes only the bot's own messages (Slack's chat.delete reference);
+   * message_not_found means it is gone already. An upload's buttons below it go with it.
+   */
+  async remove(ref: MessageRef, where: ThreadRef = this.where()): Promise<void> {
+    const below = this.uploads.buttonsBelow?.get(ref.id);
+    for (const ts of below ? [ref.id, below] : [ref.id]) {
+      try {
+        await this.client.chat.delete({ channel: where.channel, ts });
+      } catch (err) {
+        if (errorCode(err) !== 'message_not_found') throw err;
+      }
+    }
+    this.uploads.buttonsBelow?.delete(ref.id);
+  }
+
+  /**
+   * conversations.open with the user (needs im:write; https://docs.slack.dev/reference/methods/conversations.open)
+   * names the app's DM with them; the text and files are posted there like anywhere else.
+   */
+  async sendPrivately(text: string, files: Attachment[] = []): Promise<'sent' | 'refused'> {
+    let dm: string | undefined;
+    try {
+      dm = (await this.client.conversations.open({ users: this.user })).channel?.id;
+    } catch (err) {
+      if (NO_DM.has(errorCode(err) ?? '')) return 'refused';
+      throw err;
+    }
+    if (!dm) throw new Error('conversations.open returned no channel');
+    const shared = { uploads: this.uploads, parentText: 'Here is the result you asked me to send you:', ...(this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {}) };
+    await new SlackReplyPort(this.client, dm, undefined, this.user, shared).post(text, files);
+    return 'sent';
   }
 
   async whisper(text: string): Promise<void> {

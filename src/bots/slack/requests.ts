@@ -5,7 +5,7 @@
 import { parseOptionText } from '../../commands/index.js';
 import type { RawOptions } from '../../commands/port.js';
 
-export type TextCommand = 'stylize' | 'palette' | 'help' | 'status' | 'cancel' | 'settings';
+export type TextCommand = 'stylize' | 'palette' | 'help' | 'status' | 'cancel' | 'settings' | 'show';
 
 const WORDS: Record<string, TextCommand> = {
   stylize: 'stylize',
@@ -18,6 +18,7 @@ const WORDS: Record<string, TextCommand> = {
   stop: 'cancel',
   settings: 'settings',
   defaults: 'settings',
+  show: 'show',
 };
 
 /** Drops user, channel and group mentions (<@U…>, <!here>, <#C…|name>) so only the command text is left. */
@@ -50,6 +51,11 @@ export function parseCommandText(text: string, fallback: TextCommand): { command
   return { command: word ?? fallback, options: parseOptionText(rest) };
 }
 
+/** The text after the command word, as typed: show's job id ("show 1a2b3c4d5e"). */
+export function commandArgument(text: string): string {
+  return unescape(text).trim().replace(/^\S+\s*/, '').trim();
+}
+
 /** Short Slack-specific usage, put before the shared help. */
 export function slackUsage(bot: string): string {
   return [
@@ -57,7 +63,8 @@ export function slackUsage(bot: string): string {
     `• Mention me with two images attached — the content picture first, then the style — and options in the text: ${bot} strength=7 tiles=auto size=384`,
     `• ${bot} palette with one image attached shows the palette of that style.`,
     '• Or post the images first, then type /stylize [options] (your two latest images here) or /palette [options] (your latest one).',
-    '• /stylize help, /stylize status, /stylize cancel, /stylize settings strength=7 crop=none (your own defaults).',
+    '• /stylize help, /stylize status, /stylize cancel, /stylize show <job>, /stylize settings strength=7 crop=none (your own defaults).',
+    '• React :envelope: on a result to get it in a DM; :x: on a finished result deletes it (yours, or anyone\'s for an admin).',
     '• Workspace admins (and the users the operator named): /stylize admin pause | resume | ban @user | unban @user | allow-channel [#channel] | all-channels | limits size=512 iterations=300 | clear-limits | show.',
     '',
   ].join('\n');

@@ -30,7 +30,7 @@ export interface WebMessage {
   editedAt?: number;
 }
 
-export type WebEvent = { type: 'snapshot'; messages: WebMessage[] } | { type: 'message'; message: WebMessage };
+export type WebEvent = { type: 'snapshot'; messages: WebMessage[] } | { type: 'message'; message: WebMessage } | { type: 'removed'; id: string };
 
 type Listener = (event: WebEvent) => void;
 
@@ -107,6 +107,16 @@ export class Conversations {
     return before;
   }
 
+  /** Takes a message out of the conversation (a job taken back); returns it, or undefined when unknown. */
+  async remove(conversation: string, id: string): Promise<WebMessage | undefined> {
+    const list = await this.load(conversation);
+    const at = list.findIndex((m) => m.id === id);
+    if (at < 0) return undefined;
+    const [message] = list.splice(at, 1);
+    this.changed(conversation, { type: 'removed', id });
+    return message;
+  }
+
   /** Live events of one conversation; the first event is a snapshot of everything so far. */
   async subscribe(conversation: string, listener: Listener): Promise<() => void> {
     const list = await this.load(conversation);
@@ -136,9 +146,10 @@ export class Conversations {
     await Promise.all([...this.saving]);
   }
 
-  private changed(conversation: string, message: WebMessage): void {
+  /** A message added or edited, or one removed: listeners hear of it and the conversation is saved soon. */
+  private changed(conversation: string, change: WebMessage | Extract<WebEvent, { type: 'removed' }>): void {
     for (const listener of this.listeners.get(conversation) ?? []) {
-      listener({ type: 'message', message: structuredClone(message) });
+      listener('type' in change ? change : { type: 'message', message: structuredClone(change) });
     }
     if (this.pendingSaves.has(conversation)) return;
     const timer = setTimeout(() => {

@@ -4,6 +4,11 @@ import { newId, type Conversations, type WebFile } from './conversations.js';
 import type { FileStore } from './files.js';
 import { imageExtension } from './files.js';
 
+/** The page has no direct messages (its conversation is the user's own already): no Send to me there. */
+function withoutSend(buttons: JobButton[]): JobButton[] {
+  return buttons.filter((b) => b.action !== 'send');
+}
+
 export class WebReplyPort implements ReplyPort {
   constructor(
     private readonly conversations: Conversations,
@@ -14,7 +19,8 @@ export class WebReplyPort implements ReplyPort {
     private accepted?: () => Promise<void>,
   ) {}
 
-  async post(text: string, files?: Attachment[], buttons?: JobButton[]): Promise<MessageRef> {
+  async post(text: string, files?: Attachment[], shown?: JobButton[]): Promise<MessageRef> {
+    const buttons = shown && withoutSend(shown);
     const accepted = this.accepted;
     this.accepted = undefined;
     await accepted?.().catch((error: unknown) => console.error(`web: could not show the user's images: ${String(error)}`));
@@ -33,7 +39,8 @@ export class WebReplyPort implements ReplyPort {
     return { id: message.id };
   }
 
-  async update(ref: MessageRef, text: string, files?: Attachment[], buttons?: JobButton[]): Promise<void> {
+  async update(ref: MessageRef, text: string, files?: Attachment[], shown?: JobButton[]): Promise<void> {
+    const buttons = shown && withoutSend(shown);
     const stored = files ? await this.store(files) : undefined;
     const before = await this.conversations.edit(this.conversation, ref.id, (m) => {
       m.text = text;
@@ -53,6 +60,12 @@ export class WebReplyPort implements ReplyPort {
     await this.conversations.edit(this.conversation, ref.id, (m) => {
       if (!m.reactions.includes(reaction)) m.reactions.push(reaction);
     });
+  }
+
+  /** A job taken back: the message leaves its conversation (open pages drop it too) and its images go. */
+  async remove(ref: MessageRef, where?: ThreadRef): Promise<void> {
+    const removed = await this.conversations.remove(where?.channel ?? this.conversation, ref.id);
+    if (removed) await Promise.all(removed.files.map((f) => this.files.remove(f.url)));
   }
 
   async whisper(text: string): Promise<void> {

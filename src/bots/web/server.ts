@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { byteSize } from '../../commands/messages.js';
+import { buttonRequest } from '../../commands/buttons.js';
 import { emptyRawOptions, parseOptionText } from '../../commands/user-options.js';
 import { parseAdminText } from '../../commands/admin-text.js';
 import { ConfigError } from '../../config.js';
@@ -258,7 +259,7 @@ export class WebServer {
       const button = buttons.find((b) => b.action === action);
       if (!button) throw new UploadError(400, 'That message has no such button.');
       label = ECHO[button.action] ?? button.label;
-      request = button.action === 'cancel' ? { kind: 'cancel', jobId: button.jobId } : { kind: 'rerun', jobId: button.jobId, change: button.action };
+      request = buttonRequest(button);
     } else {
       request = message ? { kind: reaction as 'rerun' | 'cancel', messageId } : { kind: reaction as 'rerun' | 'cancel', jobId: historyJob! };
     }

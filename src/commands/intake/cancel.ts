@@ -1,6 +1,10 @@
-/** cancel (❌): the user's own job, out of line when waiting, stopped within a step when running. */
+/**
+ * cancel (❌): the user's own job, out of line when waiting, stopped within a step when running. ❌ on
+ * a finished job's message takes that job back instead (take-back.ts).
+ */
 import type { Invocation, ReplyPort } from '../port.js';
 import { findJob, type IntakeContext } from './context.js';
+import { takeBackJob } from './take-back.js';
 
 export async function cancel(ctx: IntakeContext, request: { messageId?: string; jobId?: string }, invocation: Invocation, port: ReplyPort): Promise<void> {
   const explicit = request.messageId !== undefined || request.jobId !== undefined;
@@ -8,6 +12,9 @@ export async function cancel(ctx: IntakeContext, request: { messageId?: string; 
     ? findJob(ctx, request, invocation.platform)
     : ctx.store.latestOf(invocation.platform, invocation.user.id, ['queued', 'running']);
   if (!target) return port.whisper(explicit ? "I can't find a job for that." : 'You have no job waiting or running.');
+  if (explicit && target.platform === invocation.platform && target.state !== 'queued' && target.state !== 'running') {
+    return takeBackJob(ctx, target, invocation, port);
+  }
   if (target.platform !== invocation.platform || target.user.id !== invocation.user.id) {
     return port.whisper(`Job ${target.id} belongs to someone else, so I can't cancel it for you — only they can.`);
   }

@@ -78,6 +78,7 @@ export const PERMISSION = {
   ADD_REACTIONS: 1n << 6n,
   VIEW_CHANNEL: 1n << 10n,
   SEND_MESSAGES: 1n << 11n,
+  MANAGE_MESSAGES: 1n << 13n,
   ATTACH_FILES: 1n << 15n,
   READ_MESSAGE_HISTORY: 1n << 16n,
   MANAGE_THREADS: 1n << 34n,
@@ -137,6 +138,8 @@ export interface Denials {
   channel?: boolean;
   /** Manage Threads: without it, a locked thread takes no messages (160005). */
   manageThreads?: boolean;
+  /** Manage Messages: without it, only the bot's own messages can be deleted (50013). */
+  manageMessages?: boolean;
 }
 
 const ALL_PERMISSIONS = '2251799813685247';
@@ -393,6 +396,7 @@ export class FakeDiscord {
     if (this.denials.reactions) bits &= ~PERMISSION.ADD_REACTIONS;
     if (this.denials.channel) bits &= ~(PERMISSION.VIEW_CHANNEL | PERMISSION.SEND_MESSAGES | PERMISSION.SEND_MESSAGES_IN_THREADS);
     if (this.denials.manageThreads) bits &= ~PERMISSION.MANAGE_THREADS;
+    if (this.denials.manageMessages) bits &= ~PERMISSION.MANAGE_MESSAGES;
     return bits.toString();
   }
 
@@ -958,6 +962,19 @@ export class FakeDiscord {
         return send(res, 200, this.messageJson(message));
       }
       if (method === 'GET') return send(res, 200, this.messageJson(message));
+      if (method === 'DELETE') {
+        // Delete Message (https://discord.com/developers/docs/resources/message#delete-message): 204
+        // with no body; anyone's own message, another's only with MANAGE_MESSAGES in a guild channel and
+        // never in a DM (50003, "Cannot execute action on a DM channel"). In an archived thread it is
+        // refused like an edit (50083), and the bot reopens the thread first.
+        if (this.threads.get(m[1]!)?.archived) return this.archivedThread(res);
+        if (message.author.id !== this.bot.id) {
+          if (this.dms.has(m[1]!)) return send(res, 403, { message: 'Cannot execute action on a DM channel', code: 50003 });
+          if (this.denials.manageMessages) return this.missingPermissions(res);
+        }
+        this.messages.delete(message.id);
+        return send(res, 204);
+      }
     }
     if (method === 'PUT' && (m = /^\/channels\/(\d+)\/messages\/\d+\/reactions\/[^/]+\/@me$/.exec(route))) {
       if (this.threads.get(m[1]!)?.archived) return this.archivedThread(res);

@@ -31,6 +31,8 @@ const TIERS: Record<string, { perMinute: number; perChannel?: boolean }> = {
   'chat.postMessage': { perMinute: 60, perChannel: true },
   'chat.update': { perMinute: 50 },
   'chat.postEphemeral': { perMinute: 100 },
+  'chat.delete': { perMinute: 50 },
+  'conversations.open': { perMinute: 50 },
   'reactions.add': { perMinute: 50 },
   'files.getUploadURLExternal': { perMinute: 100 },
   'files.completeUploadExternal': { perMinute: 100 },
@@ -47,6 +49,8 @@ function scopesFor(method: string, channel: string | undefined): string[] {
     'chat.postMessage': ['chat:write'],
     'chat.update': ['chat:write'],
     'chat.postEphemeral': ['chat:write'],
+    'chat.delete': ['chat:write'],
+    'conversations.open': ['im:write'],
     'reactions.add': ['reactions:write'],
     'files.getUploadURLExternal': ['files:write'],
     'files.completeUploadExternal': ['files:write'],
@@ -76,7 +80,7 @@ export function manifestScopes(manifest: string): string[] {
 const RESPONSE_URL_MS = 30 * 60 * 1000;
 
 /** Methods that act in a channel answer not_in_channel where the bot is not a member. */
-const IN_CHANNEL = new Set(['chat.postMessage', 'chat.update', 'reactions.add', 'conversations.history', 'conversations.replies', 'files.completeUploadExternal']);
+const IN_CHANNEL = new Set(['chat.postMessage', 'chat.update', 'chat.delete', 'reactions.add', 'conversations.history', 'conversations.replies', 'files.completeUploadExternal']);
 
 export interface FakeFile {
   id: string;
@@ -515,6 +519,10 @@ export class FakeSlack {
   scopes: Set<string> | null = null;
   /** Channels the bot is not a member of. */
   readonly notMember = new Set<string>();
+  /** Users that are other apps' bots: conversations.open answers cannot_dm_bot. */
+  readonly botUsers = new Set<string>();
+  /** Deactivated users: conversations.open answers user_disabled. */
+  readonly disabledUsers = new Set<string>();
   private rateScale = 0;
   private clockOffsetMs = 0;
   private readonly storms = new Map<string, { left: number; retryAfterS: number }>();
@@ -646,6 +654,27 @@ export class FakeSlack {
         }
         message.text = str('text') ?? '';
         return { ok: true, channel: message.channel, ts: message.ts, text: message.text };
+      }
+      case 'chat.delete': {
+        // chat.delete (https://docs.slack.dev/reference/methods/chat.delete): a bot token deletes only
+        // the bot's own messages (cant_delete_message); message_not_found when no message has that ts.
+        if (!str('channel')) return { ok: false, error: 'channel_not_found' };
+        const message = this.message(str('channel')!, str('ts') ?? '');
+        if (!message) return { ok: false, error: 'message_not_found' };
+        if (message.user !== this.botUserId) return { ok: false, error: 'cant_delete_message' };
+        this.messages.splice(this.messages.indexOf(message), 1);
+        return { ok: true, channel: message.channel, ts: message.ts };
+      }
+      case 'conversations.open': {
+        // conversations.open (https://docs.slack.dev/reference/methods/conversations.open) with one user
+        // opens the app's DM with them: users_list_not_supplied without users, cannot_dm_bot for a bot
+        // user, user_disabled for a deactivated one. The DM's id is the one chat.postMessage answers too.
+        const users = (str('users') ?? '').split(',').filter((u) => u.length > 0);
+        if (users.length === 0) return { ok: false, error: 'users_list_not_supplied' };
+        const [user] = users;
+        if (user === this.botUserId || this.botUsers.has(user!)) return { ok: false, error: 'cannot_dm_bot' };
+        if (this.disabledUsers.has(user!)) return { ok: false, error: 'user_disabled' };
+        return { ok: true, channel: { id: `D${user!.slice(1)}` } };
       }
       case 'chat.postEphemeral':
         if (!str('channel') || !str('user')) return { ok: false, error: 'channel_not_found' };

@@ -218,6 +218,11 @@ function connect() {
     for (const message of JSON.parse(event.data).messages) messages.set(message.id, message);
     renderAll();
   });
+  // A job taken back: its messages leave the conversation.
+  source.addEventListener('removed', (event) => {
+    if (!messages.delete(JSON.parse(event.data).id)) return;
+    renderAll();
+  });
   source.addEventListener('message', (event) => {
     const { message } = JSON.parse(event.data);
     const stick = nearBottom();
