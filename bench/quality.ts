@@ -125,7 +125,7 @@ await engine.dispose();
 const failed = rows.filter((r) => r.failures.length > 0);
 const t = QUALITY_THRESHOLDS;
 console.log(
-  `\n${rows.length - failed.length} of ${rows.length} pairs within the thresholds (structure ${t.structure.min}–${t.structure.max}, style match ≤ ${t.styleMatchMax}, colour shift ≥ ${t.colourShiftMin}, lineup rank ≤ ${t.lineupRankMax}, copies ≥ chance + ${t.copiesOverChanceMin}).`,
+  `\n${rows.length - failed.length} of ${rows.length} pairs within the thresholds (structure ${t.structure.min}–${t.structure.max}, style match ≤ ${t.styleMatchMax}, colour shift ≥ ${t.colourShiftMin}, lineup rank ≤ ${t.lineupRankMax}).`,
 );
 const mean = (k: 'structure' | 'subjectStructure' | 'styleMatch' | 'colourShift' | 'seconds') => rows.reduce((a, r) => a + r[k], 0) / rows.length;
 console.log(`means: structure ${mean('structure').toFixed(3)}, subject structure ${mean('subjectStructure').toFixed(3)}, style match ${mean('styleMatch').toFixed(3)}, colour shift ${mean('colourShift').toFixed(3)}, ${mean('seconds').toFixed(1)} s/job`);
