@@ -5,6 +5,7 @@
  * naming each file's package, path and licence. Nothing of it is committed: the packages are fetched
  * with `apt-get download` and `npm pack` (no install, package.json untouched) into DIR/.cache.
  * Photos are scaled to 1024 px on their long side (JPEG); emoji SVGs are drawn at 512 px (PNG).
+ * bench/quality-set.md is the manifest it writes, kept in the repository.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -164,5 +165,10 @@ for (const [folder, entries] of [['content', CONTENTS], ['style', STYLES]] as co
     lines.push(`| ${folder}/${path.basename(out)} | ${e.what} (${width}×${height}) | ${src.pkg.replace(/^deb:/, 'Debian ')} | ${e.file} | ${e.licence ?? src.licence} |`);
     console.log(`${folder}/${path.basename(out)}`);
   }
+lines.push(
+  '',
+  'Not found in any package reachable here: snow, a selfie, a night street, a market. The group is one',
+  'photo of three; `npm run quality` adds the face detector\'s group photos (group1, group5).',
+);
 await writeFile(path.join(OUT, 'MANIFEST.md'), lines.join('\n') + '\n');
 console.log(`${CONTENTS.length} photos, ${STYLES.length} styles in ${OUT}`);
