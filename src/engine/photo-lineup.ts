@@ -48,6 +48,8 @@ export async function edgeLayout(image: Buffer): Promise<Float64Array> {
 export interface PhotoDescription {
   edges: Float64Array;
   colours: Float64Array;
+  /** How much the colour layout says (0 for a grey picture, near 1 for a colourful one). */
+  colourWeight: number;
 }
 
 async function describe(image: Buffer): Promise<PhotoDescription> {
@@ -97,20 +99,22 @@ async function describe(image: Buffer): Promise<PhotoDescription> {
     for (let b = 0; b < BINS; b++) mean += hist[c * BINS + b]! / BINS;
     for (let b = 0; b < BINS; b++) hist[c * BINS + b] = (hist[c * BINS + b]! - mean) / d;
   }
-  return { edges: hist, colours: chromaLayout(planes[1]!, planes[2]!) };
+  return { edges: hist, ...chromaLayout(planes[1]!, planes[2]!) };
 }
 
 const COLOUR_CELLS_X = 8;
 const COLOUR_CELLS_Y = 6;
 /** a*b* spread (ΔE) below which a picture counts as grey: its colour layout is noise, not a cue. */
 const GREY_SPREAD = 3;
+/** Spread (ΔE) at which a photo's colour layout counts half as much as its edges. */
+const COLOURFUL_SPREAD = 6;
 
 /**
  * Where the picture's colours sit relative to each other: a*, b* cell means on 8×6, less their mean,
  * over their spread. A result whose colours all moved toward the style's keeps this pattern as long
  * as the sunset is still warmer than the water; object copies strewn over it do not.
  */
-function chromaLayout(a: Float64Array, b: Float64Array): Float64Array {
+function chromaLayout(a: Float64Array, b: Float64Array): { colours: Float64Array; colourWeight: number } {
   const cells = COLOUR_CELLS_X * COLOUR_CELLS_Y;
   const out = new Float64Array(2 * cells);
   const counts = new Float64Array(cells);
@@ -137,7 +141,7 @@ function chromaLayout(a: Float64Array, b: Float64Array): Float64Array {
   }
   const d = Math.hypot(Math.sqrt(spread), GREY_SPREAD);
   for (let i = 0; i < out.length; i++) out[i] /= d;
-  return out;
+  return { colours: out, colourWeight: spread / (spread + COLOURFUL_SPREAD ** 2) };
 }
 
 function cosine(a: Float64Array, b: Float64Array): number {
@@ -157,8 +161,12 @@ export interface LineupPhoto {
   layout: PhotoDescription;
 }
 
-/** Mean of the edge and the colour layouts' cosines. */
-const similarity = (a: PhotoDescription, b: PhotoDescription) => (cosine(a.edges, b.edges) + cosine(a.colours, b.colours)) / 2;
+/**
+ * The edge and colour layouts' cosines, the colour weighed by how colourful the photo is: a grey
+ * photo (fog, a greyscale shot) has no colour layout to keep, so a result is judged on its edges.
+ */
+const similarity = (result: PhotoDescription, photo: PhotoDescription) =>
+  (cosine(result.edges, photo.edges) + photo.colourWeight * cosine(result.colours, photo.colours)) / (1 + photo.colourWeight);
 
 /** The photos of a lineup, described once. */
 export async function lineupOf(photos: { name: string; image: Buffer }[]): Promise<LineupPhoto[]> {
