@@ -106,6 +106,14 @@ describe('measures the optimizer does not target', () => {
     expect(place.margin).toBeGreaterThan(0);
   });
 
+  test('a grey photo is judged on its edges: the person in black and white still picks its result', async () => {
+    // No colour layout to keep: weighed like the colourful photos' it lost this lineup (rank 5 of 7).
+    const grey = await sharp(await fixture('person.jpg')).greyscale().jpeg().toBuffer();
+    const lineup = [...photos.filter((p) => p.name !== 'person'), ...(await lineupOf([{ name: 'grey person', image: grey }]))];
+    const place = await placeInLineup(await gallery('person-controller'), 'grey person', lineup);
+    expect(place).toMatchObject({ rank: 1, of: 7 });
+  });
+
   test('copies that keep only the block-mean luminance pass the structure measure, not the lineup', async () => {
     const [dog, face, result] = await Promise.all([fixture('dog.jpg'), fixture('face.png'), gallery('dog-face')]);
     const gamed = await layoutOnly(dog, face, 512, 384, 6);
