@@ -14,8 +14,8 @@
  *   --pairs c:s,c:s         instead of every content × style, these pairs (names as above, or of the
  *                           broad set's content/ and style/ folders)
  *   --lineup DIR            more photos for the lineup (default: the broad set's content/ when it is
- *                           there, ../quality-set, made by bench/quality-set.ts); the lineup is every
- *                           content of the run and these
+ *                           there: TILESTYLE_QUALITY_SET, else ../quality-set, made by
+ *                           bench/quality-set.ts); the lineup is every content of the run and these
  *   --size N --iterations N --tiles N|auto --crop auto|none --strength N --seed N   options for every job
  *   --out DIR               also write each result as DIR/<content>-<style>.png
  *   --auto-tiles            instead: tiles=auto on the labelled styles of test/fixtures/styles, each miss
