@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, LogLevel, webApi, type Logger, type types } from '@slack/bolt';
 import { buttonRequest, parseButtonId } from '../../commands/buttons.js';
+import { RecentIds } from '../shared/recent-ids.js';
 import type { CommandHandler, CommandRequest, Frontend, ImageSource, Invocation, RawOptions, ReplyPort } from '../../commands/port.js';
 import { ConfigError } from '../../config.js';
 import type { SlackConfig } from './config.js';
@@ -102,7 +103,7 @@ class SlackFrontEnd {
   /** How users write the bot's name in messages, e.g. "@tilestyle". */
   private botName = '@tilestyle';
   private readonly inflight = new Set<Promise<void>>();
-  private readonly seenEvents = new Set<string>();
+  private readonly seenEvents = new RecentIds(REMEMBERED_EVENTS);
   private readonly download: DownloadOptions;
   /** One for all of this front end's ports: whether uploads still carry alt text. */
   private readonly uploads: UploadState = { altText: true };
@@ -211,14 +212,11 @@ class SlackFrontEnd {
     this.inflight.add(run);
   }
 
-  private readonly answeredMessages = new Set<string>();
+  private readonly answeredMessages = new RecentIds(REMEMBERED_EVENTS);
 
   /** Whether a message was already acted on (remembered like events: the latest 1000). */
   private answered(key: string): boolean {
-    if (this.answeredMessages.has(key)) return true;
-    this.answeredMessages.add(key);
-    if (this.answeredMessages.size > REMEMBERED_EVENTS) this.answeredMessages.delete(this.answeredMessages.values().next().value!);
-    return false;
+    return !this.answeredMessages.firstTime(key);
   }
 
   /**
@@ -239,10 +237,7 @@ class SlackFrontEnd {
         this.log.warn('Slack: could not record an event id; remembering it in memory only:', err);
       }
     }
-    if (this.seenEvents.has(id)) return true;
-    this.seenEvents.add(id);
-    if (this.seenEvents.size > REMEMBERED_EVENTS) this.seenEvents.delete(this.seenEvents.values().next().value!);
-    return false;
+    return !this.seenEvents.firstTime(id);
   }
 
   /** A DM (a D… channel) belongs to no workspace channel list: it names no server. */
