@@ -51,4 +51,3 @@ export function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export const CANCEL_HINT = 'React ❌ here to cancel.';

@@ -5,8 +5,8 @@
  */
 import { ImageInputError, JobCancelledError, OptionError, type Progress } from '../engine/types.js';
 import { cancelButtons } from './buttons.js';
-import { followedJob, CANCEL_HINT, type FollowedJob } from './followed-job.js';
-import { queuedText, seconds, shortNumber } from './messages.js';
+import { followedJob, type FollowedJob } from './followed-job.js';
+import { CANCEL_HINT, queuedText, seconds, shortNumber } from './messages.js';
 import { HELD_TEXT, QUEUE_PAUSED_NOTE } from './admin-messages.js';
 import { QueueGate } from './queue-gate.js';
 import type { JobReplies } from './job-replies.js';

@@ -13,13 +13,11 @@
  * the next job starts at once. idle() waits for them; stop() cuts their waits short, and what was not
  * delivered by then stays in the outbox for the next start.
  */
-import { paletteSizeFor, paletteTilesFor } from '../engine/index.js';
-import { SWEEP_TILES, sweepCellSize } from '../engine/sweep.js';
 import { resultButtons, takeBackButtons } from './buttons.js';
 import type { DataFiles, ResultName } from '../jobs/data-files.js';
 import type { FollowedJob } from './followed-job.js';
-import { seconds } from './messages.js';
-import { formatOptions, nextTiles, tilesText, type OptionLimits } from './user-options.js';
+import { captionFor, imageDescription, settingsLineText } from './messages.js';
+import { formatOptions, type OptionLimits } from './user-options.js';
 import type { Attachment, Fallback, JobButton, MessageRef, ReplyPort } from './port.js';
 import type { FinalPlan, JobStore, MessageRole } from '../jobs/job-store.js';
 import type { Delivery } from '../jobs/job-record.js';
@@ -216,7 +214,7 @@ export class JobReplies {
   /** A final palette or result, with its buttons and 🔁 where it landed; where it went. */
   private async postFinalResult(job: FollowedJob, name: ResultName, png: Buffer): Promise<Went> {
     const filename = `${name}-${job.id}.png`;
-    const description = name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
+    const description = imageDescription(name);
     const buttons = buttonsUnder(job, name, this.limits);
     const went = await this.postFinal(job, captionFor(job, name), name, [{ filename, data: png, description }], buttons);
     if (went.ref && went.port && went.delivery !== 'web' && !job.record.options.sweep) await this.safely(() => went.port!.react(went.ref!, 'rerun'));
@@ -234,7 +232,7 @@ export class JobReplies {
   /** Posts a palette or result image with its caption, its buttons and the 🔁 reaction. */
   async postResult(job: FollowedJob, name: ResultName, png: Buffer): Promise<void> {
     const filename = `${name}-${job.id}.png`;
-    const description = name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
+    const description = imageDescription(name);
     // A sweep already shows the finer tilings: each is one palette command away, named in its caption.
     const buttons = buttonsUnder(job, name, this.limits);
     const ref = await this.post(job, captionFor(job, name), name, [{ filename, data: png, description }], buttons);
@@ -243,7 +241,7 @@ export class JobReplies {
 
   settingsLine(job: FollowedJob, elapsedMs: number, where: string): string {
     const r = job.record;
-    return `Settings: ${formatOptions(r.options, r.kind)} · took ${seconds(elapsedMs)} on ${where} · job ${r.id}`;
+    return settingsLineText(formatOptions(r.options, r.kind), elapsedMs, where, r.id);
   }
 }
 
@@ -251,20 +249,4 @@ export class JobReplies {
 function buttonsUnder(job: FollowedJob, name: ResultName, limits: Pick<OptionLimits, 'maxSize' | 'maxTiles'>): JobButton[] {
   const last = name === 'result' || job.record.kind === 'palette';
   return [...(job.record.options.sweep ? [] : resultButtons(job.record, name, limits)), ...(last ? takeBackButtons(job.id) : [])];
-}
-
-export function captionFor(job: Pick<FollowedJob, 'record'>, name: ResultName): string {
-  const o = job.record.options;
-  if (o.sweep) {
-    const counts = SWEEP_TILES.filter((t) => t > 1).map((t) => `palette tiles=${t}`);
-    return `Palette sweep — the style alone at ${SWEEP_TILES.join(', ')} tiles, each ${sweepCellSize(o.size)} px. For one of them at full size: ${counts.join(', ')} (or tiles=1 for none).`;
-  }
-  const tiling = tilesText(o);
-  const hint = nextTiles(o.tiles) === null ? 'This is the finest tiling.' : 'React 🔁 for finer tiles.';
-  const size = name === 'palette' && job.record.kind === 'stylize' ? paletteSizeFor(o.size) : o.size;
-  const n = paletteTilesFor(o.tiles, o.size);
-  const drawn = size === o.size ? `, ${size} px` : `; drawn at ${size} px with ${n}×${n} copies, each as large as in the result`;
-  return name === 'palette'
-    ? `Palette of the style — the style alone, redrawn from noise (${tiling}${drawn}). ${hint}`
-    : `Result — ${tiling}, ${o.size} px${o.preserveColors ? ', colours kept' : ''}. ${hint}`;
 }

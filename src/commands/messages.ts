@@ -1,8 +1,11 @@
 /** The words the commands say, kept apart from the logic so every platform says the same thing. */
 import { MAX_INPUT_PIXELS } from '../engine/limits.js';
+import { paletteSizeFor, paletteTilesFor } from '../engine/schedule.js';
+import { SWEEP_TILES, sweepCellSize } from '../engine/sweep.js';
+import type { ResultName } from '../jobs/data-files.js';
 import { byteSize, megapixels, notAnImage, tooLarge } from '../engine/refusals.js';
-import { OPTION_SPECS, optionsFor, type OptionLimits } from './user-options.js';
-import type { OptionDefaults } from '../jobs/job-record.js';
+import { nextTiles, OPTION_SPECS, optionsFor, tilesText, type OptionLimits } from './user-options.js';
+import type { JobRecord, OptionDefaults } from '../jobs/job-record.js';
 import { USER_DEFAULT_OPTIONS } from './option-catalog.js';
 import { withUserDefaults, type UserDefaults } from './user-defaults.js';
 import type { DeviceLoad } from '../jobs/transport/transport.js';
@@ -133,4 +136,54 @@ export function settingsText(mine: UserDefaults, defaults: OptionDefaults, limit
     own.length === 0 ? "None of them is your own yet: these are this server's." : `Yours: ${own.join(', ')}; the others are this server's.`,
     `Options you give with a command still win. Change them with settings strength=7 crop=none palette=off (${ranges.join(', ')}, palette on or off); settings reset goes back to this server's.`,
   ].join('\n');
+}
+
+/** The queue holds as many waiting jobs as the operator allows. */
+export function queueFullText(waiting: number): string {
+  return `The queue is full (${waiting} waiting). Please try again in a few minutes.`;
+}
+
+/** The user has as many jobs waiting as one user may. */
+export function tooManyWaitingText(mine: number, limit: number): string {
+  return `You already have ${mine} jobs waiting (the limit is ${limit}). Wait until one starts, or cancel one.`;
+}
+
+/** Ends every status line of a waiting or running job. */
+export const CANCEL_HINT = 'React ❌ here to cancel.';
+
+/** The words under a palette or result image. */
+export function captionFor(job: { record: Pick<JobRecord, 'kind' | 'options'> }, name: ResultName): string {
+  const o = job.record.options;
+  if (o.sweep) {
+    const counts = SWEEP_TILES.filter((t) => t > 1).map((t) => `palette tiles=${t}`);
+    return `Palette sweep — the style alone at ${SWEEP_TILES.join(', ')} tiles, each ${sweepCellSize(o.size)} px. For one of them at full size: ${counts.join(', ')} (or tiles=1 for none).`;
+  }
+  const tiling = tilesText(o);
+  const hint = nextTiles(o.tiles) === null ? 'This is the finest tiling.' : 'React 🔁 for finer tiles.';
+  const size = name === 'palette' && job.record.kind === 'stylize' ? paletteSizeFor(o.size) : o.size;
+  const n = paletteTilesFor(o.tiles, o.size);
+  const drawn = size === o.size ? `, ${size} px` : `; drawn at ${size} px with ${n}×${n} copies, each as large as in the result`;
+  return name === 'palette'
+    ? `Palette of the style — the style alone, redrawn from noise (${tiling}${drawn}). ${hint}`
+    : `Result — ${tiling}, ${o.size} px${o.preserveColors ? ', colours kept' : ''}. ${hint}`;
+}
+
+/** Alt text of a palette or result image. */
+export function imageDescription(name: ResultName): string {
+  return name === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
+}
+
+/** The last line of a finished job: its options as they can be typed back, its time and its id. */
+export function settingsLineText(options: string, elapsedMs: number, where: string, jobId: string): string {
+  return `Settings: ${options} · took ${seconds(elapsedMs)} on ${where} · job ${jobId}`;
+}
+
+/** An earlier job's image posted again by `show`. */
+export function showCaption(jobId: string, caption: string): string {
+  return `Job ${jobId} again — ${caption}`;
+}
+
+/** A job's image sent to its asker in a direct message. */
+export function privateCaption(jobId: string, caption: string): string {
+  return `Job ${jobId}: ${caption}`;
 }

@@ -1,6 +1,7 @@
 /** Whether a user may queue another job now: the hourly quotas, then the global and per-user bounds on waiting jobs. */
 import type { Invocation } from '../port.js';
 import type { IntakeContext } from './context.js';
+import { queueFullText, tooManyWaitingText } from '../messages.js';
 import { quotaRefusal } from './quotas.js';
 
 /** A reason to refuse a new job for this user now, or null. */
@@ -10,11 +11,11 @@ export function refusal(ctx: IntakeContext, invocation: Invocation): string | nu
   if (!ctx.transport.wouldWait()) return null;
   const waiting = ctx.jobs.waiting();
   if (waiting.length >= ctx.limits.globalWaiting) {
-    return `The queue is full (${waiting.length} waiting). Please try again in a few minutes.`;
+    return queueFullText(waiting.length);
   }
   const mine = waiting.filter((j) => j.record.platform === invocation.platform && j.record.user.id === invocation.user.id);
   if (mine.length >= ctx.limits.perUserWaiting) {
-    return `You already have ${mine.length} jobs waiting (the limit is ${ctx.limits.perUserWaiting}). Wait until one starts, or cancel one.`;
+    return tooManyWaitingText(mine.length, ctx.limits.perUserWaiting);
   }
   return null;
 }

@@ -1,5 +1,5 @@
 /** send (✉️ or the Send to me button): a job's last picture, to the asking user in a direct message. */
-import { captionFor } from '../job-replies.js';
+import { captionFor, imageDescription, privateCaption } from '../messages.js';
 import type { Invocation, ReplyPort } from '../port.js';
 import { findJob, type IntakeContext } from './context.js';
 
@@ -14,8 +14,8 @@ export async function sendToMe(ctx: IntakeContext, request: { messageId?: string
   }
   if (!port.sendPrivately) return port.whisper("I can't send direct messages from here.");
   const data = await ctx.files.loadResult(job.id, image);
-  const description = image === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
-  const went = await port.sendPrivately(`Job ${job.id}: ${captionFor({ record: job }, image)}`, [{ filename: `${image}-${job.id}.png`, data, description }]);
+  const description = imageDescription(image);
+  const went = await port.sendPrivately(privateCaption(job.id, captionFor({ record: job }, image)), [{ filename: `${image}-${job.id}.png`, data, description }]);
   if (went === 'refused') {
     return port.whisper("I can't send you a direct message: your privacy settings don't let me. Allow direct messages from me (or from this server's members), then try again.");
   }

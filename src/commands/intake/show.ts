@@ -3,7 +3,7 @@
  * its files are kept (data retention removes them after a while: src/retention.ts).
  */
 import { resultButtons, takeBackButtons } from '../buttons.js';
-import { captionFor } from '../job-replies.js';
+import { captionFor } from '../messages.js';
 import type { Invocation, ReplyPort } from '../port.js';
 import type { IntakeContext } from './context.js';
 
