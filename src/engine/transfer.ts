@@ -27,6 +27,7 @@ import { SessionMemory, type LayerSet } from './session-memory.js';
 import { digest, LruCache } from './style-cache.js';
 import { styleMosaic } from './tiling.js';
 import { chooseCrop, cropImage } from './style-crop.js';
+import { layerSize } from './vgg-layers.js';
 import { subjectScale, type SubjectScale } from './subject-scale.js';
 import {
   JobCancelledError,
@@ -220,8 +221,8 @@ async function setUpLevel(ctx: TransferContext, plan: RunPlan, level: Level, las
     // Content features are [C, h, w] with h, w the image's size halved at each pool before the layer.
     if (plan.subjects && opts.balance === 'auto' && layers.content.length > 0) {
       targets.contentMask = layers.content.map((name) => {
-        const d = 2 ** (Number(/^relu(\d)_/.exec(name)?.[1] ?? 1) - 1);
-        return contentMask(plan.subjects!, Math.floor(width / d), Math.floor(height / d));
+        const { h, w } = layerSize(name, height, width);
+        return contentMask(plan.subjects!, w, h);
       });
     }
     const auto = opts.balance === 'auto';

@@ -17,9 +17,10 @@ import os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { LossAndGrad, LossBackend, LossSpec, VggImage } from '../backend.js';
 import type { LayerName } from '../types.js';
-import { VGG19_BLOCKS, type ConvLayer } from '../weights.js';
+import type { ConvLayer } from '../weights.js';
+import { convOf, layerSize } from '../vgg-layers.js';
 import { addTv, contentScale, gramNorm, styleGradScale, styleScale } from '../loss.js';
-import { buildFeaturesGraph, buildLossGraph, convOf } from './graph.js';
+import { buildFeaturesGraph, buildLossGraph } from './graph.js';
 
 export interface OnnxBackendOptions {
   /** 'cpu' (default), 'webgpu' or 'cuda:N'. Falls back to CPU with a warning when the device is unusable. */
@@ -39,14 +40,9 @@ export interface OnnxBackendOptions {
  */
 export const WINOGRAD_MIN_PIXELS = 96 * 96;
 
-const blockOf = new Map(VGG19_BLOCKS.flatMap((convs, b) => convs.map((c) => [c, b] as const)));
-
-/** Spatial size of a layer's output for an H×W input (floor pooling). */
+/** Channels and spatial size of a layer's output for an H×W input. */
 export function layerShape(layer: LayerName, height: number, width: number, channels: Map<string, number>) {
-  const conv = convOf(layer);
-  const b = blockOf.get(conv)!;
-  const d = 2 ** b;
-  return { c: channels.get(conv)!, h: Math.floor(height / d), w: Math.floor(width / d) };
+  return { c: channels.get(convOf(layer))!, ...layerSize(layer, height, width) };
 }
 
 function providersFor(device: string): ort.InferenceSession.SessionOptions['executionProviders'] {

@@ -6,7 +6,8 @@
  * side that is not a multiple of 2^k loses its last row/column at that pool; the pool's backward pads
  * the upsampled gradient with zeros back to the pre-pool shape, which is exactly the derivative.
  */
-import { VGG19_BLOCKS, type ConvLayer } from '../weights.js';
+import type { ConvLayer } from '../weights.js';
+import { blockOfConv, convOf } from '../vgg-layers.js';
 import type { LayerName } from '../types.js';
 import { GraphBuilder } from './proto.js';
 import { WinogradConv, winogradWeights } from './winograd.js';
@@ -32,14 +33,7 @@ const useWinograd = (opts: GraphOptions, inC: number, outC: number, block: numbe
   inC >= WINOGRAD_MIN_CHANNELS &&
   outC >= WINOGRAD_MIN_CHANNELS;
 
-const LAYER_RE = /^relu(\d)_(\d)$/;
-
-/** 'relu4_2' → 'conv4_2'; throws on names that are not VGG19 ReLU layers. */
-export function convOf(layer: LayerName): string {
-  const m = LAYER_RE.exec(layer);
-  if (!m || !VGG19_BLOCKS.flat().includes(`conv${m[1]}_${m[2]}`)) throw new Error(`Unknown VGG19 layer '${layer}'`);
-  return `conv${m[1]}_${m[2]}`;
-}
+export { convOf };
 
 /** Stored [3,3,in,out] → ONNX [out,in,3,3]. */
 export function forwardKernel(l: ConvLayer): Float32Array {
@@ -76,13 +70,12 @@ interface ForwardNet {
 }
 
 function buildForward(g: GraphBuilder, layers: ConvLayer[], deepest: string, wino?: WinogradConv, opts: GraphOptions = {}): ForwardNet {
-  const blockOf = new Map(VGG19_BLOCKS.flatMap((convs, b) => convs.map((c) => [c, b] as const)));
   const relu = new Map<string, string>();
   const order: ForwardNet['order'] = [];
   let h = 'x';
   let block = 0;
   for (const layer of layers) {
-    const b = blockOf.get(layer.name)!;
+    const b = blockOfConv(layer.name);
     const afterPool = b !== block;
     if (afterPool) {
       h = g.op('AveragePool', [h], { kernel_shape: [2, 2], strides: [2, 2] }, `pool${block + 1}`);

@@ -11,6 +11,7 @@ import type { LossAndGrad, LossBackend, LossSpec, LossTargets, VggImage } from '
 import type { LayerName, Losses } from '../types.js';
 import { addTv, contentScale, gramNorm, styleScale } from '../loss.js';
 import { VGG19_BLOCKS, type ConvLayer } from '../weights.js';
+import { convOf } from '../vgg-layers.js';
 import { initTf, tf } from './runtime.js';
 
 interface TfLayer {
@@ -21,12 +22,6 @@ interface TfLayer {
   bias: tf.Tensor1D;
 }
 
-/** 'relu4_2' → 'conv4_2'. */
-function convOf(layer: LayerName): string {
-  const m = /^relu(\d)_(\d)$/.exec(layer);
-  if (!m) throw new Error(`Unknown VGG19 layer '${layer}' (expected e.g. relu4_2)`);
-  return `conv${m[1]}_${m[2]}`;
-}
 
 /**
  * relu(conv3x3_same(x) + bias) as one fused op with a hand-written input gradient:
