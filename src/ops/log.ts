@@ -10,7 +10,7 @@
  */
 import { inspect } from 'node:util';
 import pino, { type Logger, type DestinationStream } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 import { ConfigError, readString, type Env } from '../config.js';
 
 export { jobLog } from './job-log.js';
@@ -98,10 +98,10 @@ export function scrubber(secrets: string[]): (line: string) => string {
   };
 }
 
-/** A destination that scrubs each line before it reaches `out`. */
-function scrubbing(out: { write(s: string): unknown }, secrets: string[]): DestinationStream {
+/** A destination that formats (pretty) and scrubs each line before it reaches `out`, synchronously. */
+function scrubbing(out: { write(s: string): unknown }, secrets: string[], format: (line: string) => string): DestinationStream {
   const scrub = scrubber(secrets);
-  return { write: (line: string) => void out.write(scrub(line)) };
+  return { write: (line: string) => void out.write(scrub(format(line))) };
 }
 
 export interface CreateLogOptions extends Partial<LogSettings> {
@@ -116,12 +116,13 @@ export interface CreateLogOptions extends Partial<LogSettings> {
 export function createLogger(opts: CreateLogOptions = {}): Logger {
   const out = opts.out ?? process.stdout;
   const secrets = opts.secrets ?? secretsIn(process.env as Env);
-  const safe = scrubbing(out, secrets);
-  const destination = opts.format === 'pretty' ? pretty({ destination: safe as unknown as NodeJS.WritableStream, sync: true, colorize: out === process.stdout && Boolean(process.stdout.isTTY) }) : safe;
+  const readable = opts.format === 'pretty' ? prettyFactory({ colorize: out === process.stdout && Boolean(process.stdout.isTTY), ignore: 'pid,hostname,role', translateTime: 'SYS:HH:MM:ss.l' }) : (line: string) => line;
+  const destination = scrubbing(out, secrets, readable);
   return pino(
     {
       level: opts.level ?? 'info',
       base: { pid: process.pid, ...opts.base },
+      timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[Redacted]' },
       serializers: { err: pino.stdSerializers.err },
     },
