@@ -7,7 +7,7 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ImageInputError, JobCancelledError, OptionError } from '../../engine/types.js';
-import { checked, type PartHealth } from '../../ops/health.js';
+import type { PartHealth } from '../../ops/health.js';
 import type { JobObserver } from '../../ops/metrics.js';
 import { redisHealth } from './redis-health.js';
 import { runJob, type PaletteStore, type RunSink, type StyleEngine } from '../run-job.js';
@@ -171,7 +171,7 @@ export class RedisWorkers {
 
   /** Redis answers, and each worker is running with its engine up (for /healthz). */
   async health(): Promise<PartHealth[]> {
-    const parts: PartHealth[] = [await checked('redis', async () => [await redisHealth(this.redis)]).then((p) => p[0]!)];
+    const parts: PartHealth[] = [await redisHealth(this.redis)];
     this.workers.forEach((worker, index) => {
       const engine = this.engines[index]?.health?.() ?? { up: true };
       const running = worker.isRunning() && !worker.closing;
