@@ -10,6 +10,7 @@ import { ImageInputError, JobCancelledError, OptionError } from '../../engine/ty
 import type { PartHealth } from '../../ops/health.js';
 import type { JobObserver } from '../../ops/metrics.js';
 import { redisHealth } from './redis-health.js';
+import { jobLog } from '../../ops/job-log.js';
 import { runJob, type PaletteStore, type RunSink, type StyleEngine } from '../run-job.js';
 import {
   CANCEL_CHANNEL,
@@ -93,7 +94,7 @@ export class RedisWorkers {
       );
       worker.on('error', (err) => opts.log.warn(`Worker ${name}: ${err.message}`));
       worker.on('failed', (job, err) => {
-        if (!(err instanceof UnrecoverableError)) opts.log.error(`Job ${job?.id ?? '?'} failed on ${name}:`, err);
+        if (!(err instanceof UnrecoverableError)) (job ? jobLog(opts.log, { id: job.data.id }) : opts.log).error(`Job ${job?.id ?? '?'} failed on ${name}:`, err);
       });
       return worker;
     });
