@@ -21,12 +21,20 @@ RUN mkdir -p models/vgg19
 
 FROM node:20-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production TILESTYLE_DATA_DIR=/data
+# The operator port (/healthz, /metrics) is on in the image, for the HEALTHCHECK below; it listens on
+# the container's loopback unless TILESTYLE_OPS_HOST=0.0.0.0 (for a Prometheus beside it). Logs are
+# JSON lines (stdout is no terminal here).
+ENV NODE_ENV=production TILESTYLE_DATA_DIR=/data TILESTYLE_OPS_PORT=9464
 RUN mkdir -p /data && chown node:node /data
 COPY --from=build --chown=node:node /app /app
 USER node
 # The job store, inputs and results (front end); the VGG19 weights are downloaded to /app/models/vgg19
 # on first start unless TILESTYLE_MODEL_DIR points at a mounted copy.
 VOLUME ["/data"]
-EXPOSE 8080
+EXPOSE 8080 9464
+# Healthy while every part is up: the job store, Redis and a worker (front end of the Redis mode) or
+# each engine (one process, or a worker). The image has no curl: node's fetch asks. The first start
+# may download the weights and warms the engines, hence the long start period.
+HEALTHCHECK --interval=30s --timeout=10s --start-period=10m --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.TILESTYLE_OPS_PORT||9464)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 CMD ["node", "--import", "tsx", "src/main.ts"]

@@ -14,6 +14,11 @@ import { ConfigError, type Env } from './config.js';
 import { modelDirFor, threadedEngine } from './engine-setup.js';
 import { BackendUnavailableError, ModelError } from './engine/types.js';
 import { retentionFromEnv, startRetention, type RetentionHandle } from './retention.js';
+import { jobLines } from './ops/job-lines.js';
+import { OpsMetrics, observers } from './ops/metrics.js';
+import { plainConsole, type Log } from './ops/log.js';
+import { startLogging, startOps } from './ops/start.js';
+import type { OpsSettings } from './settings.js';
 
 interface FrontendModule {
   configFromEnv(env: Env, context?: { chatConfigured: boolean }): unknown;
@@ -38,9 +43,21 @@ async function loadFrontend(specifier: string): Promise<FrontendModule | null> {
   }
 }
 
+/** What the operator port serves, and where the log goes. */
+interface Ops {
+  settings: OpsSettings | undefined;
+  metrics: OpsMetrics;
+  log: Log;
+}
+
 async function main(): Promise<void> {
   const env = process.env as Env;
+  const log = startLogging(env, 'start');
   const settings = settingsFromEnv(env);
+  const metrics = new OpsMetrics();
+  const ops: Ops = { settings: settings.ops, metrics, log };
+  // Every job's steps in the log, bound to its id and user, and in the metrics.
+  const observer = observers(metrics, jobLines(log));
   const retention = retentionFromEnv(env);
 
   // Every front end's configuration is checked before anything slow starts.
@@ -68,9 +85,11 @@ async function main(): Promise<void> {
       redisUrl: settings.redis.url,
       limits: settings.limits,
       defaults: settings.defaults,
+      log,
+      observer,
     });
     console.info(`Jobs go to the workers through Redis at ${redactedUrl(settings.redis.url)}; data in ${settings.dataDir}.`);
-    return run(service, configured, { dataDir: settings.dataDir, retention });
+    return run(service, configured, { dataDir: settings.dataDir, retention }, ops);
   }
 
   const modelDir = await modelDirFor(settings);
@@ -82,9 +101,11 @@ async function main(): Promise<void> {
     limits: settings.limits,
     defaults: settings.defaults,
     createEngine: (device) => threadedEngine(settings, modelDir, device),
+    log,
+    observer,
   });
   console.info(`Engines ready on ${service.devices.join(', ')} in ${((Date.now() - started) / 1000).toFixed(1)} s; data in ${settings.dataDir}.`);
-  await run(service, configured, { dataDir: settings.dataDir, retention });
+  await run(service, configured, { dataDir: settings.dataDir, retention }, ops);
 }
 
 /** Starts the front ends over the service; SIGINT/SIGTERM pause the jobs, close the front ends, then the service. */
@@ -92,8 +113,10 @@ async function run(
   service: CommandService,
   configured: { name: string; module: FrontendModule; config: unknown }[],
   prune: { dataDir: string; retention: ReturnType<typeof retentionFromEnv> },
+  ops: Ops,
 ): Promise<void> {
   const running: { name: string; stop(): Promise<void> }[] = [];
+  let opsServer: Awaited<ReturnType<typeof startOps>>;
   let pruning: RetentionHandle | undefined;
   let stopping = false;
   const shutdown = async (signal: string) => {
@@ -110,6 +133,7 @@ async function run(
     }
     await service.stop();
     await pruning?.stop();
+    await opsServer?.close();
     console.info('Stopped.');
     process.exit(0);
   };
@@ -121,6 +145,8 @@ async function run(
     running.push({ name: frontend.name, stop: () => handle.stop() });
   }
   await service.start();
+  ops.metrics.watch({ loads: () => service.loads(), undelivered: () => service.undeliveredCount() });
+  opsServer = await startOps(ops.settings, ops.metrics, () => service.health(), ops.log);
   pruning = startRetention(prune.dataDir, prune.retention, console, undefined, () => service.owedResults());
   console.info(`Front ends started: ${running.map((f) => f.name).join(', ')}.`);
 }
@@ -134,14 +160,14 @@ process.on('unhandledRejection', (reason: unknown) => {
 main().catch((err: unknown) => {
   const code = (err as NodeJS.ErrnoException).code;
   if (err instanceof ConfigError || err instanceof ModelError) {
-    console.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : `Cannot load the VGG19 weights: ${err.message}`);
+    plainConsole.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : `Cannot load the VGG19 weights: ${err.message}`);
   } else if (err instanceof BackendUnavailableError) {
-    console.error(`tilestyle could not start: ${err.message}`);
+    plainConsole.error(`tilestyle could not start: ${err.message}`);
   } else if (code === 'EADDRINUSE') {
     const { address, port } = err as { address?: string; port?: number };
-    console.error(`tilestyle could not start: port ${port ?? '?'} on ${address ?? 'this machine'} is already in use (is tilestyle already running?).`);
+    plainConsole.error(`tilestyle could not start: port ${port ?? '?'} on ${address ?? 'this machine'} is already in use (is tilestyle already running?).`);
   } else {
-    console.error('tilestyle could not start:', err);
+    plainConsole.error('tilestyle could not start:', err);
   }
   process.exit(1);
 });

@@ -37,6 +37,23 @@ export interface Settings {
   defaults: Partial<OptionDefaults>;
   /** Set when jobs go through Redis to workers on other machines (TILESTYLE_REDIS_URL). */
   redis?: RedisSettings;
+  /** The operator's port for /healthz and /metrics (TILESTYLE_OPS_PORT); off when unset. */
+  ops?: OpsSettings;
+}
+
+export interface OpsSettings {
+  host: string;
+  /** 0 picks a free port (logged at start). */
+  port: number;
+}
+
+/** TILESTYLE_OPS_PORT (unset: off) and TILESTYLE_OPS_HOST (default 127.0.0.1: this machine only). */
+function readOps(env: Env): OpsSettings | undefined {
+  if (readString(env, 'TILESTYLE_OPS_PORT') === undefined) return undefined;
+  const port = readInt(env, 'TILESTYLE_OPS_PORT', 0, 0, 65_535);
+  const host = readString(env, 'TILESTYLE_OPS_HOST') ?? '127.0.0.1';
+  if (!/^[\w.:-]{1,253}$/.test(host)) throw new ConfigError('TILESTYLE_OPS_HOST', 'must be an address or host name such as 127.0.0.1 or 0.0.0.0.');
+  return { host, port };
 }
 
 export interface RedisSettings {
@@ -160,6 +177,8 @@ export function settingsFromEnv(env: Env, cwd = process.cwd()): Settings {
   }
   const redis = readRedis(env);
   if (redis) settings.redis = redis;
+  const ops = readOps(env);
+  if (ops) settings.ops = ops;
   const backend = readBackend(env);
   if (backend) settings.backend = backend;
   const threads = optionalInt(env, 'TILESTYLE_THREADS', 1, 1024);

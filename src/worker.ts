@@ -12,10 +12,16 @@ import { redactedUrl } from './jobs/transport/redis-protocol.js';
 import { ConfigError, type Env } from './config.js';
 import { modelDirFor, warmEngine } from './engine-setup.js';
 import { BackendUnavailableError, ModelError } from './engine/types.js';
+import { jobLines } from './ops/job-lines.js';
+import { OpsMetrics, observers } from './ops/metrics.js';
+import { plainConsole } from './ops/log.js';
+import { startLogging, startOps } from './ops/start.js';
 
 async function main(): Promise<void> {
   const env = process.env as Env;
+  const log = startLogging(env, 'worker');
   const settings = settingsFromEnv(env);
+  const metrics = new OpsMetrics();
   if (!settings.redis) throw new ConfigError('TILESTYLE_REDIS_URL', 'is required for a worker: the address of the Redis that `npm start` uses.');
   const redis = settings.redis;
   const modelDir = await modelDirFor(settings);
@@ -34,8 +40,11 @@ async function main(): Promise<void> {
     stalledIntervalMs: redis.stalledIntervalMs,
     maxStalledCount: redis.maxStalledCount,
     progressIntervalMs: Math.min(1000, settings.limits.progressIntervalMs),
-    log: console,
+    log,
+    // The worker knows a job's id, not its user: the front end's lines carry both.
+    observer: observers(metrics, jobLines(log)),
   });
+  const ops = await startOps(settings.ops, metrics, () => workers.health(), log);
   console.info(`Worker ready: ${workers.names.join(', ')}; taking jobs from ${redactedUrl(redis.url)}.`);
 
   let stopping = false;
@@ -48,6 +57,7 @@ async function main(): Promise<void> {
     console.info(`${signal}: finishing the running jobs, then stopping…`);
     await workers.close();
     await Promise.allSettled(engines.map((e) => e.engine.dispose()));
+    await ops?.close();
     console.info('Stopped.');
     process.exit(0);
   };
@@ -57,11 +67,11 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof ModelError) {
-    console.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : `Cannot load the VGG19 weights: ${err.message}`);
+    plainConsole.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : `Cannot load the VGG19 weights: ${err.message}`);
   } else if (err instanceof BackendUnavailableError) {
-    console.error(`The tilestyle worker could not start: ${err.message}`);
+    plainConsole.error(`The tilestyle worker could not start: ${err.message}`);
   } else {
-    console.error('The tilestyle worker could not start:', err);
+    plainConsole.error('The tilestyle worker could not start:', err);
   }
   process.exit(1);
 });

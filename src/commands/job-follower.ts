@@ -15,6 +15,8 @@ import { StatusLine } from './status-line.js';
 import type { FinalPlan, JobStore } from '../jobs/job-store.js';
 import type { JobRecord, JobState } from '../jobs/job-record.js';
 import type { ReplyPort } from './port.js';
+import { jobLog } from '../ops/job-log.js';
+import type { JobObserver } from '../ops/metrics.js';
 import { UserFacingError, type JobListener, type Placement, type RunOutcome, type Transport } from '../jobs/transport/transport.js';
 
 function lossLine(progress: Progress): string {
@@ -36,6 +38,8 @@ export class JobFollower {
     private readonly log: Pick<Console, 'error'>,
     /** The operators' pause: a job at the front of its queue waits here while it is closed. */
     private readonly gate: QueueGate = new QueueGate(),
+    /** Metrics and job log lines (src/ops): told when a job is queued, starts and ends. */
+    private readonly observer?: JobObserver,
   ) {}
 
   get(id: string): FollowedJob | undefined {
@@ -62,13 +66,14 @@ export class JobFollower {
     let posted!: () => void;
     job.ready = new Promise<void>((resolve) => (posted = resolve));
     try {
+      this.observer?.queued(record);
       const placement = await this.transport.enqueue(record, this.listenerFor(job));
       job.lastPosition = placement.position;
       const paused = this.gate.paused ? ` ${QUEUE_PAUSED_NOTE}` : '';
       const text = `${job.intro}${queuedText(placement.position, placement.device)}${paused} ${CANCEL_HINT}`;
       const ref = await this.replies.post(job, text, 'status', undefined, cancelButtons(job.id));
       if (ref) {
-        job.status = new StatusLine(job.port, ref, this.progressIntervalMs, this.log);
+        job.status = new StatusLine(job.port, ref, this.progressIntervalMs, jobLog(this.log, job.record));
         await this.replies.safely(() => job.port.react(ref, 'cancel'));
       }
     } finally {
@@ -138,6 +143,7 @@ export class JobFollower {
     job.record.state = 'running';
     job.record.device = device;
     this.store.setState(job.id, 'running', { device, startedAt: this.started.get(job.id)! });
+    this.observer?.started(job.record, device);
     return true;
   }
 
@@ -197,7 +203,7 @@ export class JobFollower {
         status: `${job.intro}Done in ${seconds(elapsed)} on ${outcome.device}.`,
       });
     } catch (err) {
-      this.log.error(`Job ${job.id} could not be finished:`, err);
+      jobLog(this.log, job.record).error(`Job ${job.id} could not be finished:`, err);
     } finally {
       this.drop(job);
     }
@@ -213,6 +219,7 @@ export class JobFollower {
     const extra: { finishedAt?: number; error?: string } = { finishedAt: Date.now() };
     if (error !== undefined) extra.error = error;
     this.store.conclude(job.id, state, extra, plan);
+    this.observer?.ended(job.record, state);
     return this.replies.deliverLater(job, plan);
   }
 
@@ -232,7 +239,7 @@ export class JobFollower {
     if (err instanceof ImageInputError || err instanceof OptionError || err instanceof UserFacingError) {
       message = err.message;
     } else {
-      this.log.error(`Job ${job.id} failed:`, err);
+      jobLog(this.log, job.record).error(`Job ${job.id} failed:`, err);
       message = 'Something went wrong on my side while running this job; the operator can see the details in the log. Please try again.';
     }
     const note = `Sorry, job ${job.id} failed: ${message}`;

@@ -21,6 +21,7 @@ import { formatOptions, type OptionLimits } from './user-options.js';
 import type { Attachment, Fallback, JobButton, MessageRef, ReplyPort } from './port.js';
 import type { FinalPlan, JobStore, MessageRole } from '../jobs/job-store.js';
 import type { Delivery } from '../jobs/job-record.js';
+import { jobLog } from '../ops/job-log.js';
 
 /** Resolves after `ms`, or at once when `signal` aborts (a shutdown cuts a retry's wait short). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
@@ -76,7 +77,7 @@ export class JobReplies {
     try {
       return await this.postVia(job, job.port, text, role, files, buttons);
     } catch (err) {
-      this.log.error(`Could not post for job ${job.id}:`, err);
+      jobLog(this.log, job.record).error(`Could not post for job ${job.id}:`, err);
       return null;
     }
   }
@@ -111,13 +112,13 @@ export class JobReplies {
     try {
       fallbacks = job.port.fallbacks?.() ?? [];
     } catch (err) {
-      this.log.error(`Job ${job.id}: no fallback places for its replies:`, err);
+      jobLog(this.log, job.record).error(`Job ${job.id}: no fallback places for its replies:`, err);
     }
     try {
       const web = this.lastResort(job.record);
       if (web) fallbacks = [...fallbacks, web];
     } catch (err) {
-      this.log.error(`Job ${job.id}: the web page cannot keep its replies:`, err);
+      jobLog(this.log, job.record).error(`Job ${job.id}: the web page cannot keep its replies:`, err);
     }
     for (const f of fallbacks) places.push({ delivery: f.place, port: f.port, text: `${movedNote(job, f.place)}\n${text}` });
     let last: unknown;
@@ -126,7 +127,7 @@ export class JobReplies {
         try {
           // On the web page, another platform's job offers no buttons: they would start web jobs.
           const ref = await this.postVia(job, place.port, place.text, role, files, place.delivery === 'web' ? undefined : buttons);
-          if (place.delivery !== 'thread') this.log.warn(`Job ${job.id}: its ${role} went to the ${PLACE_WORDS[place.delivery as Fallback['place']]} (the thread refused it).`);
+          if (place.delivery !== 'thread') jobLog(this.log, job.record).warn(`Job ${job.id}: its ${role} went to the ${PLACE_WORDS[place.delivery as Fallback['place']]} (the thread refused it).`);
           return { delivery: place.delivery, ref, port: place.port };
         } catch (err) {
           last = err;
@@ -134,13 +135,13 @@ export class JobReplies {
           if (wait === undefined || !(place.port.transient?.(err) ?? false)) break;
           // Stopping: no wait; the reply stays owed for the next start rather than go elsewhere.
           if (this.stopping.signal.aborted) return { delivery: 'interrupted' };
-          this.log.warn(`Job ${job.id}: posting its ${role} failed for now; trying again in ${wait} ms:`, err);
+          jobLog(this.log, job.record).warn(`Job ${job.id}: posting its ${role} failed for now; trying again in ${wait} ms:`, err);
           await sleep(wait, this.stopping.signal);
           if (this.stopping.signal.aborted) return { delivery: 'interrupted' };
         }
       }
     }
-    this.log.error(`Job ${job.id}: UNDELIVERED — its ${role} reached no one (${places.map((p) => p.delivery).join(', ')} refused it); the result is kept and will be tried again at the next start:`, last);
+    jobLog(this.log, job.record).error(`Job ${job.id}: UNDELIVERED — its ${role} reached no one (${places.map((p) => p.delivery).join(', ')} refused it); the result is kept and will be tried again at the next start:`, last);
     return { delivery: 'undelivered' };
   }
 
@@ -165,7 +166,7 @@ export class JobReplies {
    */
   deliverLater(job: FollowedJob, plan: FinalPlan): Promise<void> {
     const sending: Promise<void> = this.deliver(job, plan)
-      .catch((err: unknown) => this.log.error(`Job ${job.id}: its final replies failed (they stay in the outbox):`, err))
+      .catch((err: unknown) => jobLog(this.log, job.record).error(`Job ${job.id}: its final replies failed (they stay in the outbox):`, err))
       .finally(() => this.inFlight.delete(sending));
     this.inFlight.add(sending);
     return sending;
@@ -198,7 +199,7 @@ export class JobReplies {
         ? await this.postFinalResult(job, post.image, await this.files.loadResult(job.id, post.image))
         : (await this.postFinal(job, post.text, post.role)).delivery;
       if (went === 'interrupted') {
-        this.log.warn(`Job ${job.id}: stopping before its ${post.role} was delivered; it is sent at the next start.`);
+        jobLog(this.log, job.record).warn(`Job ${job.id}: stopping before its ${post.role} was delivered; it is sent at the next start.`);
         return;
       }
       if (DELIVERY_ORDER.indexOf(went) < DELIVERY_ORDER.indexOf(delivery)) delivery = went;

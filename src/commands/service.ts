@@ -33,7 +33,9 @@ import type { StyleEngine } from '../jobs/run-job.js';
 import { JobStore } from '../jobs/job-store.js';
 import { LocalTransport } from '../jobs/transport/local.js';
 import { RedisTransport } from '../jobs/transport/redis.js';
-import type { Transport } from '../jobs/transport/transport.js';
+import type { DeviceLoad, Transport } from '../jobs/transport/transport.js';
+import { checked, type PartHealth } from '../ops/health.js';
+import type { JobObserver } from '../ops/metrics.js';
 import { deviceLabels } from '../jobs/device-labels.js';
 
 export { DEFAULT_LIMITS, type ServiceLimits } from './service-limits.js';
@@ -54,8 +56,10 @@ export interface CommandServiceOptions {
   limits?: Partial<ServiceLimits>;
   /** Option defaults; anything not given comes from the engine's DEFAULT_OPTIONS. */
   defaults?: Partial<OptionDefaults>;
-  /** Where stack traces go for the operator (default: console). */
+  /** Where stack traces go for the operator (default: console); a log with child() gets job lines bound to the job and user. */
   log?: Pick<Console, 'error' | 'warn' | 'info'>;
+  /** Told when each job is queued, starts and ends (metrics, job log lines; see src/ops). */
+  observer?: JobObserver;
 }
 
 export interface CommandService extends CommandHandler {
@@ -82,6 +86,12 @@ export interface CommandService extends CommandHandler {
   idle(): Promise<void>;
   /** Jobs whose final replies are not delivered yet (being tried, or undelivered): retention keeps their results. */
   owedResults(): string[];
+  /** The job store, the queue (Redis in that mode) and each engine or worker, for /healthz. */
+  health(): Promise<PartHealth[]>;
+  /** Jobs waiting and running per queue, for the metrics. */
+  loads(): Promise<DeviceLoad[]>;
+  /** Jobs whose final replies reached no one (throws once the store is closed). */
+  undeliveredCount(): number;
 }
 
 function optionDefaults(given: Partial<OptionDefaults> | undefined): OptionDefaults {
@@ -141,7 +151,7 @@ class Service implements CommandService {
     this.devices = transport.devices;
     this.replies = new JobReplies(this.store, this.files, this.log, this.limits, limits.deliveryRetryMs, (record) => this.lastResortFor(record));
     this.controls = new OperatorControls(new ControlsStore(opts.dataDir), !opts.redisUrl);
-    const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log, this.controls.gate);
+    const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log, this.controls.gate, opts.observer);
     this.ctx = { store: this.store, files: this.files, cache, jobs, transport, limits: this.limits, defaults, log: this.log };
   }
 
@@ -248,6 +258,22 @@ class Service implements CommandService {
 
   owedResults(): string[] {
     return this.store.outboxIds(); // throws once the store is closed: no round prunes blind
+  }
+
+  async health(): Promise<PartHealth[]> {
+    const store = await checked('job store', () => [this.stopped ? { part: 'job store', up: false, detail: 'closed' } : this.store.health()]);
+    const transport = this.ctx.transport;
+    // Longer than a transport's own checks (Redis: 1.5 s), so those name the part that hangs.
+    const parts = transport.health ? await checked('queue', () => transport.health!(), 5000) : [];
+    return [...store, ...parts];
+  }
+
+  loads(): Promise<DeviceLoad[]> {
+    return this.ctx.transport.loads();
+  }
+
+  undeliveredCount(): number {
+    return this.store.undeliveredCount();
   }
 
   firstSeen(platform: Platform, eventId: string): boolean {

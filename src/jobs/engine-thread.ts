@@ -72,6 +72,13 @@ export class ThreadEngine implements StyleEngine {
     await this.call('warm', { styles: [], options: {} });
   }
 
+  /** Down once disposed, or while its thread is lost (it starts again with the next call). */
+  health(): { up: boolean; detail?: string } {
+    if (this.disposed) return { up: false, detail: 'disposed' };
+    if (this.lost) return { up: false, detail: this.lost.message };
+    return { up: true };
+  }
+
   /** Disposes the Engine in its thread, then ends the thread. */
   async dispose(): Promise<void> {
     if (this.disposed) return;

@@ -384,6 +384,18 @@ export class JobStore {
       .run(platform, userId, JSON.stringify(settings));
   }
 
+  /** Jobs whose final replies reached no one (for the metrics). */
+  undeliveredCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM jobs WHERE delivery = 'undelivered'").get() as { n: number }).n;
+  }
+
+  /** Up when the database is open and answers a query (for /healthz). */
+  health(): { part: string; up: boolean; detail?: string } {
+    if (!this.db.open) return { part: 'job store', up: false, detail: 'closed' };
+    this.db.prepare('SELECT 1').get();
+    return { part: 'job store', up: true };
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }

@@ -20,6 +20,8 @@ export interface StyleEngine {
   upscale(content: Buffer, styles: StyleInput[], previous: Buffer, options: Partial<TransferOptions>, controls: RunControls): Promise<TransferResult>;
   warm(): Promise<void>;
   dispose(): Promise<void>;
+  /** Whether it can take a job now (e.g. its thread is alive); absent means always. */
+  health?(): { up: boolean; detail?: string };
 }
 
 export type Phase = 'palette' | 'stylizing' | 'upscaling';

@@ -18,6 +18,7 @@ import { Engine } from '../../src/engine/index.js';
 import type { BackendName } from '../../src/engine/types.js';
 import { createCommandService, type CommandService, type ServiceLimits, type StyleEngine } from '../../src/commands/index.js';
 import type { OptionDefaults } from '../../src/jobs/job-record.js';
+import type { JobObserver } from '../../src/ops/metrics.js';
 import { Conditions } from './conditions.js';
 import { StubEngine } from './stub-engine.js';
 import { TEST_THREADS } from './threads.js';
@@ -244,6 +245,8 @@ export interface TestCommandsOptions {
   createEngine?: (device: string, index: number) => Promise<StyleEngine>;
   /** Operator log (default: errors to the console, warnings dropped). */
   log?: Pick<Console, 'error' | 'warn' | 'info'>;
+  /** Told when jobs are queued, start and end (metrics). */
+  observer?: JobObserver;
 }
 
 export interface TestCommands {
@@ -273,6 +276,7 @@ export async function makeTestCommands(opts: TestCommandsOptions = {}): Promise<
     limits: { progressIntervalMs: 50, ...opts.limits },
     defaults: { size: 64, iterations: 6, ...opts.defaults },
     log: opts.log ?? quietLog,
+    ...(opts.observer ? { observer: opts.observer } : {}),
   });
   for (const frontend of opts.frontends ?? []) service.registerFrontend(frontend);
   await service.start();

@@ -5,6 +5,7 @@ import { DeviceQueues, type DeviceQueue } from '../device-queues.js';
 import { ownerOf } from '../fair-turns.js';
 import { runJob, type PaletteStore, type StyleEngine } from '../run-job.js';
 import { loadEngineJob } from '../engine-job.js';
+import type { PartHealth } from '../../ops/health.js';
 import type { DeviceLoad, JobListener, Placement, Transport } from './transport.js';
 
 interface LocalJob {
@@ -80,6 +81,10 @@ export class LocalTransport implements Transport {
 
   async close(): Promise<void> {
     await this.idle();
+  }
+
+  async health(): Promise<PartHealth[]> {
+    return this.opts.engines.map(({ label, engine }) => ({ part: `engine ${label}`, ...(engine.health?.() ?? { up: true }) }));
   }
 
   private async run(job: LocalJob, device: DeviceQueue<LocalJob, StyleEngine>): Promise<void> {

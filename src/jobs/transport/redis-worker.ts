@@ -7,11 +7,16 @@
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { ImageInputError, JobCancelledError, OptionError } from '../../engine/types.js';
+import type { PartHealth } from '../../ops/health.js';
+import type { JobObserver } from '../../ops/metrics.js';
+import { redisHealth } from './redis-health.js';
+import { jobLog } from '../../ops/job-log.js';
 import { runJob, type PaletteStore, type RunSink, type StyleEngine } from '../run-job.js';
 import {
   CANCEL_CHANNEL,
   connectionOptions,
   failureReason,
+  parseFailure,
   fromWire,
   IMAGE_TTL_S,
   keys,
@@ -39,6 +44,8 @@ export interface RedisWorkersOptions {
   /** At most one progress event (without preview) per this many milliseconds. */
   progressIntervalMs: number;
   log: Pick<Console, 'error' | 'warn' | 'info'>;
+  /** Told when each job starts and ends here (metrics, job log lines; see src/ops). */
+  observer?: JobObserver;
 }
 
 /** Palettes shared by all workers, in Redis; each hit keeps a palette a week longer. */
@@ -62,6 +69,7 @@ export class RedisWorkers {
     private readonly workers: Worker[],
     private readonly redis: Redis,
     private readonly subscriber: Redis,
+    private readonly engines: StyleEngine[],
   ) {}
 
   static async start(opts: RedisWorkersOptions): Promise<RedisWorkers> {
@@ -86,12 +94,28 @@ export class RedisWorkers {
       );
       worker.on('error', (err) => opts.log.warn(`Worker ${name}: ${err.message}`));
       worker.on('failed', (job, err) => {
-        if (!(err instanceof UnrecoverableError)) opts.log.error(`Job ${job?.id ?? '?'} failed on ${name}:`, err);
+        if (!(err instanceof UnrecoverableError)) (job ? jobLog(opts.log, { id: job.data.id }) : opts.log).error(`Job ${job?.id ?? '?'} failed on ${name}:`, err);
       });
       return worker;
     });
 
     async function runQueued(job: Job<WireWork, WireResult>, name: string, engine: StyleEngine, signal?: AbortSignal): Promise<WireResult> {
+      const observed = { id: job.data.id, kind: job.data.kind, queuedAt: job.timestamp };
+      opts.observer?.started(observed, name);
+      let outcome = 'failed';
+      try {
+        const result = await runOne(job, name, engine, signal);
+        outcome = 'done';
+        return result;
+      } catch (err) {
+        if (err instanceof UnrecoverableError && parseFailure(err.message)?.kind === 'cancelled') outcome = 'cancelled';
+        throw err;
+      } finally {
+        opts.observer?.ended(observed, outcome);
+      }
+    }
+
+    async function runOne(job: Job<WireWork, WireResult>, name: string, engine: StyleEngine, signal?: AbortSignal): Promise<WireResult> {
       // Cancelled while it changed hands (e.g. taken over from a dead worker).
       if (await redis.exists(keys.cancelled(job.data.id))) throw new UnrecoverableError(failureReason({ kind: 'cancelled' }));
       const work = fromWire(job.data);
@@ -142,7 +166,21 @@ export class RedisWorkers {
       workers,
       redis,
       subscriber,
+      opts.engines.map((e) => e.engine),
     );
+  }
+
+  /** Redis answers, and each worker is running with its engine up (for /healthz). */
+  async health(): Promise<PartHealth[]> {
+    const parts: PartHealth[] = [await redisHealth(this.redis)];
+    this.workers.forEach((worker, index) => {
+      const engine = this.engines[index]?.health?.() ?? { up: true };
+      const running = worker.isRunning() && !worker.closing;
+      const up = running && engine.up;
+      const detail = !running ? 'not taking jobs' : engine.detail;
+      parts.push({ part: `worker ${this.names[index]}`, up, ...(detail ? { detail } : {}) });
+    });
+    return parts;
   }
 
   /** Lets running jobs finish, takes no new ones, then disconnects. */

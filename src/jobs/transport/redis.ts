@@ -27,6 +27,8 @@ import {
   type WireResult,
   type WireWork,
 } from './redis-protocol.js';
+import { redisHealth } from './redis-health.js';
+import type { PartHealth } from '../../ops/health.js';
 import { UserFacingError, type DeviceLoad, type JobListener, type Placement, type Transport } from './transport.js';
 
 /** Where a waiting job is said to wait: any worker may take it. */
@@ -164,6 +166,16 @@ export class RedisTransport implements Transport {
   idle(): Promise<void> {
     if (this.followed.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.add(resolve));
+  }
+
+  /** Redis answers, and at least one worker is connected (each one named). */
+  async health(): Promise<PartHealth[]> {
+    const redis = await redisHealth(this.redis);
+    if (!redis.up) return [redis, { part: 'workers', up: false, detail: 'unknown while Redis does not answer' }];
+    const workers = await this.queue.getWorkers();
+    const names = workers.map((w) => String(w.rawname ?? w.name).replace(/^.*?:w:/, '')).sort();
+    if (names.length === 0) return [redis, { part: 'workers', up: false, detail: 'no worker connected' }];
+    return [redis, ...names.map((name) => ({ part: `worker ${name}`, up: true }))];
   }
 
   async close(): Promise<void> {

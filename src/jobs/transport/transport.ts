@@ -5,6 +5,7 @@
  */
 import type { RunSink } from '../run-job.js';
 import type { JobRecord } from '../job-record.js';
+import type { PartHealth } from '../../ops/health.js';
 
 export interface DeviceLoad {
   device: string;
@@ -60,4 +61,6 @@ export interface Transport {
   /** Resolves once no job handed over by this front end is waiting or running. */
   idle(): Promise<void>;
   close(): Promise<void>;
+  /** Whether the queue and each place jobs run are up (for /healthz). */
+  health?(): Promise<PartHealth[]>;
 }
