@@ -79,10 +79,7 @@ async function timeSteps(backend: LossBackend, size: number, reps: number, layer
   const rand = seededRandom(1);
   const n = 3 * size * size;
   const image = { data: Float32Array.from({ length: n }, () => (rand() - 0.5) * 200), width: size, height: size };
-  const targets = await backend.features(
-    { data: Float32Array.from({ length: n }, () => (rand() - 0.5) * 200), width: size, height: size },
-    layers,
-  );
+  const targets = await backend.features({ data: Float32Array.from({ length: n }, () => (rand() - 0.5) * 200), width: size, height: size }, layers);
   const spec: LossSpec = {
     contentLayers: layers.content,
     styleLayers: layers.style,
@@ -151,7 +148,10 @@ interface TimedRun {
 }
 
 /** Runs a job with chat's preview cadence, noting when each step ends and when the first preview came. */
-async function timedRun(levels: (r: TransferResult) => Level[], go: (controls: RunControls) => Promise<TransferResult>): Promise<TimedRun & { levels: Level[] }> {
+async function timedRun(
+  levels: (r: TransferResult) => Level[],
+  go: (controls: RunControls) => Promise<TransferResult>,
+): Promise<TimedRun & { levels: Level[] }> {
   const progress: { atMs: number; step: number }[] = [];
   let firstPreviewMs: number | null = null;
   const t0 = performance.now();
@@ -213,7 +213,11 @@ async function defaultJob(engine: Engine, content: Buffer, style: Buffer, label:
   const p = await timedRun(
     (res) => planLevels(res.options, Math.max(res.stats.width, res.stats.height), true),
     (controls) =>
-      engine.palette([{ image: style }], { size: paletteSizeFor(size), tiles: paletteTilesFor(r.result.options.tiles, size), seed: 0, previewEvery: CHAT_PREVIEW_EVERY }, controls),
+      engine.palette(
+        [{ image: style }],
+        { size: paletteSizeFor(size), tiles: paletteTilesFor(r.result.options.tiles, size), seed: 0, previewEvery: CHAT_PREVIEW_EVERY },
+        controls,
+      ),
   );
   const naiveAfter = await naiveStepMs(ROOT, NAIVE_STEP, threads);
   const wait = p.ms + r.ms;
@@ -264,7 +268,10 @@ async function defaultJob(engine: Engine, content: Buffer, style: Buffer, label:
  * pick theirs from these, and the engine's lead over the yardstick may differ between them.
  */
 async function vectorWidth(): Promise<string> {
-  const flags = await readFile('/proc/cpuinfo', 'utf8').then((t) => /^flags\s*:(.*)$/m.exec(t)?.[1]?.split(/\s+/) ?? [], () => [] as string[]);
+  const flags = await readFile('/proc/cpuinfo', 'utf8').then(
+    (t) => /^flags\s*:(.*)$/m.exec(t)?.[1]?.split(/\s+/) ?? [],
+    () => [] as string[],
+  );
   return flags.includes('avx512f') ? 'AVX-512' : flags.includes('avx2') ? 'AVX2' : flags.length ? 'no AVX2' : 'unknown';
 }
 
@@ -353,7 +360,9 @@ async function main() {
   if (!process.env.BENCH_SKIP_MEMORY) {
     for (const size of [512, 1024]) {
       const m = await peakRss(size);
-      console.log(`peak RSS, ${size}-px job (its full-depth level at ${size / 2}, sharpening at ${size}): ${m.jobMb} MB; a full-depth step at ${size}: ${m.fullDepthMb} MB`);
+      console.log(
+        `peak RSS, ${size}-px job (its full-depth level at ${size / 2}, sharpening at ${size}): ${m.jobMb} MB; a full-depth step at ${size}: ${m.fullDepthMb} MB`,
+      );
     }
   }
 }

@@ -74,7 +74,9 @@ function options(): Options {
 /** The bundle only makes sense for the GPU machine's platform: Linux on x86-64. */
 async function checkNodeBinary(file: string): Promise<void> {
   if (process.platform !== 'linux' || process.arch !== 'x64') {
-    throw new Error(`The device bundle carries this machine's native libraries, so it must be built on Linux x86-64 (this is ${process.platform} ${process.arch}).`);
+    throw new Error(
+      `The device bundle carries this machine's native libraries, so it must be built on Linux x86-64 (this is ${process.platform} ${process.arch}).`,
+    );
   }
   const fh = await open(file, 'r');
   try {
@@ -157,7 +159,9 @@ async function packTarXz(parent: string, dir: string, file: string, level: numbe
   const fh = await open(partial, 'w');
   try {
     await new Promise<void>((resolve, reject) => {
-      const tar = spawn('tar', ['-C', parent, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-cf', '-', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const tar = spawn('tar', ['-C', parent, '--sort=name', '--owner=0', '--group=0', '--numeric-owner', '-cf', '-', dir], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
       const xz = spawn('xz', [`-${level}`, '-T1', '-c'], { stdio: ['pipe', fh.fd, 'inherit'] });
       tar.stdout.pipe(xz.stdin!);
       let pending = 2;
@@ -196,9 +200,11 @@ async function main(): Promise<void> {
     const packages = await copyPackages(NATIVE_PACKAGES, ROOT, path.join(top, 'app'));
     for (const p of packages) parts.push([p.rel.replace(/^node_modules\//, ''), p.bytes]);
 
-    const manifest = JSON.parse(await readFile(path.join(o.modelDir, 'manifest.json'), 'utf8').catch(() => {
-      throw new Error(`No VGG19 weights at ${o.modelDir} (manifest.json missing): set TILESTYLE_MODEL_DIR or pass --model-dir.`);
-    })) as { weights?: Record<string, { filename: string }> };
+    const manifest = JSON.parse(
+      await readFile(path.join(o.modelDir, 'manifest.json'), 'utf8').catch(() => {
+        throw new Error(`No VGG19 weights at ${o.modelDir} (manifest.json missing): set TILESTYLE_MODEL_DIR or pass --model-dir.`);
+      }),
+    ) as { weights?: Record<string, { filename: string }> };
     if (!manifest.weights) throw new Error(`${o.modelDir}/manifest.json lists no weights.`);
     parts.push([`VGG19 weights (${o.modelDir})`, await copyDir(o.modelDir, path.join(top, 'models/vgg19'))]);
 

@@ -95,7 +95,14 @@ const TSX_LOADER = pathToFileURL(path.join(ROOT, 'node_modules/tsx/dist/loader.m
 function startWorker(url: string, name: string): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', TSX_LOADER, path.join(ROOT, 'src/worker.ts')], {
     cwd: os.tmpdir(),
-    env: { PATH: process.env.PATH!, HOME: process.env.HOME ?? '/tmp', TILESTYLE_MODEL_DIR: MODEL_DIR, TILESTYLE_THREADS: String(THREADS), TILESTYLE_REDIS_URL: url, TILESTYLE_WORKER_NAME: name },
+    env: {
+      PATH: process.env.PATH!,
+      HOME: process.env.HOME ?? '/tmp',
+      TILESTYLE_MODEL_DIR: MODEL_DIR,
+      TILESTYLE_THREADS: String(THREADS),
+      TILESTYLE_REDIS_URL: url,
+      TILESTYLE_WORKER_NAME: name,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

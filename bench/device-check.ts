@@ -50,6 +50,7 @@ function positiveInt(name: string, text: string): number {
 }
 
 function parseConfig(argv: string[]): Config | null {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: parseArgs's result type follows the options literal below, which a named type would only repeat.
   let parsed;
   try {
     parsed = parseArgs({
@@ -80,7 +81,10 @@ function parseConfig(argv: string[]): Config | null {
   if (!/^(cpu|webgpu|cuda:\d+)$/.test(device)) throw new UsageError(`--device must be cpu, webgpu or cuda:N (got '${device}').`);
   const tolerance = Number(v.tolerance);
   if (!(tolerance > 0)) throw new UsageError(`--tolerance must be a number above 0 (got '${v.tolerance}').`);
-  const sizes = v.sizes!.split(',').filter(Boolean).map((s) => positiveInt('sizes', s));
+  const sizes = v
+    .sizes!.split(',')
+    .filter(Boolean)
+    .map((s) => positiveInt('sizes', s));
   const paritySize = positiveInt('parity-size', v['parity-size']!);
   for (const s of [...sizes, paritySize]) if (s < 16) throw new UsageError(`Image sides must be at least 16 px (got ${s}).`);
   return {
@@ -153,7 +157,12 @@ async function parity(cfg: Config, cpu: LossBackend, dev: LossBackend, watch: Fa
   const tol = cfg.tolerance;
   const add = (check: string, err: number, detail: string) => {
     const pass = err <= tol;
-    rows.push({ check: `parity ${s} px: ${check}`, device: label, result: `rel. error ${sci(err)}${pass ? '' : `; ${detail}`}`, verdict: pass ? 'PASS' : `FAIL (> ${sci(tol, 0)})` });
+    rows.push({
+      check: `parity ${s} px: ${check}`,
+      device: label,
+      result: `rel. error ${sci(err)}${pass ? '' : `; ${detail}`}`,
+      verdict: pass ? 'PASS' : `FAIL (> ${sci(tol, 0)})`,
+    });
   };
 
   const targetImage = syntheticImage(s, s, 2);
@@ -167,7 +176,11 @@ async function parity(cfg: Config, cpu: LossBackend, dev: LossBackend, watch: Fa
   LAYERS.style.forEach((layer, j) => {
     const d = compareArrays(ref.grams[j], got.grams[j]);
     const c = Math.round(Math.sqrt(d.length));
-    add(`${layer} Gram`, d.relError, describeDifference(d, (i) => `row ${Math.floor(i / c)}, column ${i % c}`));
+    add(
+      `${layer} Gram`,
+      d.relError,
+      describeDifference(d, (i) => `row ${Math.floor(i / c)}, column ${i % c}`),
+    );
   });
 
   // Same image, same (CPU) targets on both: only the loss+gradient step itself is compared.
@@ -265,7 +278,14 @@ async function stepsAtSize(cfg: Config, cpu: LossBackend, dev: LossBackend, size
       const err = relativeError(onCpu.loss, onDevice.loss);
       const pass = err <= cfg.tolerance;
       const speedup = `; speed-up over the cpu ${(onCpu.wallMs / onDevice.wallMs).toFixed(1)}× (wall)`;
-      rows.push(row(dev, onDevice, `; loss vs cpu rel. error ${sci(err)}${pass ? speedup : ` (cpu ${sci(onCpu.loss, 6)}, device ${sci(onDevice.loss, 6)})`}`, pass ? 'done' : `FAIL (> ${sci(cfg.tolerance, 0)})`));
+      rows.push(
+        row(
+          dev,
+          onDevice,
+          `; loss vs cpu rel. error ${sci(err)}${pass ? speedup : ` (cpu ${sci(onCpu.loss, 6)}, device ${sci(onDevice.loss, 6)})`}`,
+          pass ? 'done' : `FAIL (> ${sci(cfg.tolerance, 0)})`,
+        ),
+      );
     } else {
       const finite = Number.isFinite(onDevice.loss);
       rows.push(row(dev, onDevice, finite ? '' : `; loss is ${onDevice.loss}`, finite ? 'done' : 'FAIL'));
@@ -366,7 +386,9 @@ async function main(): Promise<number> {
 
   printReport(cfg, rows, layers);
   const failed = rows.filter((r) => r.verdict !== 'PASS' && r.verdict !== 'done');
-  console.log(failed.length === 0 ? `\nDEVICE CHECK PASSED on ${cfg.device}` : `\nDEVICE CHECK FAILED on ${cfg.device}: ${failed.map((r) => r.check).join('; ')}`);
+  console.log(
+    failed.length === 0 ? `\nDEVICE CHECK PASSED on ${cfg.device}` : `\nDEVICE CHECK FAILED on ${cfg.device}: ${failed.map((r) => r.check).join('; ')}`,
+  );
   return failed.length === 0 ? 0 : 1;
 }
 

@@ -23,15 +23,15 @@ interface Source {
   licence: string;
 }
 const SOURCES: Record<string, Source> = {
-  plasma: { pkg: 'deb:plasma-workspace-wallpapers', licence: 'LGPL-3 (each wallpaper\'s metadata.json)' },
+  plasma: { pkg: 'deb:plasma-workspace-wallpapers', licence: "LGPL-3 (each wallpaper's metadata.json)" },
   mate: { pkg: 'deb:mate-backgrounds', licence: 'GPL-2+ (debian/copyright)' },
   lomiri: { pkg: 'deb:lomiri-wallpapers-20.04', licence: 'CC-BY-SA-3.0, Lukas Baubkus (debian/copyright)' },
   skimage: { pkg: 'deb:python3-skimage', licence: 'see per file (skimage/data/_fetchers.py)' },
   opencv: {
     pkg: 'deb:opencv-doc',
-    licence: 'Apache-2.0 / BSD-3 (debian/copyright, data/*: Intel); the photos\' own provenance is not stated: for measuring here only',
+    licence: "Apache-2.0 / BSD-3 (debian/copyright, data/*: Intel); the photos' own provenance is not stated: for measuring here only",
   },
-  tracking: { pkg: 'npm:tracking@1.1.3', licence: 'BSD-3 (the package\'s LICENSE); the photos\' own provenance is not stated: for measuring here only' },
+  tracking: { pkg: 'npm:tracking@1.1.3', licence: "BSD-3 (the package's LICENSE); the photos' own provenance is not stated: for measuring here only" },
   tuxpaint: { pkg: 'deb:tuxpaint-stamps-default', licence: 'GPL-2 (debian/copyright, Bill Kendrick and contributors)' },
   openmoji: { pkg: 'npm:openmoji@17.0.0', licence: 'CC-BY-SA-4.0 (OpenMoji, HfG Schwäbisch Gmünd)' },
 };
@@ -52,16 +52,51 @@ const STAMPS = 'usr/share/tuxpaint/stamps';
 
 /** Photos of the kinds people post: dusk and night, fog, close-ups on blur, busy scenes, food, pets, people. */
 const CONTENTS: Entry[] = [
-  { name: 'dusk-boats', from: 'plasma', file: `${PLASMA}/EveningGlow/contents/images/1920x1080.jpg`, what: 'rowing boats on a shore at sunset, clouds lit orange' },
-  { name: 'dusk-lake', from: 'plasma', file: `${PLASMA}/summer_1am/contents/images/1920x1080.jpg`, what: 'a lake after sunset, pink horizon, reeds (low contrast)' },
-  { name: 'dusk-dock', from: 'plasma', file: `${PLASMA}/BytheWater/contents/images/1920x1080.jpg`, what: 'wooden deck over a lake, low sun, blurred far shore' },
+  {
+    name: 'dusk-boats',
+    from: 'plasma',
+    file: `${PLASMA}/EveningGlow/contents/images/1920x1080.jpg`,
+    what: 'rowing boats on a shore at sunset, clouds lit orange',
+  },
+  {
+    name: 'dusk-lake',
+    from: 'plasma',
+    file: `${PLASMA}/summer_1am/contents/images/1920x1080.jpg`,
+    what: 'a lake after sunset, pink horizon, reeds (low contrast)',
+  },
+  {
+    name: 'dusk-dock',
+    from: 'plasma',
+    file: `${PLASMA}/BytheWater/contents/images/1920x1080.jpg`,
+    what: 'wooden deck over a lake, low sun, blurred far shore',
+  },
   { name: 'fog-pier', from: 'plasma', file: `${PLASMA}/ColdRipple/contents/images/1920x1080.jpg`, what: 'a pier into fog, grey, nearly monochrome' },
-  { name: 'fog-night-lake', from: 'plasma', file: `${PLASMA}/DarkestHour/contents/images/1920x1080.jpg`, what: 'a misty lake at blue hour, dark, islands barely visible' },
+  {
+    name: 'fog-night-lake',
+    from: 'plasma',
+    file: `${PLASMA}/DarkestHour/contents/images/1920x1080.jpg`,
+    what: 'a misty lake at blue hour, dark, islands barely visible',
+  },
   { name: 'cups', from: 'plasma', file: `${PLASMA}/ColorfulCups/contents/images/2560x1600.jpg`, what: 'stacked paper cups seen from above, close-up' },
-  { name: 'leaf-closeup', from: 'plasma', file: `${PLASMA}/FallenLeaf/contents/images/1920x1080.jpg`, what: 'an autumn leaf on the ground, blurred background' },
+  {
+    name: 'leaf-closeup',
+    from: 'plasma',
+    file: `${PLASMA}/FallenLeaf/contents/images/1920x1080.jpg`,
+    what: 'an autumn leaf on the ground, blurred background',
+  },
   { name: 'facade', from: 'plasma', file: `${PLASMA}/Grey/contents/images/1920x1080.jpg`, what: 'black-and-white wavy facade of a building' },
-  { name: 'kite-sky', from: 'plasma', file: `${PLASMA}/Kite/contents/images/1920x1080.jpg`, what: 'a small kite in a blue sky, clouds at the edge (small subject)' },
-  { name: 'plants-above', from: 'plasma', file: `${PLASMA}/OneStandsOut/contents/images/1920x1080.jpg`, what: 'green spiky plants from above, one orange (busy texture)' },
+  {
+    name: 'kite-sky',
+    from: 'plasma',
+    file: `${PLASMA}/Kite/contents/images/1920x1080.jpg`,
+    what: 'a small kite in a blue sky, clouds at the edge (small subject)',
+  },
+  {
+    name: 'plants-above',
+    from: 'plasma',
+    file: `${PLASMA}/OneStandsOut/contents/images/1920x1080.jpg`,
+    what: 'green spiky plants from above, one orange (busy texture)',
+  },
   { name: 'forest-path', from: 'plasma', file: `${PLASMA}/Path/contents/images/1920x1080.jpg`, what: 'a path through a dark pine forest' },
   { name: 'flower-red', from: 'mate', file: `${MATE}/Garden.jpg`, what: 'a red flower, blurred orange and green background' },
   { name: 'dune-grass', from: 'mate', file: `${MATE}/Dune.jpg`, what: 'dune grass against the sea, shallow focus' },
@@ -72,11 +107,34 @@ const CONTENTS: Entry[] = [
   { name: 'ladybird', from: 'mate', file: `${MATE}/LadyBird.jpg`, what: 'a ladybird on a stem among small blue flowers, blurred' },
   { name: 'flower-yellow', from: 'mate', file: `${MATE}/YellowFlower.jpg`, what: 'a yellow flower on black, close-up' },
   { name: 'flower-orange', from: 'mate', file: `${MATE}/FreshFlower.jpg`, what: 'petals of an orange flower filling the frame' },
-  { name: 'nuthatch', from: 'lomiri', file: 'usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg', what: 'a nuthatch on a tree trunk, background blurred to white' },
-  { name: 'cat-indoors', from: 'skimage', file: `${SKIMAGE}/chelsea.png`, what: 'a tabby cat\'s face indoors (pet, close-up)', licence: 'CC0, Stefan van der Walt' },
+  {
+    name: 'nuthatch',
+    from: 'lomiri',
+    file: 'usr/share/backgrounds/Kleiber_by_Lukas_Baubkus.jpg',
+    what: 'a nuthatch on a tree trunk, background blurred to white',
+  },
+  {
+    name: 'cat-indoors',
+    from: 'skimage',
+    file: `${SKIMAGE}/chelsea.png`,
+    what: "a tabby cat's face indoors (pet, close-up)",
+    licence: 'CC0, Stefan van der Walt',
+  },
   { name: 'coffee', from: 'skimage', file: `${SKIMAGE}/coffee.png`, what: 'an espresso cup on a saucer, wooden table (food)', licence: 'CC0, Rachel Michetti' },
-  { name: 'rocket-night', from: 'skimage', file: `${SKIMAGE}/rocket.jpg`, what: 'a rocket on its pad at night, lights (low light)', licence: 'public domain, SpaceX' },
-  { name: 'motorcycle-garage', from: 'skimage', file: `${SKIMAGE}/motorcycle_left.png`, what: 'a red motorcycle in a cluttered garage (busy, indoors)', licence: 'Middlebury stereo data set, no stated restrictions' },
+  {
+    name: 'rocket-night',
+    from: 'skimage',
+    file: `${SKIMAGE}/rocket.jpg`,
+    what: 'a rocket on its pad at night, lights (low light)',
+    licence: 'public domain, SpaceX',
+  },
+  {
+    name: 'motorcycle-garage',
+    from: 'skimage',
+    file: `${SKIMAGE}/motorcycle_left.png`,
+    what: 'a red motorcycle in a cluttered garage (busy, indoors)',
+    licence: 'Middlebury stereo data set, no stated restrictions',
+  },
   { name: 'footballer', from: 'opencv', file: `${OPENCV}/messi5.jpg`, what: 'a footballer kicking a ball, crowd behind (busy)' },
   { name: 'fruit', from: 'opencv', file: `${OPENCV}/fruits.jpg`, what: 'cut orange, kiwi, lemon, lime (food close-up)' },
   { name: 'butterfly', from: 'opencv', file: `${OPENCV}/butterfly.jpg`, what: 'a black-and-white butterfly on a striped leaf' },
@@ -85,7 +143,7 @@ const CONTENTS: Entry[] = [
   { name: 'two-people-indoors', from: 'opencv', file: `${OPENCV}/basketball1.png`, what: 'two men passing a ball in a corridor (greyscale)' },
   { name: 'aerial-town', from: 'opencv', file: `${OPENCV}/aero1.jpg`, what: 'a town and river from the air (busy, small detail)' },
   { name: 'old-street', from: 'opencv', file: `${OPENCV}/leuvenA.jpg`, what: 'a cobbled street between brick houses, overcast' },
-  { name: 'baboon', from: 'opencv', file: `${OPENCV}/baboon.jpg`, what: 'a mandrill\'s face filling the frame' },
+  { name: 'baboon', from: 'opencv', file: `${OPENCV}/baboon.jpg`, what: "a mandrill's face filling the frame" },
   { name: 'group-three', from: 'tracking', file: 'package/examples/assets/faces.jpg', what: 'three men posing indoors, head and shoulders (a group)' },
   { name: 'piazza', from: 'tracking', file: 'package/examples/assets/fish_tank/px.png', what: 'an empty town square, low sun on the houses (a cube-map face)' },
 ];
@@ -141,7 +199,12 @@ async function place(e: Entry, folder: 'content' | 'style'): Promise<string> {
     return out;
   }
   const out = path.join(OUT, folder, `${e.name}.jpg`);
-  await sharp(src).rotate().flatten({ background: '#ffffff' }).resize(1024, 1024, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality: 90 }).toFile(out);
+  await sharp(src)
+    .rotate()
+    .flatten({ background: '#ffffff' })
+    .resize(1024, 1024, { fit: 'inside', withoutEnlargement: true })
+    .jpeg({ quality: 90 })
+    .toFile(out);
   return out;
 }
 
@@ -157,18 +220,23 @@ const lines = [
   '| file | what | package | path in the package | licence |',
   '|---|---|---|---|---|',
 ];
-for (const [folder, entries] of [['content', CONTENTS], ['style', STYLES]] as const)
+for (const [folder, entries] of [
+  ['content', CONTENTS],
+  ['style', STYLES],
+] as const)
   for (const e of entries) {
     const out = await place(e, folder);
     const { width, height } = await sharp(out).metadata();
     const src = SOURCES[e.from];
-    lines.push(`| ${folder}/${path.basename(out)} | ${e.what} (${width}×${height}) | ${src.pkg.replace(/^deb:/, 'Debian ')} | ${e.file} | ${e.licence ?? src.licence} |`);
+    lines.push(
+      `| ${folder}/${path.basename(out)} | ${e.what} (${width}×${height}) | ${src.pkg.replace(/^deb:/, 'Debian ')} | ${e.file} | ${e.licence ?? src.licence} |`,
+    );
     console.log(`${folder}/${path.basename(out)}`);
   }
 lines.push(
   '',
   'Not found in any package reachable here: snow, a selfie, a night street, a market. The group is one',
-  'photo of three; `npm run quality` adds the face detector\'s group photos (group1, group5).',
+  "photo of three; `npm run quality` adds the face detector's group photos (group1, group5).",
 );
-await writeFile(path.join(OUT, 'MANIFEST.md'), lines.join('\n') + '\n');
+await writeFile(path.join(OUT, 'MANIFEST.md'), `${lines.join('\n')}\n`);
 console.log(`${CONTENTS.length} photos, ${STYLES.length} styles in ${OUT}`);

@@ -75,7 +75,9 @@ export async function measureResult(pair: string, content: Buffer, style: Buffer
   const place = lineup ? await placeInLineup(result.image, lineup.own, lineup.photos) : null;
   const side = Math.max(result.stats.width ?? 0, result.stats.height ?? 0);
   const copies =
-    result.options.tiles > 1 ? await objectLegibility(result.image, content, styleUsed, tileSideOf(side, result.options.styleScale, result.options.tiles)) : null;
+    result.options.tiles > 1
+      ? await objectLegibility(result.image, content, styleUsed, tileSideOf(side, result.options.styleScale, result.options.tiles))
+      : null;
   const failures: string[] = [];
   if (place && place.rank > t.lineupRankMax) failures.push('photo not recognized');
   // Copies against chance is shown, not judged: the gallery's smeared copies score 0.0–0.05 at MATCH

@@ -62,7 +62,11 @@ if (values['auto-tiles']) {
   process.exit(0);
 }
 
-const inDir = async (dir: string, pick: (f: string) => boolean) => (await readdir(dir)).filter(pick).sort().map((f) => path.join(dir, f));
+const inDir = async (dir: string, pick: (f: string) => boolean) =>
+  (await readdir(dir))
+    .filter(pick)
+    .sort()
+    .map((f) => path.join(dir, f));
 /**
  * Group photos of people (three and five, faces a twentieth of the picture) from a source the rest of
  * the table does not use: the demo pictures of @vladmandic/face-api, a dependency, read where npm put them.
@@ -75,7 +79,7 @@ const named = (f: string) =>
   groupPhoto(f) ??
   (f.includes('/')
     ? f
-    : SEARCHED.flatMap((d) => ['', '.jpg', '.png'].map((ext) => path.join(d, f + ext))).find((p) => existsSync(p)) ?? path.join(FIXTURES, f));
+    : (SEARCHED.flatMap((d) => ['', '.jpg', '.png'].map((ext) => path.join(d, f + ext))).find((p) => existsSync(p)) ?? path.join(FIXTURES, f)));
 const list = async (given: string | undefined, pick: (f: string) => boolean, extra: string) =>
   given ? given.split(',').map(named) : [...(await inDir(FIXTURES, pick)), ...(await inDir(EXTRA, (f) => f.startsWith(extra)))];
 
@@ -94,7 +98,12 @@ if (values.crop !== undefined) options.crop = values.crop;
 if (values.tiles !== undefined) options.tiles = values.tiles === 'auto' ? 'auto' : Number(values.tiles);
 if (values.out) await mkdir(values.out, { recursive: true });
 
-const name = (f: string) => path.basename(f).replace(/\.[^.]+$/, '').replace(/^(content|style)-/, '').replace(/^sample(\d)$/, 'group$1');
+const name = (f: string) =>
+  path
+    .basename(f)
+    .replace(/\.[^.]+$/, '')
+    .replace(/^(content|style)-/, '')
+    .replace(/^sample(\d)$/, 'group$1');
 // The lineup: every photo of the run, and the broad set's (or --lineup's) photos, each once by name.
 const lineupDir = values.lineup ?? path.join(BROAD, 'content');
 const lineupFiles = [...contents, ...(existsSync(lineupDir) ? await inDir(lineupDir, (f) => /\.(jpe?g|png)$/i.test(f)) : [])];
@@ -117,7 +126,7 @@ for (const [c, s] of pairs) {
   const lineup = row.lineup ? `${row.lineup.rank}/${row.lineup.of} (${row.lineup.margin >= 0 ? '+' : ''}${row.lineup.margin.toFixed(2)})` : '-';
   const copies = row.copies ? `${row.copies.share.toFixed(2)}/${row.copies.chance.toFixed(2)}` : '-';
   console.log(
-    `${name(c).padEnd(w)} ${name(s).padEnd(sw)} ${String(row.tiles).padStart(5)}  ${row.structure.toFixed(3).padStart(9)}  ${row.subjectStructure.toFixed(3).padStart(7)}  ${row.styleMatch.toFixed(3).padStart(11)}  ${row.colourShift.toFixed(3).padStart(12)}  ${String(row.faces).padStart(5)}  ${`${row.peopleKept.kept}/${row.peopleKept.of}`.padStart(6)}  ${lineup.padStart(15)}  ${copies.padStart(13)}  ${row.seconds.toFixed(1).padStart(7)}  ${row.crop || '-'}${row.failures.length ? '  ✗ ' + row.failures.join(', ') : '  ✓'}`,
+    `${name(c).padEnd(w)} ${name(s).padEnd(sw)} ${String(row.tiles).padStart(5)}  ${row.structure.toFixed(3).padStart(9)}  ${row.subjectStructure.toFixed(3).padStart(7)}  ${row.styleMatch.toFixed(3).padStart(11)}  ${row.colourShift.toFixed(3).padStart(12)}  ${String(row.faces).padStart(5)}  ${`${row.peopleKept.kept}/${row.peopleKept.of}`.padStart(6)}  ${lineup.padStart(15)}  ${copies.padStart(13)}  ${row.seconds.toFixed(1).padStart(7)}  ${row.crop || '-'}${row.failures.length ? `  ✗ ${row.failures.join(', ')}` : '  ✓'}`,
   );
   if (values.out) await writeFile(path.join(values.out, `${name(c)}-${name(s)}.png`), result.image);
 }
@@ -128,4 +137,6 @@ console.log(
   `\n${rows.length - failed.length} of ${rows.length} pairs within the thresholds (structure ${t.structure.min}–${t.structure.max}, style match ≤ ${t.styleMatchMax}, colour shift ≥ ${t.colourShiftMin}, lineup rank ≤ ${t.lineupRankMax}).`,
 );
 const mean = (k: 'structure' | 'subjectStructure' | 'styleMatch' | 'colourShift' | 'seconds') => rows.reduce((a, r) => a + r[k], 0) / rows.length;
-console.log(`means: structure ${mean('structure').toFixed(3)}, subject structure ${mean('subjectStructure').toFixed(3)}, style match ${mean('styleMatch').toFixed(3)}, colour shift ${mean('colourShift').toFixed(3)}, ${mean('seconds').toFixed(1)} s/job`);
+console.log(
+  `means: structure ${mean('structure').toFixed(3)}, subject structure ${mean('subjectStructure').toFixed(3)}, style match ${mean('styleMatch').toFixed(3)}, colour shift ${mean('colourShift').toFixed(3)}, ${mean('seconds').toFixed(1)} s/job`,
+);

@@ -39,7 +39,12 @@ export async function matMulGflops(threads: number, n = 2048, reps = 5): Promise
   g.input('b', [n, n]);
   g.output(g.op('MatMul', ['a', 'b'], {}, 'c'), [n, n]);
   const session = await ort.InferenceSession.create(g.encode('matmul'), { intraOpNumThreads: threads, interOpNumThreads: 1, logSeverityLevel: 3 });
-  const filled = () => new ort.Tensor('float32', Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5), [n, n]);
+  const filled = () =>
+    new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5),
+      [n, n],
+    );
   const feeds = { a: filled(), b: filled() };
   await session.run(feeds);
   const ms: number[] = [];

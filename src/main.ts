@@ -75,7 +75,10 @@ async function main(): Promise<void> {
     configured.push({ name: frontend.name, module, config });
   }
   if (configured.length === 0) {
-    throw new ConfigError('WEB_ENABLED', 'no front end is configured: set the Discord or Slack variables, or leave WEB_ENABLED unset (or true) for the web page.');
+    throw new ConfigError(
+      'WEB_ENABLED',
+      'no front end is configured: set the Discord or Slack variables, or leave WEB_ENABLED unset (or true) for the web page.',
+    );
   }
 
   if (settings.redis) {

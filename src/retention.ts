@@ -133,7 +133,10 @@ export function startRetention(
     running = Promise.resolve()
       .then(() => pruneDataDir(dataDir, policy, Date.now(), new Set(owed())))
       .then((r) => {
-        if (r.removedFiles > 0) log.info(`Retention: removed ${r.removedFiles} old files (${(r.removedBytes / 2 ** 20).toFixed(1)} MB); ${(r.keptBytes / 2 ** 20).toFixed(1)} MB of images kept.`);
+        if (r.removedFiles > 0)
+          log.info(
+            `Retention: removed ${r.removedFiles} old files (${(r.removedBytes / 2 ** 20).toFixed(1)} MB); ${(r.keptBytes / 2 ** 20).toFixed(1)} MB of images kept.`,
+          );
       })
       .catch((err: unknown) => log.error('Retention: pruning the data directory failed:', err));
   };

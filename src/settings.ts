@@ -100,7 +100,10 @@ const DEVICE = /^(cpu|webgpu|cuda:\d{1,2})$/;
 
 function readDevices(env: Env): string[] {
   const raw = readString(env, 'TILESTYLE_DEVICES') ?? 'cpu';
-  const devices = raw.split(',').map((d) => d.trim().toLowerCase()).filter((d) => d.length > 0);
+  const devices = raw
+    .split(',')
+    .map((d) => d.trim().toLowerCase())
+    .filter((d) => d.length > 0);
   if (devices.length === 0) throw new ConfigError('TILESTYLE_DEVICES', 'must list at least one device, e.g. "cpu" or "cpu,cuda:0".');
   for (const device of devices) {
     if (!DEVICE.test(device)) {
@@ -145,8 +148,20 @@ function readDefaultTiles(env: Env): OptionDefaults['tiles'] | undefined {
 }
 
 export function settingsFromEnv(env: Env, cwd = process.cwd()): Settings {
-  const maxSize = readEngineBound(env, 'TILESTYLE_MAX_SIZE', DEFAULT_LIMITS.maxSize, SETTING_BOUNDS.maxSize, `the engine makes results of at most ${LIMITS.size.max} px`);
-  const maxIterations = readEngineBound(env, 'TILESTYLE_MAX_ITERATIONS', DEFAULT_LIMITS.maxIterations, SETTING_BOUNDS.maxIterations, `the engine runs at most ${LIMITS.iterations.max} iterations`);
+  const maxSize = readEngineBound(
+    env,
+    'TILESTYLE_MAX_SIZE',
+    DEFAULT_LIMITS.maxSize,
+    SETTING_BOUNDS.maxSize,
+    `the engine makes results of at most ${LIMITS.size.max} px`,
+  );
+  const maxIterations = readEngineBound(
+    env,
+    'TILESTYLE_MAX_ITERATIONS',
+    DEFAULT_LIMITS.maxIterations,
+    SETTING_BOUNDS.maxIterations,
+    `the engine runs at most ${LIMITS.iterations.max} iterations`,
+  );
   const { maxImageMb } = SETTING_BOUNDS;
   const settings: Settings = {
     dataDir: path.resolve(cwd, readString(env, 'TILESTYLE_DATA_DIR') ?? 'data'),
@@ -154,7 +169,14 @@ export function settingsFromEnv(env: Env, cwd = process.cwd()): Settings {
     limits: {
       maxSize,
       maxIterations,
-      maxImageBytes: readEngineBound(env, 'TILESTYLE_MAX_IMAGE_MB', DEFAULT_LIMITS.maxImageBytes / MB, maxImageMb, `the engine reads images of at most ${maxImageMb.max} MB`) * MB,
+      maxImageBytes:
+        readEngineBound(
+          env,
+          'TILESTYLE_MAX_IMAGE_MB',
+          DEFAULT_LIMITS.maxImageBytes / MB,
+          maxImageMb,
+          `the engine reads images of at most ${maxImageMb.max} MB`,
+        ) * MB,
       perUserWaiting: readInt(env, 'TILESTYLE_MAX_WAITING_PER_USER', DEFAULT_LIMITS.perUserWaiting, 0, 1000),
       globalWaiting: readInt(env, 'TILESTYLE_MAX_WAITING', DEFAULT_LIMITS.globalWaiting, 0, 100_000),
       progressIntervalMs: readInt(env, 'TILESTYLE_PROGRESS_INTERVAL_MS', DEFAULT_LIMITS.progressIntervalMs, 0, 600_000),

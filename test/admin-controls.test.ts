@@ -152,7 +152,7 @@ describe('bans, channels and limits', () => {
     expect(await statusOf(who('u1', { server: 'S1', channel: 'C1' }))).toMatch(/^Queues:/);
   });
 
-  test("jobs from a server are validated against its lower limits; others keep the global ones", async () => {
+  test('jobs from a server are validated against its lower limits; others keep the global ones', async () => {
     await withStub();
     expect(await control({ op: 'limits', size: 9_999_999 })).toMatch(/^size must be a whole number from \d+ to \d+/);
     expect(await control({ op: 'limits', iterations: 'many' })).toMatch(/^iterations must be a whole number/);
@@ -208,29 +208,34 @@ test('every control survives a restart over the same data directory, and a job p
   expect(await statusOf(who('u1', { server: 'S1', channel: 'C1' }))).toMatch(/only answer in the channels/);
   expect((await ask(palette({ size: 128 }), who('u1', { server: 'S1', channel: 'C5' }))).whispers().join('\n')).toMatch(/size.*96/);
   // The job from before the restart is resumed into the line and held there until resume.
-  const resumed = await frontend.ports[0]!.waitFor((p) => p.events.some((e) => (e.type === 'post' || e.type === 'update') && e.text.includes(HELD_TEXT))).then(() => frontend.ports[0]!);
+  const resumed = await frontend.ports[0]!.waitFor((p) => p.events.some((e) => (e.type === 'post' || e.type === 'update') && e.text.includes(HELD_TEXT))).then(
+    () => frontend.ports[0]!,
+  );
   expect(stub.calls).toHaveLength(0);
   await control({ op: 'resume' });
   await resumed.waitForSettings();
   expect(stub.calls).toHaveLength(1);
 });
 
-(haveRedis ? test : test.skip)('with Redis workers, pause is explained rather than pretended; the other controls work (skipped without redis-server)', async () => {
-  const redis = await RedisServer.start();
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'tilestyle-admin-redis-'));
-  dirs.push(dataDir);
-  const service = await createCommandService({ dataDir, redisUrl: redis.url, log: { error: console.error, warn: () => undefined, info: () => undefined } });
-  try {
-    const say = async (action: AdminAction) => {
-      const port = new RecordingPort();
-      await service.handle({ kind: 'admin', action }, operator, port);
-      return port.whispers().join('\n');
-    };
-    expect(await say({ op: 'pause' })).toBe(NO_PAUSE_WITH_WORKERS);
-    expect(await say({ op: 'show' })).toMatch(/^Queue: running\./);
-    expect(await say({ op: 'ban', user: 'u2' })).toMatch(/^Blocked user u2/);
-  } finally {
-    await service.stop();
-    await redis.stop();
-  }
-});
+(haveRedis ? test : test.skip)(
+  'with Redis workers, pause is explained rather than pretended; the other controls work (skipped without redis-server)',
+  async () => {
+    const redis = await RedisServer.start();
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'tilestyle-admin-redis-'));
+    dirs.push(dataDir);
+    const service = await createCommandService({ dataDir, redisUrl: redis.url, log: { error: console.error, warn: () => undefined, info: () => undefined } });
+    try {
+      const say = async (action: AdminAction) => {
+        const port = new RecordingPort();
+        await service.handle({ kind: 'admin', action }, operator, port);
+        return port.whispers().join('\n');
+      };
+      expect(await say({ op: 'pause' })).toBe(NO_PAUSE_WITH_WORKERS);
+      expect(await say({ op: 'show' })).toMatch(/^Queue: running\./);
+      expect(await say({ op: 'ban', user: 'u2' })).toMatch(/^Blocked user u2/);
+    } finally {
+      await service.stop();
+      await redis.stop();
+    }
+  },
+);

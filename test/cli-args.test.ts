@@ -13,16 +13,54 @@ function usageError(argv: string[]): string {
 describe('stylize command line', () => {
   it('reads content, styles with blend weights and transfer options', () => {
     const a = parseCliArgs([
-      'dog.jpg', 'guitar.png:0.7', '--style', 'face.png:0.3', '--tiles', '4', '--size', '256', '--iterations', '200',
-      '--style-weight', '1e4', '--tv-weight', '0.001', '--optimizer', 'adam', '--init', 'noise', '--seed', '42',
-      '--preserve-colors', '--scales', '2', '--backend', 'tfjs', '--device', 'cpu', '--out', 'here',
+      'dog.jpg',
+      'guitar.png:0.7',
+      '--style',
+      'face.png:0.3',
+      '--tiles',
+      '4',
+      '--size',
+      '256',
+      '--iterations',
+      '200',
+      '--style-weight',
+      '1e4',
+      '--tv-weight',
+      '0.001',
+      '--optimizer',
+      'adam',
+      '--init',
+      'noise',
+      '--seed',
+      '42',
+      '--preserve-colors',
+      '--scales',
+      '2',
+      '--backend',
+      'tfjs',
+      '--device',
+      'cpu',
+      '--out',
+      'here',
     ]);
     expect(a.mode).toBe('stylize');
     expect(a.content).toBe('dog.jpg');
-    expect(a.styles).toEqual([{ file: 'guitar.png', weight: 0.7 }, { file: 'face.png', weight: 0.3 }]);
+    expect(a.styles).toEqual([
+      { file: 'guitar.png', weight: 0.7 },
+      { file: 'face.png', weight: 0.3 },
+    ]);
     expect(a.options).toEqual({
-      tiles: 4, size: 256, iterations: 200, styleWeight: 1e4, tvWeight: 0.001, optimizer: 'adam', init: 'noise',
-      seed: 42, preserveColors: true, scales: 2, balance: 'manual',
+      tiles: 4,
+      size: 256,
+      iterations: 200,
+      styleWeight: 1e4,
+      tvWeight: 0.001,
+      optimizer: 'adam',
+      init: 'noise',
+      seed: 42,
+      preserveColors: true,
+      scales: 2,
+      balance: 'manual',
     });
     expect([a.backend, a.device, a.out, a.palette]).toEqual(['tfjs', 'cpu', 'here', true]);
   });
@@ -50,7 +88,9 @@ describe('stylize command line', () => {
 
   it('reads strength, tiles auto and the schedule, leaving the rest to the defaults', () => {
     expect(parseCliArgs(['a.jpg', 'b.jpg', '--strength', '3', '--tiles', 'auto', '--schedule', 'classic']).options).toEqual({
-      strength: 3, tiles: 'auto', schedule: 'classic',
+      strength: 3,
+      tiles: 'auto',
+      schedule: 'classic',
     });
     expect(parseCliArgs(['a.jpg', 'b.jpg']).options).toEqual({});
   });
@@ -86,7 +126,9 @@ describe('stylize command line', () => {
     expect(usageError(['a.jpg', 'b.jpg', '--size', 'big'])).toBe("--size must be a number (got 'big').");
     expect(usageError(['a.jpg', 'b.jpg', '--tiles', '2.5'])).toBe("--tiles must be auto, sweep or a whole number (got '2.5').");
     expect(usageError(['a.jpg', 'b.jpg', '--tiles', 'many'])).toBe("--tiles must be auto, sweep or a whole number (got 'many').");
-    expect(usageError(['a.jpg', 'b.jpg', '--tiles', 'sweep'])).toBe('--tiles sweep goes with --palette: it shows the palettes at 1, 2, 4 and 8 tiles side by side.');
+    expect(usageError(['a.jpg', 'b.jpg', '--tiles', 'sweep'])).toBe(
+      '--tiles sweep goes with --palette: it shows the palettes at 1, 2, 4 and 8 tiles side by side.',
+    );
     expect(usageError(['a.jpg', 'b.jpg', '--strength', '11'])).toBe('--strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).');
     expect(usageError(['a.jpg', 'b.jpg', '--strength', '-1'])).toMatch(/--strength must be from 1 .* \(got -1\)\.$/);
     expect(usageError(['a.jpg', 'b.jpg', '--strength', 'max'])).toBe("--strength must be a number (got 'max').");

@@ -88,7 +88,10 @@ describe('npm run stylize', () => {
 
   it('has a palette-only form', async () => {
     const out = path.join(tmp, 'palette');
-    const run = await stylize(['--palette', path.join(FIXTURES, 'game-controller.png'), '--tiles', '3', '--size', '64', '--iterations', '2', '--out', out], tmp);
+    const run = await stylize(
+      ['--palette', path.join(FIXTURES, 'game-controller.png'), '--tiles', '3', '--size', '64', '--iterations', '2', '--out', out],
+      tmp,
+    );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     expect(await readdir(out)).toEqual(expect.arrayContaining(['palette.png']));
@@ -113,12 +116,28 @@ describe('npm run stylize', () => {
     const out = path.join(tmp, 'auto');
     const run = await stylize(
       // 192 px: two levels (96 and 192; a result's levels are at least 96 px).
-      [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'face.png'), '--size', '192', '--iterations', '4', '--strength', '3', '--schedule', 'classic', '--no-palette', '--out', out],
+      [
+        path.join(FIXTURES, 'dog.jpg'),
+        path.join(FIXTURES, 'face.png'),
+        '--size',
+        '192',
+        '--iterations',
+        '4',
+        '--strength',
+        '3',
+        '--schedule',
+        'classic',
+        '--no-palette',
+        '--out',
+        out,
+      ],
       tmp,
     );
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/result: .*result\.png \(\d+×\d+, 4 steps \(\d+ \+ \d+ by level\) in .*; tiles \d+: the style is a single object on a plain background; each copy ≈ \d+ px[;,)]/);
+    expect(run.stdout).toMatch(
+      /result: .*result\.png \(\d+×\d+, 4 steps \(\d+ \+ \d+ by level\) in .*; tiles \d+: the style is a single object on a plain background; each copy ≈ \d+ px[;,)]/,
+    );
     const record = JSON.parse(await readFile(path.join(out, 'result.json'), 'utf8'));
     expect(record.result.options).toMatchObject({ strength: 3, schedule: 'classic', balance: 'auto' });
     expect(Number.isInteger(record.result.options.tiles)).toBe(true);
@@ -127,17 +146,45 @@ describe('npm run stylize', () => {
   });
 
   it.each([
-    ['a text file as content', (t: string) => [path.join(t, 'notes.txt'), path.join(FIXTURES, 'guitar.png')], /Content image .*notes\.txt: That file isn't an image I can read \(text\)\. Send a PNG, JPEG, WebP or GIF\./],
-    ['a missing style file', (t: string) => [path.join(FIXTURES, 'dog.jpg'), path.join(t, 'nope.png')], /Cannot read the style image .*nope\.png: no such file\./],
+    [
+      'a text file as content',
+      (t: string) => [path.join(t, 'notes.txt'), path.join(FIXTURES, 'guitar.png')],
+      /Content image .*notes\.txt: That file isn't an image I can read \(text\)\. Send a PNG, JPEG, WebP or GIF\./,
+    ],
+    [
+      'a missing style file',
+      (t: string) => [path.join(FIXTURES, 'dog.jpg'), path.join(t, 'nope.png')],
+      /Cannot read the style image .*nope\.png: no such file\./,
+    ],
     ['an unknown flag', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--frobnicate'], /Unknown option '--frobnicate'/],
     ['an out-of-range option', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--tiles', '0'], /tiles/i],
-    ['a strength above 10', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--strength', '11'], /^stylize: --strength must be from 1 \(keep the photo\) to 10 \(the style takes over\) \(got 11\)\.$/m],
-    ['tiles that are not a number', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--tiles', 'many'], /^stylize: --tiles must be auto, sweep or a whole number \(got 'many'\)\.$/m],
-    ['an unknown schedule', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--schedule', 'slow'], /--schedule must be one of quick, classic/],
-    ['strength with raw weights', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--strength', '7', '--style-weight', '3'], /give one or the other/],
+    [
+      'a strength above 10',
+      () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--strength', '11'],
+      /^stylize: --strength must be from 1 \(keep the photo\) to 10 \(the style takes over\) \(got 11\)\.$/m,
+    ],
+    [
+      'tiles that are not a number',
+      () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--tiles', 'many'],
+      /^stylize: --tiles must be auto, sweep or a whole number \(got 'many'\)\.$/m,
+    ],
+    [
+      'an unknown schedule',
+      () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--schedule', 'slow'],
+      /--schedule must be one of quick, classic/,
+    ],
+    [
+      'strength with raw weights',
+      () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--strength', '7', '--style-weight', '3'],
+      /give one or the other/,
+    ],
     ['a malformed number', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--size', 'huge'], /--size must be a number/],
     ['a negative size', () => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--size', '-5'], /^stylize: --size: .*-5/],
-    ['--out naming an existing file', (t: string) => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--out', path.join(t, 'notes.txt')], /Cannot write the results into --out .*notes\.txt: it \(or a folder above it\) is a file, not a folder\./],
+    [
+      '--out naming an existing file',
+      (t: string) => [path.join(FIXTURES, 'dog.jpg'), path.join(FIXTURES, 'guitar.png'), '--out', path.join(t, 'notes.txt')],
+      /Cannot write the results into --out .*notes\.txt: it \(or a folder above it\) is a file, not a folder\./,
+    ],
   ])('rejects %s with exit code 2 and one friendly line, before loading the model', async (_name, args, message) => {
     await writeFile(path.join(tmp, 'notes.txt'), 'shopping list: eggs, milk\n');
     // No weights where the model would be looked for: reaching the model would fail differently.

@@ -167,7 +167,7 @@ describeWithRedis('several workers on Redis', () => {
     }
   });
 
-  it('starts npm start\'s program as a front end that loads no weights and never prints the Redis password', async () => {
+  it("starts npm start's program as a front end that loads no weights and never prints the Redis password", async () => {
     const cwd = await mkdtemp(path.join(tmpdir(), 'tilestyle-cluster-main-'));
     try {
       const app = AppProcess.start(

@@ -41,7 +41,11 @@ describe('button ids', () => {
 
   it('are offered only where they would do something', () => {
     const limits = { maxSize: 96, maxTiles: 16 };
-    const base = { id: 'j', kind: 'stylize' as const, options: { tiles: 1, size: 64, iterations: 4, strength: 10, balance: 'auto' as const, styleWeight: 1, contentWeight: 1, preserveColors: false, seed: 1 } };
+    const base = {
+      id: 'j',
+      kind: 'stylize' as const,
+      options: { tiles: 1, size: 64, iterations: 4, strength: 10, balance: 'auto' as const, styleWeight: 1, contentWeight: 1, preserveColors: false, seed: 1 },
+    };
     expect(resultButtons(base, 'result', limits).map((b) => b.action)).toEqual(['finer', 'weaker', 'seed', 'upscale']);
     expect(resultButtons(base, 'palette', limits).map((b) => b.action)).toEqual(['finer', 'weaker', 'seed']);
     const finest = { ...base, options: { ...base.options, tiles: 16, size: 96, strength: 1 } };

@@ -1,4 +1,14 @@
-import { asSweep, formatOptions, nextTiles, parseOptionText, resolveUserOptions, tilesText, validateOptions, withTiles, type OptionLimits } from '../src/commands/user-options.js';
+import {
+  asSweep,
+  formatOptions,
+  nextTiles,
+  parseOptionText,
+  resolveUserOptions,
+  tilesText,
+  validateOptions,
+  withTiles,
+  type OptionLimits,
+} from '../src/commands/user-options.js';
 import type { JobOptions, OptionDefaults } from '../src/jobs/job-record.js';
 
 const limits: OptionLimits = { maxTiles: 16, minSize: 32, maxSize: 512, maxIterations: 1000 };
@@ -44,7 +54,10 @@ describe('validateOptions', () => {
     [{ preserve_colors: 'maybe' }, 'preserve_colors must be yes or no (true/false), not "maybe".'],
     [{ tiles: true }, 'tiles needs a value, e.g. tiles=4 or tiles=auto.'],
     [{ strength: true }, 'strength needs a number, e.g. strength=7.'],
-    [{ colour: 'red' }, 'I don\'t know the option "colour". The options of /stylize are: tiles, crop, size, iterations, strength, style_weight, content_weight, preserve_colors, seed.'],
+    [
+      { colour: 'red' },
+      'I don\'t know the option "colour". The options of /stylize are: tiles, crop, size, iterations, strength, style_weight, content_weight, preserve_colors, seed.',
+    ],
     [{ style_weight: 0, content_weight: 0 }, 'style_weight and content_weight are both 0'],
     [{ tiles: 2, Tiles: 3 }, 'tiles is given twice'],
     [{ size: '0x40' }, 'size must be a number, not "0x40".'],
@@ -85,7 +98,10 @@ describe('validateOptions', () => {
   it('names options that do not apply to palette', () => {
     const result = validateOptions({ content_weight: 2 }, 'palette', limits);
     expect(result).toEqual({ ok: false, problems: ["content_weight doesn't apply to /palette. Its options are: tiles, crop, size, iterations, seed."] });
-    expect(validateOptions({ strength: 3 }, 'palette', limits)).toEqual({ ok: false, problems: ["strength doesn't apply to /palette. Its options are: tiles, crop, size, iterations, seed."] });
+    expect(validateOptions({ strength: 3 }, 'palette', limits)).toEqual({
+      ok: false,
+      problems: ["strength doesn't apply to /palette. Its options are: tiles, crop, size, iterations, seed."],
+    });
   });
 
   it('reports every problem, one message each', () => {
@@ -125,23 +141,48 @@ describe('resolveUserOptions / formatOptions / nextTiles', () => {
 
   it('balances automatically from the strength unless a raw weight is given', () => {
     expect(resolveUserOptions({ strength: 8 }, 'stylize', defaults, limits, () => 1)).toMatchObject({ strength: 8, balance: 'auto' });
-    expect(resolveUserOptions({ contentWeight: 3 }, 'stylize', defaults, limits, () => 1)).toMatchObject({ contentWeight: 3, styleWeight: 1000, balance: 'manual' });
+    expect(resolveUserOptions({ contentWeight: 3 }, 'stylize', defaults, limits, () => 1)).toMatchObject({
+      contentWeight: 3,
+      styleWeight: 1000,
+      balance: 'manual',
+    });
     expect(resolveUserOptions({ styleWeight: 0.5 }, 'stylize', defaults, limits, () => 1).balance).toBe('manual');
     // A palette has no content to balance against.
     expect(resolveUserOptions({}, 'palette', defaults, limits, () => 1).balance).toBe('auto');
   });
 
   it('writes settings that parse back to the same options: strength with the automatic balance', () => {
-    const options: JobOptions = { tiles: 8, size: 96, iterations: 7, strength: 7, balance: 'auto', styleWeight: 1, contentWeight: 1, preserveColors: true, seed: 99 };
+    const options: JobOptions = {
+      tiles: 8,
+      size: 96,
+      iterations: 7,
+      strength: 7,
+      balance: 'auto',
+      styleWeight: 1,
+      contentWeight: 1,
+      preserveColors: true,
+      seed: 99,
+    };
     const text = formatOptions(options, 'stylize');
     expect(text).toBe('tiles=8 size=96 iterations=7 strength=7 preserve_colors=yes seed=99');
     const back = validateOptions(parseOptionText(text), 'stylize', limits);
     expect(back.ok).toBe(true);
-    if (back.ok) expect(resolveUserOptions(back.options, 'stylize', { ...defaults, tiles: 'auto', styleWeight: 1, contentWeight: 1 }, limits, () => 1)).toEqual(options);
+    if (back.ok)
+      expect(resolveUserOptions(back.options, 'stylize', { ...defaults, tiles: 'auto', styleWeight: 1, contentWeight: 1 }, limits, () => 1)).toEqual(options);
   });
 
   it('writes the raw weights, not strength, when they set the balance', () => {
-    const options: JobOptions = { tiles: 3, size: 96, iterations: 7, strength: 5, balance: 'manual', styleWeight: 1e7, contentWeight: 0.25, preserveColors: false, seed: 5 };
+    const options: JobOptions = {
+      tiles: 3,
+      size: 96,
+      iterations: 7,
+      strength: 5,
+      balance: 'manual',
+      styleWeight: 1e7,
+      contentWeight: 0.25,
+      preserveColors: false,
+      seed: 5,
+    };
     const text = formatOptions(options, 'stylize');
     expect(text).toBe('tiles=3 size=96 iterations=7 style_weight=1e7 content_weight=0.25 preserve_colors=no seed=5');
     const back = validateOptions(parseOptionText(text), 'stylize', limits);
@@ -166,7 +207,17 @@ describe('resolveUserOptions / formatOptions / nextTiles', () => {
   });
 
   it('writes a large seed out in full, so it can be typed back in', () => {
-    const options: JobOptions = { tiles: 1, size: 96, iterations: 7, strength: 5, balance: 'auto', styleWeight: 1, contentWeight: 1, preserveColors: false, seed: 1192356733 };
+    const options: JobOptions = {
+      tiles: 1,
+      size: 96,
+      iterations: 7,
+      strength: 5,
+      balance: 'auto',
+      styleWeight: 1,
+      contentWeight: 1,
+      preserveColors: false,
+      seed: 1192356733,
+    };
     const text = formatOptions(options, 'stylize');
     expect(text).toContain('seed=1192356733');
     expect(validateOptions(parseOptionText(text), 'stylize', limits)).toEqual({

@@ -33,7 +33,7 @@ async function stylize(options: Record<string, string>, stub: StubEngine, user =
   return port;
 }
 
-test('settings alone shows the defaults a new job starts from, none of them the user\'s own yet', async () => {
+test("settings alone shows the defaults a new job starts from, none of them the user's own yet", async () => {
   t = await makeTestCommands({ createEngine: async () => new StubEngine(), defaults: { strength: 4, tiles: 'auto' } });
   const text = await settings({});
   expect(text).toContain('Your defaults for new jobs: tiles=auto crop=auto size=64 strength=4 palette=on.');
@@ -80,7 +80,7 @@ test('a setting out of the limits, of an unknown name or sweep is refused with t
   expect(await settings({})).toContain('None of them is your own yet');
 });
 
-test('settings reset goes back to the server\'s defaults', async () => {
+test("settings reset goes back to the server's defaults", async () => {
   t = await makeTestCommands({ createEngine: async () => new StubEngine(), defaults: { strength: 4 } });
   await settings({ strength: '9' });
   const reset = await settings({ reset: true });
@@ -104,7 +104,7 @@ test("a user's defaults survive a restart, per platform and user", async () => {
   expect(await settings({}, 'user-2')).toContain('None of them is your own yet');
 });
 
-test('a saved default the operator has since put out of range gives way to the operator\'s default', async () => {
+test("a saved default the operator has since put out of range gives way to the operator's default", async () => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'tilestyle-settings-'));
   dirs.push(dataDir);
   t = await makeTestCommands({ createEngine: async () => new StubEngine(), dataDir, limits: { maxSize: 512 } });

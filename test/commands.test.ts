@@ -63,9 +63,7 @@ describe('stylize', () => {
     // dog.jpg is landscape: the result keeps the content's aspect ratio.
     expect(resultSize.width).toBeGreaterThan(resultSize.height);
 
-    expect(settings!.text).toMatch(
-      /^Settings: tiles=2 size=64 iterations=6 strength=5 preserve_colors=no seed=7 · took [\d.]+ s on cpu · job \w+$/,
-    );
+    expect(settings!.text).toMatch(/^Settings: tiles=2 size=64 iterations=6 strength=5 preserve_colors=no seed=7 · took [\d.]+ s on cpu · job \w+$/);
     expect(port.reactionsOn(palette!.id)).toEqual(['rerun']);
     expect(port.reactionsOn(result!.id)).toEqual(['rerun']);
 
@@ -128,7 +126,11 @@ describe('tiles=auto', () => {
 
     // The settings line typed back in names the number: the palette cache has it under that number.
     const typed = new RecordingPort({ channel: 'auto' });
-    await t.handler.handle({ kind: 'palette', style: imageSource('face.png'), options: { tiles: String(chosen), iterations: 2 } }, invocation('auto', { channel: 'auto' }), typed);
+    await t.handler.handle(
+      { kind: 'palette', style: imageSource('face.png'), options: { tiles: String(chosen), iterations: 2 } },
+      invocation('auto', { channel: 'auto' }),
+      typed,
+    );
     await typed.waitForSettings();
     expect(typed.posts().at(-1)!.text).toContain('on the cache');
     expect(typed.filePosts()[0]!.text).toContain(`tiles ${chosen}×${chosen}, 64 px`);
@@ -146,7 +148,11 @@ describe('tiles=auto', () => {
 
   it('leaves a painting untiled and says so; an explicit tiles=N is obeyed', async () => {
     const port = new RecordingPort({ channel: 'auto-painting' });
-    await t.handler.handle({ kind: 'palette', style: imageSource('scream.jpg'), options: { tiles: 'auto', iterations: 1, size: 32 } }, invocation('auto'), port);
+    await t.handler.handle(
+      { kind: 'palette', style: imageSource('scream.jpg'), options: { tiles: 'auto', iterations: 1, size: 32 } },
+      invocation('auto'),
+      port,
+    );
     await port.waitForSettings();
     expect(port.filePosts()[0]!.text).toContain('(tiles 1: the style looks alike all over, like a painting, texture or landscape, 32 px)');
     expect(port.posts().at(-1)!.text).toMatch(/^Settings: tiles=1 size=32 /);
@@ -180,7 +186,11 @@ describe('tiles=auto on photos of a subject', () => {
   it('crop=none keeps the whole picture and says nothing of a crop; a crop that is not auto or none is refused', async () => {
     const bytes = await readFile(new URL('./fixtures/styles/portrait-astronaut.jpg', import.meta.url));
     const port = new RecordingPort({ channel: 'subject-uncut' });
-    await t.handler.handle({ kind: 'palette', style: imageSource({ name: 'portrait.jpg', bytes }), options: { iterations: 1, crop: 'none' } }, invocation('subject'), port);
+    await t.handler.handle(
+      { kind: 'palette', style: imageSource({ name: 'portrait.jpg', bytes }), options: { iterations: 1, crop: 'none' } },
+      invocation('subject'),
+      port,
+    );
     await port.waitForSettings();
     expect(port.filePosts()[0]!.text).toContain('(tiles 2: the style is a photo of a subject; each copy ≈ 32 px, 64 px)');
     // The settings line names it, so that typing it back reproduces the palette.
@@ -194,15 +204,25 @@ describe('tiles=auto on photos of a subject', () => {
 describe('tiles=sweep', () => {
   it('answers a palette with one picture of the palettes at 1, 2, 4 and 8 tiles, says how to get each, and caches it apart', async () => {
     const port = new RecordingPort({ channel: 'sweep' });
-    await t.handler.handle({ kind: 'palette', style: imageSource('face.png'), options: { tiles: 'sweep', iterations: 2 } }, invocation('sweeper', { channel: 'sweep' }), port);
+    await t.handler.handle(
+      { kind: 'palette', style: imageSource('face.png'), options: { tiles: 'sweep', iterations: 2 } },
+      invocation('sweeper', { channel: 'sweep' }),
+      port,
+    );
     await port.waitForSettings();
     const [image] = port.filePosts();
     expect(port.filePosts()).toHaveLength(1);
-    expect(image!.text).toBe('Palette sweep — the style alone at 1, 2, 4, 8 tiles, each 32 px. For one of them at full size: palette tiles=2, palette tiles=4, palette tiles=8 (or tiles=1 for none).');
+    expect(image!.text).toBe(
+      'Palette sweep — the style alone at 1, 2, 4, 8 tiles, each 32 px. For one of them at full size: palette tiles=2, palette tiles=4, palette tiles=8 (or tiles=1 for none).',
+    );
     // Four palettes at half the size (32 px), side by side under their labels.
     expect(await decodes(image!.files[0]!.data)).toEqual({ width: 4 * 32 + 3 * 4, height: 24 + 32 });
     // Its left and right ends differ: not one palette stretched, but four made with different tiles.
-    const cell = (i: number) => sharp(image!.files[0]!.data).extract({ left: i * 36, top: 24, width: 32, height: 32 }).raw().toBuffer();
+    const cell = (i: number) =>
+      sharp(image!.files[0]!.data)
+        .extract({ left: i * 36, top: 24, width: 32, height: 32 })
+        .raw()
+        .toBuffer();
     expect((await cell(0)).equals(await cell(3))).toBe(false);
     // A sweep shows the finer tilings already: no 🔁, and the settings line reproduces it.
     expect(port.reactionsOn(image!.id)).toEqual([]);
@@ -211,12 +231,20 @@ describe('tiles=sweep', () => {
 
     // Asked again, it comes from the cache; a plain palette of the same style is not confused with it.
     const again = new RecordingPort({ channel: 'sweep' });
-    await t.handler.handle({ kind: 'palette', style: imageSource('face.png'), options: { tiles: 'SWEEP', iterations: 2 } }, invocation('sweeper', { channel: 'sweep' }), again);
+    await t.handler.handle(
+      { kind: 'palette', style: imageSource('face.png'), options: { tiles: 'SWEEP', iterations: 2 } },
+      invocation('sweeper', { channel: 'sweep' }),
+      again,
+    );
     await again.waitForSettings();
     expect(again.posts().at(-1)!.text).toContain('on the cache');
     expect(again.filePosts()[0]!.files[0]!.data).toEqual(image!.files[0]!.data);
     const single = new RecordingPort({ channel: 'sweep' });
-    await t.handler.handle({ kind: 'palette', style: imageSource('face.png'), options: { tiles: 1, iterations: 2 } }, invocation('sweeper', { channel: 'sweep' }), single);
+    await t.handler.handle(
+      { kind: 'palette', style: imageSource('face.png'), options: { tiles: 1, iterations: 2 } },
+      invocation('sweeper', { channel: 'sweep' }),
+      single,
+    );
     await single.waitForSettings();
     expect(await decodes(single.filePosts()[0]!.files[0]!.data)).toEqual({ width: 64, height: 64 });
 
@@ -224,7 +252,9 @@ describe('tiles=sweep', () => {
     const jobId = /job (\w+)$/.exec(settings)![1]!;
     const rerun = new RecordingPort({ channel: 'sweep' });
     await t.handler.handle({ kind: 'rerun', jobId }, invocation('sweeper', { channel: 'sweep' }), rerun);
-    expect(rerun.whispers()[0]).toBe(`Job ${jobId} is a palette sweep: it already shows 1, 2, 4 and 8 tiles. For one at full size, ask palette tiles=4 (or the count you like).`);
+    expect(rerun.whispers()[0]).toBe(
+      `Job ${jobId} is a palette sweep: it already shows 1, 2, 4 and 8 tiles. For one at full size, ask palette tiles=4 (or the count you like).`,
+    );
     expect(rerun.filePosts()).toHaveLength(0);
   });
 
@@ -235,7 +265,9 @@ describe('tiles=sweep', () => {
       invocation('sweeper'),
       port,
     );
-    expect(port.whispers()).toEqual(["tiles=sweep is for palette: it shows the style's palettes at 1, 2, 4 and 8 tiles side by side. For /stylize, give tiles=auto or a number."]);
+    expect(port.whispers()).toEqual([
+      "tiles=sweep is for palette: it shows the style's palettes at 1, 2, 4 and 8 tiles side by side. For /stylize, give tiles=auto or a number.",
+    ]);
     expect(port.posts()).toHaveLength(0);
   });
 });
@@ -255,13 +287,19 @@ describe('strength and balance', () => {
     try {
       const run = async (options: Record<string, string | number>) => {
         const port = new RecordingPort();
-        await spy.handler.handle({ kind: 'stylize', content: imageSource('dog.jpg'), style: imageSource('scream.jpg'), options: { iterations: 1, size: 32, ...options } }, invocation(), port);
+        await spy.handler.handle(
+          { kind: 'stylize', content: imageSource('dog.jpg'), style: imageSource('scream.jpg'), options: { iterations: 1, size: 32, ...options } },
+          invocation(),
+          port,
+        );
         await port.waitForSettings();
         return port.posts().at(-1)!.text;
       };
       expect(await run({ strength: 8 })).toMatch(/^Settings: tiles=1 size=32 iterations=1 strength=8 preserve_colors=no seed=\d+ · /);
       expect(seen[0]).toMatchObject({ strength: 8, balance: 'auto', tiles: 1 });
-      expect(await run({ content_weight: 3 })).toMatch(/^Settings: tiles=1 size=32 iterations=1 style_weight=1 content_weight=3 preserve_colors=no seed=\d+ · /);
+      expect(await run({ content_weight: 3 })).toMatch(
+        /^Settings: tiles=1 size=32 iterations=1 style_weight=1 content_weight=3 preserve_colors=no seed=\d+ · /,
+      );
       expect(seen[1]).toMatchObject({ balance: 'manual', contentWeight: 3, styleWeight: 1 });
       expect(await run({})).toContain(' strength=5 ');
       expect(seen[2]).toMatchObject({ strength: 5, balance: 'auto' });
@@ -270,7 +308,7 @@ describe('strength and balance', () => {
     }
   });
 
-  it("never offers more than the engine runs, whatever the service is given", async () => {
+  it('never offers more than the engine runs, whatever the service is given', async () => {
     const wide = await makeTestCommands({ limits: { maxIterations: 5000, maxSize: 8192 } });
     try {
       expect(wide.service.limits.maxIterations).toBe(2000);
@@ -351,10 +389,26 @@ describe('refusals', () => {
     ['a strength over 10', { options: { strength: '11' } }, 'strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).'],
     ['strength with a raw weight', { options: { strength: 3, style_weight: 10 } }, 'give strength, or the weights, not both.'],
     ['a size over the cap', { options: { size: 4096 } }, 'size must be from 32 to 1024 pixels here (got 4096).'],
-    ['a declared non-image', { style: imageSource('guitar.png', { contentType: 'application/pdf' }) }, 'The style image "guitar.png" is application/pdf, not an image.'],
-    ['a declared size over the limit', { content: imageSource('dog.jpg', { size: 50 * 2 ** 20 }) }, 'The content image "dog.jpg" is 50 MB; the limit is 10 MB.'],
-    ['a download that fails', { style: { name: 'x.png', load: () => Promise.reject(new Error('timed out')) } }, 'I couldn\'t download the style image "x.png" (timed out).'],
-    ['a file that is no image', { style: imageSource({ name: 'fake.png', bytes: garbage }) }, 'The style image "fake.png": That file isn\'t an image I can read (text).'],
+    [
+      'a declared non-image',
+      { style: imageSource('guitar.png', { contentType: 'application/pdf' }) },
+      'The style image "guitar.png" is application/pdf, not an image.',
+    ],
+    [
+      'a declared size over the limit',
+      { content: imageSource('dog.jpg', { size: 50 * 2 ** 20 }) },
+      'The content image "dog.jpg" is 50 MB; the limit is 10 MB.',
+    ],
+    [
+      'a download that fails',
+      { style: { name: 'x.png', load: () => Promise.reject(new Error('timed out')) } },
+      'I couldn\'t download the style image "x.png" (timed out).',
+    ],
+    [
+      'a file that is no image',
+      { style: imageSource({ name: 'fake.png', bytes: garbage }) },
+      'The style image "fake.png": That file isn\'t an image I can read (text).',
+    ],
   ])('%s gets one clear message and nothing is queued', async (_what, change, message) => {
     const port = new RecordingPort({ channel: 'refusals' });
     const request = { kind: 'stylize' as const, content: imageSource('dog.jpg'), style: imageSource('scream.jpg'), options: {}, ...change };
@@ -440,15 +494,19 @@ describe('help, status and unknown commands', () => {
     expect(text).toContain(
       '• tiles — repeat the style image N×N so an object becomes the stroke; auto chooses; sweep shows 1, 2, 4, 8. Range auto, sweep (palette) or 1–16, default auto.',
     );
-    expect(text).toContain('• crop — auto cuts a tiled style to its subject (a face, an object) before repeating it; none keeps it whole. Range auto or none, default auto.');
-    expect(text).toContain("• strength — how far the style takes over: low keeps the photo, high lets the style's objects take over (stylize only). Range 1–10, default 5.");
+    expect(text).toContain(
+      '• crop — auto cuts a tiled style to its subject (a face, an object) before repeating it; none keeps it whole. Range auto or none, default auto.',
+    );
+    expect(text).toContain(
+      "• strength — how far the style takes over: low keeps the photo, high lets the style's objects take over (stylize only). Range 1–10, default 5.",
+    );
     expect(text).toMatch(/Giving style_weight or content_weight turns that off and uses the raw weights/);
     expect(text).toContain('• size — longest side of the result in pixels. Range 32–1024 px, default 64.');
     expect(text).toContain('• iterations — optimizer steps; more is slower and finer. Range 1–1000, default 6.');
     for (const option of ['style_weight', 'content_weight', 'preserve_colors', 'seed']) expect(text).toContain(`• ${option} — `);
   });
 
-  it('status shows the queues and the user\'s jobs', async () => {
+  it("status shows the queues and the user's jobs", async () => {
     const port = new RecordingPort();
     await t.handler.handle({ kind: 'status' }, invocation('ivan'), port);
     expect(port.whispers()[0]).toBe('Queues:\n• cpu: idle\nYou have no jobs waiting or running.');

@@ -49,7 +49,12 @@ const note = (...a: unknown[]) => {
   logChanged.notify();
 };
 const log = { error: note, warn: note, info: note };
-const logSays = (pattern: RegExp) => logChanged.until(() => logged.find((l) => pattern.test(l)), 120_000, () => logged.join('\n'));
+const logSays = (pattern: RegExp) =>
+  logChanged.until(
+    () => logged.find((l) => pattern.test(l)),
+    120_000,
+    () => logged.join('\n'),
+  );
 
 let dataDir: string;
 

@@ -49,7 +49,17 @@ describeBundle('the device bundle', () => {
     dir = await mkdtemp(path.join(os.tmpdir(), 'tilestyle-device-test-'));
     const built = await run(
       process.execPath,
-      [path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'bench/bundle-device.ts', '--out', path.join(dir, 'device'), '--level', '0', '--max-mib', '200', '--allow-missing-debs'],
+      [
+        path.join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+        'bench/bundle-device.ts',
+        '--out',
+        path.join(dir, 'device'),
+        '--level',
+        '0',
+        '--max-mib',
+        '200',
+        '--allow-missing-debs',
+      ],
       { cwd: ROOT, env: process.env },
     );
     if (built.code !== 0) throw new Error(`bundle:device failed:\n${built.stdout}\n${built.stderr}`);

@@ -76,7 +76,7 @@ it('registers /admin with its subcommands, within the rules Discord checks', asy
   expect(definition.options.map((o) => o.name)).toEqual(['show', 'pause', 'resume', 'ban', 'unban', 'allow-channel', 'all-channels', 'limits', 'clear-limits']);
 });
 
-it("the fake refuses a registration Discord would refuse (a capital in a name, a description over 100)", async () => {
+it('the fake refuses a registration Discord would refuse (a capital in a name, a description over 100)', async () => {
   const rest = new REST({ api: fake.apiUrl, retries: 0 }).setToken(fake.token);
   const route = `/applications/${fake.appId}/guilds/${fake.guildId}/commands` as const;
   await expect(rest.put(route, { body: [{ name: 'Admin', description: 'x', options: [] }] })).rejects.toThrow(/invalid name/);

@@ -24,7 +24,7 @@ const content = (r: RecordedRequest) => String(r.body?.content ?? '');
 
 type Row = { type: number; components: { type: number; custom_id: string; label: string; style: number }[] };
 function buttonsOf(messageId: string): { custom_id: string; label: string }[] {
-  return (fake.messages.get(messageId)?.components as Row[] | undefined ?? []).flatMap((row) => row.components);
+  return ((fake.messages.get(messageId)?.components as Row[] | undefined) ?? []).flatMap((row) => row.components);
 }
 
 beforeAll(async () => {
@@ -42,7 +42,7 @@ afterAll(async () => {
 });
 
 /** Runs a /stylize to the end; returns its thread, job id and the ids of its messages. */
-async function stylize(user: ReturnType<FakeDiscord["addUser"]>, extra: { name: string; type: number; value?: unknown }[]) {
+async function stylize(user: ReturnType<FakeDiscord['addUser']>, extra: { name: string; type: number; value?: unknown }[]) {
   const from = fake.requests.length;
   const c = await fake.attachment('dog.jpg');
   const s = await fake.attachment('guitar.png');
@@ -54,7 +54,11 @@ async function stylize(user: ReturnType<FakeDiscord["addUser"]>, extra: { name: 
 
 /** Waits for the next job in a thread to end; its status, palette, result and settings messages. */
 async function finished(thread: string, from: number) {
-  const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'), 120_000, from);
+  const settings = await fake.waitForRequest(
+    (r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'),
+    120_000,
+    from,
+  );
   const posts = fake.requests.slice(from).filter((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages`);
   const status = posts.find((p) => /Starting now|Queued/.test(content(p)))!;
   const images = posts.filter((p) => p.files.length > 0);
@@ -78,12 +82,23 @@ describe('buttons on Discord', () => {
   it('puts the variations under the palette and the result, and takes Cancel off the status once done', async () => {
     const [palette, result] = first.images;
     expect(buttonsOf(palette!.id).map((b) => b.label)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed']);
-    expect(buttonsOf(result!.id).map((b) => b.label)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed', 'Upscale', 'Send to me', 'Delete']);
+    expect(buttonsOf(result!.id).map((b) => b.label)).toEqual([
+      'Finer tiles',
+      'Coarser tiles',
+      'Stronger',
+      'Weaker',
+      'New seed',
+      'Upscale',
+      'Send to me',
+      'Delete',
+    ]);
     expect(buttonsOf(result!.id)[0]!.custom_id).toBe(`tilestyle:finer:${first.jobId}`);
     // Five to a row, as Discord requires (the fake refuses more).
-    expect((result!.request.body?.components as Row[]).map((row) => row.components.length)).toEqual([5, 3]);
+    expect((result!.request.body!.components as Row[]).map((row) => row.components.length)).toEqual([5, 3]);
     const statusPost = fake.requests.find((r) => r.messageId === first.status)!;
-    expect((statusPost.body?.components as Row[])[0]!.components).toEqual([expect.objectContaining({ label: 'Cancel', custom_id: `tilestyle:cancel:${first.jobId}`, style: 4 })]);
+    expect((statusPost.body!.components as Row[])[0]!.components).toEqual([
+      expect.objectContaining({ label: 'Cancel', custom_id: `tilestyle:cancel:${first.jobId}`, style: 4 }),
+    ]);
     await fake.waitUntil(() => fake.messages.get(first.status)?.content.startsWith('Done') && buttonsOf(first.status).length === 0, 10_000);
   });
 
@@ -132,18 +147,29 @@ describe('buttons on Discord', () => {
     const from = fake.requests.length;
     const c = await fake.attachment('eagle.jpg');
     const s = await fake.attachment('scream.jpg');
-    fake.interaction(alice, 'stylize', [{ name: 'content', type: 11, value: c.id }, { name: 'style', type: 11, value: s.id }, int('size', 48), int('iterations', 300)], [c, s]);
+    fake.interaction(
+      alice,
+      'stylize',
+      [{ name: 'content', type: 11, value: c.id }, { name: 'style', type: 11, value: s.id }, int('size', 48), int('iterations', 300)],
+      [c, s],
+    );
     const threadCall = await fake.waitForRequest((r) => r.method === 'POST' && /\/threads$/.test(r.path), 30_000, from);
     const thread = threadCall.path.split('/')[4]!;
     const status = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages`, 30_000, from);
     const cancelId = buttonsOf(status.messageId!)[0]!.custom_id;
-    await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/channels/${thread}/messages/${status.messageId}` && /step/.test(content(r)), 60_000, from);
+    await fake.waitForRequest(
+      (r) => r.method === 'PATCH' && r.path === `/channels/${thread}/messages/${status.messageId}` && /step/.test(content(r)),
+      60_000,
+      from,
+    );
 
     const click = fake.click(fake.addUser('mallory'), status.messageId!, cancelId);
     const refusal = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/webhooks/${fake.appId}/${click.token}`, 30_000, from);
     expect(refusal.body).toMatchObject({ flags: 64 });
     expect(content(refusal)).toContain('belongs to someone else');
-    expect(fake.requests.slice(from).some((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).includes('someone else'))).toBe(false);
+    expect(fake.requests.slice(from).some((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).includes('someone else'))).toBe(
+      false,
+    );
 
     const own = fake.click(alice, status.messageId!, cancelId);
     const answer = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/webhooks/${fake.appId}/${own.token}`, 30_000, from);
@@ -171,7 +197,11 @@ describe('buttons on Discord', () => {
     const threadCall = await fake.waitForRequest((r) => r.method === 'POST' && /\/threads$/.test(r.path), 30_000, from);
     const thread = threadCall.path.split('/')[4]!;
     const status = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages`, 30_000, from);
-    await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/channels/${thread}/messages/${status.messageId}` && /step/.test(content(r)), 60_000, from);
+    await fake.waitForRequest(
+      (r) => r.method === 'PATCH' && r.path === `/channels/${thread}/messages/${status.messageId}` && /step/.test(content(r)),
+      60_000,
+      from,
+    );
     from = fake.requests.length;
     fake.archive(thread);
     const reopen = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/channels/${thread}`, 30_000, from);

@@ -25,7 +25,12 @@ const note = (...a: unknown[]) => {
   logged.push(a.map((x) => (x instanceof Error ? x.message : String(x))).join(' '));
   logChanged.notify();
 };
-const logSays = (pattern: RegExp, timeoutMs: number) => logChanged.until(() => logged.find((l) => pattern.test(l)), timeoutMs, () => logged.join('\n'));
+const logSays = (pattern: RegExp, timeoutMs: number) =>
+  logChanged.until(
+    () => logged.find((l) => pattern.test(l)),
+    timeoutMs,
+    () => logged.join('\n'),
+  );
 const log = { error: note, warn: note, info: () => undefined };
 const int = (name: string, value: number) => ({ name, type: ApplicationCommandOptionType.Integer, value });
 const sub = (name: string) => [{ name, type: ApplicationCommandOptionType.Subcommand, options: [] }];
@@ -85,7 +90,11 @@ describe('final replies', () => {
     const { from, thread } = await paletteJob(fake.addUser('mia'), 'guitar.png', 30);
     fake.lock(thread);
     fake.denials = { manageThreads: true };
-    const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${fake.channelId}/messages` && r.status === 200 && /Settings:/.test(content(r)), 120_000, from);
+    const settings = await fake.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${fake.channelId}/messages` && r.status === 200 && /Settings:/.test(content(r)),
+      120_000,
+      from,
+    );
     const refused = fake.requests.slice(from).filter((r) => r.path === `/channels/${thread}/messages` && r.status === 403);
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((r) => r.status === 403)).toBe(true);
@@ -111,7 +120,11 @@ describe('final replies', () => {
     expect(fake.requests.slice(from).some((r) => r.status === 200 && /Settings:/.test(content(r)))).toBe(false);
     fake.denials = {};
     const ask = fake.interaction(mo, 'tilestyle', sub('status'));
-    const answer = await fake.waitForRequest((r) => r.path === `/webhooks/${fake.appId}/${ask.token}/messages/%40original` && /Not delivered yet/.test(content(r)), 20_000, from);
+    const answer = await fake.waitForRequest(
+      (r) => r.path === `/webhooks/${fake.appId}/${ask.token}/messages/%40original` && /Not delivered yet/.test(content(r)),
+      20_000,
+      from,
+    );
     expect(content(answer)).toContain(id);
   }, 180_000);
 });

@@ -77,7 +77,11 @@ describe('interaction tokens', () => {
     await fake.waitForRequest((r) => viaWebhook(r) && r.method === 'PATCH' && /step/.test(content(r)), 120_000, from);
     fake.advanceClock(INTERACTION_TOKEN_MS);
     const dm = fake.dmWith(user);
-    const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${dm}/messages` && content(r).startsWith('Settings:'), 120_000, from);
+    const settings = await fake.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${dm}/messages` && content(r).startsWith('Settings:'),
+      120_000,
+      from,
+    );
     expect(content(settings)).toContain('size=48');
     const inDm = fake.requests.slice(from).filter((r) => r.method === 'POST' && r.path === `/channels/${dm}/messages`);
     expect(inDm.some((r) => r.files.length > 0 && content(r).startsWith('Palette'))).toBe(true);
@@ -103,12 +107,18 @@ describe('rate limits', () => {
       const s = await fake.attachment(style);
       fake.interaction(user, 'palette', [{ name: 'style', type: 11, value: s.id }, int('size', 48), int('iterations', 40)], [s]);
     }
-    await fake.waitUntil(() => {
-      const made = fake.requests.slice(from).filter((r) => r.method === 'POST' && /\/threads$/.test(r.path) && r.status === 201);
-      return made.length === 2 && made.map((r) => r.path.split('/')[4]!);
-    }, 120_000).then((ids) => threads.push(...ids));
+    await fake
+      .waitUntil(() => {
+        const made = fake.requests.slice(from).filter((r) => r.method === 'POST' && /\/threads$/.test(r.path) && r.status === 201);
+        return made.length === 2 && made.map((r) => r.path.split('/')[4]!);
+      }, 120_000)
+      .then((ids) => threads.push(...ids));
     for (const thread of threads) {
-      await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && r.status === 200 && content(r).startsWith('Settings:'), 120_000, from);
+      await fake.waitForRequest(
+        (r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && r.status === 200 && content(r).startsWith('Settings:'),
+        120_000,
+        from,
+      );
       const status = fake.requests.slice(from).find((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && r.status === 200)!;
       await fake.waitUntil(() => fake.messages.get(status.messageId!)?.content.startsWith('Done'), 60_000);
     }

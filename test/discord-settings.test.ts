@@ -67,10 +67,15 @@ test("/settings sets a user's defaults privately, shows them again, and their /s
   const c = await fake.attachment('dog.jpg');
   const s = await fake.attachment('guitar.png');
   stub.calls.length = 0;
-  fake.interaction(alice, 'stylize', [
-    { name: 'content', type: ApplicationCommandOptionType.Attachment, value: c.id },
-    { name: 'style', type: ApplicationCommandOptionType.Attachment, value: s.id },
-  ], [c, s]);
+  fake.interaction(
+    alice,
+    'stylize',
+    [
+      { name: 'content', type: ApplicationCommandOptionType.Attachment, value: c.id },
+      { name: 'style', type: ApplicationCommandOptionType.Attachment, value: s.id },
+    ],
+    [c, s],
+  );
   await fake.waitForRequest((r) => r.method === 'POST' && content(r).startsWith('Settings:'), 60_000);
   expect(stub.calls.map((call) => call.method)).toEqual(['stylize']);
   expect(stub.calls[0]!.options).toMatchObject({ strength: 8, crop: 'none' });

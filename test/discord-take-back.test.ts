@@ -39,10 +39,22 @@ async function stylize(user: ReturnType<FakeDiscord['addUser']>) {
   const from = fake.requests.length;
   const c = await fake.attachment('dog.jpg');
   const s = await fake.attachment('guitar.png');
-  fake.interaction(user, 'stylize', [{ name: 'content', type: 11, value: c.id }, { name: 'style', type: 11, value: s.id }], [c, s]);
+  fake.interaction(
+    user,
+    'stylize',
+    [
+      { name: 'content', type: 11, value: c.id },
+      { name: 'style', type: 11, value: s.id },
+    ],
+    [c, s],
+  );
   const threadCall = await fake.waitForRequest((r) => r.method === 'POST' && /\/threads$/.test(r.path), 30_000, from);
   const thread = threadCall.path.split('/')[4]!;
-  const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'), 60_000, from);
+  const settings = await fake.waitForRequest(
+    (r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'),
+    60_000,
+    from,
+  );
   const jobId = /job (\w+)$/.exec(content(settings))![1]!;
   await t.service.idle();
   const posts = fake.requests.slice(from).filter((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages`);
@@ -59,7 +71,11 @@ describe('taking a result back on Discord', () => {
     let from = fake.requests.length;
     const bob = fake.addUser('bob');
     fake.react(bob, job.result, '❌');
-    const refusal = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${job.thread}/messages` && content(r).includes('belongs to someone else'), 30_000, from);
+    const refusal = await fake.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${job.thread}/messages` && content(r).includes('belongs to someone else'),
+      30_000,
+      from,
+    );
     expect(content(refusal)).toBe(`<@${bob.id}> Job ${job.jobId} belongs to someone else, so I can't delete it for you — only they or an admin can.`);
     expect(fake.find('DELETE', /^\/channels\//).length).toBe(0);
     expect(job.messages.every((id) => fake.messages.has(id))).toBe(true);

@@ -192,7 +192,11 @@ describe('/stylize', () => {
     const firstDownload = requests.findIndex((r) => r.path.startsWith('/cdn/'));
     expect(firstDownload).toBeGreaterThan(requests.indexOf(callback));
 
-    const original = await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/webhooks/${fake.appId}/${token}/messages/%40original`, 300_000, from);
+    const original = await fake.waitForRequest(
+      (r) => r.method === 'PATCH' && r.path === `/webhooks/${fake.appId}/${token}/messages/%40original`,
+      300_000,
+      from,
+    );
     expect(content(original)).toContain('dog.jpg');
     expect(content(original)).toContain('guitar.png');
     const threadCall = await fake.waitForRequest((r) => r.method === 'POST' && /\/threads$/.test(r.path), 300_000, from);
@@ -201,7 +205,11 @@ describe('/stylize', () => {
     expect(fake.messages.get(starter!)?.type).toBe(20); // the command's reply starts the thread
     const thread = starter!; // a thread started from a message has the message's id
 
-    const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'), 300_000, from);
+    const settings = await fake.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'),
+      300_000,
+      from,
+    );
     expect(content(settings)).toContain('tiles=1');
     expect(content(settings)).toContain('size=64');
 
@@ -243,7 +251,11 @@ describe('/stylize', () => {
       fake.react(alice(), chatter, '🔁', { withAuthor: false });
       await fake.waitForRequest((r) => r.method === 'GET' && r.path === `/channels/${thread}/messages/${chatter}`, 300_000, from);
       fake.react(alice(), resultId, '🔁');
-      const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'), 300_000, from);
+      const settings = await fake.waitForRequest(
+        (r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'),
+        300_000,
+        from,
+      );
       expect(content(settings)).toContain('tiles=2');
       // One re-run only: had an earlier reaction been taken as a request, its job would have been
       // queued first, and its own status message would be here too.
@@ -256,8 +268,18 @@ describe('/stylize', () => {
     // A command used inside the thread answers there.
     const inside = fake.requests.length;
     const insideStyle = await fake.attachment('guitar.png');
-    const { token: insideToken } = fake.interaction(alice(), 'palette', [{ name: 'style', type: 11, value: insideStyle.id }, str('tiles', 'auto'), int('size', 64), int('iterations', 6)], [insideStyle], thread);
-    const insideSettings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'), 300_000, inside);
+    const { token: insideToken } = fake.interaction(
+      alice(),
+      'palette',
+      [{ name: 'style', type: 11, value: insideStyle.id }, str('tiles', 'auto'), int('size', 64), int('iterations', 6)],
+      [insideStyle],
+      thread,
+    );
+    const insideSettings = await fake.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'),
+      300_000,
+      inside,
+    );
     expect(content(insideSettings)).toMatch(/^Settings: tiles=\d+ size=64 iterations=6 /);
     // tiles=auto: the palette's caption says what was chosen and why.
     const chosen = /tiles=(\d+)/.exec(content(insideSettings))![1]!;
@@ -276,11 +298,19 @@ describe('/stylize', () => {
     const jobThread = threadCall.path.split('/')[4]!;
     const status = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${jobThread}/messages`, 300_000, from);
     const statusId = messageIdOf(status);
-    await fake.waitForRequest((r) => r.method === 'PATCH' && r.path === `/channels/${jobThread}/messages/${statusId}` && /step/.test(content(r)), 300_000, from);
+    await fake.waitForRequest(
+      (r) => r.method === 'PATCH' && r.path === `/channels/${jobThread}/messages/${statusId}` && /step/.test(content(r)),
+      300_000,
+      from,
+    );
 
     const bob = fake.addUser('bob');
     fake.react(bob, statusId, '❌');
-    const refusal = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${jobThread}/messages` && content(r).includes('someone else'), 300_000, from);
+    const refusal = await fake.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${jobThread}/messages` && content(r).includes('someone else'),
+      300_000,
+      from,
+    );
     expect(content(refusal)).toContain(`<@${bob.id}>`);
     expect(refusal.body?.allowed_mentions).toEqual({ parse: [], users: [bob.id] });
 
@@ -316,7 +346,11 @@ describe('/stylize', () => {
 
   it('runs a job on an image that Discord calls application/octet-stream: the bytes decide', async () => {
     const from = fake.requests.length;
-    const photo = await fake.attachment({ filename: 'photo', contentType: 'application/octet-stream', data: await readFile(path.join(FIXTURES_DIR, 'face.png')) });
+    const photo = await fake.attachment({
+      filename: 'photo',
+      contentType: 'application/octet-stream',
+      data: await readFile(path.join(FIXTURES_DIR, 'face.png')),
+    });
     fake.interaction(alice(), 'palette', [{ name: 'style', type: 11, value: photo.id }, int('size', 64), int('iterations', 2)], [photo]);
     await fake.waitForRequest((r) => r.method === 'POST' && /\/messages$/.test(r.path) && content(r).startsWith('Settings:'), 300_000, from);
   });
@@ -369,7 +403,11 @@ describe('direct messages and upload limits', () => {
     const errorsBefore = logged.length;
     const style = await fake.attachment('guitar.png');
     fake.interaction(gina, 'palette', [{ name: 'style', type: 11, value: style.id }, int('size', 64), int('iterations', 3)], [style], dm);
-    const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${dm}/messages` && content(r).startsWith('Settings:'), 300_000, from);
+    const settings = await fake.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${dm}/messages` && content(r).startsWith('Settings:'),
+      300_000,
+      from,
+    );
     expect(content(settings)).toContain('iterations=3');
     const thread = fake.requests.slice(from).find((r) => /\/threads$/.test(r.path))!;
     expect(thread.path).toBe(`/channels/${dm}/messages/${thread.path.split('/')[4]}/threads`); // tried once, refused with 50003
@@ -394,7 +432,10 @@ describe('direct messages and upload limits', () => {
     from = fake.requests.length;
     fake.interaction(fake.addUser('iris'), 'palette', [{ name: 'style', type: 11, value: style.id }, int('size', 64), int('iterations', 2)], [style]);
     await fake.waitForRequest((r) => r.method === 'POST' && content(r).startsWith('Settings:'), 300_000, from);
-    const last = fake.requests.slice(from).filter((r) => r.method === 'POST' && /\/messages$/.test(r.path) && content(r).startsWith('Palette')).at(-1)!;
+    const last = fake.requests
+      .slice(from)
+      .filter((r) => r.method === 'POST' && /\/messages$/.test(r.path) && content(r).startsWith('Palette'))
+      .at(-1)!;
     expect(last.files).toEqual([]);
     expect(content(last)).toContain('larger than Discord lets me upload here');
   });
@@ -410,7 +451,11 @@ describe('missing permissions', () => {
     const from = fake.requests.length;
     const style = await fake.attachment('game-controller.png');
     fake.interaction(fake.addUser('carol'), 'palette', [{ name: 'style', type: 11, value: style.id }, int('size', 64), int('iterations', 4)], [style]);
-    const settings = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${fake.channelId}/messages` && content(r).startsWith('Settings:'), 300_000, from);
+    const settings = await fake.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${fake.channelId}/messages` && content(r).startsWith('Settings:'),
+      300_000,
+      from,
+    );
     expect(content(settings)).toContain('size=64');
     const posts = postsIn(fake.channelId, from);
     // app_permissions said what is missing, so nothing was tried that Discord would refuse with a 403.
@@ -426,7 +471,12 @@ describe('missing permissions', () => {
     fake.denials = { threads: true, channel: true };
     const from = fake.requests.length;
     const style = await fake.attachment('game-controller.png');
-    const { token } = fake.interaction(fake.addUser('erin'), 'palette', [{ name: 'style', type: 11, value: style.id }, int('size', 64), int('iterations', 4)], [style]);
+    const { token } = fake.interaction(
+      fake.addUser('erin'),
+      'palette',
+      [{ name: 'style', type: 11, value: style.id }, int('size', 64), int('iterations', 4)],
+      [style],
+    );
     const viaWebhook = (r: RecordedRequest) => r.method === 'POST' && r.path === `/webhooks/${fake.appId}/${token}`;
     const settings = await fake.waitForRequest((r) => viaWebhook(r) && content(r).startsWith('Settings:'), 300_000, from);
     expect(Number(settings.body?.flags ?? 0) & 64).toBe(0); // visible to everyone, not a whisper
@@ -473,7 +523,11 @@ describe('connection loss', () => {
     // who wrote the message: it is fetched to check that it is the bot's.
     fake.react(fake.addUser('frank'), paletteId!, '🔁', { withAuthor: false });
     await fake.waitForRequest((r) => r.method === 'GET' && r.path === `/channels/${thread}/messages/${paletteId}`, 300_000, from);
-    const intro = await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).includes('Re-run'), 300_000, from);
+    const intro = await fake.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).includes('Re-run'),
+      300_000,
+      from,
+    );
     expect(content(intro)).toContain('1 → 2');
     await fake.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && content(r).startsWith('Settings:'), 300_000, from);
   });

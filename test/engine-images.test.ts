@@ -148,9 +148,12 @@ describe('decodeImage', () => {
   });
 
   it('converts a 16-bit PNG to 8-bit values', async () => {
-    const png16 = await sharp(rawImage(32, 32, 3, (x) => [x * 8, 128, 255 - x * 8]), {
-      raw: { width: 32, height: 32, channels: 3 },
-    })
+    const png16 = await sharp(
+      rawImage(32, 32, 3, (x) => [x * 8, 128, 255 - x * 8]),
+      {
+        raw: { width: 32, height: 32, channels: 3 },
+      },
+    )
       .toColourspace('rgb16')
       .png()
       .toBuffer();
@@ -181,7 +184,9 @@ describe('decodeImage', () => {
   it('flattens transparency on white', async () => {
     // Left half transparent, right half opaque black.
     const rgba = rawImage(32, 32, 4, (x) => (x < 16 ? [0, 0, 0, 0] : [0, 0, 0, 255]));
-    const png = await sharp(rgba, { raw: { width: 32, height: 32, channels: 4 } }).png().toBuffer();
+    const png = await sharp(rgba, { raw: { width: 32, height: 32, channels: 4 } })
+      .png()
+      .toBuffer();
     const img = await decodeImage(png, { maxSide: 32 });
     expect(pixel(img, 2, 10)).toEqual([255, 255, 255]);
     expect(pixel(img, 30, 10)).toEqual([0, 0, 0]);

@@ -64,7 +64,7 @@ test('gradient matches a central finite difference along a random direction', as
   let analytic = 0;
   for (let i = 0; i < n; i++) analytic += grad[i] * d[i];
   const eps = 0.05;
-  const plus = (await at(x.map((v, i) => v + eps * d[i])) ).losses.total;
+  const plus = (await at(x.map((v, i) => v + eps * d[i]))).losses.total;
   const minus = (await at(x.map((v, i) => v - eps * d[i]))).losses.total;
   const numeric = (plus - minus) / (2 * eps);
   expect(Math.abs(numeric - analytic) / Math.abs(analytic)).toBeLessThan(0.02);

@@ -72,11 +72,13 @@ async function layoutOnly(photo: Buffer, style: Buffer, width: number, height: n
     for (let bx = 0; bx < width; bx += block) {
       const px: number[] = [];
       for (let y = by; y < Math.min(height, by + block); y++) for (let x = bx; x < Math.min(width, bx + block); x++) px.push(y * width + x);
-      const copy = (i: number) => tile[((Math.floor(i / width) % side) * side + ((i % width) % side))]!;
+      const copy = (i: number) => tile[(Math.floor(i / width) % side) * side + ((i % width) % side)]!;
       const shift = px.reduce((a, i) => a + luma[i]! - copy(i), 0) / px.length;
       for (const i of px) out[i] = Math.max(0, Math.min(255, Math.round(copy(i) + shift)));
     }
-  return sharp(out, { raw: { width, height, channels: 1 } }).png().toBuffer();
+  return sharp(out, { raw: { width, height, channels: 1 } })
+    .png()
+    .toBuffer();
 }
 
 describe('measures the optimizer does not target', () => {
@@ -108,7 +110,10 @@ describe('measures the optimizer does not target', () => {
 
   test('a grey photo is judged on its edges: the person in black and white still picks its result', async () => {
     // No colour layout to keep: weighed like the colourful photos' it lost this lineup (rank 5 of 7).
-    const grey = await sharp(await fixture('person.jpg')).greyscale().jpeg().toBuffer();
+    const grey = await sharp(await fixture('person.jpg'))
+      .greyscale()
+      .jpeg()
+      .toBuffer();
     const lineup = [...photos.filter((p) => p.name !== 'person'), ...(await lineupOf([{ name: 'grey person', image: grey }]))];
     const place = await placeInLineup(await gallery('person-controller'), 'grey person', lineup);
     expect(place).toMatchObject({ rank: 1, of: 7 });
@@ -137,9 +142,16 @@ describe('measures the optimizer does not target', () => {
     // Half of a 512-px result of guitars, tiles 4: the guitar's copies, in colour, on white.
     const guitar = await fixture('guitar.png');
     const side = tileSideOf(512, 1, 4);
-    const copy = await sharp(guitar).resize(Math.round(side), Math.round(side), { fit: 'contain', background: '#ffffff' }).flatten({ background: '#ffffff' }).png().toBuffer();
+    const copy = await sharp(guitar)
+      .resize(Math.round(side), Math.round(side), { fit: 'contain', background: '#ffffff' })
+      .flatten({ background: '#ffffff' })
+      .png()
+      .toBuffer();
     const tiles = [0, 1, 2, 3].flatMap((y) => [0, 1, 2, 3].map((x) => ({ input: copy, left: Math.round(x * side), top: Math.round(y * side) })));
-    const mosaic = await sharp({ create: { width: 512, height: 512, channels: 3, background: '#ffffff' } }).composite(tiles).png().toBuffer();
+    const mosaic = await sharp({ create: { width: 512, height: 512, channels: 3, background: '#ffffff' } })
+      .composite(tiles)
+      .png()
+      .toBuffer();
     const legibility = await objectLegibility(mosaic, await fixture('eagle.jpg'), guitar, side);
     expect(legibility.share).toBeGreaterThanOrEqual(0.7);
     expect(legibility.chance).toBeLessThanOrEqual(0.1);

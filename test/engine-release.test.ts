@@ -46,9 +46,18 @@ test('before its large sharpening level a job frees the full-depth sessions, and
   const recording: LossBackend = {
     name: backend.name,
     device: backend.device,
-    features: (image, layers) => (calls.push(`features ${key(layers)}`), backend.features(image, layers)),
-    lossAndGrad: (image, targets, spec) => (calls.push(`loss ${key({ content: spec.contentLayers, style: spec.styleLayers })}`), backend.lossAndGrad(image, targets, spec)),
-    release: (layers) => (calls.push(`release ${key(layers)}`), backend.release!(layers)),
+    features: (image, layers) => {
+      calls.push(`features ${key(layers)}`);
+      return backend.features(image, layers);
+    },
+    lossAndGrad: (image, targets, spec) => {
+      calls.push(`loss ${key({ content: spec.contentLayers, style: spec.styleLayers })}`);
+      return backend.lossAndGrad(image, targets, spec);
+    },
+    release: (layers) => {
+      calls.push(`release ${key(layers)}`);
+      return backend.release!(layers);
+    },
     dispose: async () => undefined,
   };
   const [dog, face] = await Promise.all([readFile(path.join(FIXTURES, 'dog.jpg')), readFile(path.join(FIXTURES, 'face.png'))]);
@@ -63,11 +72,7 @@ test('before its large sharpening level a job frees the full-depth sessions, and
 
   const SHARPEN = { content: [], style: DEFAULT_OPTIONS.styleLayers.filter((l) => SHARPEN_STYLE_LAYERS.includes(l)) };
   const releases = calls.flatMap((c, i) => (c.startsWith('release') ? [{ c, i }] : []));
-  expect(releases.map((r) => r.c)).toEqual([
-    `release ${key(FULL)}`,
-    `release ${key({ content: [], style: FULL.style })}`,
-    `release ${key(SHARPEN)}`,
-  ]);
+  expect(releases.map((r) => r.c)).toEqual([`release ${key(FULL)}`, `release ${key({ content: [], style: FULL.style })}`, `release ${key(SHARPEN)}`]);
   const lastIndex = (s: string) => calls.map((c, i) => (c === s ? i : -1)).reduce((a, b) => Math.max(a, b));
   const firstSharpen = calls.indexOf(`loss ${key(SHARPEN)}`);
   // The full-depth sets go after their last use and before the sharpening level's first step; the

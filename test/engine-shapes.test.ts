@@ -25,16 +25,32 @@ const TILES = [1, 9, 16, 'auto'] as const;
 
 /** An object drawn on a transparent canvas of width×height, as a cut-out arrives. */
 const cutOut = (width: number, height: number, shapes: string) =>
-  sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes}</svg>`)).png().toBuffer();
+  sharp(Buffer.from(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${shapes}</svg>`))
+    .png()
+    .toBuffer();
 
 const SHAPES = {
   // A lion lying down: body, head and mane, legs stretched forward; 4:1.
   wide: () =>
-    cutOut(400, 100, '<ellipse cx="230" cy="60" rx="150" ry="30" fill="#c8902f"/><circle cx="70" cy="45" r="38" fill="#7a4a1a"/><circle cx="70" cy="48" r="24" fill="#d9a441"/><rect x="20" y="80" width="120" height="12" fill="#b07a28"/><rect x="300" y="82" width="90" height="10" fill="#b07a28"/>'),
+    cutOut(
+      400,
+      100,
+      '<ellipse cx="230" cy="60" rx="150" ry="30" fill="#c8902f"/><circle cx="70" cy="45" r="38" fill="#7a4a1a"/><circle cx="70" cy="48" r="24" fill="#d9a441"/><rect x="20" y="80" width="120" height="12" fill="#b07a28"/><rect x="300" y="82" width="90" height="10" fill="#b07a28"/>',
+    ),
   // A standing figure: 1:4.
-  tall: () => cutOut(100, 400, '<circle cx="50" cy="45" r="32" fill="#e0b090"/><rect x="20" y="80" width="60" height="170" rx="12" fill="#2a5caa"/><rect x="24" y="250" width="20" height="140" fill="#333"/><rect x="56" y="250" width="20" height="140" fill="#333"/>'),
+  tall: () =>
+    cutOut(
+      100,
+      400,
+      '<circle cx="50" cy="45" r="32" fill="#e0b090"/><rect x="20" y="80" width="60" height="170" rx="12" fill="#2a5caa"/><rect x="24" y="250" width="20" height="140" fill="#333"/><rect x="56" y="250" width="20" height="140" fill="#333"/>',
+    ),
   // A pencil: 10:1, line-like.
-  thin: () => cutOut(500, 50, '<rect x="40" y="10" width="400" height="30" fill="#f2c12e"/><polygon points="440,10 490,25 440,40" fill="#e8c8a0"/><rect x="10" y="10" width="30" height="30" fill="#e06080"/>'),
+  thin: () =>
+    cutOut(
+      500,
+      50,
+      '<rect x="40" y="10" width="400" height="30" fill="#f2c12e"/><polygon points="440,10 490,25 440,40" fill="#e8c8a0"/><rect x="10" y="10" width="30" height="30" fill="#e06080"/>',
+    ),
   // A 20×20 icon.
   tiny: () => cutOut(20, 20, '<circle cx="10" cy="10" r="8" fill="#d33"/><circle cx="7" cy="8" r="2" fill="#fff"/>'),
 } as const;
@@ -79,7 +95,7 @@ describe.each(Object.keys(SHAPES) as (keyof typeof SHAPES)[])('a %s object as th
     if (tiles !== 'auto') expect(r.options.tiles).toBe(tiles);
   });
 
-  test.each([16, 'auto'] as const)('tiles=%s: a result in the photo\'s own frame', async (tiles) => {
+  test.each([16, 'auto'] as const)("tiles=%s: a result in the photo's own frame", async (tiles) => {
     const r = await engine.stylize(dog, [{ image: style }], { size: SIZE, iterations: 4, tiles });
     // dog.jpg is 4:3.
     expect(await sizeOf(r.image)).toEqual([96, 72]);
@@ -105,7 +121,7 @@ describe('photos far from square as content', () => {
 });
 
 describe('the pieces that make a thin style run', () => {
-  test('a thin style\'s mosaic keeps each copy\'s size and aspect and adds copies along its short side', async () => {
+  test("a thin style's mosaic keeps each copy's size and aspect and adds copies along its short side", async () => {
     // A 10:1 style: left half red, right half blue.
     const style = { width: 40, height: 4, data: new Float32Array(40 * 4 * 3) };
     for (let y = 0; y < 4; y++) for (let x = 0; x < 40; x++) style.data.set(x < 20 ? [255, 0, 0] : [0, 0, 255], (y * 40 + x) * 3);

@@ -105,13 +105,18 @@ test('a seed makes a run reproducible; another seed changes it', async () => {
 test('abort cancels within one step', async () => {
   const controller = new AbortController();
   const steps: number[] = [];
-  const run = engine.stylize(dog, [{ image: scream }], { size: 64, iterations: 200 }, {
-    signal: controller.signal,
-    onProgress: (p) => {
-      steps.push(p.step);
-      if (p.step === 2) controller.abort();
+  const run = engine.stylize(
+    dog,
+    [{ image: scream }],
+    { size: 64, iterations: 200 },
+    {
+      signal: controller.signal,
+      onProgress: (p) => {
+        steps.push(p.step);
+        if (p.step === 2) controller.abort();
+      },
     },
-  });
+  );
   await expect(run).rejects.toBeInstanceOf(JobCancelledError);
   expect(Math.max(...steps)).toBe(2);
   // The engine is still usable afterwards.
@@ -121,13 +126,21 @@ test('abort cancels within one step', async () => {
 
 test('multi-scale, several styles, colour preservation and previews work together', async () => {
   const previews: Buffer[] = [];
-  const r = await engine.stylize(dog, [{ image: scream, weight: 2 }, { image: guitar, weight: 1 }], {
-    size: 64,
-    iterations: 8,
-    scales: 2,
-    preserveColors: true,
-    previewEvery: 3,
-  }, { onProgress: (p) => p.preview && previews.push(p.preview) });
+  const r = await engine.stylize(
+    dog,
+    [
+      { image: scream, weight: 2 },
+      { image: guitar, weight: 1 },
+    ],
+    {
+      size: 64,
+      iterations: 8,
+      scales: 2,
+      preserveColors: true,
+      previewEvery: 3,
+    },
+    { onProgress: (p) => p.preview && previews.push(p.preview) },
+  );
   expect(previews.length).toBe(2);
   expect((await sharp(previews[0]).metadata()).format).toBe('png');
   expect(r.stats.steps).toBe(8);
@@ -146,9 +159,13 @@ test('multi-scale, several styles, colour preservation and previews work togethe
 
 test('the first preview comes at step 10, however far apart the later ones are', async () => {
   const at: number[] = [];
-  await engine.palette([{ image: guitar }], { size: 32, iterations: 24, scales: 1, schedule: 'classic', previewEvery: 20 }, {
-    onProgress: (p) => p.preview && at.push(p.step),
-  });
+  await engine.palette(
+    [{ image: guitar }],
+    { size: 32, iterations: 24, scales: 1, schedule: 'classic', previewEvery: 20 },
+    {
+      onProgress: (p) => p.preview && at.push(p.step),
+    },
+  );
   expect(at).toEqual([10, 20]);
 });
 

@@ -48,7 +48,10 @@ async function statusesRead(ports: RecordingPort[], texts: string[]): Promise<vo
 async function statusOf(service: { handle: CommandService['handle'] }, user: string): Promise<string[]> {
   const port = new RecordingPort();
   await service.handle({ kind: 'status' }, invocation(user), port);
-  return port.whispers()[0]!.split('\n').filter((line) => line.startsWith('• palette '));
+  return port
+    .whispers()[0]!
+    .split('\n')
+    .filter((line) => line.startsWith('• palette '));
 }
 
 describe('in one process', () => {
@@ -74,7 +77,11 @@ describe('in one process', () => {
     expect(ben.posts()[0]!.text).toMatch(/^Queued — position 1 on cpu\./);
     await statusesRead(ann.slice(1), ['Queued — position 2 on cpu.', 'Queued — position 3 on cpu.']);
     const annStatus = await statusOf(t.handler, 'ann');
-    expect(annStatus.map((line) => line.replace(/^• palette \w+ — /, ''))).toEqual(['running on cpu', 'waiting, position 2 on cpu', 'waiting, position 3 on cpu']);
+    expect(annStatus.map((line) => line.replace(/^• palette \w+ — /, ''))).toEqual([
+      'running on cpu',
+      'waiting, position 2 on cpu',
+      'waiting, position 3 on cpu',
+    ]);
     expect((await statusOf(t.handler, 'ben')).map((line) => line.replace(/^• palette \w+ — /, ''))).toEqual(['waiting, position 1 on cpu']);
 
     stub.release();
@@ -82,7 +89,7 @@ describe('in one process', () => {
     expect(stub.calls.map((call) => call.options.seed)).toEqual([1, 4, 2, 3]);
   });
 
-  it('goes round-robin between three users, each one\'s jobs in the order sent', async () => {
+  it("goes round-robin between three users, each one's jobs in the order sent", async () => {
     const stub = new StubEngine();
     t = await makeTestCommands({ createEngine: async () => stub });
     stub.hold();
@@ -100,7 +107,10 @@ describe('in one process', () => {
     await sendAs('ben', 5);
     await sendAs('cyd', 6);
     // The places told follow the order the jobs will start in.
-    await statusesRead(ports.slice(1), [3, 5, 1, 4, 2].map((n) => `Queued — position ${n} on cpu.`));
+    await statusesRead(
+      ports.slice(1),
+      [3, 5, 1, 4, 2].map((n) => `Queued — position ${n} on cpu.`),
+    );
     stub.release();
     await Promise.all(ports.map((port) => port.waitForSettings()));
     expect(stub.calls.map((call) => call.options.seed)).toEqual([1, 4, 6, 2, 5, 3]);
@@ -126,7 +136,13 @@ describeWithRedis('through Redis', () => {
       log: quiet,
     });
     // Room for every job in line: only the order is under test here.
-    const service = await createCommandService({ dataDir, redisUrl: redis.url, limits: { perUserWaiting: 10, progressIntervalMs: 50 }, defaults: { size: 64, iterations: 6 }, log: quiet });
+    const service = await createCommandService({
+      dataDir,
+      redisUrl: redis.url,
+      limits: { perUserWaiting: 10, progressIntervalMs: 50 },
+      defaults: { size: 64, iterations: 6 },
+      log: quiet,
+    });
     service.registerFrontend(new RecordingFrontend('web'));
     await service.start();
     try {

@@ -37,7 +37,14 @@ beforeAll(async () => {
   slack = await new FakeSlack().start();
   // Slack's tiers with a 12-second "minute" (the counts scaled alike): the same rates, shorter waits.
   slack.limitRates(0.2);
-  const config = slackConfig({ SLACK_BOT_TOKEN: slack.botToken, SLACK_SIGNING_SECRET: 's', SLACK_PORT: '0', SLACK_HOST: '127.0.0.1', SLACK_API_URL: slack.apiUrl, SLACK_FILE_ORIGINS: slack.url })!;
+  const config = slackConfig({
+    SLACK_BOT_TOKEN: slack.botToken,
+    SLACK_SIGNING_SECRET: 's',
+    SLACK_PORT: '0',
+    SLACK_HOST: '127.0.0.1',
+    SLACK_API_URL: slack.apiUrl,
+    SLACK_FILE_ORIGINS: slack.url,
+  })!;
   slackBot = await startSlack(config, t.handler, { sharePollMs: [0, 50, 100], log: quiet });
   sender = new SlackSender(`${slackBot.url}/slack/events`, 's', slack.teamId, slack.url);
 }, 120_000);
@@ -55,7 +62,13 @@ it(`${JOBS} jobs at once on each platform all end with palette, result and final
   // Slack: six mentions with images in one channel.
   const mentions = [];
   for (let i = 0; i < JOBS; i++) {
-    const m = await slack.postUserMessage({ channel: 'CLOAD', user: `U${i}`, text: `<@${slack.botUserId}> tiles=${1 + (i % 3)} seed=${i}`, files: ['dog.jpg', styles[i % 3]!], fixturesDir: FIXTURES_DIR });
+    const m = await slack.postUserMessage({
+      channel: 'CLOAD',
+      user: `U${i}`,
+      text: `<@${slack.botUserId}> tiles=${1 + (i % 3)} seed=${i}`,
+      files: ['dog.jpg', styles[i % 3]!],
+      fixturesDir: FIXTURES_DIR,
+    });
     mentions.push(m);
   }
   await Promise.all(mentions.map((m) => sender.event({ type: 'app_mention', user: m.user, text: m.text, ts: m.ts, channel: m.channel, files: m.files })));
@@ -64,11 +77,16 @@ it(`${JOBS} jobs at once on each platform all end with palette, result and final
   for (let i = 0; i < JOBS; i++) {
     const c = await discord.attachment('dog.jpg');
     const s = await discord.attachment(styles[i % 3]!);
-    discord.interaction(discord.addUser(`user${i}`), 'stylize', [
-      { name: 'content', type: ApplicationCommandOptionType.Attachment, value: c.id },
-      { name: 'style', type: ApplicationCommandOptionType.Attachment, value: s.id },
-      { name: 'seed', type: ApplicationCommandOptionType.Integer, value: i },
-    ], [c, s]);
+    discord.interaction(
+      discord.addUser(`user${i}`),
+      'stylize',
+      [
+        { name: 'content', type: ApplicationCommandOptionType.Attachment, value: c.id },
+        { name: 'style', type: ApplicationCommandOptionType.Attachment, value: s.id },
+        { name: 'seed', type: ApplicationCommandOptionType.Integer, value: i },
+      ],
+      [c, s],
+    );
   }
 
   for (const m of mentions) {
@@ -82,14 +100,24 @@ it(`${JOBS} jobs at once on each platform all end with palette, result and final
     return made.length === JOBS && made.map((r) => r.path.split('/')[4]!);
   }, 120_000);
   for (const thread of threads) {
-    await discord.waitForRequest((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && r.status === 200 && String(r.body?.content).startsWith('Settings:'), 600_000, from);
+    await discord.waitForRequest(
+      (r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && r.status === 200 && String(r.body?.content).startsWith('Settings:'),
+      600_000,
+      from,
+    );
     const posts = discord.requests.slice(from).filter((r) => r.method === 'POST' && r.path === `/channels/${thread}/messages` && r.status === 200);
     expect(posts.filter((p) => p.files.length > 0).map((p) => String(p.body?.content).split(' ')[0])).toEqual(['Palette', 'Result']);
     await discord.waitUntil(() => discord.messages.get(posts[0]!.messageId!)?.content.startsWith('Done'), 120_000);
   }
   const slack429 = slack.rateLimited;
   const discord429 = discord.requests.slice(from).filter((r) => r.status === 429);
-  const byMethod = (calls: { method: string }[]) => Object.entries(calls.reduce<Record<string, number>>((acc, c) => ((acc[c.method] = (acc[c.method] ?? 0) + 1), acc), {}));
+  const byMethod = (calls: { method: string }[]) =>
+    Object.entries(
+      calls.reduce<Record<string, number>>((acc, c) => {
+        acc[c.method] = (acc[c.method] ?? 0) + 1;
+        return acc;
+      }, {}),
+    );
   console.info(
     `Load test: ${JOBS} Slack jobs → ${slack429.length} answers 429 ${JSON.stringify(byMethod(slack429))}, ${slack.callsOf('chat.update').length} chat.update calls; ` +
       `${JOBS} Discord jobs → ${discord429.length} answers 429, ${discord.requests.slice(from).filter((r) => r.method === 'PATCH').length} edits.`,

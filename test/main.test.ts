@@ -20,7 +20,14 @@ describe('settingsFromEnv', () => {
   it('has defaults for everything', () => {
     const s = settingsFromEnv({}, '/srv');
     expect(s).toMatchObject({ dataDir: '/srv/data', devices: ['cpu'], defaults: {} });
-    expect(s.limits).toMatchObject({ maxSize: 1024, maxIterations: 1000, maxImageBytes: 10 * 2 ** 20, perUserWaiting: 2, globalWaiting: 20, progressIntervalMs: 3000 });
+    expect(s.limits).toMatchObject({
+      maxSize: 1024,
+      maxIterations: 1000,
+      maxImageBytes: 10 * 2 ** 20,
+      perUserWaiting: 2,
+      globalWaiting: 20,
+      progressIntervalMs: 3000,
+    });
     expect(s.backend).toBeUndefined();
     expect(s.modelDir).toBeUndefined();
   });
@@ -95,7 +102,12 @@ describe('settingsFromEnv', () => {
   });
 
   it("accepts the engine's own limits, and tiles=auto and a strength as defaults", () => {
-    const s = settingsFromEnv({ TILESTYLE_MAX_ITERATIONS: '2000', TILESTYLE_MAX_SIZE: '2048', TILESTYLE_DEFAULT_TILES: 'Auto', TILESTYLE_DEFAULT_STRENGTH: '8' });
+    const s = settingsFromEnv({
+      TILESTYLE_MAX_ITERATIONS: '2000',
+      TILESTYLE_MAX_SIZE: '2048',
+      TILESTYLE_DEFAULT_TILES: 'Auto',
+      TILESTYLE_DEFAULT_STRENGTH: '8',
+    });
     expect(s.limits).toMatchObject({ maxIterations: 2000, maxSize: 2048 });
     expect(s.defaults).toEqual({ tiles: 'auto', strength: 8 });
   });
@@ -107,7 +119,7 @@ interface Run {
 }
 
 /** Runs `npm start`'s command in an empty directory (no .env) with exactly the given environment. */
-function startMain(env: Record<string, string>, until?: { line: RegExp; then: (child: ReturnType<typeof spawn>) => void }): Promise<Run> {
+function startMain(env: Record<string, string>, until?: { line: RegExp; act: (child: ReturnType<typeof spawn>) => void }): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(tsx, [mainFile], {
       cwd: env.CWD!,
@@ -120,7 +132,7 @@ function startMain(env: Record<string, string>, until?: { line: RegExp; then: (c
       output += chunk.toString();
       if (until && !triggered && until.line.test(output)) {
         triggered = true;
-        until.then(child);
+        until.act(child);
       }
     };
     child.stdout.on('data', onData);
@@ -145,9 +157,7 @@ describe('npm start', () => {
   it('stops with one line naming the variable and exit code 1 on a configuration error', async () => {
     const run = await startMain({ CWD: cwd, TILESTYLE_DEVICES: 'cpu,tpu', TILESTYLE_MODEL_DIR: MODEL_DIR });
     expect(run.code).toBe(1);
-    expect(run.output.trim()).toBe(
-      'Configuration error: TILESTYLE_DEVICES: lists "tpu", which is not a device; use cpu, webgpu or cuda:N, comma-separated.',
-    );
+    expect(run.output.trim()).toBe('Configuration error: TILESTYLE_DEVICES: lists "tpu", which is not a device; use cpu, webgpu or cuda:N, comma-separated.');
   });
 
   it('refuses at start a limit beyond what the engine runs, so no job is queued that would then fail', async () => {
@@ -168,7 +178,12 @@ describe('npm start', () => {
   it('names a missing weights directory', async () => {
     const run = await startMain({ CWD: cwd, TILESTYLE_MODEL_DIR: path.join(cwd, 'nowhere'), WEB_PORT: '0', TILESTYLE_DATA_DIR: cwd, DATA_DIR: cwd });
     expect(run.code).toBe(1);
-    expect(run.output.trim().split('\n').filter((l) => !l.includes('not part of this installation'))).toHaveLength(1);
+    expect(
+      run.output
+        .trim()
+        .split('\n')
+        .filter((l) => !l.includes('not part of this installation')),
+    ).toHaveLength(1);
     expect(run.output).toContain('nowhere');
   });
 
@@ -176,7 +191,7 @@ describe('npm start', () => {
     const run = await startMain(
       { CWD: cwd, TILESTYLE_MODEL_DIR: MODEL_DIR, TILESTYLE_DATA_DIR: cwd, DATA_DIR: cwd, WEB_PORT: '0', TILESTYLE_THREADS: '1' },
       // The whole line (a JSON object when stdout is no terminal) has arrived.
-      { line: /Front ends started: [^\n]*\n/, then: (child) => child.kill('SIGTERM') },
+      { line: /Front ends started: [^\n]*\n/, act: (child) => child.kill('SIGTERM') },
     );
     expect(run.output).toMatch(/Engines ready on cpu in [\d.]+ s/);
     expect(run.output).toContain('Front ends started: web.');
@@ -212,7 +227,10 @@ function portAnswers(port: number): Promise<boolean> {
 function descendants(pid: number): number[] {
   let children: number[] = [];
   try {
-    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    children = execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     // pgrep exits 1 when there are none
   }
@@ -288,11 +306,23 @@ describe('npm start, as a user runs it', () => {
     await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
     const port = (busy.address() as { port: number }).port;
     try {
-      const run = await startMain({ CWD: cwd, TILESTYLE_MODEL_DIR: MODEL_DIR, TILESTYLE_DATA_DIR: cwd, WEB_HOST: '127.0.0.1', WEB_PORT: String(port), TILESTYLE_THREADS: '1' });
+      const run = await startMain({
+        CWD: cwd,
+        TILESTYLE_MODEL_DIR: MODEL_DIR,
+        TILESTYLE_DATA_DIR: cwd,
+        WEB_HOST: '127.0.0.1',
+        WEB_PORT: String(port),
+        TILESTYLE_THREADS: '1',
+      });
       expect(run.code).toBe(1);
       // The log's lines (JSON when not on a terminal) aside, the refusal is one plain line.
-      const lines = run.output.trim().split('\n').filter((l) => !/^(\{|Engines ready|Downloading)/.test(l));
-      expect(lines).toEqual([`Configuration error: WEB_PORT: port ${port} on 127.0.0.1 is already in use (is tilestyle already running?). Stop the other program, or set another port.`]);
+      const lines = run.output
+        .trim()
+        .split('\n')
+        .filter((l) => !/^(\{|Engines ready|Downloading)/.test(l));
+      expect(lines).toEqual([
+        `Configuration error: WEB_PORT: port ${port} on 127.0.0.1 is already in use (is tilestyle already running?). Stop the other program, or set another port.`,
+      ]);
     } finally {
       busy.close();
     }

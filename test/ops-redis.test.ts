@@ -59,7 +59,14 @@ describeWithRedis('health and metrics in the Redis mode', () => {
       log,
       observer: back,
     });
-    service = await createCommandService({ dataDir, redisUrl: redis.url, limits: { progressIntervalMs: 50 }, defaults: { size: 48, iterations: 3 }, log, observer: front });
+    service = await createCommandService({
+      dataDir,
+      redisUrl: redis.url,
+      limits: { progressIntervalMs: 50 },
+      defaults: { size: 48, iterations: 3 },
+      log,
+      observer: front,
+    });
     await service.start();
   }, 60_000);
 
@@ -94,7 +101,10 @@ describeWithRedis('health and metrics in the Redis mode', () => {
   it('is down when the last worker is gone, and while Redis does not answer', async () => {
     await workers.close();
     expect((await workers.health()).find((p) => p.part === 'worker w1/cpu')).toEqual({ part: 'worker w1/cpu', up: false, detail: 'not taking jobs' });
-    const noWorker = await healthUntil(() => service.health(), (parts) => parts.some((p) => p.part === 'workers'));
+    const noWorker = await healthUntil(
+      () => service.health(),
+      (parts) => parts.some((p) => p.part === 'workers'),
+    );
     expect(noWorker).toContainEqual({ part: 'workers', up: false, detail: 'no worker connected' });
 
     // Every client's commands wait (CLIENT PAUSE, Redis 6.2+) for longer than the health check's PING may take.
@@ -108,6 +118,9 @@ describeWithRedis('health and metrics in the Redis mode', () => {
       await admin.call('CLIENT', 'UNPAUSE').catch(() => undefined);
       admin.disconnect();
     }
-    await healthUntil(() => service.health(), (parts) => parts.some((p) => p.part === 'redis' && p.up));
+    await healthUntil(
+      () => service.health(),
+      (parts) => parts.some((p) => p.part === 'redis' && p.up),
+    );
   }, 90_000);
 });

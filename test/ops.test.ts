@@ -207,10 +207,12 @@ describe('structured logs', () => {
     await port.waitFor((p) => p.posts().some((e) => e.text.includes('failed')));
     await t!.service.idle();
     const entries = lines.json();
-    const jobId = (entries.find((e) => String(e.msg).includes('queued')) ?? {}).jobId;
+    const jobId = entries.find((e) => String(e.msg).includes('queued'))?.jobId;
     expect(typeof jobId).toBe('string');
     const ofJob = entries.filter((e) => String(e.msg).includes(String(jobId)));
-    expect(ofJob.map((e) => e.msg)).toEqual(expect.arrayContaining([`Job ${jobId} queued (palette).`, `Job ${jobId} started on cpu.`, `Job ${jobId} failed:`, `Job ${jobId} failed.`]));
+    expect(ofJob.map((e) => e.msg)).toEqual(
+      expect.arrayContaining([`Job ${jobId} queued (palette).`, `Job ${jobId} started on cpu.`, `Job ${jobId} failed:`, `Job ${jobId} failed.`]),
+    );
     for (const entry of ofJob) expect(entry).toMatchObject({ jobId, userId: 'user-42' });
     const failure = ofJob.find((e) => e.msg === `Job ${jobId} failed:`)!;
     expect(failure.level).toBe(50);

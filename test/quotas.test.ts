@@ -101,14 +101,18 @@ describe('quotas', () => {
     const first = Math.min(...t.service.history({ platform: 'discord', channel: 'c-1' }).map((j) => j.createdAt));
 
     const refused = await palette(onServer('cyd', 'g1'), 3);
-    expect(refused.whispers()).toEqual([expect.stringMatching(refusalPattern(`This server has used its 2 jobs for this hour — the next one is possible at ${clockUtc(first + HOUR)} (in IN).`))]);
+    expect(refused.whispers()).toEqual([
+      expect.stringMatching(refusalPattern(`This server has used its 2 jobs for this hour — the next one is possible at ${clockUtc(first + HOUR)} (in IN).`)),
+    ]);
     const elsewhere = [await palette(onServer('cyd', 'g2'), 4), await palette(onServer('cyd', undefined), 5)];
     expect(elsewhere.flatMap((port) => port.whispers())).toEqual([]);
     await Promise.all(elsewhere.map((port) => port.waitForSettings()));
 
     // Slack's workspaces have their own count, and their own word.
     for (const seed of [6, 7]) await (await palette(onServer('ann', 'g1', 'slack'), seed)).waitForSettings();
-    expect((await palette(onServer('ann', 'g1', 'slack'), 8)).whispers()).toEqual([expect.stringMatching(/^This workspace has used its 2 jobs for this hour — the next one is possible at \d\d:\d\d UTC \(in \d+ minutes?\)\.$/)]);
+    expect((await palette(onServer('ann', 'g1', 'slack'), 8)).whispers()).toEqual([
+      expect.stringMatching(/^This workspace has used its 2 jobs for this hour — the next one is possible at \d\d:\d\d UTC \(in \d+ minutes?\)\.$/),
+    ]);
   });
 
   it('says when the next job is possible: once enough of the hour-old ones have aged out', () => {
@@ -117,8 +121,12 @@ describe('quotas', () => {
     expect(nextAllowed([10, 20], 3)).toBeNull();
     expect(nextAllowed([10, 20], 0)).toBeNull();
     const now = Date.UTC(2026, 0, 1, 14, 20, 0);
-    expect(quotaText('user', 1, now + 11 * 60_000 + 30_000, now)).toBe("You've used your 1 job for this hour — your next one is possible at 14:32 UTC (in 12 minutes).");
-    expect(quotaText('server', 5, now + 20_000, now)).toBe('This server has used its 5 jobs for this hour — the next one is possible at 14:21 UTC (in 1 minute).');
+    expect(quotaText('user', 1, now + 11 * 60_000 + 30_000, now)).toBe(
+      "You've used your 1 job for this hour — your next one is possible at 14:32 UTC (in 12 minutes).",
+    );
+    expect(quotaText('server', 5, now + 20_000, now)).toBe(
+      'This server has used its 5 jobs for this hour — the next one is possible at 14:21 UTC (in 1 minute).',
+    );
   });
 
   it('counts from a store written before jobs recorded their server', async () => {
@@ -128,7 +136,11 @@ describe('quotas', () => {
       old.exec(`CREATE TABLE jobs (id TEXT PRIMARY KEY, platform TEXT NOT NULL, user_id TEXT NOT NULL, user_name TEXT, channel TEXT NOT NULL,
         thread TEXT, extra TEXT, kind TEXT NOT NULL, options TEXT NOT NULL, inputs TEXT NOT NULL, parent_id TEXT, state TEXT NOT NULL,
         device TEXT, created_at INTEGER NOT NULL, started_at INTEGER, finished_at INTEGER, error TEXT)`);
-      old.prepare(`INSERT INTO jobs (id, platform, user_id, channel, kind, options, inputs, state, created_at) VALUES ('old1', 'discord', 'ann', 'c', 'palette', '{}', '{}', 'done', ?)`).run(Date.now() - 60_000);
+      old
+        .prepare(
+          `INSERT INTO jobs (id, platform, user_id, channel, kind, options, inputs, state, created_at) VALUES ('old1', 'discord', 'ann', 'c', 'palette', '{}', '{}', 'done', ?)`,
+        )
+        .run(Date.now() - 60_000);
       old.close();
       const store = new JobStore(dir);
       try {

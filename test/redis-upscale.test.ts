@@ -38,7 +38,13 @@ describeWithRedis('upscale on a Redis worker', () => {
       progressIntervalMs: 50,
       log,
     });
-    service = await createCommandService({ dataDir, redisUrl: redis.url, limits: { maxSize: 96, progressIntervalMs: 50 }, defaults: { size: 48, iterations: 3 }, log });
+    service = await createCommandService({
+      dataDir,
+      redisUrl: redis.url,
+      limits: { maxSize: 96, progressIntervalMs: 50 },
+      defaults: { size: 48, iterations: 3 },
+      log,
+    });
     await service.start();
   }, 120_000);
 
@@ -51,7 +57,11 @@ describeWithRedis('upscale on a Redis worker', () => {
 
   it('runs a result again at twice its size on the worker', async () => {
     const port = new RecordingPort();
-    await service.handle({ kind: 'stylize', content: imageSource('dog.jpg'), style: imageSource('guitar.png'), options: { tiles: 2, seed: 3 } }, invocation('ann'), port);
+    await service.handle(
+      { kind: 'stylize', content: imageSource('dog.jpg'), style: imageSource('guitar.png'), options: { tiles: 2, seed: 3 } },
+      invocation('ann'),
+      port,
+    );
     await port.waitForSettings(120_000);
     const jobId = /job (\w+)$/.exec(port.posts().at(-1)!.text)![1]!;
 

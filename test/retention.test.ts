@@ -22,15 +22,18 @@ async function file(relative: string, bytes: number, daysAgo: number): Promise<v
 
 async function present(): Promise<string[]> {
   const names = await readdir(dataDir, { recursive: true, withFileTypes: true });
-  return names.filter((e) => e.isFile()).map((e) => path.relative(dataDir, path.join(e.parentPath, e.name))).sort();
+  return names
+    .filter((e) => e.isFile())
+    .map((e) => path.relative(dataDir, path.join(e.parentPath, e.name)))
+    .sort();
 }
 
 beforeEach(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'tilestyle-retention-'));
   await file('jobs.sqlite', 1000, 400);
   await file('palette-cache/abc.png', 1000, 400);
-  await file('inputs/' + 'a'.repeat(64), 300, 40);
-  await file('inputs/' + 'b'.repeat(64), 300, 10);
+  await file(`inputs/${'a'.repeat(64)}`, 300, 40);
+  await file(`inputs/${'b'.repeat(64)}`, 300, 10);
   await file('results/old-job/result.png', 300, 45);
   await file('results/new-job/result.png', 300, 2);
   await file('web/files/0123456789abcdef01234567.png', 300, 5);
@@ -46,7 +49,7 @@ describe('pruneDataDir', () => {
   it('removes images and conversations older than the age limit, and never the job store or the palette cache', async () => {
     const report = await pruneDataDir(dataDir, { ...DEFAULT_RETENTION, maxAgeMs: 30 * DAY, maxBytes: 0 }, NOW);
     expect(await present()).toEqual([
-      'inputs/' + 'b'.repeat(64),
+      `inputs/${'b'.repeat(64)}`,
       'jobs.sqlite',
       'palette-cache/abc.png',
       'results/new-job/result.png',

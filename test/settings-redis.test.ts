@@ -15,7 +15,12 @@ it('reads the URL and the worker settings, with defaults', () => {
     maxStalledCount: 2,
   });
   expect(
-    settingsFromEnv({ TILESTYLE_REDIS_URL: 'rediss://queue', TILESTYLE_WORKER_NAME: 'gpu-1', TILESTYLE_WORKER_LOCK_MS: '5000', TILESTYLE_WORKER_MAX_TAKEOVERS: '0' }).redis,
+    settingsFromEnv({
+      TILESTYLE_REDIS_URL: 'rediss://queue',
+      TILESTYLE_WORKER_NAME: 'gpu-1',
+      TILESTYLE_WORKER_LOCK_MS: '5000',
+      TILESTYLE_WORKER_MAX_TAKEOVERS: '0',
+    }).redis,
   ).toMatchObject({ workerName: 'gpu-1', lockDurationMs: 5000, maxStalledCount: 0 });
 });
 

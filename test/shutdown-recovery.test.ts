@@ -27,7 +27,11 @@ afterEach(async () => {
 
 function startApp(): AppProcess {
   // Three jobs from one user may all still be waiting when the engine is warming up: room for them.
-  const app = AppProcess.start('main.ts', { TILESTYLE_DATA_DIR: dataDir, WEB_PORT: '0', TILESTYLE_PROGRESS_INTERVAL_MS: '100', TILESTYLE_MAX_WAITING_PER_USER: '3' }, dataDir);
+  const app = AppProcess.start(
+    'main.ts',
+    { TILESTYLE_DATA_DIR: dataDir, WEB_PORT: '0', TILESTYLE_PROGRESS_INTERVAL_MS: '100', TILESTYLE_MAX_WAITING_PER_USER: '3' },
+    dataDir,
+  );
   apps.push(app);
   return app;
 }
@@ -70,7 +74,13 @@ async function conversation(id: string): Promise<WebMessage[]> {
 }
 
 async function stylize(url: string, c: string, fields: Record<string, string>): Promise<void> {
-  const res = await postForm(url, '/api/stylize', c, { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'guitar.png', type: 'image/png' } }, fields);
+  const res = await postForm(
+    url,
+    '/api/stylize',
+    c,
+    { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'guitar.png', type: 'image/png' } },
+    fields,
+  );
   expect(res.status).toBeLessThan(300);
 }
 
@@ -92,15 +102,24 @@ it('answers every job exactly once after a SIGKILL right as a job is done', asyn
   for (const job of jobs()) {
     const thread = messages.filter((m) => m.thread === job.thread && m.author === 'bot' && !m.whisper);
     const describe = thread.map((m) => m.text).join('\n');
-    expect({ job: job.id, results: thread.filter((m) => m.files.some((f) => f.filename === `result-${job.id}.png`)).length }).toEqual({ job: job.id, results: 1 });
-    expect({ job: job.id, palettes: thread.filter((m) => m.files.some((f) => f.filename === `palette-${job.id}.png`)).length }).toEqual({ job: job.id, palettes: 1 });
-    expect({ job: job.id, settings: thread.filter((m) => m.text.startsWith('Settings:') && m.text.includes(`job ${job.id}`)).length }).toEqual({ job: job.id, settings: 1 });
+    expect({ job: job.id, results: thread.filter((m) => m.files.some((f) => f.filename === `result-${job.id}.png`)).length }).toEqual({
+      job: job.id,
+      results: 1,
+    });
+    expect({ job: job.id, palettes: thread.filter((m) => m.files.some((f) => f.filename === `palette-${job.id}.png`)).length }).toEqual({
+      job: job.id,
+      palettes: 1,
+    });
+    expect({ job: job.id, settings: thread.filter((m) => m.text.startsWith('Settings:') && m.text.includes(`job ${job.id}`)).length }).toEqual({
+      job: job.id,
+      settings: 1,
+    });
     expect({ job: job.id, stuck: thread.filter((m) => /Running on|Queued|Starting now/.test(m.text)).map((m) => m.text) }).toEqual({ job: job.id, stuck: [] });
     expect(describe).toMatch(/Done in .* on cpu\./);
   }
 });
 
-it('tells a running job\'s thread that it paused when stopped with SIGTERM', async () => {
+it("tells a running job's thread that it paused when stopped with SIGTERM", async () => {
   const app = startApp();
   const url = await app.webUrl();
   const c = conversationId();

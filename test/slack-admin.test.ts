@@ -45,7 +45,6 @@ async function slash(user: string, text: string, channel = 'C1'): Promise<string
 const plain = (text: string) => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
 it('refuses a plain member', async () => {
-
   expect(plain(await slash('U1', 'admin pause'))).toBe(NOT_AN_OPERATOR);
   expect(plain(await slash('UADMIN01', 'admin show'))).toMatch(/^Queue: running\./);
 });

@@ -49,7 +49,13 @@ describe('buttons on Slack', () => {
   let jobId = '';
 
   beforeAll(async () => {
-    const mention = await fake.postUserMessage({ channel: 'C1', user: 'U1', text: `<@${fake.botUserId}> tiles=2 size=48 iterations=3 seed=7`, files: ['dog.jpg', 'guitar.png'], fixturesDir: FIXTURES_DIR });
+    const mention = await fake.postUserMessage({
+      channel: 'C1',
+      user: 'U1',
+      text: `<@${fake.botUserId}> tiles=2 size=48 iterations=3 seed=7`,
+      files: ['dog.jpg', 'guitar.png'],
+      fixturesDir: FIXTURES_DIR,
+    });
     thread = mention.ts;
     await sender.event({ type: 'app_mention', user: 'U1', text: mention.text, ts: mention.ts, channel: 'C1', files: mention.files });
     await fake.waitFor(() => settingsIn(thread).length === 1);
@@ -68,10 +74,19 @@ describe('buttons on Slack', () => {
     expect(buttonsOf(fake.message('C1', status.ts))).toEqual([]);
 
     const withFiles = messages.filter((m) => (m.files ?? []).length > 0);
-    const after = (m: FakeMessage) => messages[messages.indexOf(m) + 1]!;
-    expect(buttonsOf(after(withFiles[0]!)).map((b) => b.text.text)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed']);
-    expect(buttonsOf(after(withFiles[1]!)).map((b) => b.text.text)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed', 'Upscale', 'Send to me', 'Delete']);
-    expect(buttonsOf(after(withFiles[1]!)).every((b) => b.value === jobId)).toBe(true);
+    const next = (m: FakeMessage) => messages[messages.indexOf(m) + 1]!;
+    expect(buttonsOf(next(withFiles[0]!)).map((b) => b.text.text)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed']);
+    expect(buttonsOf(next(withFiles[1]!)).map((b) => b.text.text)).toEqual([
+      'Finer tiles',
+      'Coarser tiles',
+      'Stronger',
+      'Weaker',
+      'New seed',
+      'Upscale',
+      'Send to me',
+      'Delete',
+    ]);
+    expect(buttonsOf(next(withFiles[1]!)).every((b) => b.value === jobId)).toBe(true);
   });
 
   it('a click runs the variation in the thread; Upscale and :arrow_up: redraw the result at twice its size', async () => {
@@ -84,12 +99,20 @@ describe('buttons on Slack', () => {
     await fake.waitFor(() => settingsIn(thread).length === 3);
     const upscaled = /job (\w+)$/.exec(settingsIn(thread)[2]!.text)![1]!;
     expect(t.service.job(upscaled)).toMatchObject({ kind: 'upscale', parentId: jobId, options: { size: 96 } });
-    const file = mine(thread).filter((m) => (m.files ?? []).length > 0).at(-1)!.files![0]!;
+    const file = mine(thread)
+      .filter((m) => (m.files ?? []).length > 0)
+      .at(-1)!.files![0]!;
     const meta = await sharp(fake.files.get(file.id)!.data).metadata();
     expect(Math.max(meta.width!, meta.height!)).toBe(96);
 
     const result = mine(thread).filter((m) => (m.files ?? []).some((f) => f.name === `result-${jobId}.png`))[0]!;
-    await sender.event({ type: 'reaction_added', user: 'U1', reaction: 'arrow_up', item_user: fake.botUserId, item: { type: 'message', channel: 'C1', ts: result.ts } });
+    await sender.event({
+      type: 'reaction_added',
+      user: 'U1',
+      reaction: 'arrow_up',
+      item_user: fake.botUserId,
+      item: { type: 'message', channel: 'C1', ts: result.ts },
+    });
     await fake.waitFor(() => settingsIn(thread).length === 4);
     expect(t.service.job(/job (\w+)$/.exec(settingsIn(thread)[3]!.text)![1]!)).toMatchObject({ kind: 'upscale', parentId: jobId });
   });
@@ -97,9 +120,17 @@ describe('buttons on Slack', () => {
   it("refuses another user's Cancel to them alone, and cancels the owner's running job", async () => {
     // The job stays running until its owner cancels it.
     t.stubs[0]!.hold();
-    const mention = await fake.postUserMessage({ channel: 'C1', user: 'U1', text: `<@${fake.botUserId}> size=48 iterations=300`, files: ['eagle.jpg', 'scream.jpg'], fixturesDir: FIXTURES_DIR });
+    const mention = await fake.postUserMessage({
+      channel: 'C1',
+      user: 'U1',
+      text: `<@${fake.botUserId}> size=48 iterations=300`,
+      files: ['eagle.jpg', 'scream.jpg'],
+      fixturesDir: FIXTURES_DIR,
+    });
     await sender.event({ type: 'app_mention', user: 'U1', text: mention.text, ts: mention.ts, channel: 'C1', files: mention.files });
-    await fake.waitFor(() => mine(mention.ts).length > 0 && fake.callsOf('chat.update').some((c) => c.args.ts === mine(mention.ts)[0]!.ts && /step/.test(String(c.args.text))));
+    await fake.waitFor(
+      () => mine(mention.ts).length > 0 && fake.callsOf('chat.update').some((c) => c.args.ts === mine(mention.ts)[0]!.ts && /step/.test(String(c.args.text))),
+    );
     const status = mine(mention.ts)[0]!;
     const cancel = buttonsOf(fake.message('C1', status.ts))[0]!.action_id;
     const ephemerals = fake.callsOf('chat.postEphemeral').length;

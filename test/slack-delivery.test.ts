@@ -31,7 +31,11 @@ const note = (...a: unknown[]) => {
   logChanged.notify();
 };
 const repeatsLogged = (eventId: string, count: number) =>
-  logChanged.until(() => logged.filter((l) => l.includes(`event ${eventId} was handled before`)).length === count, 10_000, () => logged.join('\n'));
+  logChanged.until(
+    () => logged.filter((l) => l.includes(`event ${eventId} was handled before`)).length === count,
+    10_000,
+    () => logged.join('\n'),
+  );
 const log = { error: note, warn: note, info: note };
 
 async function start(): Promise<void> {
@@ -149,7 +153,12 @@ describe('response_url and channel history', () => {
     const before = fake.callsOf('chat.postEphemeral').length;
     await port.whisper('late words');
     expect(fake.callsOf('response_url').at(-1)!.error).toBe('expired_url');
-    expect(fake.callsOf('chat.postEphemeral').slice(before).map((c) => c.args.text)).toEqual(['late words']);
+    expect(
+      fake
+        .callsOf('chat.postEphemeral')
+        .slice(before)
+        .map((c) => c.args.text),
+    ).toEqual(['late words']);
   });
 
   it('/stylize whose channel history is rate-limited is answered at once, pointing to a mention with images', async () => {

@@ -67,8 +67,18 @@ describe('channel membership and response_url', () => {
     const port = new SlackReplyPort(client, 'C1', undefined, 'U1', { respond });
     const ephemerals = fake.callsOf('chat.postEphemeral').length;
     for (let i = 0; i < 7; i++) await port.whisper(`note ${i}`);
-    expect(fake.callsOf('response_url').filter((c) => c.args.id === 'limit-test').map((c) => c.args.text)).toEqual(['note 0', 'note 1', 'note 2', 'note 3', 'note 4']);
-    expect(fake.callsOf('chat.postEphemeral').slice(ephemerals).map((c) => c.args.text)).toEqual(['note 5', 'note 6']);
+    expect(
+      fake
+        .callsOf('response_url')
+        .filter((c) => c.args.id === 'limit-test')
+        .map((c) => c.args.text),
+    ).toEqual(['note 0', 'note 1', 'note 2', 'note 3', 'note 4']);
+    expect(
+      fake
+        .callsOf('chat.postEphemeral')
+        .slice(ephemerals)
+        .map((c) => c.args.text),
+    ).toEqual(['note 5', 'note 6']);
     // The fake itself refuses a sixth use.
     await expect(respond('six')).rejects.toThrow(/404/);
   });

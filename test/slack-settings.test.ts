@@ -40,7 +40,7 @@ afterAll(async () => {
   await fake?.close();
 });
 
-test('/stylize settings sets the user\'s defaults privately; a mention with settings shows them', async () => {
+test("/stylize settings sets the user's defaults privately; a mention with settings shows them", async () => {
   const from = fake.callsOf('response_url').length;
   await sender.command({ command: '/stylize', text: 'settings strength=7 crop=none', user_id: 'U71', channel_id: 'C71' });
   await fake.waitFor(() => fake.callsOf('response_url').length > from);

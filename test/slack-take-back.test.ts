@@ -37,11 +37,21 @@ afterAll(async () => {
 type Button = { action_id: string; text: { text: string } };
 const buttonsOf = (m: FakeMessage | undefined): Button[] => (m?.blocks ?? []).flatMap((b) => (b.type === 'actions' ? (b.elements as Button[]) : []));
 const mine = (thread: string) => fake.thread('C1', thread).filter((m) => m.user === fake.botUserId);
-const ephemeralsTo = (user: string) => fake.callsOf('chat.postEphemeral').filter((c) => c.args.user === user).map((c) => String(c.args.text));
+const ephemeralsTo = (user: string) =>
+  fake
+    .callsOf('chat.postEphemeral')
+    .filter((c) => c.args.user === user)
+    .map((c) => String(c.args.text));
 
 /** A mention with two images, run to the end: its thread, job id, result upload and the result's buttons message. */
 async function stylize(user: string) {
-  const mention = await fake.postUserMessage({ channel: 'C1', user, text: `<@${fake.botUserId}> size=48`, files: ['dog.jpg', 'guitar.png'], fixturesDir: FIXTURES_DIR });
+  const mention = await fake.postUserMessage({
+    channel: 'C1',
+    user,
+    text: `<@${fake.botUserId}> size=48`,
+    files: ['dog.jpg', 'guitar.png'],
+    fixturesDir: FIXTURES_DIR,
+  });
   await sender.event({ type: 'app_mention', user, text: mention.text, ts: mention.ts, channel: 'C1', files: mention.files });
   await fake.waitFor(() => mine(mention.ts).some((m) => m.text.startsWith('Settings:')));
   await t.service.idle();
@@ -62,7 +72,13 @@ describe('taking a result back on Slack', () => {
     const posted = mine(job.thread).map((m) => m.ts);
     expect(posted.length).toBeGreaterThanOrEqual(6); // status, palette + buttons, result + buttons, settings
 
-    await sender.event({ type: 'reaction_added', user: 'U2', reaction: 'x', item_user: fake.botUserId, item: { type: 'message', channel: 'C1', ts: job.result.ts } });
+    await sender.event({
+      type: 'reaction_added',
+      user: 'U2',
+      reaction: 'x',
+      item_user: fake.botUserId,
+      item: { type: 'message', channel: 'C1', ts: job.result.ts },
+    });
     await fake.waitFor(() => ephemeralsTo('U2').length > 0);
     expect(ephemeralsTo('U2')).toEqual([`Job ${job.jobId} belongs to someone else, so I can't delete it for you — only they or an admin can.`]);
     expect(fake.callsOf('chat.delete')).toEqual([]);
@@ -79,7 +95,13 @@ describe('taking a result back on Slack', () => {
 
   it(':envelope: sends the result in a DM opened with conversations.open; a bot user is refused privately', async () => {
     const job = await stylize('U1');
-    await sender.event({ type: 'reaction_added', user: 'U3', reaction: 'envelope', item_user: fake.botUserId, item: { type: 'message', channel: 'C1', ts: job.result.ts } });
+    await sender.event({
+      type: 'reaction_added',
+      user: 'U3',
+      reaction: 'envelope',
+      item_user: fake.botUserId,
+      item: { type: 'message', channel: 'C1', ts: job.result.ts },
+    });
     await fake.waitFor(() => fake.messages.some((m) => m.channel === 'D3' && (m.files ?? []).length > 0));
     expect(fake.callsOf('conversations.open').at(-1)!.args).toMatchObject({ users: 'U3' });
     const dm = fake.messages.find((m) => m.channel === 'D3' && (m.files ?? []).length > 0)!;

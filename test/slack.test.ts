@@ -70,11 +70,17 @@ function settingsIn(channel: string, thread: string): FakeMessage[] {
 }
 
 function ephemeralsTo(user: string): string[] {
-  return fake.callsOf('chat.postEphemeral').filter((c) => c.args.user === user).map((c) => String(c.args.text));
+  return fake
+    .callsOf('chat.postEphemeral')
+    .filter((c) => c.args.user === user)
+    .map((c) => String(c.args.text));
 }
 
 function responsesSince(index: number): string[] {
-  return fake.callsOf('response_url').slice(index).map((c) => String(c.args.text));
+  return fake
+    .callsOf('response_url')
+    .slice(index)
+    .map((c) => String(c.args.text));
 }
 
 async function pngSize(data: Buffer): Promise<{ width: number; height: number }> {
@@ -96,7 +102,12 @@ describe('configFromEnv', () => {
   it('uses HTTP without an app token, and then requires SLACK_SIGNING_SECRET', () => {
     expect(() => configFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(ConfigError);
     expect(() => configFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1' })).toThrow(/^SLACK_SIGNING_SECRET: is required in HTTP mode/);
-    const c = configFromEnv({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 's', SLACK_PORT: '3100', SLACK_FILE_ORIGINS: 'http://127.0.0.1:9/x, https://files.example.com' });
+    const c = configFromEnv({
+      SLACK_BOT_TOKEN: 'xoxb-1',
+      SLACK_SIGNING_SECRET: 's',
+      SLACK_PORT: '3100',
+      SLACK_FILE_ORIGINS: 'http://127.0.0.1:9/x, https://files.example.com',
+    });
     expect(c).toMatchObject({ mode: 'http', port: 3100, fileOrigins: ['https://files.slack.com', 'http://127.0.0.1:9', 'https://files.example.com'] });
     expect(c!.appToken).toBeUndefined();
   });
@@ -133,7 +144,7 @@ describe('command text', () => {
 });
 
 describe('Slack front end', () => {
-  it('answers a mention with two images in its thread (status, progress, palette and result uploads, settings, reactions), then re-runs it from a user\'s 🔁 but not from its own', async () => {
+  it("answers a mention with two images in its thread (status, progress, palette and result uploads, settings, reactions), then re-runs it from a user's 🔁 but not from its own", async () => {
     const before = fake.calls.length;
     const mention = await fake.postUserMessage({
       channel: 'C1',
@@ -186,10 +197,22 @@ describe('Slack front end', () => {
 
     const beforeRerun = fake.calls.length;
     // The bot's own 🔁 (every result gets one) is not a request.
-    await sender.event({ type: 'reaction_added', user: fake.botUserId, reaction: 'repeat', item_user: fake.botUserId, item: { type: 'message', channel: 'C1', ts: resultTs } });
+    await sender.event({
+      type: 'reaction_added',
+      user: fake.botUserId,
+      reaction: 'repeat',
+      item_user: fake.botUserId,
+      item: { type: 'message', channel: 'C1', ts: resultTs },
+    });
     // Nor is a 🔁 on someone else's message.
     await sender.event({ type: 'reaction_added', user: 'U1', reaction: 'repeat', item_user: 'U9', item: { type: 'message', channel: 'C1', ts: mention.ts } });
-    const rerunResponse = await sender.event({ type: 'reaction_added', user: 'U1', reaction: 'repeat', item_user: fake.botUserId, item: { type: 'message', channel: 'C1', ts: resultTs } });
+    const rerunResponse = await sender.event({
+      type: 'reaction_added',
+      user: 'U1',
+      reaction: 'repeat',
+      item_user: fake.botUserId,
+      item: { type: 'message', channel: 'C1', ts: resultTs },
+    });
     expect(rerunResponse.status).toBe(200);
     await fake.waitFor(() => settingsIn('C1', mention.ts).length === 2);
     const rerun = fake.calls.slice(beforeRerun);
@@ -251,8 +274,14 @@ describe('Slack front end', () => {
 
   it('rejects requests with a bad or stale signature with 401 and runs nothing', async () => {
     const before = fake.calls.length;
-    const message = await fake.postUserMessage({ channel: 'C5', user: 'U5', text: `${BOT()} size=64`, files: ['dog.jpg', 'guitar.png'], fixturesDir: FIXTURES_DIR });
-    const bad = await sender.event(mentionEvent(message), { signature: 'v0=' + '0'.repeat(64) });
+    const message = await fake.postUserMessage({
+      channel: 'C5',
+      user: 'U5',
+      text: `${BOT()} size=64`,
+      files: ['dog.jpg', 'guitar.png'],
+      fixturesDir: FIXTURES_DIR,
+    });
+    const bad = await sender.event(mentionEvent(message), { signature: `v0=${'0'.repeat(64)}` });
     expect(bad.status).toBe(401);
     const stale = await sender.event(mentionEvent(message), { timestamp: Math.floor(Date.now() / 1000) - 10 * 60 });
     expect(stale.status).toBe(401);
@@ -268,7 +297,12 @@ describe('Slack front end', () => {
     const here = fake.calls
       .slice(before)
       .filter((c) => c.method !== 'auth.test' && c.method !== 'users.info' && (c.args.channel === undefined || c.args.channel === 'C5'));
-    expect(fake.calls.slice(before).filter((c) => c.method === 'users.info').map((c) => c.args.user)).toEqual(['U5']);
+    expect(
+      fake.calls
+        .slice(before)
+        .filter((c) => c.method === 'users.info')
+        .map((c) => c.args.user),
+    ).toEqual(['U5']);
     expect(here.map((c) => c.method)).toEqual(['response_url']);
   });
 
@@ -303,7 +337,13 @@ describe('Slack front end', () => {
   });
 
   it('never sends the bot token to a host that is not Slack’s file host', async () => {
-    const message = await fake.postUserMessage({ channel: 'C7', user: 'U7', text: `${BOT()} size=64`, files: ['dog.jpg', 'guitar.png'], fixturesDir: FIXTURES_DIR });
+    const message = await fake.postUserMessage({
+      channel: 'C7',
+      user: 'U7',
+      text: `${BOT()} size=64`,
+      files: ['dog.jpg', 'guitar.png'],
+      fixturesDir: FIXTURES_DIR,
+    });
     const event = mentionEvent(message);
     const files = message.files!.map((f) => ({ ...f, url_private_download: 'http://127.0.0.2:1/steal', url_private: 'http://127.0.0.2:1/steal' }));
     const before = fake.callsOf('file.download').length;
@@ -343,7 +383,13 @@ describe('Slack front end', () => {
   });
 
   it('passes option problems on as the shared commands word them', async () => {
-    const message = await fake.postUserMessage({ channel: 'C11', user: 'U11', text: `${BOT()} tiles=99 colour=red strength=11`, files: ['dog.jpg', 'guitar.png'], fixturesDir: FIXTURES_DIR });
+    const message = await fake.postUserMessage({
+      channel: 'C11',
+      user: 'U11',
+      text: `${BOT()} tiles=99 colour=red strength=11`,
+      files: ['dog.jpg', 'guitar.png'],
+      fixturesDir: FIXTURES_DIR,
+    });
     await sender.event(mentionEvent(message));
     await fake.waitFor(() => ephemeralsTo('U11').length > 0);
     expect(ephemeralsTo('U11')[0]).toBe(
@@ -371,7 +417,9 @@ describe('file downloads that Slack redirects', () => {
     expect(to('https://files-origin.slack.com/files-pri/T1-F1/a.png')).toEqual(token);
     expect(to('https://files.slack-edge.com/x/a.png?sig=1')).toEqual({});
     expect(to('https://slack-files.com/T1-F1-abc')).toEqual({});
-    expect(to('https://evil.example/a.png')).toEqual({ refuse: expect.stringMatching(/redirected the download to evil\.example, which is not one of Slack's hosts/) });
+    expect(to('https://evil.example/a.png')).toEqual({
+      refuse: expect.stringMatching(/redirected the download to evil\.example, which is not one of Slack's hosts/),
+    });
     expect(to('https://files.slack.com.evil.example/a.png')).toHaveProperty('refuse');
     expect(to('http://files-origin.slack.com/a.png')).toHaveProperty('refuse'); // never the token in clear text
   });
@@ -379,7 +427,13 @@ describe('file downloads that Slack redirects', () => {
   it('runs a job whose files answer with a 302 to a presigned Slack host, without sending the token there', async () => {
     fake.fileRedirect = 'cdn';
     const from = fake.calls.length;
-    const message = await fake.postUserMessage({ channel: 'C60', user: 'U60', text: `${BOT()} palette tiles=1 size=64 iterations=2`, files: ['guitar.png'], fixturesDir: FIXTURES_DIR });
+    const message = await fake.postUserMessage({
+      channel: 'C60',
+      user: 'U60',
+      text: `${BOT()} palette tiles=1 size=64 iterations=2`,
+      files: ['guitar.png'],
+      fixturesDir: FIXTURES_DIR,
+    });
     await sender.event(mentionEvent(message));
     await fake.waitFor(() => settingsIn('C60', message.ts).length === 1);
     const downloads = fake.calls.slice(from).filter((c) => c.method.startsWith('file.download'));
@@ -415,12 +469,26 @@ describe('Slack front end, more', () => {
   it('cancels a running job when its owner reacts ❌, not when someone else does', async () => {
     // The job stays running until its owner cancels it.
     t.stubs[0]!.hold();
-    const message = await fake.postUserMessage({ channel: 'C12', user: 'U12', text: `${BOT()} size=64 iterations=1000`, files: ['eagle.jpg', 'game-controller.png'], fixturesDir: FIXTURES_DIR });
+    const message = await fake.postUserMessage({
+      channel: 'C12',
+      user: 'U12',
+      text: `${BOT()} size=64 iterations=1000`,
+      files: ['eagle.jpg', 'game-controller.png'],
+      fixturesDir: FIXTURES_DIR,
+    });
     await sender.event(mentionEvent(message));
     // Running, in whichever phase (the palette counts its own steps): the ❌ must stop it within a step.
-    await fake.waitFor(() => fake.callsOf('chat.update').some((c) => c.args.channel === 'C12' && /Running on cpu — (palette|stylizing): step \d+\/\d+/.test(String(c.args.text))));
+    await fake.waitFor(() =>
+      fake.callsOf('chat.update').some((c) => c.args.channel === 'C12' && /Running on cpu — (palette|stylizing): step \d+\/\d+/.test(String(c.args.text))),
+    );
     const status = fake.thread('C12', message.ts).find((m) => m.user === fake.botUserId)!;
-    const reaction = (user: string) => ({ type: 'reaction_added', user, reaction: 'x', item_user: fake.botUserId, item: { type: 'message', channel: 'C12', ts: status.ts } });
+    const reaction = (user: string) => ({
+      type: 'reaction_added',
+      user,
+      reaction: 'x',
+      item_user: fake.botUserId,
+      item: { type: 'message', channel: 'C12', ts: status.ts },
+    });
     await sender.event(reaction('U13'));
     await fake.waitFor(() => ephemeralsTo('U13').length > 0);
     expect(ephemeralsTo('U13')[0]).toMatch(/belongs to someone else/);
@@ -470,7 +538,9 @@ describe('Slack front end, more', () => {
     const port = new SlackReplyPort(client, 'C20', undefined, 'U20', { parentText: 'Parent', sharePollMs: [0, 10] });
     fake.hideShares = true;
     try {
-      const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } }).png().toBuffer();
+      const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#f00' } })
+        .png()
+        .toBuffer();
       const infoBefore = fake.callsOf('files.info').length;
       const ref = await port.post('Result <1> & more', [{ filename: 'result-x.png', data: png }]);
       const shown = fake.messages.find((m) => m.channel === 'C20' && (m.files ?? []).length > 0)!;
@@ -488,9 +558,15 @@ describe('Slack front end, more', () => {
     const client = new webApi.WebClient(fake.botToken, { slackApiUrl: fake.apiUrl });
     const uploads = { altText: true };
     const port = new SlackReplyPort(client, 'C21', undefined, 'U21', { parentText: 'Parent', sharePollMs: [0, 10], uploads });
-    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0f0' } }).png().toBuffer();
+    const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#0f0' } })
+      .png()
+      .toBuffer();
     const shown = (name: string) => fake.messages.filter((m) => m.channel === 'C21' && (m.files ?? []).some((f) => f.name === name));
-    const urlCalls = (name: string) => fake.callsOf('files.getUploadURLExternal').filter((c) => c.args.filename === name).map((c) => [c.args.alt_txt, c.args.alt_text]);
+    const urlCalls = (name: string) =>
+      fake
+        .callsOf('files.getUploadURLExternal')
+        .filter((c) => c.args.filename === name)
+        .map((c) => [c.args.alt_txt, c.args.alt_text]);
 
     const ref = await port.post('Result', [{ filename: 'result-a.png', data: png, description: 'The result' }]);
     expect(urlCalls('result-a.png')).toEqual([['The result', undefined]]);
@@ -499,7 +575,10 @@ describe('Slack front end, more', () => {
     fake.altTxtPreventsShare = true;
     try {
       const second = await port.post('Result again', [{ filename: 'result-b.png', data: png, description: 'Another result' }]);
-      expect(urlCalls('result-b.png')).toEqual([['Another result', undefined], [undefined, undefined]]);
+      expect(urlCalls('result-b.png')).toEqual([
+        ['Another result', undefined],
+        [undefined, undefined],
+      ]);
       expect(shown('result-b.png').map((m) => m.ts)).toEqual([second.id]);
       expect(uploads.altText).toBe(false);
       await port.post('Third', [{ filename: 'result-c.png', data: png, description: 'Third result' }]);
@@ -514,7 +593,13 @@ describe('Slack front end, more', () => {
     let commands = await makeTestCommands({ dataDir });
     let bot = await startSlack(config, commands.handler, { sharePollMs: [0, 50], log: quiet });
     try {
-      const dm = await fake.postUserMessage({ channel: 'D1', user: 'U30', text: 'palette tiles=1 size=64 iterations=4', files: ['face.png'], fixturesDir: FIXTURES_DIR });
+      const dm = await fake.postUserMessage({
+        channel: 'D1',
+        user: 'U30',
+        text: 'palette tiles=1 size=64 iterations=4',
+        files: ['face.png'],
+        fixturesDir: FIXTURES_DIR,
+      });
       await new SlackSender(`${bot.url}/slack/events`, SECRET).event({ ...mentionEvent(dm), type: 'message', channel_type: 'im' });
       await fake.waitFor(() => settingsIn('D1', dm.ts).length === 1);
       const palette = fake.thread('D1', dm.ts).find((m) => (m.files ?? []).some((f) => f.name.startsWith('palette-')))!;
@@ -573,7 +658,15 @@ describe('Slack front end, more', () => {
         envelope_id: 'env-1',
         type: 'slash_commands',
         accepts_response_payload: true,
-        payload: { command: '/palette', text: 'help', user_id: 'U40', channel_id: 'C40', team_id: fake.teamId, response_url: `${fake.url}/respond/sm1`, trigger_id: 't' },
+        payload: {
+          command: '/palette',
+          text: 'help',
+          user_id: 'U40',
+          channel_id: 'C40',
+          team_id: fake.teamId,
+          response_url: `${fake.url}/respond/sm1`,
+          trigger_id: 't',
+        },
       });
       await fake.waitFor(() => fake.callsOf('socket.ack').some((c) => c.args.envelope_id === 'env-1'));
       await fake.waitFor(() => fake.callsOf('response_url').length > from);

@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JobStore } from '../src/jobs/job-store.js';
-import { type JobRecord } from '../src/jobs/job-record.js';
+import type { JobRecord } from '../src/jobs/job-record.js';
 import { imageSource, invocation, makeTestCommands, RecordingFrontend, RecordingPort, testEngine } from './helpers/commands.js';
 
 let dir: string;
@@ -52,7 +52,10 @@ describe('JobStore', () => {
     expect(job1).toEqual({ ...base, state: 'running', device: 'cpu', startedAt: 1500, where: { channel: 'C1', thread: '171.5', extra: { team: 'T1' } } });
     expect(again.jobForMessage('slack', '171.9')?.id).toBe('job1');
     expect(again.jobForMessage('discord', '171.9')).toBeUndefined();
-    expect(again.messagesOf('job1')).toEqual([{ id: '171.5', role: 'status' }, { id: '171.9', role: 'result' }]);
+    expect(again.messagesOf('job1')).toEqual([
+      { id: '171.5', role: 'status' },
+      { id: '171.9', role: 'result' },
+    ]);
     expect(again.get('job2')).toMatchObject({ state: 'failed', error: 'The image is too small.', finishedAt: 2500, user: { id: 'U2' } });
     expect(again.unfinished().map((j) => j.id)).toEqual(['job1', 'job3']);
     expect(again.latestOf('slack', 'U1', ['queued', 'running'])?.id).toBe('job3');
@@ -66,12 +69,20 @@ describe('restart', () => {
   it('resumes a running and a waiting job in a new service, and re-runs a job from before the restart', async () => {
     const before = await makeTestCommands({ dataDir: dir, createEngine: testEngine });
     const donePort = new RecordingPort({ channel: 'restart' });
-    await before.handler.handle({ kind: 'palette', style: imageSource('guitar.png'), options: { tiles: 2, iterations: 3 } }, invocation('ann', { channel: 'restart' }), donePort);
+    await before.handler.handle(
+      { kind: 'palette', style: imageSource('guitar.png'), options: { tiles: 2, iterations: 3 } },
+      invocation('ann', { channel: 'restart' }),
+      donePort,
+    );
     await donePort.waitForSettings();
 
     const running = new RecordingPort({ channel: 'restart' });
     const waiting = new RecordingPort({ channel: 'restart' });
-    await before.handler.handle({ kind: 'palette', style: imageSource('eagle.jpg'), options: { iterations: 400 } }, invocation('ann', { channel: 'restart' }), running);
+    await before.handler.handle(
+      { kind: 'palette', style: imageSource('eagle.jpg'), options: { iterations: 400 } },
+      invocation('ann', { channel: 'restart' }),
+      running,
+    );
     await before.handler.handle(
       { kind: 'stylize', content: imageSource('dog.jpg'), style: imageSource('face.png'), options: { iterations: 4, seed: 5 } },
       invocation('ben', { channel: 'restart' }),
@@ -94,10 +105,7 @@ describe('restart', () => {
       await resumedRunning!.waitFor((p) => p.updatesOf(p.posts()[0]!.id).some((u) => u.text.includes('step')));
       await after.handler.handle({ kind: 'cancel' }, invocation('ann', { channel: 'restart' }), resumedRunning!);
       await resumedWaiting!.waitForSettings();
-      expect(resumedWaiting!.filePosts().map((p) => p.files[0]!.filename)).toEqual([
-        expect.stringMatching(/^palette-/),
-        expect.stringMatching(/^result-/),
-      ]);
+      expect(resumedWaiting!.filePosts().map((p) => p.files[0]!.filename)).toEqual([expect.stringMatching(/^palette-/), expect.stringMatching(/^result-/)]);
       expect(resumedWaiting!.posts().at(-1)!.text).toMatch(/^Settings: tiles=\d+ size=64 iterations=4 .* seed=5 · /);
 
       // A reaction on a result posted before the restart still finds its job.

@@ -67,12 +67,20 @@ test('a half-length portrait is cut to the head and shoulders around its face', 
 });
 
 test('a style with no clear subject, or whose subject already fills it, is left whole and the reason says so', async () => {
-  expect(await chooseCrop(await shared('scream.jpg'))).toEqual({ box: null, reason: 'not cropped: no face or object on a plain background stands out', found: 'unclear' });
+  expect(await chooseCrop(await shared('scream.jpg'))).toEqual({
+    box: null,
+    reason: 'not cropped: no face or object on a plain background stands out',
+    found: 'unclear',
+  });
   // A head-and-shoulders portrait is cut once more to the face and hair; that cut is not cut again.
   const portrait = await quality('style-portrait.jpg');
   const first = await chooseCrop(portrait);
   expect(first.found).toBe('face');
-  expect(await chooseCrop(await cropImage(portrait, first.box!))).toEqual({ box: null, reason: 'not cropped: the face already fills the picture', found: 'fills' });
+  expect(await chooseCrop(await cropImage(portrait, first.box!))).toEqual({
+    box: null,
+    reason: 'not cropped: the face already fills the picture',
+    found: 'fills',
+  });
   // Things the detector alone takes for a face now and then (a drum's head, a cartoon's eye) are not cut to.
   const labelled = (f: string) => readFile(path.join(HERE, 'fixtures/styles', f));
   expect((await chooseCrop(await labelled('object-scene-drums-on-grass.jpg'))).found).toBe('unclear');
@@ -83,8 +91,15 @@ test('a style with no clear subject, or whose subject already fills it, is left 
 });
 
 test('an object on a wide plain margin is cut to the object, with a little of the margin', async () => {
-  const object = await sharp(await shared('game-controller.png')).resize(120, 120).png().toBuffer();
-  const padded = await sharp(object).extend({ top: 100, bottom: 140, left: 60, right: 180, background: '#ffffff' }).flatten({ background: '#ffffff' }).png().toBuffer();
+  const object = await sharp(await shared('game-controller.png'))
+    .resize(120, 120)
+    .png()
+    .toBuffer();
+  const padded = await sharp(object)
+    .extend({ top: 100, bottom: 140, left: 60, right: 180, background: '#ffffff' })
+    .flatten({ background: '#ffffff' })
+    .png()
+    .toBuffer();
   const choice = await chooseCrop(padded);
   expect(choice.reason).toMatch(/^cropped to the object/);
   const box = choice.box!;
@@ -97,14 +112,17 @@ test('an object on a wide plain margin is cut to the object, with a little of th
 
 test('a crop never makes a side shorter than 64 px', async () => {
   // A small picture whose face box is under 64 px: the crop grows around it to the minimum.
-  const small = await sharp(await quality('style-astronaut.jpg')).resize(200, 200).jpeg().toBuffer();
+  const small = await sharp(await quality('style-astronaut.jpg'))
+    .resize(200, 200)
+    .jpeg()
+    .toBuffer();
   const choice = await chooseCrop(small);
   expect(choice.box).not.toBeNull();
   expect(Math.round(choice.box!.width * 200)).toBeGreaterThanOrEqual(MIN_CROP_PX);
   expect(Math.round(choice.box!.height * 200)).toBeGreaterThanOrEqual(MIN_CROP_PX);
 });
 
-test('copies shrink below the style-only size where the content photo\'s subjects are smaller, never where they are large', async () => {
+test("copies shrink below the style-only size where the content photo's subjects are smaller, never where they are large", async () => {
   // At 384 px the people on the beach are about 65 px, smaller than a copy of about 85 px.
   const style = await quality('style-astronaut.jpg');
   const alone = await chooseTiles(style, 384);
@@ -143,7 +161,13 @@ describe('the engine with a cropped style', () => {
     expect(whole.crop).toBeUndefined();
     expect(await sharp(whole.image).metadata()).toMatchObject({ width: 64, height: 64 });
     // Different targets: the pictures differ.
-    expect((await sharp(whole.image).raw().toBuffer()).equals(await sharp(await sharp(palette.image).resize(64, 64, { fit: 'fill' }).png().toBuffer()).raw().toBuffer())).toBe(false);
+    expect(
+      (await sharp(whole.image).raw().toBuffer()).equals(
+        await sharp(await sharp(palette.image).resize(64, 64, { fit: 'fill' }).png().toBuffer())
+          .raw()
+          .toBuffer(),
+      ),
+    ).toBe(false);
 
     const untiled = await engine.palette([{ image: style }], { ...opts, tiles: 1 });
     expect(untiled.crop).toBeUndefined();
@@ -155,8 +179,13 @@ describe('the engine with a cropped style', () => {
   });
 
   test('a crop outside the picture is refused with a clear message', async () => {
-    await expect(engine.palette([{ image: await quality('style-astronaut.jpg') }], { size: 64, iterations: 2, tiles: 2, crop: { left: 0.5, top: 0, width: 0.8, height: 1 } })).rejects.toThrow(
-      /crop must be auto, none, or a box/,
-    );
+    await expect(
+      engine.palette([{ image: await quality('style-astronaut.jpg') }], {
+        size: 64,
+        iterations: 2,
+        tiles: 2,
+        crop: { left: 0.5, top: 0, width: 0.8, height: 1 },
+      }),
+    ).rejects.toThrow(/crop must be auto, none, or a box/);
   });
 });

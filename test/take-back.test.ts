@@ -45,7 +45,10 @@ afterAll(async () => {
 });
 
 /** Runs a stylize job for `who` to the end; its id, the port it posted through, and its result message. */
-async function finishedJob(who: Invocation = invocation('owner'), content: ImageSource = imageSource('dog.jpg')): Promise<{ id: string; port: TakeBackPort; result: string }> {
+async function finishedJob(
+  who: Invocation = invocation('owner'),
+  content: ImageSource = imageSource('dog.jpg'),
+): Promise<{ id: string; port: TakeBackPort; result: string }> {
   const port = new TakeBackPort();
   await t.handler.handle({ kind: 'stylize', content, style: imageSource('guitar.png'), options: {} }, who, port);
   await port.waitForSettings(60_000);
@@ -60,7 +63,10 @@ const files = () => new DataFiles(t.dataDir);
 describe('taking a finished job back', () => {
   it('offers Send to me and Delete under the result', async () => {
     const { port, result } = await finishedJob();
-    const actions = port.posts().find((p) => p.id === result)!.buttons!.map((b) => b.action);
+    const actions = port
+      .posts()
+      .find((p) => p.id === result)!
+      .buttons!.map((b) => b.action);
     expect(actions.slice(-2)).toEqual(['send', 'delete']);
   });
 

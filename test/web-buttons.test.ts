@@ -31,13 +31,23 @@ afterAll(async () => {
 });
 
 function press(c: string, message: string, action: string) {
-  return rawRequest(web.url, `/api/react?c=${c}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify({ message, action })) });
+  return rawRequest(web.url, `/api/react?c=${c}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: Buffer.from(JSON.stringify({ message, action })),
+  });
 }
 
 it('shows the buttons under results, runs what they ask, refuses what a message does not carry, and keeps them in the history', async () => {
   const c = conversationId();
   const events = await EventStream.open(web.url, c);
-  const sent = await postForm(web.url, '/api/stylize', c, { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'guitar.png', type: 'image/png' } }, { tiles: '2', size: '48', iterations: '3' });
+  const sent = await postForm(
+    web.url,
+    '/api/stylize',
+    c,
+    { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'guitar.png', type: 'image/png' } },
+    { tiles: '2', size: '48', iterations: '3' },
+  );
   expect(sent.status).toBe(202);
   const result = await events.waitFor((m) => m.files.some((f) => f.filename.startsWith('result-')) && (m.buttons ?? []).length > 0, 120_000, 'the result');
   expect(result.buttons!.map((b) => b.label)).toEqual(['Finer tiles', 'Coarser tiles', 'Stronger', 'Weaker', 'New seed', 'Upscale', 'Delete']);

@@ -16,9 +16,8 @@ import { FIXTURES } from './e2e/web-client.js';
 import { makeTestCommands } from './helpers/commands.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = process.env.TILESTYLE_SCREENSHOT === '1'
-  ? new URL('../docs/web-screenshot.png', import.meta.url).pathname
-  : join(tmpdir(), 'tilestyle-web-screenshot.png');
+const SCREENSHOT =
+  process.env.TILESTYLE_SCREENSHOT === '1' ? new URL('../docs/web-screenshot.png', import.meta.url).pathname : join(tmpdir(), 'tilestyle-web-screenshot.png');
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) {
   console.warn(`Skipping the web end-to-end test: ${CHROMIUM} is missing (run .ci/install-chromium.sh to install it).`);
@@ -36,10 +35,12 @@ async function settingsTiles(thread: Locator): Promise<number> {
 /** Waits for a thread's settings line (the last message of a finished job) and for its images to load. */
 async function waitForFinished(thread: Locator): Promise<void> {
   await thread.locator('.msg.bot').filter({ hasText: 'Settings:' }).waitFor({ timeout: 300_000 });
-  await thread.page().waitForFunction(
-    (nodes) => nodes.length > 0 && nodes.every((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0),
-    await thread.locator('.msg.bot img').elementHandles(),
-  );
+  await thread
+    .page()
+    .waitForFunction(
+      (nodes) => nodes.length > 0 && nodes.every((img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0),
+      await thread.locator('.msg.bot img').elementHandles(),
+    );
 }
 
 describeInBrowser('web front end in Chromium', () => {
@@ -57,7 +58,15 @@ describeInBrowser('web front end in Chromium', () => {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -77,8 +86,8 @@ describeInBrowser('web front end in Chromium', () => {
     await page.goto(web.url);
     await page.getByText('Connected').waitFor();
 
-    await page.getByLabel('Content image', { exact: true }).setInputFiles(FIXTURES + 'dog.jpg');
-    await page.getByLabel('Style image', { exact: true }).setInputFiles(FIXTURES + 'guitar.png');
+    await page.getByLabel('Content image', { exact: true }).setInputFiles(`${FIXTURES}dog.jpg`);
+    await page.getByLabel('Style image', { exact: true }).setInputFiles(`${FIXTURES}guitar.png`);
     await page.getByLabel('Tiles').fill('2');
     await page.getByLabel('Size (px)').fill('64');
     await page.getByLabel('Iterations').fill('30');

@@ -24,7 +24,11 @@ afterAll(async () => {
 });
 
 function postSettings(conversation: string, body: unknown): Promise<{ status: number; body: string }> {
-  return rawRequest(web.url, `/api/settings?c=${conversation}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify(body)) });
+  return rawRequest(web.url, `/api/settings?c=${conversation}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: Buffer.from(JSON.stringify(body)),
+  });
 }
 
 test('settings typed or from the form are kept for the conversation and its next job starts from them', async () => {
@@ -45,7 +49,10 @@ test('settings typed or from the form are kept for the conversation and its next
   expect(refused.text).toMatch(/^size must be from 32 to \d+ pixels here \(got 9999\)\.$/);
 
   stub.calls.length = 0;
-  const job = await postForm(web.url, '/api/stylize', c, { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'guitar.png', type: 'image/png' } });
+  const job = await postForm(web.url, '/api/stylize', c, {
+    content: { name: 'dog.jpg', type: 'image/jpeg' },
+    style: { name: 'guitar.png', type: 'image/png' },
+  });
   await events.waitFor((m) => m.text.startsWith('Settings:') && m.thread === job.body.thread, 60_000, 'the settings line');
   expect(stub.calls.map((call) => call.method)).toEqual(['stylize']);
   expect(stub.calls[0]!.options).toMatchObject({ strength: 8 });

@@ -33,7 +33,13 @@ afterAll(async () => {
 it('Delete removes the job from the conversation and its images from the server', async () => {
   const c = conversationId();
   const events = await EventStream.open(web.url, c);
-  const sent = await postForm(web.url, '/api/stylize', c, { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'guitar.png', type: 'image/png' } }, { size: '48' });
+  const sent = await postForm(
+    web.url,
+    '/api/stylize',
+    c,
+    { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'guitar.png', type: 'image/png' } },
+    { size: '48' },
+  );
   expect(sent.status).toBe(202);
   const thread = sent.body.thread as string;
   const result = await events.waitFor((m) => m.files.some((f) => f.filename.startsWith('result-')) && (m.buttons ?? []).length > 0, 60_000, 'the result');
@@ -46,7 +52,11 @@ it('Delete removes the job from the conversation and its images from the server'
   const image = new URL(result.files[0]!.url, web.url);
   expect((await fetch(image)).status).toBe(200);
 
-  const pressed = await rawRequest(web.url, `/api/react?c=${c}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: Buffer.from(JSON.stringify({ message: result.id, action: 'delete' })) });
+  const pressed = await rawRequest(web.url, `/api/react?c=${c}`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: Buffer.from(JSON.stringify({ message: result.id, action: 'delete' })),
+  });
   expect(pressed.status).toBe(202);
   await events.waitFor((m) => m.thread === thread && m.text === `Deleted job ${jobId}: its messages and images are gone.`, 30_000, 'the answer');
   const removed = events.events.flatMap((e) => (e.type === 'removed' ? [e.id] : []));

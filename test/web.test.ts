@@ -23,7 +23,10 @@ async function filesUnder(dir: string): Promise<Map<string, number>> {
     if (!entry.isFile()) continue;
     const full = join(entry.parentPath, entry.name);
     // A file written beside may be renamed into place between the listing and its stat.
-    const size = await stat(full).then((s) => s.size, (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)));
+    const size = await stat(full).then(
+      (s) => s.size,
+      (err: NodeJS.ErrnoException) => (err.code === 'ENOENT' ? null : Promise.reject(err)),
+    );
     if (size !== null) out.set(relative(dir, full), size);
   }
   return out;
@@ -182,9 +185,7 @@ describe('web server', () => {
         r.on('end', () => resolve({ status: r.statusCode ?? 0, body }));
       });
       req.on('error', (error) => (answered ? undefined : reject(error)));
-      req.write(
-        `--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n`,
-      );
+      req.write(`--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="big.png"\r\nContent-Type: image/png\r\n\r\n`);
       const pump = (): void => {
         while (!answered && sent < offered) {
           sent += chunk.length;
@@ -238,7 +239,7 @@ describe('web server', () => {
     if (request.kind !== 'stylize') return;
     expect(request.options).toEqual({ tiles: '3', size: '64', iterations: '4' });
     expect(request.content).toMatchObject({ name: 'dog.jpg', contentType: 'image/jpeg' });
-    const dog = await readFile(FIXTURES + 'dog.jpg');
+    const dog = await readFile(`${FIXTURES}dog.jpg`);
     expect(request.content.size).toBe(dog.length);
     expect((await request.content.load()).equals(dog)).toBe(true);
     // From this machine: the page's operator.
@@ -252,7 +253,7 @@ describe('web server', () => {
     expect(mine.files).toEqual([]);
 
     // What the commands say through the port arrives as events: post, update (previews replaced), react, whisper.
-    const png = await readFile(FIXTURES + 'guitar.png');
+    const png = await readFile(`${FIXTURES}guitar.png`);
     const ref = await port.post('You are #1 in the queue.');
     await events.waitFor((m) => m.id === ref.id, 5000, 'the post');
     await port.update(ref, 'Step 2/4', [{ filename: 'preview.png', data: png, description: 'Preview at step 2' }]);
@@ -306,7 +307,13 @@ describe('web server', () => {
 
   it('hands option fields named like prototype members on as ordinary options', async () => {
     const before = handler.calls.length;
-    const res = await postForm(web.url, '/api/palette', conversationId(), { style: { name: 'guitar.png', type: 'image/png' } }, { constructor: '1', ['__proto__']: '2', toString: '3' });
+    const res = await postForm(
+      web.url,
+      '/api/palette',
+      conversationId(),
+      { style: { name: 'guitar.png', type: 'image/png' } },
+      { constructor: '1', ['__proto__']: '2', toString: '3' },
+    );
     expect(res.status).toBe(202);
     expect(handler.calls.length).toBe(before + 1);
     const { request } = handler.calls.at(-1)!;
@@ -316,7 +323,9 @@ describe('web server', () => {
 
   it('trusts the bytes, not the declared type: a JPEG sent as application/octet-stream is a JPEG', async () => {
     const before = handler.calls.length;
-    const res = await postForm(web.url, '/api/palette', conversationId(), { style: { name: 'photo', type: 'application/octet-stream', data: await readFile(FIXTURES + 'dog.jpg') } });
+    const res = await postForm(web.url, '/api/palette', conversationId(), {
+      style: { name: 'photo', type: 'application/octet-stream', data: await readFile(`${FIXTURES}dog.jpg`) },
+    });
     expect(res.status).toBe(202);
     expect(handler.calls.length).toBe(before + 1);
     const { request } = handler.calls.at(-1)!;
@@ -350,7 +359,7 @@ describe('web server', () => {
   it('keeps conversations across a restart, and the commands can reach them again through the front end', async () => {
     const c = conversationId();
     const port = handler.frontends[0]!.portFor({ channel: c, thread: 'tresumed0001' }, { id: c });
-    const ref = await port.post('Result', [{ filename: 'result.png', data: await readFile(FIXTURES + 'face.png') }]);
+    const ref = await port.post('Result', [{ filename: 'result.png', data: await readFile(`${FIXTURES}face.png`) }]);
     await web.stop();
 
     const again = new RecordingHandler();
@@ -435,24 +444,44 @@ describe('web server with the real commands', () => {
 
     const c = conversationId();
     const events = await EventStream.open(web.url, c);
-    const sent = await postForm(web.url, '/api/stylize', c, { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'scream.jpg', type: 'image/jpeg' } }, { strength: '11' });
+    const sent = await postForm(
+      web.url,
+      '/api/stylize',
+      c,
+      { content: { name: 'dog.jpg', type: 'image/jpeg' }, style: { name: 'scream.jpg', type: 'image/jpeg' } },
+      { strength: '11' },
+    );
     expect(sent.status).toBe(202);
     const refusal = await events.waitFor((m) => m.whisper && m.thread === sent.body.thread, 300_000, 'the refusal');
     // The same words as on Discord and Slack.
     expect(refusal.text).toBe('strength must be from 1 (keep the photo) to 10 (the style takes over) (got 11).');
 
-    const auto = await postForm(web.url, '/api/palette', c, { style: { name: 'scream.jpg', type: 'image/jpeg' } }, { tiles: 'auto', iterations: '1', size: '32' });
+    const auto = await postForm(
+      web.url,
+      '/api/palette',
+      c,
+      { style: { name: 'scream.jpg', type: 'image/jpeg' } },
+      { tiles: 'auto', iterations: '1', size: '32' },
+    );
     const settings = await events.waitFor((m) => m.text.startsWith('Settings:') && m.thread === auto.body.thread, 300_000, 'the settings line');
     expect(settings.text).toMatch(/^Settings: tiles=1 size=32 iterations=1 seed=0 /);
     const palette = await events.waitFor((m) => m.thread === auto.body.thread && m.files.some((f) => f.filename.startsWith('palette-')), 5000, 'the palette');
     expect(palette.text).toContain('tiles 1: the style looks alike all over, like a painting, texture or landscape');
 
     // tiles=sweep from the form: one picture, the palettes at 1, 2, 4 and 8 tiles at half the size, labelled.
-    const sweep = await postForm(web.url, '/api/palette', c, { style: { name: 'guitar.png', type: 'image/png' } }, { tiles: 'sweep', iterations: '1', size: '64' });
+    const sweep = await postForm(
+      web.url,
+      '/api/palette',
+      c,
+      { style: { name: 'guitar.png', type: 'image/png' } },
+      { tiles: 'sweep', iterations: '1', size: '64' },
+    );
     const sweepSettings = await events.waitFor((m) => m.text.startsWith('Settings:') && m.thread === sweep.body.thread, 60_000, 'the sweep settings line');
     expect(sweepSettings.text).toMatch(/^Settings: tiles=sweep size=64 iterations=1 seed=0 /);
     const sheet = await events.waitFor((m) => m.thread === sweep.body.thread && m.files.some((f) => f.filename.startsWith('palette-')), 5000, 'the sweep');
-    expect(sheet.text).toContain('Palette sweep — the style alone at 1, 2, 4, 8 tiles, each 32 px. For one of them at full size: palette tiles=2, palette tiles=4, palette tiles=8');
+    expect(sheet.text).toContain(
+      'Palette sweep — the style alone at 1, 2, 4, 8 tiles, each 32 px. For one of them at full size: palette tiles=2, palette tiles=4, palette tiles=8',
+    );
     expect(sheet.reactions).toEqual([]);
     const png = Buffer.from(await (await fetch(new URL(sheet.files[0]!.url, web.url))).arrayBuffer());
     // Four 32-px palettes and three 4-px gaps, under a 24-px label strip.
@@ -512,7 +541,7 @@ describe('web server with the real commands', () => {
     events.close();
 
     const again = await EventStream.open(web.url, c);
-    const face = await readFile(FIXTURES + 'face.png');
+    const face = await readFile(`${FIXTURES}face.png`);
     const sent = await postForm(web.url, '/api/palette', c, { style: { name: 'face.png', type: 'image/png' } }, { iterations: '2' });
     await again.waitFor((m) => m.text.startsWith('Settings:') && m.thread === sent.body.thread, 300_000, 'the palette');
     const mine = await again.waitFor((m) => m.author === 'you' && m.thread === sent.body.thread && m.files.length === 1, 5000, 'the image shown');
@@ -530,11 +559,7 @@ describe('web server with the real commands', () => {
     const events = await EventStream.open(web.url, c);
     const sent = await postForm(web.url, '/api/palette', c, { style: { name: 'guitar.png', type: 'image/png' } }, { tiles: '2', iterations: '4' });
     expect(sent.status).toBe(202);
-    const palette = await events.waitFor(
-      (m) => m.files.some((f) => f.filename.startsWith('palette-')) && m.reactions.length > 0,
-      120_000,
-      'the palette',
-    );
+    const palette = await events.waitFor((m) => m.files.some((f) => f.filename.startsWith('palette-')) && m.reactions.length > 0, 120_000, 'the palette');
     expect(palette.reactions).toEqual(['rerun']);
     expect(palette.files[0]!.description).toMatch(/palette/i);
     const settings = await events.waitFor((m) => m.text.startsWith('Settings:'), 300_000, 'the settings line');

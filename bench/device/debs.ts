@@ -14,7 +14,10 @@ export const GPU_DEBS = ['libvulkan1', 'libglvnd0'];
 
 async function cached(dir: string, name: string): Promise<string | null> {
   const files = await readdir(dir).catch(() => [] as string[]);
-  const hit = files.filter((f) => f.startsWith(`${name}_`) && f.endsWith('_amd64.deb')).sort().at(-1);
+  const hit = files
+    .filter((f) => f.startsWith(`${name}_`) && f.endsWith('_amd64.deb'))
+    .sort()
+    .at(-1);
   return hit ? path.join(dir, hit) : null;
 }
 

@@ -117,8 +117,28 @@ function oneOf<T extends string>(flag: string, text: string | undefined, allowed
 
 /** Flags that take a value; a negative number after one of them is its value, not another flag. */
 const VALUE_FLAGS = new Set([
-  'style', 'out', 'size', 'iterations', 'tiles', 'crop', 'strength', 'schedule', 'balance', 'style-weight', 'content-weight', 'tv-weight', 'optimizer', 'init', 'seed',
-  'style-scale', 'scales', 'learning-rate', 'backend', 'device', 'threads', 'model-dir',
+  'style',
+  'out',
+  'size',
+  'iterations',
+  'tiles',
+  'crop',
+  'strength',
+  'schedule',
+  'balance',
+  'style-weight',
+  'content-weight',
+  'tv-weight',
+  'optimizer',
+  'init',
+  'seed',
+  'style-scale',
+  'scales',
+  'learning-rate',
+  'backend',
+  'device',
+  'threads',
+  'model-dir',
 ]);
 
 /**
@@ -158,6 +178,7 @@ function balance(given: 'auto' | 'manual' | undefined, o: Partial<TransferOption
 }
 
 export function parseCliArgs(argv: string[]): CliArgs {
+  // biome-ignore lint/suspicious/noImplicitAnyLet: parseArgs's result type follows the options literal below, which a named type would only repeat.
   let parsed;
   try {
     parsed = parseArgs({

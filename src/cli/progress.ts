@@ -45,9 +45,7 @@ export function createProgressView(label: string, stream: NodeJS.WriteStream = p
       const tenth = p.total > 0 ? Math.floor((10 * p.step) / p.total) : 10;
       if (tenth === lastTenth && p.step !== p.total) return;
       lastTenth = tenth;
-      stream.write(
-        `${label} step ${p.step}/${p.total} loss ${loss(p.losses.total)} (${(p.elapsedMs / 1000).toFixed(1)} s)\n`,
-      );
+      stream.write(`${label} step ${p.step}/${p.total} loss ${loss(p.losses.total)} (${(p.elapsedMs / 1000).toFixed(1)} s)\n`);
     },
     stop() {},
   };

@@ -165,7 +165,9 @@ export async function run(argv: string[]): Promise<number> {
       await writeFile(target, sweep.image);
       record['palette sweep'] = { file: 'palette-sweep.png', cellSize: sweep.cellSize, cells: sweep.cells, wallMs: sweep.wallMs };
       const steps = sweep.cells.map((c) => `${c.tiles}: ${c.steps}`).join(', ');
-      process.stdout.write(`palette sweep: ${target} (tiles 1, 2, 4 and 8 at ${sweep.cellSize} px each; steps ${steps}; ${(sweep.wallMs / 1000).toFixed(1)} s)\n`);
+      process.stdout.write(
+        `palette sweep: ${target} (tiles 1, 2, 4 and 8 at ${sweep.cellSize} px each; steps ${steps}; ${(sweep.wallMs / 1000).toFixed(1)} s)\n`,
+      );
     } else if (args.palette) {
       // With a result, the palette is drawn as chat shows it: at half the result's size (paletteSizeFor),
       // its copies as large as the result's.

@@ -74,7 +74,7 @@ export function limitOutOfRange(name: 'size' | 'iterations', value: string, min:
   return `${name} must be a whole number from ${min} to ${max} (the global limit), not "${value}".`;
 }
 
-export const LIMITS_CLEARED = 'Cleared this server\'s limits: the global limits apply again.';
+export const LIMITS_CLEARED = "Cleared this server's limits: the global limits apply again.";
 
 export function showText(parts: { paused: boolean; banned: string[]; channels: string[] | null; limits: string | null }): string {
   const lines = [parts.paused ? 'Queue: paused.' : 'Queue: running.'];

@@ -13,7 +13,10 @@ function idOf(word: string): string {
 }
 
 export function parseAdminText(text: string): AdminAction {
-  const words = text.trim().split(/\s+/).filter((w) => w.length > 0);
+  const words = text
+    .trim()
+    .split(/\s+/)
+    .filter((w) => w.length > 0);
   const op = (words[0] ?? 'show').toLowerCase().replace(/_/g, '-');
   const arg = words[1];
   switch (op) {

@@ -68,7 +68,11 @@ export function cancelButtons(jobId: string): JobButton[] {
  * The buttons under a palette or result: only those that would do something (no Finer at the
  * finest tiling, no Stronger at strength 10, no Upscale at the size limit or under a palette).
  */
-export function resultButtons(record: Pick<JobRecord, 'id' | 'kind' | 'options'>, image: 'palette' | 'result', limits: Pick<OptionLimits, 'maxSize' | 'maxTiles'>): JobButton[] {
+export function resultButtons(
+  record: Pick<JobRecord, 'id' | 'kind' | 'options'>,
+  image: 'palette' | 'result',
+  limits: Pick<OptionLimits, 'maxSize' | 'maxTiles'>,
+): JobButton[] {
   const o = record.options;
   const out: JobButton[] = [];
   if (nextTiles(o.tiles, limits.maxTiles) !== null) out.push(button('finer', record.id));

@@ -50,4 +50,3 @@ export function newJobId(): string {
 export function describeError(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
-

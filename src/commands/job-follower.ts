@@ -117,7 +117,13 @@ export class JobFollower {
     this.store.setState(record.id, 'running', { device: 'cache', startedAt: started });
     await this.replies.files.saveResult(record.id, 'palette', png);
     const settings = this.replies.settingsLine(job, Date.now() - started, 'the cache (computed earlier)');
-    await this.conclude(job, 'done', { posts: [{ role: 'palette', text: '', image: 'palette' }, { role: 'settings', text: settings }], status: '' });
+    await this.conclude(job, 'done', {
+      posts: [
+        { role: 'palette', text: '', image: 'palette' },
+        { role: 'settings', text: settings },
+      ],
+      status: '',
+    });
   }
 
   private listenerFor(job: FollowedJob): JobListener {
@@ -232,7 +238,11 @@ export class JobFollower {
       return;
     }
     if (err instanceof JobCancelledError || job.cancelRequested) {
-      void this.conclude(job, 'cancelled', { posts: [{ role: 'note', text: `Job ${job.id} was cancelled.` }], status: `${job.intro}Cancelled.`, statusFirst: true });
+      void this.conclude(job, 'cancelled', {
+        posts: [{ role: 'note', text: `Job ${job.id} was cancelled.` }],
+        status: `${job.intro}Cancelled.`,
+        statusFirst: true,
+      });
       return;
     }
     let message: string;

@@ -51,7 +51,11 @@ function movedNote(job: FollowedJob, place: Fallback['place']): string {
     : `(Job ${job.id}: I couldn't post in its thread, so here it is.)`;
 }
 
-const PLACE_WORDS: Record<Fallback['place'], string> = { channel: 'channel', dm: 'user in a DM', web: "web page's conversation for results that reached no one" };
+const PLACE_WORDS: Record<Fallback['place'], string> = {
+  channel: 'channel',
+  dm: 'user in a DM',
+  web: "web page's conversation for results that reached no one",
+};
 
 /** A delivery cut short by a shutdown: neither delivered nor given up on. */
 type Went = Delivery | 'interrupted';
@@ -127,7 +131,10 @@ export class JobReplies {
         try {
           // On the web page, another platform's job offers no buttons: they would start web jobs.
           const ref = await this.postVia(job, place.port, place.text, role, files, place.delivery === 'web' ? undefined : buttons);
-          if (place.delivery !== 'thread') jobLog(this.log, job.record).warn(`Job ${job.id}: its ${role} went to the ${PLACE_WORDS[place.delivery as Fallback['place']]} (the thread refused it).`);
+          if (place.delivery !== 'thread')
+            jobLog(this.log, job.record).warn(
+              `Job ${job.id}: its ${role} went to the ${PLACE_WORDS[place.delivery as Fallback['place']]} (the thread refused it).`,
+            );
           return { delivery: place.delivery, ref, port: place.port };
         } catch (err) {
           last = err;
@@ -141,7 +148,10 @@ export class JobReplies {
         }
       }
     }
-    jobLog(this.log, job.record).error(`Job ${job.id}: UNDELIVERED — its ${role} reached no one (${places.map((p) => p.delivery).join(', ')} refused it); the result is kept and will be tried again at the next start:`, last);
+    jobLog(this.log, job.record).error(
+      `Job ${job.id}: UNDELIVERED — its ${role} reached no one (${places.map((p) => p.delivery).join(', ')} refused it); the result is kept and will be tried again at the next start:`,
+      last,
+    );
     return { delivery: 'undelivered' };
   }
 
@@ -226,7 +236,10 @@ export class JobReplies {
   private async setStatus(job: FollowedJob, text: string): Promise<void> {
     if (!text) return; // answered without a status message
     if (job.status) return job.status.set(text, []);
-    const ref = this.store.messagesOf(job.id).filter((m) => m.role === 'status').at(-1);
+    const ref = this.store
+      .messagesOf(job.id)
+      .filter((m) => m.role === 'status')
+      .at(-1);
     if (ref) await this.safely(() => job.port.update(ref, text, undefined, []));
   }
 

@@ -55,14 +55,14 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
     'I redraw a picture in the style of another. Non-artistic styles (an emoji, a game controller, a face) work too: I tile the style image so the object itself becomes the brush stroke.',
     '',
     'Commands:',
-    '• stylize — content image + style image [+ options]: redraws the content in the style; posts the style\'s palette, then the result.',
+    "• stylize — content image + style image [+ options]: redraws the content in the style; posts the style's palette, then the result.",
     '• palette — style image [+ tiles, crop, size, iterations, seed]: the style alone, redrawn from noise; palette tiles=sweep shows it at 1, 2, 4 and 8 tiles side by side.',
     '• status — how long the queues are, and your jobs.',
     '• cancel — stops your latest waiting or running job (or react ❌ on its status message).',
     '• settings — your own defaults for new jobs (strength, tiles, crop, size, palette on/off), e.g. settings strength=7 crop=none; settings alone shows them.',
-    '• show <job> — posts an earlier job\'s result again here, while its images are kept (the job id ends its Settings line).',
+    "• show <job> — posts an earlier job's result again here, while its images are kept (the job id ends its Settings line).",
     '• help — this message.',
-    'React ✉️ on a result (or use Send to me) to get it in a direct message; ❌ on a finished result (or Delete) deletes its messages and images — yours, or anyone\'s for an admin.',
+    "React ✉️ on a result (or use Send to me) to get it in a direct message; ❌ on a finished result (or Delete) deletes its messages and images — yours, or anyone's for an admin.",
     `React 🔁 on a result to run it again with finer tiles (twice as many per side: 1 → 2 → 4 → 8 → ${limits.maxTiles}, or 3 → 6 → 12 → ${limits.maxTiles}).`,
     '',
     'Options (e.g. strength=7 tiles=auto size=256 preserve_colors=yes):',
@@ -74,7 +74,7 @@ export function helpText(defaults: OptionDefaults, limits: OptionLimits): string
   }
   lines.push(
     '',
-    'With tiles=auto I look at the style image: a painting, texture or landscape stays untiled, an object or a photo of a subject (a portrait, an animal) is tiled so that each copy is about 85 px and becomes a visible stroke, smaller where the photo\'s own subjects are smaller than that; an object\'s copy stays at least 68 px on its short side, so a long one (a lion lying down, a pencil) gets fewer, longer copies. The reply says what I chose and why. A number is always obeyed.',
+    "With tiles=auto I look at the style image: a painting, texture or landscape stays untiled, an object or a photo of a subject (a portrait, an animal) is tiled so that each copy is about 85 px and becomes a visible stroke, smaller where the photo's own subjects are smaller than that; an object's copy stays at least 68 px on its short side, so a long one (a lion lying down, a pencil) gets fewer, longer copies. The reply says what I chose and why. A number is always obeyed.",
     'With crop=auto a tiled style is first cut to its subject: a face with its head and shoulders (a half-length portrait draws faces only that way), or an object on a plain background; a style with no clear subject is used whole, and the reply says which.',
     'Balance: by default I balance content and style myself from strength. Giving style_weight or content_weight turns that off and uses the raw weights as they are (advanced), so give those or strength, not both.',
   );
@@ -128,7 +128,10 @@ export function settingsText(mine: UserDefaults, defaults: OptionDefaults, limit
   const effective = withUserDefaults(defaults, mine);
   const values = USER_DEFAULT_OPTIONS.map((name) => `${OPTION_SPECS[name].label}=${OPTION_SPECS[name].defaultText(effective, limits)}`);
   values.push(`palette=${mine.palette === false ? 'off' : 'on'}`);
-  const own = [...USER_DEFAULT_OPTIONS.filter((name) => mine[name] !== undefined).map((name) => OPTION_SPECS[name].label), ...(mine.palette === undefined ? [] : ['palette'])];
+  const own = [
+    ...USER_DEFAULT_OPTIONS.filter((name) => mine[name] !== undefined).map((name) => OPTION_SPECS[name].label),
+    ...(mine.palette === undefined ? [] : ['palette']),
+  ];
   const ranges = USER_DEFAULT_OPTIONS.map((name) => `${OPTION_SPECS[name].label} ${OPTION_SPECS[name].rangeText(limits).replace(', sweep (palette)', '')}`);
   const lead = { shown: '', saved: 'Saved. ', reset: "Back to this server's defaults. " }[what];
   return [

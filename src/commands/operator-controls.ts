@@ -34,7 +34,9 @@ export class OperatorControls {
    */
   refusal(invocation: Invocation): string | null {
     const scope = this.scopeOf(invocation);
-    const banned = invocation.server ? this.store.isBanned(scope, invocation.user.id) : this.store.isBanned(scope, invocation.user.id, `${invocation.platform}:`);
+    const banned = invocation.server
+      ? this.store.isBanned(scope, invocation.user.id)
+      : this.store.isBanned(scope, invocation.user.id, `${invocation.platform}:`);
     if (banned) return BANNED;
     if (invocation.server) {
       const channels = this.store.channels(scope);

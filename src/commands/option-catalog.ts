@@ -241,9 +241,8 @@ export const USER_DEFAULT_OPTIONS = OPTION_ORDER.filter((name): name is UserDefa
  * the style weight) stays at the defaults. The one place this is decided, for new palette jobs and
  * for the palette a stylize job shows first.
  */
-export function paletteOptions<T extends Pick<OptionDefaults, 'strength' | 'styleWeight' | 'contentWeight' | 'preserveColors'> & { balance: 'auto' | 'manual' }>(
-  options: T,
-  defaults: Pick<OptionDefaults, 'strength' | 'styleWeight'>,
-): T {
+export function paletteOptions<
+  T extends Pick<OptionDefaults, 'strength' | 'styleWeight' | 'contentWeight' | 'preserveColors'> & { balance: 'auto' | 'manual' },
+>(options: T, defaults: Pick<OptionDefaults, 'strength' | 'styleWeight'>): T {
   return { ...options, ...PALETTE_FIXED, styleWeight: defaults.styleWeight, strength: defaults.strength, balance: 'auto' };
 }

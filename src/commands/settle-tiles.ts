@@ -6,7 +6,7 @@
  */
 import { chooseCrop, chooseTiles, subjectScale } from '../engine/index.js';
 import { asSweep, withTiles, type RequestedOptions } from './user-options.js';
-import { type JobOptions } from '../jobs/job-record.js';
+import type { JobOptions } from '../jobs/job-record.js';
 
 export async function settleTiles(options: RequestedOptions, style: Buffer, content?: Buffer): Promise<JobOptions> {
   return settleCrop(await settleTileCount(options, style, content), style);

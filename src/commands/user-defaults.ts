@@ -27,9 +27,7 @@ const ON_WORDS = new Set(['on', 'yes', 'true', '1', 'show']);
 const OFF_WORDS = new Set(['off', 'no', 'false', '0', 'hide']);
 const PALETTE_NAMES = new Set(['palette', 'showpalette', 'palettes']);
 
-export type SettingsRequest =
-  | { ok: true; reset: boolean; changes: UserDefaults }
-  | { ok: false; problems: string[] };
+export type SettingsRequest = { ok: true; reset: boolean; changes: UserDefaults } | { ok: false; problems: string[] };
 
 function normalized(name: string): string {
   return name.toLowerCase().replace(/[\s_-]/g, '');

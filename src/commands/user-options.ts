@@ -95,9 +95,7 @@ export function parseOptionText(text: string): RawOptions {
   return out;
 }
 
-export type ValidationResult =
-  | { ok: true; options: Partial<GivenOptions> }
-  | { ok: false; problems: string[] };
+export type ValidationResult = { ok: true; options: Partial<GivenOptions> } | { ok: false; problems: string[] };
 
 const BOOL_WORDS: Record<string, boolean> = { true: true, yes: true, on: true, '1': true, false: false, no: false, off: false, '0': false };
 /** Plain decimal numbers only: Number() would also take "0x40", "0b11", "0o7" and "Infinity". */
@@ -183,7 +181,9 @@ export function validateOptions(raw: RawOptions, kind: JobKind, limits: OptionLi
       continue;
     }
     if (parsed.value === 'sweep' && kind !== 'palette') {
-      problems.push(`tiles=sweep is for palette: it shows the style's palettes at 1, 2, 4 and 8 tiles side by side. For /${kind}, give tiles=auto or a number.`);
+      problems.push(
+        `tiles=sweep is for palette: it shows the style's palettes at 1, 2, 4 and 8 tiles side by side. For /${kind}, give tiles=auto or a number.`,
+      );
       continue;
     }
     if (typeof parsed.value === 'number') {

@@ -77,8 +77,7 @@ function borderCues({ data, width, height }: Thumb): Pick<StyleCues, 'plainBorde
   const ring = Math.max(2, Math.round(Math.min(width, height) * 0.06));
   const rgb = (x: number, y: number) => [0, 1, 2].map((c) => data[(y * width + x) * 3 + c]!);
   const border: number[][] = [];
-  for (let y = 0; y < height; y++)
-    for (let x = 0; x < width; x++) if (x < ring || y < ring || x >= width - ring || y >= height - ring) border.push(rgb(x, y));
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (x < ring || y < ring || x >= width - ring || y >= height - ring) border.push(rgb(x, y));
   const ref = [0, 1, 2].map((c) => median(border.map((p) => p[c]!)));
   const near = (p: number[]) => Math.max(...p.map((v, c) => Math.abs(v - ref[c]!))) <= 24;
   let centre = 0;

@@ -44,10 +44,7 @@ export interface LossBackend {
   readonly name: string;
   readonly device: string;
   /** Content features and Gram matrices of an image at the requested layers. */
-  features(
-    image: VggImage,
-    layers: { content: LayerName[]; style: LayerName[] },
-  ): Promise<{ content: Float32Array[]; grams: Float32Array[] }>;
+  features(image: VggImage, layers: { content: LayerName[]; style: LayerName[] }): Promise<{ content: Float32Array[]; grams: Float32Array[] }>;
   lossAndGrad(image: VggImage, targets: LossTargets, spec: LossSpec): Promise<LossAndGrad>;
   /**
    * Frees what was built for one layer set (its sessions and their memory) until it is next used, when

@@ -123,7 +123,10 @@ export class Engine {
     if (!backend.warm) return;
     await backend.warm(o.contentLayers, o.styleLayers, ['features', 'loss', 'small-loss']);
     await backend.warm([], o.styleLayers, ['features']);
-    await backend.warm([], o.styleLayers.filter((l) => SHARPEN_STYLE_LAYERS.includes(l)));
+    await backend.warm(
+      [],
+      o.styleLayers.filter((l) => SHARPEN_STYLE_LAYERS.includes(l)),
+    );
   }
 
   async dispose(): Promise<void> {

@@ -91,10 +91,7 @@ function notImage(kind: string | null): ImageInputError {
 }
 
 function corrupt(): ImageInputError {
-  return new ImageInputError(
-    'corrupt',
-    `The image file is truncated or corrupt, so I can't read it. Try saving it again as ${IMAGE_FORMATS}.`,
-  );
+  return new ImageInputError('corrupt', `The image file is truncated or corrupt, so I can't read it. Try saving it again as ${IMAGE_FORMATS}.`);
 }
 
 /** Reads the header only: format and declared size, without decoding pixels. */
@@ -140,23 +137,14 @@ export async function decodeImage(bytes: Buffer, opts: DecodeOptions): Promise<R
   }
   if (bytes.length === 0) throw new ImageInputError('not_image', `That file is empty. Send ${IMAGE_FORMATS}.`);
   if (bytes.length > MAX_INPUT_BYTES) {
-    throw new ImageInputError(
-      'too_large',
-      tooLarge('The file', byteSize(MAX_INPUT_BYTES), byteSize(bytes.length)),
-    );
+    throw new ImageInputError('too_large', tooLarge('The file', byteSize(MAX_INPUT_BYTES), byteSize(bytes.length)));
   }
   const { width, height } = await inspect(bytes);
   if (width * height > MAX_INPUT_PIXELS) {
-    throw new ImageInputError(
-      'too_many_pixels',
-      tooLarge('The image', megapixels(MAX_INPUT_PIXELS), `${width}×${height} pixels`),
-    );
+    throw new ImageInputError('too_many_pixels', tooLarge('The image', megapixels(MAX_INPUT_PIXELS), `${width}×${height} pixels`));
   }
   if (Math.min(width, height) < MIN_SIDE) {
-    throw new ImageInputError(
-      'too_small',
-      `The image is ${width}×${height} pixels; it needs at least ${MIN_SIDE} pixels on each side.`,
-    );
+    throw new ImageInputError('too_small', `The image is ${width}×${height} pixels; it needs at least ${MIN_SIDE} pixels on each side.`);
   }
 
   const longest = decodeLongest(width, height, opts);
@@ -177,10 +165,7 @@ export async function decodeImage(bytes: Buffer, opts: DecodeOptions): Promise<R
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     if (/pixel limit/i.test(msg)) {
-      throw new ImageInputError(
-        'too_many_pixels',
-        tooLarge('The image', megapixels(MAX_INPUT_PIXELS), 'too large to process'),
-      );
+      throw new ImageInputError('too_many_pixels', tooLarge('The image', megapixels(MAX_INPUT_PIXELS), 'too large to process'));
     }
     throw corrupt();
   }

@@ -5,7 +5,7 @@ const linear = (c: number) => {
   return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
 };
 const LINEAR = Float64Array.from({ length: 256 }, (_, i) => linear(i));
-const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : (24389 / 27 * t + 16) / 116);
+const f = (t: number) => (t > 216 / 24389 ? Math.cbrt(t) : ((24389 / 27) * t + 16) / 116);
 
 /** Interleaved RGB bytes → three planes L* (0–100), a*, b* (about ±100). */
 export function rgbToLab(rgb: Uint8Array, pixels: number): [Float64Array, Float64Array, Float64Array] {

@@ -131,7 +131,8 @@ export function contentMask(subjects: SubjectMap, width: number, height: number)
       const y0 = Math.floor((y * subjects.height) / height);
       const y1 = Math.max(y0 + 1, Math.floor(((y + 1) * subjects.height) / height));
       let on = 0;
-      for (let my = y0; my < y1; my++) for (let mx = x0; mx < x1; mx++) on += subjects.mask[Math.min(subjects.height - 1, my) * subjects.width + Math.min(subjects.width - 1, mx)]!;
+      for (let my = y0; my < y1; my++)
+        for (let mx = x0; mx < x1; mx++) on += subjects.mask[Math.min(subjects.height - 1, my) * subjects.width + Math.min(subjects.width - 1, mx)]!;
       out[y * width + x] = 1 + (SUBJECT_CONTENT_BOOST * on) / ((y1 - y0) * (x1 - x0));
     }
   // The same total weight as without subjects: they take it from the grass and the sky around them.
@@ -273,9 +274,7 @@ export function balancedWeights(
   targets: Float32Array[],
   w: { styleWeight: number; contentWeight: number },
 ): BalancedWeights {
-  const styleLayerWeights = targets.map(
-    (a, l) => (w.styleWeight * BALANCE_SCALE) / (targets.length * Math.max(1e-12, meanSquaredError(content.grams[l], a))),
-  );
+  const styleLayerWeights = targets.map((a, l) => (w.styleWeight * BALANCE_SCALE) / (targets.length * Math.max(1e-12, meanSquaredError(content.grams[l], a))));
   const contentNorm = content.features.reduce((s, f) => s + meanSquare(f), 0) / Math.max(1, content.features.length);
   return {
     contentWeight: (w.contentWeight * BALANCE_SCALE) / Math.max(1e-12, contentNorm),

@@ -11,7 +11,6 @@ export const KNOWN_LAYERS: readonly string[] = VGG19_BLOCKS.flat()
 
 export const DEFAULT_STYLE_LAYERS = ['relu1_1', 'relu2_1', 'relu3_1', 'relu4_1', 'relu5_1'];
 
-
 export const DEFAULT_OPTIONS: TransferOptions = Object.freeze({
   // 512 px: a tiled object's copy is large enough to read. The quick schedule draws it at 128 and
   // 256 px and only sharpens at 512 (schedule.ts).

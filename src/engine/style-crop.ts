@@ -145,9 +145,7 @@ export async function chooseCrop(bytes: Buffer): Promise<CropChoice> {
   const thumb = await thumbnail(bytes);
   const size = await uprightSize(bytes);
   const shorter = Math.min(thumb.width, thumb.height);
-  const faces = (await mirroredFaces(bytes, thumb)).filter(
-    (f) => Math.min(f.width * thumb.width, f.height * thumb.height) >= MIN_FACE_SHARE * shorter,
-  );
+  const faces = (await mirroredFaces(bytes, thumb)).filter((f) => Math.min(f.width * thumb.width, f.height * thumb.height) >= MIN_FACE_SHARE * shorter);
   const largest = faces.sort((a, b) => b.width * b.height - a.width * a.height)[0];
   const candidates: { box: CropBox | null; found: 'face' | 'object' }[] = [
     { box: largest ? headAndShoulders(largest) : null, found: 'face' },
@@ -164,8 +162,16 @@ export async function chooseCrop(bytes: Buffer): Promise<CropChoice> {
 
 /** Checks a crop given as numbers (the job record, the CLI). */
 export function validCropBox(b: CropBox): CropBox {
-  const ok = typeof b === 'object' && b !== null && [b.left, b.top, b.width, b.height].every((v) => Number.isFinite(v)) && b.left >= 0 && b.top >= 0 && b.width > 0 && b.height > 0;
-  if (!ok || b.left + b.width > 1 + 1e-6 || b.top + b.height > 1 + 1e-6) throw new OptionError('crop', 'crop must be auto, none, or a box (left, top, width, height as fractions) inside the picture.');
+  const ok =
+    typeof b === 'object' &&
+    b !== null &&
+    [b.left, b.top, b.width, b.height].every((v) => Number.isFinite(v)) &&
+    b.left >= 0 &&
+    b.top >= 0 &&
+    b.width > 0 &&
+    b.height > 0;
+  if (!ok || b.left + b.width > 1 + 1e-6 || b.top + b.height > 1 + 1e-6)
+    throw new OptionError('crop', 'crop must be auto, none, or a box (left, top, width, height as fractions) inside the picture.');
   return b;
 }
 

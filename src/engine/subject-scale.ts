@@ -109,7 +109,10 @@ function regions(mask: Uint8Array, width: number, height: number): { area: numbe
 export async function subjectScale(bytes: Buffer): Promise<SubjectScale> {
   const { data, width, height } = await rgbThumbnail(bytes, MAP_SIDE);
   const sigma = Math.max(1, BACKGROUND_SIGMA * Math.max(width, height));
-  const background = await sharp(data, { raw: { width, height, channels: 3 } }).blur(sigma).raw().toBuffer();
+  const background = await sharp(data, { raw: { width, height, channels: 3 } })
+    .blur(sigma)
+    .raw()
+    .toBuffer();
   const n = width * height;
   const distinct = new Float32Array(n);
   for (let p = 0; p < n; p++) {

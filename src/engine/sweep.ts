@@ -68,10 +68,7 @@ async function layOut(images: Buffer[]): Promise<Buffer> {
   );
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${LABEL_PX}">${labels.join('')}</svg>`;
   return sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
-    .composite([
-      { input: Buffer.from(svg), left: 0, top: 0 },
-      ...images.map((input, i) => ({ input, left: i * (cellW + GAP_PX), top: LABEL_PX })),
-    ])
+    .composite([{ input: Buffer.from(svg), left: 0, top: 0 }, ...images.map((input, i) => ({ input, left: i * (cellW + GAP_PX), top: LABEL_PX }))])
     .png()
     .toBuffer();
 }

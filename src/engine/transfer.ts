@@ -8,36 +8,19 @@ import { chooseTiles } from './auto-tiles.js';
 import { decodeImage, encodePng, resizeRgb, type RgbImage } from './image.js';
 import { LIMITS, MIN_SIDE } from './limits.js';
 import { PALETTE_FIXED } from './palette-options.js';
-import {
-  addLayout,
-  BALANCE_SCALE,
-  contentMask,
-  type SubjectMap,
-  balancedWeights,
-  layoutTarget,
-  STYLE_LAYER_BALANCE,
-  styleLoss,
-} from './loss.js';
+import { addLayout, BALANCE_SCALE, contentMask, type SubjectMap, balancedWeights, layoutTarget, STYLE_LAYER_BALANCE, styleLoss } from './loss.js';
 import { guardSharpening, LAYOUT_WEIGHT_START, steerLayout, styleMatchCap, structureTarget } from './steering.js';
 import { createAdam, createLbfgs, type Objective, type Optimizer } from './optimizers/index.js';
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
 import { structureOfRgb } from './quality.js';
 import { ConvergenceWatch, paletteFrame, planLevels, SHARPEN_STEPS, SHARPEN_STYLE_LAYERS, type Level } from './schedule.js';
 import { SessionMemory, type LayerSet } from './session-memory.js';
-import { digest, LruCache } from './style-cache.js';
+import { digest, type LruCache } from './style-cache.js';
 import { styleMosaic } from './tiling.js';
 import { chooseCrop, cropImage } from './style-crop.js';
 import { layerSize } from './vgg-layers.js';
 import { subjectScale, type SubjectScale } from './subject-scale.js';
-import {
-  JobCancelledError,
-  OptionError,
-  type Losses,
-  type RunControls,
-  type StyleInput,
-  type TransferOptions,
-  type TransferResult,
-} from './types.js';
+import { JobCancelledError, OptionError, type Losses, type RunControls, type StyleInput, type TransferOptions, type TransferResult } from './types.js';
 
 export { levelSizes, splitIterations } from './schedule.js';
 
@@ -273,7 +256,11 @@ async function finalStyleMatch(ctx: TransferContext, plan: RunPlan, image: VggIm
   return last?.content && !sharpened ? styleMatchOf(ctx, image, last, last.content) : undefined;
 }
 
-async function optimize(ctx: TransferContext, plan: RunPlan, memory: SessionMemory): Promise<{ image: RgbImage; stats: Omit<TransferResult['stats'], 'backend' | 'device'> }> {
+async function optimize(
+  ctx: TransferContext,
+  plan: RunPlan,
+  memory: SessionMemory,
+): Promise<{ image: RgbImage; stats: Omit<TransferResult['stats'], 'backend' | 'device'> }> {
   const { opts, controls } = plan;
   const { signal, onProgress } = controls;
   const started = performance.now();
@@ -483,7 +470,12 @@ export async function upscale(
   const sources = styleSources(styles);
   const previous = await decodeImage(previousBytes, { maxSide: LIMITS.size.max });
   // The result's own tiles; 'auto' decides them as they were decided for the result, at its size.
-  const tiles = await planTiles(opts, sources[0].bytes, Math.max(previous.width, previous.height), opts.tiles === 'auto' ? await subjectScale(contentBytes) : undefined);
+  const tiles = await planTiles(
+    opts,
+    sources[0].bytes,
+    Math.max(previous.width, previous.height),
+    opts.tiles === 'auto' ? await subjectScale(contentBytes) : undefined,
+  );
   if (Math.max(previous.width, previous.height) >= opts.size) {
     throw new OptionError('size', `An upscale needs a size larger than the result's ${Math.max(previous.width, previous.height)} px (got ${opts.size}).`);
   }
@@ -508,12 +500,7 @@ export async function upscale(
 }
 
 /** The style-only reconstruction from noise, at `size` with the first style's aspect. */
-export async function palette(
-  ctx: TransferContext,
-  styles: StyleInput[],
-  opts: TransferOptions,
-  controls: RunControls = {},
-): Promise<TransferResult> {
+export async function palette(ctx: TransferContext, styles: StyleInput[], opts: TransferOptions, controls: RunControls = {}): Promise<TransferResult> {
   checkAbort(controls.signal);
   const whole = styleSources(styles);
   const uncut = await decodeStyle(whole[0].bytes, opts.size);

@@ -142,13 +142,7 @@ export interface EngineConfig {
 /** A problem with an input image that the user can fix; `message` is written for the user. */
 export class ImageInputError extends Error {
   constructor(
-    readonly code:
-      | 'not_image'
-      | 'corrupt'
-      | 'too_large'
-      | 'too_many_pixels'
-      | 'too_small'
-      | 'unsupported',
+    readonly code: 'not_image' | 'corrupt' | 'too_large' | 'too_many_pixels' | 'too_small' | 'unsupported',
     message: string,
   ) {
     super(message);

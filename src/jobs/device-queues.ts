@@ -145,7 +145,10 @@ export class DeviceQueues<J extends Queueable, E> {
 
   private settleIdle(): void {
     if (!this.isIdle()) return;
-    for (const wake of [...this.idleWaiters]) (this.idleWaiters.delete(wake), wake());
+    for (const wake of [...this.idleWaiters]) {
+      this.idleWaiters.delete(wake);
+      wake();
+    }
   }
 
   private start(device: DeviceQueue<J, E>, job: J, run: Run<J, E>): void {

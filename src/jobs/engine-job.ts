@@ -44,7 +44,14 @@ function engineCrop(options: JobOptions): TransferOptions['crop'] {
 
 /** The engine options a palette depends on (and is cached by: a key added here changes every cached palette's key). */
 export function paletteEngineOptions(options: JobOptions): Pick<TransferOptions, 'tiles' | 'crop' | 'size' | 'iterations' | 'seed' | 'styleWeight'> {
-  return { tiles: options.tiles, crop: engineCrop(options), size: options.size, iterations: options.iterations, seed: options.seed, styleWeight: options.styleWeight };
+  return {
+    tiles: options.tiles,
+    crop: engineCrop(options),
+    size: options.size,
+    iterations: options.iterations,
+    seed: options.seed,
+    styleWeight: options.styleWeight,
+  };
 }
 
 /** The palette a stylize job shows first: at the palette's size and tiles (paletteSizeFor, paletteTilesFor), its steps, the palette's own seed and weights. */
@@ -79,7 +86,13 @@ export async function loadEngineJob(record: JobRecord, files: DataFiles, default
   const every = previewEvery(o);
   const style = await files.loadInput(record.inputs.style);
   if (record.kind === 'palette') {
-    const work: EngineJob = { id: record.id, kind: 'palette', style, palette: { ...paletteEngineOptions(o), previewEvery: every }, paletteKey: paletteKey(record.inputs.style, o) };
+    const work: EngineJob = {
+      id: record.id,
+      kind: 'palette',
+      style,
+      palette: { ...paletteEngineOptions(o), previewEvery: every },
+      paletteKey: paletteKey(record.inputs.style, o),
+    };
     return o.sweep ? { ...work, sweep: true } : work;
   }
   const paletteOptions = paletteOptionsOf(o, defaults);

@@ -6,7 +6,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Engine } from '../engine/index.js';
 import type { RunControls } from '../engine/types.js';
-import { movable, toBuffer, sendable, type CallArgs, type EngineCall, type EngineThreadConfig, type FromEngine, type ToEngine } from './engine-thread-protocol.js';
+import {
+  movable,
+  toBuffer,
+  sendable,
+  type CallArgs,
+  type EngineCall,
+  type EngineThreadConfig,
+  type FromEngine,
+  type ToEngine,
+} from './engine-thread-protocol.js';
 
 const port = parentPort!;
 const send = (message: FromEngine, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);

@@ -4,7 +4,16 @@
  * user-facing error keeps its words and its kind on the other side.
  */
 import type { EngineCreateOptions } from '../engine/index.js';
-import { BackendUnavailableError, ImageInputError, JobCancelledError, ModelError, OptionError, type Progress, type StyleInput, type TransferOptions } from '../engine/types.js';
+import {
+  BackendUnavailableError,
+  ImageInputError,
+  JobCancelledError,
+  ModelError,
+  OptionError,
+  type Progress,
+  type StyleInput,
+  type TransferOptions,
+} from '../engine/types.js';
 
 export type EngineCall = 'stylize' | 'palette' | 'paletteSweep' | 'upscale' | 'warm';
 

@@ -102,8 +102,14 @@ export class ThreadEngine implements StyleEngine {
       const onAbort = () => this.post({ type: 'abort', id });
       const settle = () => signal?.removeEventListener('abort', onAbort);
       this.pending.set(id, {
-        resolve: (v) => (settle(), resolve(v)),
-        reject: (e) => (settle(), reject(e)),
+        resolve: (v) => {
+          settle();
+          resolve(v);
+        },
+        reject: (e) => {
+          settle();
+          reject(e);
+        },
         ...(onProgress ? { onProgress } : {}),
       });
       this.post({ type: 'call', id, call, args });
@@ -163,7 +169,7 @@ async function spawn(config: EngineThreadConfig): Promise<{ worker: Worker; read
   const listeners: { event: 'message' | 'error' | 'exit'; fn: Listener }[] = [];
   try {
     const ready = await new Promise<Extract<FromEngine, { type: 'ready' }>>((resolve, reject) => {
-      const on = <A,>(event: 'message' | 'error' | 'exit', fn: (arg: A) => void) => {
+      const on = <A>(event: 'message' | 'error' | 'exit', fn: (arg: A) => void) => {
         listeners.push({ event, fn: fn as Listener });
         worker.on(event, fn as Listener);
       };

@@ -251,9 +251,7 @@ export class JobStore {
    * event already acted on), also after a restart. Ids older than an hour are forgotten.
    */
   firstSeen(platform: Platform, eventId: string, now = Date.now()): boolean {
-    const added = this.db
-      .prepare('INSERT OR IGNORE INTO seen_events (platform, event_id, seen_at) VALUES (?, ?, ?)')
-      .run(platform, eventId, now).changes;
+    const added = this.db.prepare('INSERT OR IGNORE INTO seen_events (platform, event_id, seen_at) VALUES (?, ?, ?)').run(platform, eventId, now).changes;
     if (added > 0 && ++this.eventsAdded % 100 === 1) this.db.prepare('DELETE FROM seen_events WHERE seen_at < ?').run(now - REMEMBER_EVENTS_MS);
     return added > 0;
   }
@@ -300,7 +298,7 @@ export class JobStore {
 
   /** Whether a job other than `exceptJobId` uses the input image `hash` (as content, style or starting point). */
   inputUsedElsewhere(hash: string, exceptJobId: string): boolean {
-    return this.db.prepare("SELECT 1 FROM jobs WHERE id != ? AND instr(inputs, ?) > 0 LIMIT 1").get(exceptJobId, `"${hash}"`) !== undefined;
+    return this.db.prepare('SELECT 1 FROM jobs WHERE id != ? AND instr(inputs, ?) > 0 LIMIT 1').get(exceptJobId, `"${hash}"`) !== undefined;
   }
 
   jobForMessage(platform: Platform, messageId: string): JobRecord | undefined {
@@ -311,16 +309,12 @@ export class JobStore {
   }
 
   messagesOf(jobId: string): { id: string; role: MessageRole }[] {
-    return this.db
-      .prepare('SELECT message_id AS id, role FROM messages WHERE job_id = ? ORDER BY rowid')
-      .all(jobId) as { id: string; role: MessageRole }[];
+    return this.db.prepare('SELECT message_id AS id, role FROM messages WHERE job_id = ? ORDER BY rowid').all(jobId) as { id: string; role: MessageRole }[];
   }
 
   /** Jobs a previous process left waiting or running, oldest first. */
   unfinished(): JobRecord[] {
-    const rows = this.db
-      .prepare("SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, rowid")
-      .all() as JobRow[];
+    const rows = this.db.prepare("SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, rowid").all() as JobRow[];
     return rows.map(fromRow);
   }
 
@@ -352,9 +346,7 @@ export class JobStore {
   inConversation(platform: Platform, channel: string, thread: string | undefined, limit: number): JobRecord[] {
     const rows = (
       thread === undefined
-        ? this.db
-            .prepare('SELECT * FROM jobs WHERE platform = ? AND channel = ? ORDER BY created_at DESC, rowid DESC LIMIT ?')
-            .all(platform, channel, limit)
+        ? this.db.prepare('SELECT * FROM jobs WHERE platform = ? AND channel = ? ORDER BY created_at DESC, rowid DESC LIMIT ?').all(platform, channel, limit)
         : this.db
             .prepare('SELECT * FROM jobs WHERE platform = ? AND channel = ? AND thread = ? ORDER BY created_at DESC, rowid DESC LIMIT ?')
             .all(platform, channel, thread, limit)
@@ -367,7 +359,9 @@ export class JobStore {
    * against the limits in force when they read them. Empty when the user has none.
    */
   userDefaults(platform: Platform, userId: string): Record<string, unknown> {
-    const row = this.db.prepare('SELECT settings FROM user_defaults WHERE platform = ? AND user_id = ?').get(platform, userId) as { settings: string } | undefined;
+    const row = this.db.prepare('SELECT settings FROM user_defaults WHERE platform = ? AND user_id = ?').get(platform, userId) as
+      | { settings: string }
+      | undefined;
     if (!row) return {};
     const parsed: unknown = JSON.parse(row.settings);
     return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : {};
@@ -379,9 +373,7 @@ export class JobStore {
       this.db.prepare('DELETE FROM user_defaults WHERE platform = ? AND user_id = ?').run(platform, userId);
       return;
     }
-    this.db
-      .prepare('INSERT OR REPLACE INTO user_defaults (platform, user_id, settings) VALUES (?, ?, ?)')
-      .run(platform, userId, JSON.stringify(settings));
+    this.db.prepare('INSERT OR REPLACE INTO user_defaults (platform, user_id, settings) VALUES (?, ?, ?)').run(platform, userId, JSON.stringify(settings));
   }
 
   /** Jobs whose final replies reached no one (for the metrics). */

@@ -116,7 +116,10 @@ export interface CreateLogOptions extends Partial<LogSettings> {
 export function createLogger(opts: CreateLogOptions = {}): Logger {
   const out = opts.out ?? process.stdout;
   const secrets = opts.secrets ?? secretsIn(process.env as Env);
-  const readable = opts.format === 'pretty' ? prettyFactory({ colorize: out === process.stdout && Boolean(process.stdout.isTTY), ignore: 'pid,hostname,role', translateTime: 'SYS:HH:MM:ss.l' }) : (line: string) => line;
+  const readable =
+    opts.format === 'pretty'
+      ? prettyFactory({ colorize: out === process.stdout && Boolean(process.stdout.isTTY), ignore: 'pid,hostname,role', translateTime: 'SYS:HH:MM:ss.l' })
+      : (line: string) => line;
   const destination = scrubbing(out, secrets, readable);
   return pino(
     {

@@ -29,9 +29,15 @@ export interface JobObserver {
 export function observers(...list: (JobObserver | undefined)[]): JobObserver {
   const all = list.filter((o): o is JobObserver => o !== undefined);
   return {
-    queued: (job) => all.forEach((o) => o.queued(job)),
-    started: (job, device) => all.forEach((o) => o.started(job, device)),
-    ended: (job, outcome) => all.forEach((o) => o.ended(job, outcome)),
+    queued: (job) => {
+      for (const o of all) o.queued(job);
+    },
+    started: (job, device) => {
+      for (const o of all) o.started(job, device);
+    },
+    ended: (job, outcome) => {
+      for (const o of all) o.ended(job, outcome);
+    },
   };
 }
 
@@ -57,9 +63,26 @@ export class OpsMetrics implements JobObserver {
 
   constructor(opts: { defaults?: boolean } = {}) {
     const registers = [this.registry];
-    this.jobs = new Counter({ name: 'tilestyle_jobs_total', help: 'Jobs that ended, by kind and outcome (done, failed, cancelled).', labelNames: ['kind', 'outcome'], registers });
-    this.waits = new Histogram({ name: 'tilestyle_job_wait_seconds', help: 'Time from queued to started.', labelNames: ['kind'], buckets: WAIT_BUCKETS, registers });
-    this.runs = new Histogram({ name: 'tilestyle_job_run_seconds', help: 'Time from started to ended.', labelNames: ['kind', 'outcome'], buckets: RUN_BUCKETS, registers });
+    this.jobs = new Counter({
+      name: 'tilestyle_jobs_total',
+      help: 'Jobs that ended, by kind and outcome (done, failed, cancelled).',
+      labelNames: ['kind', 'outcome'],
+      registers,
+    });
+    this.waits = new Histogram({
+      name: 'tilestyle_job_wait_seconds',
+      help: 'Time from queued to started.',
+      labelNames: ['kind'],
+      buckets: WAIT_BUCKETS,
+      registers,
+    });
+    this.runs = new Histogram({
+      name: 'tilestyle_job_run_seconds',
+      help: 'Time from started to ended.',
+      labelNames: ['kind', 'outcome'],
+      buckets: RUN_BUCKETS,
+      registers,
+    });
     const sources = () => this.sources;
     new Gauge({
       name: 'tilestyle_queue_depth',
@@ -67,7 +90,9 @@ export class OpsMetrics implements JobObserver {
       labelNames: ['queue'],
       registers,
       async collect() {
-        const loads = await sources().loads?.().catch(() => undefined);
+        const loads = await sources()
+          .loads?.()
+          .catch(() => undefined);
         this.reset();
         for (const load of loads ?? []) this.set({ queue: load.device }, load.waiting);
       },
@@ -78,7 +103,9 @@ export class OpsMetrics implements JobObserver {
       labelNames: ['queue'],
       registers,
       async collect() {
-        const loads = await sources().loads?.().catch(() => undefined);
+        const loads = await sources()
+          .loads?.()
+          .catch(() => undefined);
         this.reset();
         for (const load of loads ?? []) this.set({ queue: load.device }, load.running);
       },

@@ -14,11 +14,19 @@ export function startLogging(env: Env, role: 'start' | 'worker'): Log {
 }
 
 /** The operator port (/healthz, /metrics), or nothing when TILESTYLE_OPS_PORT is unset. */
-export async function startOps(settings: OpsSettings | undefined, metrics: OpsMetrics, health: () => Promise<PartHealth[]>, log: Log): Promise<OpsServer | undefined> {
+export async function startOps(
+  settings: OpsSettings | undefined,
+  metrics: OpsMetrics,
+  health: () => Promise<PartHealth[]>,
+  log: Log,
+): Promise<OpsServer | undefined> {
   if (!settings) return undefined;
   const server = await startOpsServer({ ...settings, metrics, health, log }).catch((err: unknown) => {
     if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
-    throw new ConfigError('TILESTYLE_OPS_PORT', `port ${settings.port} on ${settings.host} is already in use (is tilestyle already running?). Set another port, or leave it unset to turn the operator port off.`);
+    throw new ConfigError(
+      'TILESTYLE_OPS_PORT',
+      `port ${settings.port} on ${settings.host} is already in use (is tilestyle already running?). Set another port, or leave it unset to turn the operator port off.`,
+    );
   });
   log.info(`Operator port: ${server.url}/healthz and ${server.url}/metrics.`);
   return server;

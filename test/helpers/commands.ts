@@ -123,7 +123,13 @@ export class RecordingPort implements ReplyPort {
 
   /** Resolves once `done(this)` holds; rejects after timeoutMs with what was recorded. */
   waitFor(done: (port: this) => boolean, timeoutMs = 300_000): Promise<void> {
-    return this.conditions.until(() => done(this), timeoutMs, () => this.describe()).then(() => undefined);
+    return this.conditions
+      .until(
+        () => done(this),
+        timeoutMs,
+        () => this.describe(),
+      )
+      .then(() => undefined);
   }
 
   /** The settings line ends every finished job. */
@@ -166,10 +172,7 @@ export function fixturePath(name: string): string {
 const TYPES: Record<string, string> = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif', '.webp': 'image/webp' };
 
 /** An ImageSource for a fixture file, or for given bytes (declared type and size can be overridden). */
-export function imageSource(
-  fixture: string | { name: string; bytes: Buffer },
-  declared: { contentType?: string; size?: number } = {},
-): ImageSource {
+export function imageSource(fixture: string | { name: string; bytes: Buffer }, declared: { contentType?: string; size?: number } = {}): ImageSource {
   const name = typeof fixture === 'string' ? fixture : fixture.name;
   const source: ImageSource = {
     name,

@@ -38,7 +38,10 @@ class LongestFirst extends Sequencer {
       return i === -1 ? LONGEST_FIRST.length : i;
     };
     const byJest = super.sort(tests);
-    return byJest.map((test, i) => ({ test, i })).sort((a, b) => rank(a.test) - rank(b.test) || a.i - b.i).map(({ test }) => test);
+    return byJest
+      .map((test, i) => ({ test, i }))
+      .sort((a, b) => rank(a.test) - rank(b.test) || a.i - b.i)
+      .map(({ test }) => test);
   }
 }
 

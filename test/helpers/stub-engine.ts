@@ -14,7 +14,15 @@
  */
 import sharp, { type OutputInfo } from 'sharp';
 import type { StyleEngine } from '../../src/jobs/run-job.js';
-import { JobCancelledError, resolveOptions, type Progress, type RunControls, type StyleInput, type TransferOptions, type TransferResult } from '../../src/engine/index.js';
+import {
+  JobCancelledError,
+  resolveOptions,
+  type Progress,
+  type RunControls,
+  type StyleInput,
+  type TransferOptions,
+  type TransferResult,
+} from '../../src/engine/index.js';
 import { paletteSweep, type SweepResult } from '../../src/engine/sweep.js';
 
 const STEPS = 4;
@@ -79,7 +87,7 @@ export class StubEngine implements StyleEngine {
     return paletteSweep((s, o, c) => this.palette(s, o, c), styles, resolveOptions(options), controls);
   }
 
-  async upscale(content: Buffer, styles: StyleInput[], previous: Buffer, options: Partial<TransferOptions>, controls: RunControls): Promise<TransferResult> {
+  async upscale(_content: Buffer, styles: StyleInput[], previous: Buffer, options: Partial<TransferOptions>, controls: RunControls): Promise<TransferResult> {
     return this.run('upscale', options, controls, () => picture(previous, this.sizeOf(options), [0, 0, 0]), styles);
   }
 
@@ -155,7 +163,11 @@ function untilOrAborted(gate: Promise<void>, signal: AbortSignal | undefined, ti
 
 /** The picture scaled so its longest side is `size`, tinted so it is not the input byte for byte. */
 async function picture(input: Buffer, size: number, tint: [number, number, number]): Promise<Buffer> {
-  const scaled = sharp(input).rotate().resize(size, size, { fit: 'inside' }).removeAlpha().tint({ r: 128 + tint[0] / 2, g: 128 + tint[1] / 2, b: 128 + tint[2] / 2 });
+  const scaled = sharp(input)
+    .rotate()
+    .resize(size, size, { fit: 'inside' })
+    .removeAlpha()
+    .tint({ r: 128 + tint[0] / 2, g: 128 + tint[1] / 2, b: 128 + tint[2] / 2 });
   return grainy(await scaled.raw().toBuffer({ resolveWithObject: true }));
 }
 
@@ -169,7 +181,9 @@ async function grainy({ data, info }: { data: Buffer; info: OutputInfo }): Promi
     seed = (seed * 1103515245 + 12345) >>> 0;
     data[i] = Math.max(0, Math.min(255, data[i]! + ((seed >>> 24) % 41) - 20));
   }
-  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).png().toBuffer();
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } })
+    .png()
+    .toBuffer();
 }
 
 /** The style repeated 2×2 in a square of `size`. */
@@ -182,5 +196,9 @@ async function tiled(style: Buffer, size: number): Promise<Buffer> {
     { input: tile, left: 0, top: half },
     { input: tile, left: half, top: half },
   ]);
-  return grainy(await sharp(await whole.png().toBuffer()).raw().toBuffer({ resolveWithObject: true }));
+  return grainy(
+    await sharp(await whole.png().toBuffer())
+      .raw()
+      .toBuffer({ resolveWithObject: true }),
+  );
 }

@@ -20,7 +20,7 @@ export function adminDefinition(bounds: CommandBounds): RESTPostAPIChatInputAppl
     .addSubcommand((s) =>
       s
         .setName('ban')
-        .setDescription('Refuse this user\'s commands in this server')
+        .setDescription("Refuse this user's commands in this server")
         .addUserOption((o) => o.setName('user').setDescription('Who to block').setRequired(true)),
     )
     .addSubcommand((s) =>
@@ -33,7 +33,9 @@ export function adminDefinition(bounds: CommandBounds): RESTPostAPIChatInputAppl
       s
         .setName('allow-channel')
         .setDescription('Answer only in chosen channels: add one (this one if none is given)')
-        .addChannelOption((o) => o.setName('channel').setDescription('The channel to add').addChannelTypes(ChannelType.GuildText, ChannelType.GuildAnnouncement)),
+        .addChannelOption((o) =>
+          o.setName('channel').setDescription('The channel to add').addChannelTypes(ChannelType.GuildText, ChannelType.GuildAnnouncement),
+        ),
     )
     .addSubcommand((s) => s.setName('all-channels').setDescription('Answer in every channel again'))
     .addSubcommand((s) =>

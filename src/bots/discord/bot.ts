@@ -43,7 +43,6 @@ export interface DiscordStartOptions {
   readyTimeoutMs?: number;
 }
 
-
 /** What a reaction asks; ⬆️ and ✉️ may arrive with or without their variation selector (U+FE0F). */
 const REACTIONS: Record<string, { kind: 'rerun' | 'cancel' | 'send'; change?: 'upscale' }> = {
   [REACTION_EMOJI.rerun]: { kind: 'rerun' },
@@ -238,7 +237,7 @@ class DiscordFrontEnd {
     const emoji = d.emoji.name ?? '';
     const asked = Object.hasOwn(REACTIONS, emoji) ? REACTIONS[emoji] : undefined;
     if (!asked || d.user_id === self) return;
-    const user = d.member?.user ?? (await this.client.rest.get(Routes.user(d.user_id))) as APIUser;
+    const user = d.member?.user ?? ((await this.client.rest.get(Routes.user(d.user_id))) as APIUser);
     if (user.bot) return;
     // Only the bot's own messages carry jobs: reactions elsewhere are none of its business.
     let author = d.message_author_id;
@@ -263,7 +262,10 @@ class DiscordFrontEnd {
     };
     const permissions = this.permissions.get(where.channel);
     const port = new DiscordReplyPort(this.client.rest, where, user.id, { log: this.log, budget: this.budget, ...(permissions ? { permissions } : {}) });
-    const request: CommandRequest = asked.kind === 'rerun' ? { kind: 'rerun', messageId: d.message_id, ...(asked.change ? { change: asked.change } : {}) } : { kind: asked.kind, messageId: d.message_id };
+    const request: CommandRequest =
+      asked.kind === 'rerun'
+        ? { kind: 'rerun', messageId: d.message_id, ...(asked.change ? { change: asked.change } : {}) }
+        : { kind: asked.kind, messageId: d.message_id };
     await this.commands.handle(request, invocation, port);
   }
 }

@@ -49,7 +49,8 @@ function capitalized(text: string): string {
 export function tilesChoices(kind: 'stylize' | 'palette' = 'stylize'): { name: string; value: string }[] {
   const choices = [{ name: 'auto — chosen from the style image', value: 'auto' }];
   if (kind === 'palette') choices.push({ name: 'sweep — 1, 2, 4 and 8 tiles side by side', value: 'sweep' });
-  for (let n = OPTION_RANGES.tiles.min; n <= OPTION_RANGES.tiles.max; n++) choices.push({ name: n === 1 ? '1 — no tiling' : `${n} (${n}×${n})`, value: String(n) });
+  for (let n = OPTION_RANGES.tiles.min; n <= OPTION_RANGES.tiles.max; n++)
+    choices.push({ name: n === 1 ? '1 — no tiling' : `${n} (${n}×${n})`, value: String(n) });
   return choices;
 }
 
@@ -66,7 +67,12 @@ function addOption(builder: Builder, name: OptionName, bounds: CommandBounds, ki
   const range = spec.bounds?.(menuLimits(bounds));
   switch (spec.type) {
     case 'tiles':
-      builder.addStringOption((o) => o.setName(spec.label).setDescription(describe(name)).addChoices(...tilesChoices(kind)));
+      builder.addStringOption((o) =>
+        o
+          .setName(spec.label)
+          .setDescription(describe(name))
+          .addChoices(...tilesChoices(kind)),
+      );
       return;
     case 'crop':
       builder.addStringOption((o) =>
@@ -144,13 +150,20 @@ export function rawOptions(interaction: ChatInputCommandInteraction): RawOptions
 
 /** Whether the command only ever answers privately (its reply is deferred ephemerally); show posts for all to see. */
 export function isPrivateCommand(interaction: ChatInputCommandInteraction): boolean {
-  return (interaction.commandName === TILESTYLE && interaction.options.getSubcommand(false) !== 'show') || interaction.commandName === SETTINGS || interaction.commandName === ADMIN;
+  return (
+    (interaction.commandName === TILESTYLE && interaction.options.getSubcommand(false) !== 'show') ||
+    interaction.commandName === SETTINGS ||
+    interaction.commandName === ADMIN
+  );
 }
 
 export function requestFor(interaction: ChatInputCommandInteraction, download: DownloadOptions): CommandRequest {
   const source = (name: string) => {
     const attachment = interaction.options.getAttachment(name, true);
-    return imageSourceFor({ name: attachment.name, url: attachment.url, proxyURL: attachment.proxyURL, contentType: attachment.contentType, size: attachment.size }, download);
+    return imageSourceFor(
+      { name: attachment.name, url: attachment.url, proxyURL: attachment.proxyURL, contentType: attachment.contentType, size: attachment.size },
+      download,
+    );
   };
   switch (interaction.commandName) {
     case STYLIZE:

@@ -14,7 +14,11 @@ import { PALETTE, rawOptions, STYLIZE } from './commands.js';
 
 const ROLES: Record<string, string> = { content: 'content image', style: 'style image' };
 
-function attachmentProblem(role: string, a: { name: string; contentType: string | null; size: number; width?: number | null; height?: number | null }, limits: FrontEndLimits): string | null {
+function attachmentProblem(
+  role: string,
+  a: { name: string; contentType: string | null; size: number; width?: number | null; height?: number | null },
+  limits: FrontEndLimits,
+): string | null {
   // A type that says nothing about the bytes is left to the commands, which decode them.
   const type = informativeType(a.contentType);
   if (type && !/^image\//i.test(type)) return notAnImageText(role, a.name, a.contentType!);

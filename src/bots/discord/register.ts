@@ -33,7 +33,10 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   main().catch((err: unknown) => {
-    console.error(err instanceof ConfigError ? `Configuration error: ${err.message}` : 'Registering the commands failed:', err instanceof ConfigError ? '' : err);
+    console.error(
+      err instanceof ConfigError ? `Configuration error: ${err.message}` : 'Registering the commands failed:',
+      err instanceof ConfigError ? '' : err,
+    );
     process.exit(1);
   });
 }

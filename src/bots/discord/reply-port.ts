@@ -91,13 +91,13 @@ async function asJpeg(files: Attachment[]): Promise<Attachment[]> {
   return Promise.all(
     files.map(async (f) => ({
       ...f,
-      filename: f.filename.replace(/\.png$/i, '') + '.jpg',
+      filename: `${f.filename.replace(/\.png$/i, '')}.jpg`,
       data: await sharp(f.data).flatten({ background: '#ffffff' }).jpeg({ quality: 88, mozjpeg: true }).toBuffer(),
     })),
   );
 }
 
-const TOO_LARGE_NOTE = "(The image is larger than Discord lets me upload here, even as a JPEG; run it again with a smaller size.)";
+const TOO_LARGE_NOTE = '(The image is larger than Discord lets me upload here, even as a JPEG; run it again with a smaller size.)';
 
 type Log = Pick<Console, 'error' | 'warn' | 'info'>;
 
@@ -224,7 +224,10 @@ export class DiscordReplyPort implements ReplyPort {
     const out: Fallback[] = [];
     if (this.thread) {
       const permissions = this.opts.permissions;
-      out.push({ place: 'channel', port: new DiscordReplyPort(this.rest, { channel: this.channel }, this.user, { ...shared, ...(permissions ? { permissions } : {}) }) });
+      out.push({
+        place: 'channel',
+        port: new DiscordReplyPort(this.rest, { channel: this.channel }, this.user, { ...shared, ...(permissions ? { permissions } : {}) }),
+      });
     }
     out.push({ place: 'dm', port: new DiscordReplyPort(this.rest, { channel: this.channel }, this.user, { ...shared, toUser: true }) });
     return out;
@@ -238,7 +241,13 @@ export class DiscordReplyPort implements ReplyPort {
     const status = (err as { status?: unknown })?.status;
     if (typeof status === 'number') return status === 429 || status >= 500;
     const code = (err as { code?: unknown })?.code;
-    return err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError' || (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_)/.test(code)) || err.message === 'fetch failed');
+    return (
+      err instanceof Error &&
+      (err.name === 'AbortError' ||
+        err.name === 'TimeoutError' ||
+        (typeof code === 'string' && /^(E[A-Z]+|UND_ERR_)/.test(code)) ||
+        err.message === 'fetch failed')
+    );
   }
 
   /** Message edits are limited per channel: the jobs editing in one share it (EditBudget). */
@@ -439,7 +448,9 @@ export class DiscordReplyPort implements ReplyPort {
   private async send(content: string, files: Attachment[], mention: string[] = [], buttons: JobButton[] = []): Promise<string> {
     if (this.direct) return this.sendToChannel(this.direct, content, files, mention, buttons);
     if (!this.useWebhook && this.opts.permissions?.post === false && this.interactionAlive()) {
-      this.log.warn(`Discord: cannot post in channel ${this.target()} (app_permissions lacks View Channel / Send Messages); answering through the command's reply instead.`);
+      this.log.warn(
+        `Discord: cannot post in channel ${this.target()} (app_permissions lacks View Channel / Send Messages); answering through the command's reply instead.`,
+      );
       this.useWebhook = true;
       this.thread = undefined;
     }
@@ -458,7 +469,9 @@ export class DiscordReplyPort implements ReplyPort {
     } catch (err) {
       if (!isNotAllowed(err)) throw err;
       if (this.interactionAlive()) {
-        this.log.warn(`Discord: cannot post in channel ${this.target()} (missing View Channel / Send Messages?); answering through the command's reply instead.`);
+        this.log.warn(
+          `Discord: cannot post in channel ${this.target()} (missing View Channel / Send Messages?); answering through the command's reply instead.`,
+        );
         this.useWebhook = true;
         this.thread = undefined;
         return this.send(content, files, mention, buttons);
@@ -552,7 +565,9 @@ export function interactionReply(
         content: text,
         allowedMentions: { parse: [] },
         ...(opts.ephemeral ? { flags: MessageFlags.Ephemeral } : {}),
-        ...(opts.files?.length ? { files: opts.files.map((f) => ({ attachment: f.data, name: f.filename, ...(f.description ? { description: f.description } : {}) })) } : {}),
+        ...(opts.files?.length
+          ? { files: opts.files.map((f) => ({ attachment: f.data, name: f.filename, ...(f.description ? { description: f.description } : {}) })) }
+          : {}),
         ...(opts.buttons?.length ? { components: componentsOf(opts.buttons) } : {}),
       }),
     editFollowUp: async (id, text, files = [], buttons) =>

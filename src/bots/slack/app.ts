@@ -73,7 +73,17 @@ const REACTIONS: Record<string, CommandRequest> = {
 type ReactionEvent = Omit<types.ReactionAddedEvent, 'item_user'> & { item_user?: string };
 
 /** The fields of a file in an event (Bolt's types allow null names), as SlackFile. */
-function slackFile(file: { id: string; name?: string | null; title?: string | null; mimetype?: string; size?: number; url_private?: string; url_private_download?: string; mode?: string; file_access?: string }): SlackFile {
+function slackFile(file: {
+  id: string;
+  name?: string | null;
+  title?: string | null;
+  mimetype?: string;
+  size?: number;
+  url_private?: string;
+  url_private_download?: string;
+  mode?: string;
+  file_access?: string;
+}): SlackFile {
   const out: SlackFile = { id: file.id };
   if (file.name) out.name = file.name;
   if (file.title) out.title = file.title;
@@ -294,7 +304,15 @@ class SlackFrontEnd {
       return;
     }
     if (found.images.length < needed) {
-      await respond(escapeText(slashTooFew(job, found.images.map((i) => ({ name: fileName(i.file) })), this.botName)));
+      await respond(
+        escapeText(
+          slashTooFew(
+            job,
+            found.images.map((i) => ({ name: fileName(i.file) })),
+            this.botName,
+          ),
+        ),
+      );
       return;
     }
     // Answer in the thread the images came from; otherwise start one under a message saying what was asked.
@@ -430,10 +448,7 @@ export async function startSlack(config: SlackConfig, commands: CommandHandler, 
     retryConfig: { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 2000 },
     ...(config.apiUrl ? { slackApiUrl: config.apiUrl } : {}),
   };
-  const receiver =
-    config.mode === 'http'
-      ? new HTTPReceiver({ signingSecret: config.signingSecret!, endpoints: EVENTS_PATH, logger })
-      : undefined;
+  const receiver = config.mode === 'http' ? new HTTPReceiver({ signingSecret: config.signingSecret!, endpoints: EVENTS_PATH, logger }) : undefined;
   const app = new App({
     token: config.botToken,
     ...(receiver ? { receiver } : { socketMode: true, appToken: config.appToken! }),

@@ -48,7 +48,10 @@ export function configFromEnv(env: Env): SlackConfig | null {
   }
   const appToken = readString(env, 'SLACK_APP_TOKEN');
   if (appToken && !appToken.startsWith('xapp-')) {
-    throw new ConfigError('SLACK_APP_TOKEN', 'must be an app-level token that starts with "xapp-" (Basic Information → App-Level Tokens, scope connections:write).');
+    throw new ConfigError(
+      'SLACK_APP_TOKEN',
+      'must be an app-level token that starts with "xapp-" (Basic Information → App-Level Tokens, scope connections:write).',
+    );
   }
   const signingSecret = readString(env, 'SLACK_SIGNING_SECRET');
   if (!appToken && !signingSecret) {

@@ -41,7 +41,9 @@ export class SlackOperators {
     } catch (err) {
       // Not remembered: the next command asks again. Without users:read (an app installed from an
       // older manifest), only SLACK_ADMIN_USERS count.
-      this.log.warn(`Slack: could not read whether ${userId} is a workspace admin (${(err as { data?: { error?: string } }).data?.error ?? String(err)}); counting them as a member.`);
+      this.log.warn(
+        `Slack: could not read whether ${userId} is a workspace admin (${(err as { data?: { error?: string } }).data?.error ?? String(err)}); counting them as a member.`,
+      );
       return false;
     }
   }

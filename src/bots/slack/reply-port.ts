@@ -165,7 +165,8 @@ export class SlackReplyPort implements ReplyPort {
       ...(this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {}),
     };
     const out: Fallback[] = [];
-    if (this.thread) out.push({ place: 'channel', port: new SlackReplyPort(this.client, this.channel, undefined, this.user, { ...shared, parentText: `<@${this.user}>` }) });
+    if (this.thread)
+      out.push({ place: 'channel', port: new SlackReplyPort(this.client, this.channel, undefined, this.user, { ...shared, parentText: `<@${this.user}>` }) });
     out.push({ place: 'dm', port: new SlackReplyPort(this.client, this.user, undefined, this.user, shared) });
     return out;
   }
@@ -221,7 +222,12 @@ export class SlackReplyPort implements ReplyPort {
     if (this.progressGranted) this.opts.budget?.take(WORKSPACE);
     else await this.opts.budget?.acquire(WORKSPACE);
     this.progressGranted = false;
-    await this.client.chat.update({ channel: this.channel, ts: ref.id, text: escapeText(text), ...(shown.length > 0 || buttons ? { blocks: blocksFor(escapeText(text), shown) } : {}) });
+    await this.client.chat.update({
+      channel: this.channel,
+      ts: ref.id,
+      text: escapeText(text),
+      ...(shown.length > 0 || buttons ? { blocks: blocksFor(escapeText(text), shown) } : {}),
+    });
   }
 
   /** chat.update is Tier 3 per workspace: the jobs running here share it (EditBudget). */
@@ -292,7 +298,11 @@ export class SlackReplyPort implements ReplyPort {
       throw err;
     }
     if (!dm) throw new Error('conversations.open returned no channel');
-    const shared = { uploads: this.uploads, parentText: 'Here is the result you asked me to send you:', ...(this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {}) };
+    const shared = {
+      uploads: this.uploads,
+      parentText: 'Here is the result you asked me to send you:',
+      ...(this.opts.sharePollMs ? { sharePollMs: this.opts.sharePollMs } : {}),
+    };
     await new SlackReplyPort(this.client, dm, undefined, this.user, shared).post(text, files);
     return 'sent';
   }

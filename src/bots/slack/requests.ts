@@ -31,21 +31,23 @@ export function stripMentions(text: string): string {
  * mention dropped, other mentions kept: "ban <@U123|ann>"), else null.
  */
 export function adminText(text: string, botUserId: string): string | null {
-  const plain = unescape(text).replace(botUserId ? new RegExp(`<@${botUserId}(\\|[^>]*)?>`, 'g') : /$^/, ' ').trim();
+  const plain = unescapeSlack(text)
+    .replace(botUserId ? new RegExp(`<@${botUserId}(\\|[^>]*)?>`, 'g') : /$^/, ' ')
+    .trim();
   const match = /^\/?admin(?:\s+([\s\S]*))?$/i.exec(plain);
   return match ? (match[1] ?? '').trim() : null;
 }
 
 /** Slack sends "&", "<" and ">" escaped; the options parser wants them plain. */
-function unescape(text: string): string {
+function unescapeSlack(text: string): string {
   return text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
 /** Splits "palette tiles=4 size=384" into the command word (or the fallback) and its options. */
 export function parseCommandText(text: string, fallback: TextCommand): { command: TextCommand; options: RawOptions } {
-  const plain = unescape(text).trim();
+  const plain = unescapeSlack(text).trim();
   const match = /^(\S+)\s*([\s\S]*)$/.exec(plain);
-  const first = match?.[1]!.toLowerCase().replace(/^\//, '') ?? '';
+  const first = match?.[1]?.toLowerCase().replace(/^\//, '') ?? '';
   const word = Object.hasOwn(WORDS, first) ? WORDS[first] : undefined;
   const rest = word ? match![2]! : plain;
   return { command: word ?? fallback, options: parseOptionText(rest) };
@@ -53,7 +55,10 @@ export function parseCommandText(text: string, fallback: TextCommand): { command
 
 /** The text after the command word, as typed: show's job id ("show 1a2b3c4d5e"). */
 export function commandArgument(text: string): string {
-  return unescape(text).trim().replace(/^\S+\s*/, '').trim();
+  return unescapeSlack(text)
+    .trim()
+    .replace(/^\S+\s*/, '')
+    .trim();
 }
 
 /** Short Slack-specific usage, put before the shared help. */
@@ -64,7 +69,7 @@ export function slackUsage(bot: string): string {
     `• ${bot} palette with one image attached shows the palette of that style.`,
     '• Or post the images first, then type /stylize [options] (your two latest images here) or /palette [options] (your latest one).',
     '• /stylize help, /stylize status, /stylize cancel, /stylize show <job>, /stylize settings strength=7 crop=none (your own defaults).',
-    '• React :envelope: on a result to get it in a DM; :x: on a finished result deletes it (yours, or anyone\'s for an admin).',
+    "• React :envelope: on a result to get it in a DM; :x: on a finished result deletes it (yours, or anyone's for an admin).",
     '• Workspace admins (and the users the operator named): /stylize admin pause | resume | ban @user | unban @user | allow-channel [#channel] | all-channels | limits size=512 iterations=300 | clear-limits | show.',
     '',
   ].join('\n');

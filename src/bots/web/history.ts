@@ -54,7 +54,13 @@ export function historyMessages(history: JobHistory, conversation: string, prese
         files,
         reactions: job.state === 'done' ? ['rerun' as const] : [],
         ...(job.state === 'done'
-          ? { buttons: resultButtons(job, job.kind === 'palette' ? 'palette' : 'result', history.limits ?? { maxSize: Number.POSITIVE_INFINITY, maxTiles: MAX_TILES }) }
+          ? {
+              buttons: resultButtons(
+                job,
+                job.kind === 'palette' ? 'palette' : 'result',
+                history.limits ?? { maxSize: Number.POSITIVE_INFINITY, maxTiles: MAX_TILES },
+              ),
+            }
           : {}),
         whisper: false,
         at: job.createdAt,
@@ -63,15 +69,11 @@ export function historyMessages(history: JobHistory, conversation: string, prese
 }
 
 /** A result image of one of this conversation's jobs, for a /results/<job>/<name>.png path. */
-export async function readJobResult(
-  history: JobHistory,
-  path: string,
-  conversation: string | null,
-): Promise<Buffer | undefined> {
+export async function readJobResult(history: JobHistory, path: string, conversation: string | null): Promise<Buffer | undefined> {
   const match = RESULT_PATH.exec(path);
   if (!match || !conversation) return undefined;
   const job = history.job(match[1]!);
-  if (!job || job.platform !== 'web' || job.where.channel !== conversation) return undefined;
+  if (job?.platform !== 'web' || job.where.channel !== conversation) return undefined;
   const file = job.files[match[2] as 'palette' | 'result'];
   return file ? readFile(file).catch(() => undefined) : undefined;
 }

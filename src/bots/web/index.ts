@@ -31,7 +31,6 @@ export interface WebHandle {
   stop(): Promise<void>;
 }
 
-
 /**
  * The web front end runs by itself when no chat credentials are set; beside the bots only with
  * WEB_ENABLED=true. WEB_ENABLED=false turns it off either way.
@@ -82,7 +81,10 @@ async function unreachedConversation(dataDir: string): Promise<string> {
  */
 export async function start(config: WebConfig, commands: WebCommands): Promise<WebHandle> {
   const { history, job } = commands;
-  const limits = commands.limits?.maxSize !== undefined && commands.limits.maxTiles !== undefined ? { maxSize: commands.limits.maxSize, maxTiles: commands.limits.maxTiles } : undefined;
+  const limits =
+    commands.limits?.maxSize !== undefined && commands.limits.maxTiles !== undefined
+      ? { maxSize: commands.limits.maxSize, maxTiles: commands.limits.maxTiles }
+      : undefined;
   const jobHistory = history && job ? { history: history.bind(commands), job: job.bind(commands), ...(limits ? { limits } : {}) } : undefined;
   const conversations = new Conversations(
     join(config.dataDir, 'web', 'conversations'),

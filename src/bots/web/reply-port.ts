@@ -82,10 +82,20 @@ export class WebReplyPort implements ReplyPort {
   }
 
   private async postedBefore(files: Attachment[]): Promise<{ id: string } | undefined> {
-    const names = files.map((f) => f.filename).sort().join('\n');
+    const names = files
+      .map((f) => f.filename)
+      .sort()
+      .join('\n');
     const messages = await this.conversations.messages(this.conversation);
     return messages.find(
-      (m) => m.thread === this.thread && m.author === 'bot' && m.files.length > 0 && m.files.map((f) => f.filename).sort().join('\n') === names,
+      (m) =>
+        m.thread === this.thread &&
+        m.author === 'bot' &&
+        m.files.length > 0 &&
+        m.files
+          .map((f) => f.filename)
+          .sort()
+          .join('\n') === names,
     );
   }
 

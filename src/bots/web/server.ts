@@ -11,8 +11,8 @@ import { parseAdminText } from '../../commands/admin-text.js';
 import { ConfigError } from '../../config.js';
 import type { CommandHandler, CommandRequest, ImageSource, Invocation } from '../../commands/port.js';
 import { historyMessages, jobIdOfHistoryMessage, readJobResult, type JobHistory } from './history.js';
-import { Conversations, isConversationId, newId, type WebEvent } from './conversations.js';
-import { FILES_PREFIX, FileStore, sniffImageType } from './files.js';
+import { type Conversations, isConversationId, newId, type WebEvent } from './conversations.js';
+import { FILES_PREFIX, type FileStore, sniffImageType } from './files.js';
 import { INPUTS_PREFIX, type InputImages } from './inputs.js';
 import { WebReplyPort } from './reply-port.js';
 import { fillForm } from './form.js';
@@ -192,12 +192,7 @@ export class WebServer {
     else unsubscribe = off;
   }
 
-  private async submitImages(
-    req: IncomingMessage,
-    res: ServerResponse,
-    conversation: string,
-    kind: 'stylize' | 'palette',
-  ): Promise<void> {
+  private async submitImages(req: IncomingMessage, res: ServerResponse, conversation: string, kind: 'stylize' | 'palette'): Promise<void> {
     const fileFields = kind === 'stylize' ? ['content', 'style'] : ['style'];
     const form = await parseMultipart(req, { maxFileBytes: this.commands.limits.maxImageBytes, fileFields });
     const missing = fileFields.filter((field) => !form.files.has(field));
@@ -211,18 +206,13 @@ export class WebServer {
     const style = form.files.get('style')!;
     const content = form.files.get('content');
     const request: CommandRequest =
-      kind === 'stylize'
-        ? { kind, content: imageSource(content!), style: imageSource(style), options }
-        : { kind, style: imageSource(style), options };
+      kind === 'stylize' ? { kind, content: imageSource(content!), style: imageSource(style), options } : { kind, style: imageSource(style), options };
 
     const thread = newId('t');
     const settings = Object.entries(options)
       .map(([k, v]) => `${k}=${String(v)}`)
       .join(' ');
-    const text =
-      kind === 'stylize'
-        ? `Stylize ${content!.name} in the style of ${style.name}`
-        : `Show the palette of ${style.name}`;
+    const text = kind === 'stylize' ? `Stylize ${content!.name} in the style of ${style.name}` : `Show the palette of ${style.name}`;
     const mine = await this.conversations.add(conversation, { thread, author: 'you', text: settings ? `${text}\n${settings}` : text });
     this.json(res, 202, { thread });
     // Nothing is written for the request here: once the commands accept it (their first post), the
@@ -255,7 +245,8 @@ export class WebServer {
     let request: CommandRequest;
     let label = 'Again, with finer tiles';
     if (action !== undefined) {
-      const buttons = message?.buttons ?? (known ? historyMessages(this.jobHistory!, conversation, []).find((m) => m.id === messageId)?.buttons : undefined) ?? [];
+      const buttons =
+        message?.buttons ?? (known ? historyMessages(this.jobHistory!, conversation, []).find((m) => m.id === messageId)?.buttons : undefined) ?? [];
       const button = buttons.find((b) => b.action === action);
       if (!button) throw new UploadError(400, 'That message has no such button.');
       label = ECHO[button.action] ?? button.label;
@@ -296,7 +287,9 @@ export class WebServer {
       }
     }
     const thread = newId('t');
-    const typed = Object.entries(options).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+    const typed = Object.entries(options)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(' ');
     await this.conversations.add(conversation, { thread, author: 'you', text: typed ? `settings ${typed}` : 'settings' });
     this.json(res, 202, { thread });
     this.dispatch({ kind: 'settings', options }, req, conversation, thread);
@@ -369,7 +362,10 @@ const ECHO: Partial<Record<string, string>> = {
 /** A port that cannot be had is a configuration problem: say so in one line that names the variable. */
 function listenError(error: NodeJS.ErrnoException, host: string, port: number): Error {
   if (error.code === 'EADDRINUSE') {
-    return new ConfigError('WEB_PORT', `port ${port} on ${host} is already in use (is tilestyle already running?). Stop the other program, or set another port.`);
+    return new ConfigError(
+      'WEB_PORT',
+      `port ${port} on ${host} is already in use (is tilestyle already running?). Stop the other program, or set another port.`,
+    );
   }
   if (error.code === 'EACCES') return new ConfigError('WEB_PORT', `port ${port} on ${host} needs privileges this process lacks; use a port above 1023.`);
   if (error.code === 'EADDRNOTAVAIL') return new ConfigError('WEB_HOST', `${host} is not an address of this machine.`);

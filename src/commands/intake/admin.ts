@@ -71,7 +71,10 @@ export async function admin(ctx: IntakeContext, controls: OperatorControls, acti
       const iterations = action.iterations === undefined ? undefined : bound('iterations', action.iterations, LIMITS.iterations.min, global.maxIterations);
       const problems = [size, iterations].filter((v): v is string => typeof v === 'string');
       if (problems.length > 0) return port.whisper(problems.join('\n'));
-      store.setLimits(scope, { ...(typeof size === 'number' ? { maxSize: size } : {}), ...(typeof iterations === 'number' ? { maxIterations: iterations } : {}) });
+      store.setLimits(scope, {
+        ...(typeof size === 'number' ? { maxSize: size } : {}),
+        ...(typeof iterations === 'number' ? { maxIterations: iterations } : {}),
+      });
       return port.whisper(limitsText(store.limits(scope), global));
     }
     case 'clear-limits':

@@ -8,9 +8,7 @@ import { takeBackJob } from './take-back.js';
 
 export async function cancel(ctx: IntakeContext, request: { messageId?: string; jobId?: string }, invocation: Invocation, port: ReplyPort): Promise<void> {
   const explicit = request.messageId !== undefined || request.jobId !== undefined;
-  const target = explicit
-    ? findJob(ctx, request, invocation.platform)
-    : ctx.store.latestOf(invocation.platform, invocation.user.id, ['queued', 'running']);
+  const target = explicit ? findJob(ctx, request, invocation.platform) : ctx.store.latestOf(invocation.platform, invocation.user.id, ['queued', 'running']);
   if (!target) return port.whisper(explicit ? "I can't find a job for that." : 'You have no job waiting or running.');
   if (explicit && target.platform === invocation.platform && target.state !== 'queued' && target.state !== 'running') {
     return takeBackJob(ctx, target, invocation, port);

@@ -35,7 +35,9 @@ function variationOf(original: JobRecord, change: Exclude<Variation, 'upscale'>,
     case 'weaker': {
       if (kind === 'palette') return { refuse: `Job ${original.id} is a palette: it has no strength to change.` };
       if (o.balance === 'manual') {
-        return { refuse: `Job ${original.id} set its balance by hand (style_weight/content_weight), so strength does not apply. Run it again with strength=… instead of the weights.` };
+        return {
+          refuse: `Job ${original.id} set its balance by hand (style_weight/content_weight), so strength does not apply. Run it again with strength=… instead of the weights.`,
+        };
       }
       const step = change === 'stronger' ? STRENGTH_STEP : -STRENGTH_STEP;
       const next = Math.min(LIMITS.strength.max, Math.max(LIMITS.strength.min, o.strength + step));
@@ -69,14 +71,21 @@ async function upscaleOf(ctx: IntakeContext, original: JobRecord): Promise<Plan>
   return { kind: 'upscale', options: { ...o, size }, inputs: { ...inputs, previous }, intro: `Upscale of job ${original.id}: ${o.size} → ${size} px.\n` };
 }
 
-export async function rerun(ctx: IntakeContext, request: { messageId?: string; jobId?: string; change?: Variation }, invocation: Invocation, port: ReplyPort): Promise<void> {
+export async function rerun(
+  ctx: IntakeContext,
+  request: { messageId?: string; jobId?: string; change?: Variation },
+  invocation: Invocation,
+  port: ReplyPort,
+): Promise<void> {
   const change = request.change ?? 'finer';
   const original = findJob(ctx, request, invocation.platform);
   if (!original) {
     return port.whisper("I can't find a job for that. React 🔁 on one of my result messages (or use its buttons) to run it again.");
   }
   if (original.options.sweep) {
-    return port.whisper(`Job ${original.id} is a palette sweep: it already shows 1, 2, 4 and 8 tiles. For one at full size, ask palette tiles=4 (or the count you like).`);
+    return port.whisper(
+      `Job ${original.id} is a palette sweep: it already shows 1, 2, 4 and 8 tiles. For one at full size, ask palette tiles=4 (or the count you like).`,
+    );
   }
   if (original.platform !== invocation.platform) return port.whisper("I can't find a job for that here.");
   const missing = [original.inputs.style, original.inputs.content].filter((h): h is string => h !== undefined && !ctx.files.hasInput(h));

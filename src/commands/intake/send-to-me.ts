@@ -5,7 +5,8 @@ import { findJob, type IntakeContext } from './context.js';
 
 export async function sendToMe(ctx: IntakeContext, request: { messageId?: string; jobId?: string }, invocation: Invocation, port: ReplyPort): Promise<void> {
   const job = findJob(ctx, request, invocation.platform);
-  if (!job || job.platform !== invocation.platform) return port.whisper("I can't find a job for that. React ✉️ on one of my results (or use its Send to me button).");
+  if (!job || job.platform !== invocation.platform)
+    return port.whisper("I can't find a job for that. React ✉️ on one of my results (or use its Send to me button).");
   const image = ctx.files.finalImage(job.id);
   if (!image) {
     if (job.state === 'queued' || job.state === 'running') return port.whisper(`Job ${job.id} has no result yet; ask again once it is done.`);
@@ -15,8 +16,12 @@ export async function sendToMe(ctx: IntakeContext, request: { messageId?: string
   if (!port.sendPrivately) return port.whisper("I can't send direct messages from here.");
   const data = await ctx.files.loadResult(job.id, image);
   const description = imageDescription(image);
-  const went = await port.sendPrivately(privateCaption(job.id, captionFor({ record: job }, image)), [{ filename: `${image}-${job.id}.png`, data, description }]);
+  const went = await port.sendPrivately(privateCaption(job.id, captionFor({ record: job }, image)), [
+    { filename: `${image}-${job.id}.png`, data, description },
+  ]);
   if (went === 'refused') {
-    return port.whisper("I can't send you a direct message: your privacy settings don't let me. Allow direct messages from me (or from this server's members), then try again.");
+    return port.whisper(
+      "I can't send you a direct message: your privacy settings don't let me. Allow direct messages from me (or from this server's members), then try again.",
+    );
   }
 }

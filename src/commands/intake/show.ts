@@ -28,7 +28,11 @@ export async function show(ctx: IntakeContext, request: { jobId: string }, invoc
   const data = await ctx.files.loadResult(job.id, image);
   const description = image === 'palette' ? 'The palette of the style image' : 'The content image redrawn in the style';
   const buttons = [...(job.options.sweep ? [] : resultButtons(job, image, ctx.limits)), ...takeBackButtons(job.id)];
-  const ref = await port.post(`Job ${job.id} again — ${captionFor({ record: job }, image)}`, [{ filename: `${image}-${job.id}.png`, data, description }], buttons);
+  const ref = await port.post(
+    `Job ${job.id} again — ${captionFor({ record: job }, image)}`,
+    [{ filename: `${image}-${job.id}.png`, data, description }],
+    buttons,
+  );
   await port.flush?.();
   // Recorded with the job, so a reaction on the copy finds it and taking the job back deletes the copy too.
   ctx.store.addMessage(job.platform, ref.id, job.id, 'copy', port.where());

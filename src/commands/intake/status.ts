@@ -16,7 +16,9 @@ export async function status(ctx: IntakeContext, invocation: Invocation, port: R
     const where = place.position === 0 ? `running on ${place.device}` : `waiting, position ${place.position} on ${place.device}`;
     mine.push(`${job.record.kind} ${job.id} — ${where}`);
   }
-  const lost = ctx.store.undelivered(invocation.platform, invocation.user.id).map((r) => `${r.kind} ${r.id} — ${r.state}, but I couldn't post its result (kept; I'll try again when I restart)`);
+  const lost = ctx.store
+    .undelivered(invocation.platform, invocation.user.id)
+    .map((r) => `${r.kind} ${r.id} — ${r.state}, but I couldn't post its result (kept; I'll try again when I restart)`);
   const lines = [statusText(await ctx.transport.loads(), mine)];
   if (lost.length > 0) lines.push(`Not delivered yet:\n${lost.join('\n')}`);
   const quota = quotaUsage(ctx, invocation);

@@ -20,7 +20,9 @@ export async function takeBackJob(ctx: IntakeContext, job: JobRecord, invocation
     return port.whisper(`Job ${job.id} belongs to someone else, so I can't delete it for you — only they or an admin can.`);
   }
   if (job.state === 'queued' || job.state === 'running') {
-    return port.whisper(`Job ${job.id} is still ${job.state === 'queued' ? 'waiting' : 'running'}. Cancel it first (❌ on its status message, or cancel); then it can be deleted.`);
+    return port.whisper(
+      `Job ${job.id} is still ${job.state === 'queued' ? 'waiting' : 'running'}. Cancel it first (❌ on its status message, or cancel); then it can be deleted.`,
+    );
   }
   // Its final replies are still going out: deleting now would race them (and they would post anew).
   if (ctx.store.outboxIds().includes(job.id)) {

@@ -41,8 +41,7 @@ export function forwardKernel(l: ConvLayer): Float32Array {
   const w = new Float32Array(kernel.length);
   for (let y = 0; y < 3; y++)
     for (let x = 0; x < 3; x++)
-      for (let i = 0; i < ci; i++)
-        for (let o = 0; o < co; o++) w[((o * ci + i) * 3 + y) * 3 + x] = kernel[((y * 3 + x) * ci + i) * co + o];
+      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) w[((o * ci + i) * 3 + y) * 3 + x] = kernel[((y * 3 + x) * ci + i) * co + o];
   return w;
 }
 
@@ -55,9 +54,7 @@ export function backwardKernel(l: ConvLayer, scale = 1): Float32Array {
   const w = new Float32Array(kernel.length);
   for (let y = 0; y < 3; y++)
     for (let x = 0; x < 3; x++)
-      for (let i = 0; i < ci; i++)
-        for (let o = 0; o < co; o++)
-          w[((i * co + o) * 3 + (2 - y)) * 3 + (2 - x)] = kernel[((y * 3 + x) * ci + i) * co + o] * scale;
+      for (let i = 0; i < ci; i++) for (let o = 0; o < co; o++) w[((i * co + o) * 3 + (2 - y)) * 3 + (2 - x)] = kernel[((y * 3 + x) * ci + i) * co + o] * scale;
   return w;
 }
 
@@ -187,8 +184,7 @@ export function buildLossGraph(layers: ConvLayer[], content: LayerName[], style:
   });
 
   const zero = g.scalarInit('zero', 0);
-  const sumOrZero = (xs: string[], out: string) =>
-    xs.length === 0 ? g.op('Identity', [zero], {}, out) : g.op('Sum', xs, {}, out);
+  const sumOrZero = (xs: string[], out: string) => (xs.length === 0 ? g.op('Identity', [zero], {}, out) : g.op('Sum', xs, {}, out));
   g.output(sumOrZero(contentLosses, 'content_loss'), []);
   g.output(sumOrZero(styleLosses, 'style_loss'), []);
 

@@ -46,8 +46,7 @@ export function winogradWeights(w: Float32Array, outC: number, inC: number): Flo
     for (let i = 0; i < inC; i++) {
       const base = (o * inC + i) * 9;
       // t = G g  (6×3)
-      for (let a = 0; a < A; a++)
-        for (let c = 0; c < 3; c++) t[a * 3 + c] = G[a][0] * w[base + c] + G[a][1] * w[base + 3 + c] + G[a][2] * w[base + 6 + c];
+      for (let a = 0; a < A; a++) for (let c = 0; c < 3; c++) t[a * 3 + c] = G[a][0] * w[base + c] + G[a][1] * w[base + 3 + c] + G[a][2] * w[base + 6 + c];
       // u = t Gᵀ (6×6)
       for (let a = 0; a < A; a++)
         for (let b = 0; b < A; b++) {
@@ -63,9 +62,7 @@ function inputTransform(channels: number): Float32Array {
   const k = new Float32Array(channels * K * K);
   for (let c = 0; c < channels; c++)
     for (let a = 0; a < A; a++)
-      for (let b = 0; b < A; b++)
-        for (let i = 0; i < A; i++)
-          for (let j = 0; j < A; j++) k[((c * K + a * A + b) * A + i) * A + j] = BT[a][i] * BT[b][j];
+      for (let b = 0; b < A; b++) for (let i = 0; i < A; i++) for (let j = 0; j < A; j++) k[((c * K + a * A + b) * A + i) * A + j] = BT[a][i] * BT[b][j];
   return k;
 }
 
@@ -73,9 +70,7 @@ function outputTransform(channels: number): Float32Array {
   const k = new Float32Array(channels * K * M * M);
   for (let o = 0; o < channels; o++)
     for (let a = 0; a < A; a++)
-      for (let b = 0; b < A; b++)
-        for (let p = 0; p < M; p++)
-          for (let q = 0; q < M; q++) k[((o * K + a * A + b) * M + p) * M + q] = AT[p][a] * AT[q][b];
+      for (let b = 0; b < A; b++) for (let p = 0; p < M; p++) for (let q = 0; q < M; q++) k[((o * K + a * A + b) * M + p) * M + q] = AT[p][a] * AT[q][b];
   return k;
 }
 

@@ -21,7 +21,7 @@ export function clampInto(x: Float32Array, b: Bounds): void {
   const { lower, upper } = b;
   for (let i = 0; i < x.length; i++) {
     const v = x[i];
-    x[i] = v < lower[i] ? lower[i] : v > upper[i] ? upper[i] : v;
+    x[i] = v < lower[i] ? lower[i] : Math.min(v, upper[i]);
   }
 }
 

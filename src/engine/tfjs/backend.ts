@@ -22,7 +22,6 @@ interface TfLayer {
   bias: tf.Tensor1D;
 }
 
-
 /**
  * relu(conv3x3_same(x) + bias) as one fused op with a hand-written input gradient:
  * dx = conv(dy · [y > 0], flipped and transposed kernel). Conv2DBackpropInput, which autodiff would
@@ -42,9 +41,7 @@ function convRelu(x: tf.Tensor4D, layer: TfLayer): tf.Tensor4D {
     save([y]);
     return {
       value: y as tf.Tensor,
-      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => [
-        tf.conv2d(tf.mul(dy, tf.step(saved)) as tf.Tensor4D, layer.kernelT, 1, 'same'),
-      ],
+      gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => [tf.conv2d(tf.mul(dy, tf.step(saved)) as tf.Tensor4D, layer.kernelT, 1, 'same')],
     };
   });
   return f(x) as tf.Tensor4D;
@@ -128,7 +125,12 @@ export async function createTfjsBackend(layers: ConvLayer[], _opts: { threads?: 
       const c = g.shape[0];
       const target = targets.grams[i];
       if (target.length !== c * c) throw new Error(`Gram target for ${name} has ${target.length} values, expected ${c}×${c}`);
-      style = style.add(tf.squaredDifference(g, tf.tensor2d(target, [c, c])).sum().mul(styleScale(spec.styleLayerWeights[i], c)));
+      style = style.add(
+        tf
+          .squaredDifference(g, tf.tensor2d(target, [c, c]))
+          .sum()
+          .mul(styleScale(spec.styleLayerWeights[i], c)),
+      );
     });
     return { content, style };
   }

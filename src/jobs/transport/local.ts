@@ -111,6 +111,6 @@ export class LocalTransport implements Transport {
   }
 
   private announce(device: DeviceQueue<LocalJob, StyleEngine>): void {
-    device.waiting.forEach((job, index) => job.listener.moved({ device: device.label, position: index + 1 }));
+    for (const [index, job] of device.waiting.entries()) job.listener.moved({ device: device.label, position: index + 1 });
   }
 }

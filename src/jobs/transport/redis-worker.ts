@@ -79,22 +79,19 @@ export class RedisWorkers {
     const palettes = redisPalettes(redis);
     const workers = opts.engines.map(({ label, engine }) => {
       const name = `${opts.name}/${label}`;
-      const worker = new Worker<WireWork, WireResult>(
-        QUEUE_NAME,
-        (job, _token, signal) => runQueued(job, name, engine, signal),
-        {
-          connection: connectionOptions(opts.url),
-          prefix: PREFIX,
-          name,
-          concurrency: 1,
-          lockDuration: opts.lockDurationMs,
-          stalledInterval: opts.stalledIntervalMs,
-          maxStalledCount: opts.maxStalledCount,
-        },
-      );
+      const worker = new Worker<WireWork, WireResult>(QUEUE_NAME, (job, _token, signal) => runQueued(job, name, engine, signal), {
+        connection: connectionOptions(opts.url),
+        prefix: PREFIX,
+        name,
+        concurrency: 1,
+        lockDuration: opts.lockDurationMs,
+        stalledInterval: opts.stalledIntervalMs,
+        maxStalledCount: opts.maxStalledCount,
+      });
       worker.on('error', (err) => opts.log.warn(`Worker ${name}: ${err.message}`));
       worker.on('failed', (job, err) => {
-        if (!(err instanceof UnrecoverableError)) (job ? jobLog(opts.log, { id: job.data.id }) : opts.log).error(`Job ${job?.id ?? '?'} failed on ${name}:`, err);
+        if (!(err instanceof UnrecoverableError))
+          (job ? jobLog(opts.log, { id: job.data.id }) : opts.log).error(`Job ${job?.id ?? '?'} failed on ${name}:`, err);
       });
       return worker;
     });
@@ -142,7 +139,15 @@ export class RedisWorkers {
           const now = Date.now();
           if (!p.preview && now - last < opts.progressIntervalMs && p.step < p.total) return;
           last = now;
-          const event: WireProgress = { type: 'progress', name: phase, step: p.step, total: p.total, elapsedMs: p.elapsedMs, losses: p.losses, preview: Boolean(p.preview) };
+          const event: WireProgress = {
+            type: 'progress',
+            name: phase,
+            step: p.step,
+            total: p.total,
+            elapsedMs: p.elapsedMs,
+            losses: p.losses,
+            preview: Boolean(p.preview),
+          };
           const stored = p.preview ? redis.set(keys.image(id, 'preview'), p.preview, 'EX', IMAGE_TTL_S) : Promise.resolve();
           stored.then(() => send(event)).catch((err: unknown) => opts.log.warn(`Progress of job ${id} was not sent:`, err));
         },

@@ -258,7 +258,13 @@ export class RedisTransport implements Transport {
     }
     if (event.type === 'progress') {
       const preview = event.preview ? await this.redis.getBuffer(keys.image(jobId, 'preview')) : null;
-      f.listener.sink.progress(event.name, { step: event.step, total: event.total, elapsedMs: event.elapsedMs, losses: event.losses, ...(preview ? { preview } : {}) });
+      f.listener.sink.progress(event.name, {
+        step: event.step,
+        total: event.total,
+        elapsedMs: event.elapsedMs,
+        losses: event.losses,
+        ...(preview ? { preview } : {}),
+      });
       return;
     }
     if (event.name === 'palette') {
@@ -286,7 +292,11 @@ export class RedisTransport implements Transport {
   private async failed(jobId: string, f: Followed, reason: string | undefined): Promise<void> {
     const failure = parseFailure(reason);
     const error =
-      failure?.kind === 'cancelled' ? new JobCancelledError() : failure?.kind === 'input' ? new UserFacingError(failure.message) : new Error(reason ?? 'failed on a worker');
+      failure?.kind === 'cancelled'
+        ? new JobCancelledError()
+        : failure?.kind === 'input'
+          ? new UserFacingError(failure.message)
+          : new Error(reason ?? 'failed on a worker');
     this.forget(jobId);
     this.refresh();
     await f.listener.finished({ ok: false, error });
@@ -296,7 +306,12 @@ export class RedisTransport implements Transport {
     const f = this.followed.get(jobId);
     if (f) f.done = true;
     this.followed.delete(jobId);
-    if (this.followed.size === 0) for (const wake of [...this.idleWaiters]) (this.idleWaiters.delete(wake), wake());
+    if (this.followed.size === 0) {
+      for (const wake of [...this.idleWaiters]) {
+        this.idleWaiters.delete(wake);
+        wake();
+      }
+    }
   }
 
   /** The waiting jobs in the order workers take them: the plain waiting list (jobs of older versions) first. */
@@ -309,7 +324,11 @@ export class RedisTransport implements Transport {
   private refresh(): Promise<void> {
     this.refreshing ??= (async () => {
       try {
-        const [counts, workers, ids] = await Promise.all([this.queue.getJobCounts('waiting', 'prioritized', 'active'), this.queue.getWorkersCount(), this.waitingIds()]);
+        const [counts, workers, ids] = await Promise.all([
+          this.queue.getJobCounts('waiting', 'prioritized', 'active'),
+          this.queue.getWorkersCount(),
+          this.waitingIds(),
+        ]);
         this.counts = { waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0), active: counts.active ?? 0, workers };
         ids.forEach((id, index) => {
           const f = this.followed.get(id);

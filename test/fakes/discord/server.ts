@@ -535,11 +535,34 @@ export class FakeDiscord {
   }
 
   private member(user: FakeUser): Record<string, unknown> {
-    return { user, roles: this.memberships.get(user.id)?.roles ?? [], joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0, nick: null, avatar: null, premium_since: null, pending: false };
+    return {
+      user,
+      roles: this.memberships.get(user.id)?.roles ?? [],
+      joined_at: new Date().toISOString(),
+      deaf: false,
+      mute: false,
+      flags: 0,
+      nick: null,
+      avatar: null,
+      premium_since: null,
+      pending: false,
+    };
   }
 
   private channel(): Record<string, unknown> {
-    return { id: this.channelId, type: 0, guild_id: this.guildId, name: 'general', position: 0, permission_overwrites: [], parent_id: null, nsfw: false, topic: null, last_message_id: null, rate_limit_per_user: 0 };
+    return {
+      id: this.channelId,
+      type: 0,
+      guild_id: this.guildId,
+      name: 'general',
+      position: 0,
+      permission_overwrites: [],
+      parent_id: null,
+      nsfw: false,
+      topic: null,
+      last_message_id: null,
+      rate_limit_per_user: 0,
+    };
   }
 
   private guild(): Record<string, unknown> {
@@ -554,7 +577,17 @@ export class FakeDiscord {
       default_message_notifications: 0,
       explicit_content_filter: 0,
       roles: [
-        { id: this.guildId, name: '@everyone', permissions: ALL_PERMISSIONS, position: 0, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 },
+        {
+          id: this.guildId,
+          name: '@everyone',
+          permissions: ALL_PERMISSIONS,
+          position: 0,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        },
         ...this.roles.map((r, i) => ({ ...r, permissions: '0', position: i + 1, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 })),
       ],
       emojis: [],
@@ -637,7 +670,10 @@ export class FakeDiscord {
    * The interaction's resolved data: the attachments, and the users (type 6) and channels (type 7)
    * its options name, also inside subcommands ("Resolved Data Structure", interactions/receiving-and-responding).
    */
-  private resolvedFor(options: { type: number; value?: unknown; options?: unknown[] }[], attachments: Record<string, unknown>[]): Record<string, unknown> | undefined {
+  private resolvedFor(
+    options: { type: number; value?: unknown; options?: unknown[] }[],
+    attachments: Record<string, unknown>[],
+  ): Record<string, unknown> | undefined {
     const users: Record<string, unknown> = {};
     const channels: Record<string, unknown> = {};
     const walk = (list: { type: number; value?: unknown; options?: unknown[] }[]): void => {
@@ -778,7 +814,14 @@ export class FakeDiscord {
   private attachmentsFor(channelId: string, files: RecordedFile[]): FakeMessage['attachments'] {
     return files.map((f) => {
       const id = snowflake();
-      return { id, filename: f.name, size: f.data.length, url: `${this.origin}/cdn/attachments/${channelId}/${id}/${f.name}`, proxy_url: '', content_type: f.contentType };
+      return {
+        id,
+        filename: f.name,
+        size: f.data.length,
+        url: `${this.origin}/cdn/attachments/${channelId}/${id}/${f.name}`,
+        proxy_url: '',
+        content_type: f.contentType,
+      };
     });
   }
 
@@ -834,7 +877,12 @@ export class FakeDiscord {
   private answer(method: string, route: string, body: Record<string, unknown> | null, files: RecordedFile[], res: ServerResponse): void {
     let m: RegExpExecArray | null;
     const components = componentProblem(body);
-    if (components) return send(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { components: { _errors: [{ code: 'BASE_TYPE_INVALID', message: components }] } } });
+    if (components)
+      return send(res, 400, {
+        message: 'Invalid Form Body',
+        code: 50035,
+        errors: { components: { _errors: [{ code: 'BASE_TYPE_INVALID', message: components }] } },
+      });
     if (method === 'GET' && route === '/gateway/bot') {
       return send(res, 200, {
         url: `ws://127.0.0.1:${this.port}/gateway`,
@@ -922,7 +970,14 @@ export class FakeDiscord {
       // auto_archive_duration: one of 60, 1440, 4320, 10080 minutes (channel resource, "Start Thread from Message").
       const duration = Number(body?.auto_archive_duration ?? 4320);
       if (![60, 1440, 4320, 10080].includes(duration)) return send(res, 400, { message: 'Invalid Form Body', code: 50035 });
-      const thread: FakeThread = { id: messageId!, parent_id: parent!, name: String(body?.name ?? ''), archived: false, locked: false, auto_archive_duration: duration };
+      const thread: FakeThread = {
+        id: messageId!,
+        parent_id: parent!,
+        name: String(body?.name ?? ''),
+        archived: false,
+        locked: false,
+        auto_archive_duration: duration,
+      };
       this.threads.set(thread.id, thread);
       const channel = this.threadJson(thread);
       // Discord tells the gateway too, so the client caches the thread.
@@ -986,7 +1041,11 @@ export class FakeDiscord {
       const commands = Array.isArray(body) ? (body as Record<string, unknown>[]) : [];
       const problem = commands.map((c) => commandProblem(c)).find((p) => p !== null);
       if (problem) return send(res, 400, { message: 'Invalid Form Body', code: 50035, errors: { _errors: [{ code: 'BASE_TYPE_INVALID', message: problem }] } });
-      return send(res, 200, commands.map((c) => ({ ...c, id: snowflake(), application_id: this.appId, version: snowflake() })));
+      return send(
+        res,
+        200,
+        commands.map((c) => ({ ...c, id: snowflake(), application_id: this.appId, version: snowflake() })),
+      );
     }
     if (method === 'POST' && route === '/users/@me/channels') {
       const user = this.users.get(String(body?.recipient_id ?? ''));
@@ -1032,7 +1091,12 @@ export class FakeDiscord {
       member_count: 1,
       total_message_sent: 0,
       flags: 0,
-      thread_metadata: { archived: thread.archived, auto_archive_duration: thread.auto_archive_duration, archive_timestamp: new Date().toISOString(), locked: thread.locked },
+      thread_metadata: {
+        archived: thread.archived,
+        auto_archive_duration: thread.auto_archive_duration,
+        archive_timestamp: new Date().toISOString(),
+        locked: thread.locked,
+      },
     };
   }
 
@@ -1082,7 +1146,11 @@ export class FakeDiscord {
 
   /** Resolves with the first recorded request that matches, waiting for it up to timeoutMs. */
   waitForRequest(match: (r: RecordedRequest) => boolean, timeoutMs = 300_000, after = 0): Promise<RecordedRequest> {
-    return this.waitUntil(() => this.requests.slice(after).find(match), timeoutMs, () => this.describe());
+    return this.waitUntil(
+      () => this.requests.slice(after).find(match),
+      timeoutMs,
+      () => this.describe(),
+    );
   }
 
   waitUntil<T>(check: () => T | undefined | false, timeoutMs = 300_000, describe: () => string = () => ''): Promise<T> {
@@ -1091,7 +1159,10 @@ export class FakeDiscord {
 
   describe(): string {
     return this.requests
-      .map((r) => `${r.method} ${r.path} ${r.body ? JSON.stringify(r.body).slice(0, 200) : ''}${r.files.length ? ` files=${r.files.map((f) => f.name).join(',')}` : ''}`)
+      .map(
+        (r) =>
+          `${r.method} ${r.path} ${r.body ? JSON.stringify(r.body).slice(0, 200) : ''}${r.files.length ? ` files=${r.files.map((f) => f.name).join(',')}` : ''}`,
+      )
       .join('\n');
   }
 

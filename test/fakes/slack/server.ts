@@ -80,7 +80,15 @@ export function manifestScopes(manifest: string): string[] {
 const RESPONSE_URL_MS = 30 * 60 * 1000;
 
 /** Methods that act in a channel answer not_in_channel where the bot is not a member. */
-const IN_CHANNEL = new Set(['chat.postMessage', 'chat.update', 'chat.delete', 'reactions.add', 'conversations.history', 'conversations.replies', 'files.completeUploadExternal']);
+const IN_CHANNEL = new Set([
+  'chat.postMessage',
+  'chat.update',
+  'chat.delete',
+  'reactions.add',
+  'conversations.history',
+  'conversations.replies',
+  'files.completeUploadExternal',
+]);
 
 export interface FakeFile {
   id: string;
@@ -154,14 +162,16 @@ function blockProblem(blocks: Record<string, unknown>[]): string | null {
   for (const block of blocks) {
     if (block.type === 'section') {
       const text = block.text as { type?: string; text?: string } | undefined;
-      if (!text || (text.type !== 'mrkdwn' && text.type !== 'plain_text') || typeof text.text !== 'string' || text.text.length > 3000) return 'bad section text';
+      if (!text || (text.type !== 'mrkdwn' && text.type !== 'plain_text') || typeof text.text !== 'string' || text.text.length > 3000)
+        return 'bad section text';
     } else if (block.type === 'actions') {
       const elements = block.elements as Record<string, unknown>[] | undefined;
       if (!Array.isArray(elements) || elements.length === 0 || elements.length > 25) return 'an actions block holds 1 to 25 elements';
       for (const e of elements) {
         if (e.type !== 'button') return 'unexpected element';
         const text = e.text as { type?: string; text?: string } | undefined;
-        if (text?.type !== 'plain_text' || typeof text.text !== 'string' || text.text.length > 75) return 'button text must be plain_text of at most 75 characters';
+        if (text?.type !== 'plain_text' || typeof text.text !== 'string' || text.text.length > 75)
+          return 'button text must be plain_text of at most 75 characters';
         const id = e.action_id;
         if (typeof id !== 'string' || id.length > 255 || actionIds.has(id)) return 'action_id missing, too long or repeated';
         actionIds.add(id);
@@ -388,7 +398,13 @@ export class FakeSlack {
 
   /** Resolves once `done(this)` holds; rejects after timeoutMs listing the calls so far. */
   waitFor(done: (fake: this) => boolean, timeoutMs = 300_000): Promise<void> {
-    return this.conditions.until(() => done(this), timeoutMs, () => this.describe()).then(() => undefined);
+    return this.conditions
+      .until(
+        () => done(this),
+        timeoutMs,
+        () => this.describe(),
+      )
+      .then(() => undefined);
   }
 
   describe(): string {
@@ -617,7 +633,15 @@ export class FakeSlack {
         };
       }
       case 'auth.test':
-        return { ok: true, url: 'https://fake.slack.com/', team: 'Fake', user: this.botName, team_id: this.teamId, user_id: this.botUserId, bot_id: this.botId };
+        return {
+          ok: true,
+          url: 'https://fake.slack.com/',
+          team: 'Fake',
+          user: this.botName,
+          team_id: this.teamId,
+          user_id: this.botUserId,
+          bot_id: this.botId,
+        };
       case 'chat.postMessage': {
         let channel = str('channel');
         if (!channel) return { ok: false, error: 'channel_not_found' };

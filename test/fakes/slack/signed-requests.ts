@@ -89,7 +89,10 @@ export class SlackSender {
   }
 
   /** A slash command, form-encoded like Slack sends it. */
-  command(fields: { command: string; text?: string; user_id: string; channel_id: string; user_name?: string }, overrides: SignOverrides = {}): Promise<SlackResponse> {
+  command(
+    fields: { command: string; text?: string; user_id: string; channel_id: string; user_name?: string },
+    overrides: SignOverrides = {},
+  ): Promise<SlackResponse> {
     const body = new URLSearchParams({
       token: 'deprecated-verification-token',
       team_id: this.teamId,
