@@ -38,6 +38,11 @@ Options:
   --tv-weight <w>          smoothness
   --optimizer lbfgs|adam   --init content|noise|style   --seed <n>
   --preserve-colors        keep the content image's colours
+  --color-match none|image|object
+                           give the style the photo's colours before its strokes are learnt
+                           (default none): image matches the whole style's colour statistics to
+                           the photo's; object matches an object cut out on a plain background by
+                           its own pixels and paints the background in the photo's mean colour
   --style-scale <s>        style features' size relative to the result
   --scales <n>             coarse-to-fine levels
   --learning-rate <lr>     Adam step size
@@ -184,6 +189,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         init: { type: 'string' },
         seed: { type: 'string' },
         'preserve-colors': { type: 'boolean' },
+        'color-match': { type: 'string' },
         'style-scale': { type: 'string' },
         scales: { type: 'string' },
         'learning-rate': { type: 'string' },
@@ -235,6 +241,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   set('init', oneOf('init', v.init, ['content', 'noise', 'style'] as const));
   set('seed', number('seed', v.seed, true));
   set('preserveColors', v['preserve-colors']);
+  set('colorMatch', oneOf('color-match', v['color-match'], ['none', 'image', 'object'] as const));
   set('styleScale', number('style-scale', v['style-scale']));
   set('scales', number('scales', v.scales, true));
   set('learningRate', number('learning-rate', v['learning-rate']));

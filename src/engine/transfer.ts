@@ -26,6 +26,7 @@ import { SessionMemory, type LayerSet } from './session-memory.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
 import { chooseCrop, cropImage } from './style-crop.js';
+import { colourStats, matchColours, type ColourStats } from './colour-match.js';
 import { subjectScale, type SubjectScale } from './subject-scale.js';
 import {
   JobCancelledError,
@@ -107,16 +108,20 @@ async function styleGrams(
   opts: PlannedOptions,
   layers: LevelLayers,
   longest: number,
+  photoColours: ColourStats | undefined,
   signal?: AbortSignal,
 ): Promise<Float32Array[]> {
   const blended: Float32Array[] = [];
   for (const src of sources) {
     checkAbort(signal);
-    const key = [src.key, opts.tiles, longest, opts.preserveColors ? 'luma' : 'rgb', layers.style.join(','), layers.content.join(',')].join('|');
+    const colours = photoColours ? `${opts.colorMatch}:${photoColours.mean.join(',')}:${photoColours.cov.join(',')}` : 'own';
+    const key = [src.key, opts.tiles, longest, opts.preserveColors ? 'luma' : 'rgb', colours, layers.style.join(','), layers.content.join(',')].join('|');
     let grams = ctx.styleCache.get(key);
     if (!grams) {
       const decoded = await decodeImage(src.bytes, { maxSide: longest, upscale: true });
-      const mosaic = await tileStyle(decoded, opts.tiles, decoded.width, decoded.height);
+      // Matched before tiling: each copy is the matched object, and the loss graph stays as it is.
+      const matched = photoColours ? matchColours(decoded, photoColours, opts.colorMatch) : decoded;
+      const mosaic = await tileStyle(matched, opts.tiles, matched.width, matched.height);
       const seen = opts.preserveColors ? luminanceOnly(mosaic) : mosaic;
       // Same layer set as the content targets, so both share one session.
       grams = (await ctx.backend.features(rgbToVgg(seen), layers)).grams;
@@ -144,6 +149,8 @@ interface RunPlan {
   content?: RgbImage;
   /** Content in colour, for colour preservation. */
   contentColour?: RgbImage;
+  /** The photo's colour statistics, which the styles' colours are moved to (opts.colorMatch). */
+  photoColours?: ColourStats;
   /** Where the content's subjects are: they weigh more in the content term. */
   subjects?: SubjectMap;
   /**
@@ -197,7 +204,7 @@ async function setUpLevel(ctx: TransferContext, plan: RunPlan, level: Level, las
   const layers = layersOf(opts, level);
   // Besides its loss, a level measures the style match on its style layers alone (styleMatchOf).
   await memory?.enterLevel([layers, { content: [], style: layers.style }], width * height);
-  const grams = await styleGrams(ctx, plan.sources, opts, layers, Math.max(16, Math.round(Math.max(width, height) * opts.styleScale)), controls.signal);
+  const grams = await styleGrams(ctx, plan.sources, opts, layers, Math.max(16, Math.round(Math.max(width, height) * opts.styleScale)), plan.photoColours, controls.signal);
   const targets: LossTargets = { grams };
   let spec = fixedSpec(opts, layers);
   let layout: LevelSetup['layout'] = null;
@@ -391,6 +398,11 @@ function finish(x: VggImage, contentColour: RgbImage | undefined, width: number,
   return combineLuminance(rgb, contentColour);
 }
 
+/** The photo's colour statistics when the styles take the photo's colours (not with preserveColors: the network sees grey). */
+function photoColoursFor(opts: TransferOptions, content: RgbImage): ColourStats | undefined {
+  return opts.colorMatch !== 'none' && !opts.preserveColors ? colourStats(content) : undefined;
+}
+
 /** Optimizes a plan and encodes its image; the options reported are the ones it ran with. */
 async function run(ctx: TransferContext, plan: RunPlan): Promise<TransferResult> {
   const memory = new SessionMemory(ctx.backend, ctx.releaseAbovePixels);
@@ -449,6 +461,7 @@ export async function stylize(
     subjects,
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
+    photoColours: photoColoursFor(opts, content),
     width: content.width,
     height: content.height,
   };
@@ -488,6 +501,7 @@ export async function upscale(
     sources: cropped.sources,
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
+    photoColours: photoColoursFor(opts, content),
     previous,
     width,
     height,
