@@ -131,7 +131,8 @@ describe('the colorMatch option', () => {
   test('defaults, accepts its modes and rejects others with the allowed values', () => {
     expect(resolveOptions({}).colorMatch).toBe('none');
     expect(resolveOptions({ colorMatch: 'object' }).colorMatch).toBe('object');
+    expect(resolveOptions({ colorMatch: 'auto' }).colorMatch).toBe('auto');
     expect(() => resolveOptions({ colorMatch: 'photo' as never })).toThrow(OptionError);
-    expect(() => resolveOptions({ colorMatch: 'photo' as never })).toThrow(/colorMatch must be one of none, image, object/);
+    expect(() => resolveOptions({ colorMatch: 'photo' as never })).toThrow(/colorMatch must be one of auto, none, image, object/);
   });
 });

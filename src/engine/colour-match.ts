@@ -150,11 +150,21 @@ export function objectMask(img: RgbImage): Uint8Array | null {
   return count >= MIN_OBJECT_SHARE * mask.length ? mask : null;
 }
 
-/** The style with its colours moved to the photo's (`photo`: the photo's statistics), per `mode`. */
-export function matchColours(style: RgbImage, photo: ColourStats, mode: ColourMatchMode): RgbImage {
+/** Statistics `share` of the way from `a` to `b` (means and covariances interpolated). */
+export function between(a: ColourStats, b: ColourStats, share: number): ColourStats {
+  const lerp = (x: number, y: number) => x + share * (y - x);
+  return { mean: a.mean.map((v, i) => lerp(v, b.mean[i])) as ColourStats['mean'], cov: a.cov.map((v, i) => lerp(v, b.cov[i])) };
+}
+
+/**
+ * The style with its colours moved to the photo's (`photo`: the photo's statistics), per `mode`;
+ * `share` < 1 moves them only part of the way, so the object keeps some of its own colour.
+ */
+export function matchColours(style: RgbImage, photo: ColourStats, mode: ColourMatchMode, share = 1): RgbImage {
   if (mode === 'none') return style;
   const mask = mode === 'object' ? objectMask(style) : null;
-  const map = colourTransfer(colourStats(style, mask ?? undefined), photo);
+  const own = colourStats(style, mask ?? undefined);
+  const map = colourTransfer(own, between(own, photo, share));
   const out = new Float32Array(style.data.length);
   const d = style.data;
   for (let i = 0; i < out.length / 3; i++) {

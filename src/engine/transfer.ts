@@ -26,7 +26,7 @@ import { SessionMemory, type LayerSet } from './session-memory.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
 import { chooseCrop, cropImage } from './style-crop.js';
-import { colourStats, matchColours, type ColourStats } from './colour-match.js';
+import { colourStats, matchColours, type ColourMatchMode, type ColourStats } from './colour-match.js';
 import { subjectScale, type SubjectScale } from './subject-scale.js';
 import {
   JobCancelledError,
@@ -136,8 +136,8 @@ async function styleGrams(
   return blended;
 }
 
-/** Options with the tiles decided. */
-export type PlannedOptions = TransferOptions & { tiles: number };
+/** Options with the tiles, and so the colour match, decided. */
+export type PlannedOptions = TransferOptions & { tiles: number; colorMatch: ColourMatchMode };
 
 interface RunPlan {
   opts: PlannedOptions;
@@ -398,9 +398,19 @@ function finish(x: VggImage, contentColour: RgbImage | undefined, width: number,
   return combineLuminance(rgb, contentColour);
 }
 
-/** The photo's colour statistics when the styles take the photo's colours (not with preserveColors: the network sees grey). */
-function photoColoursFor(opts: TransferOptions, content: RgbImage): ColourStats | undefined {
-  return opts.colorMatch !== 'none' && !opts.preserveColors ? colourStats(content) : undefined;
+/**
+ * The colour match of a job: 'auto' gives a tiled style (an object as the stroke) the photo's colours
+ * and leaves a painting's (untiled) its own. None with preserveColors: the network sees grey anyway.
+ */
+function colourMatchFor(opts: TransferOptions, tiles: number): ColourMatchMode {
+  if (opts.preserveColors) return 'none';
+  if (opts.colorMatch === 'auto') return tiles > 1 ? 'object' : 'none';
+  return opts.colorMatch;
+}
+
+/** The photo's colour statistics when the styles take the photo's colours. */
+function photoColoursFor(mode: ColourMatchMode, content: RgbImage): ColourStats | undefined {
+  return mode !== 'none' ? colourStats(content) : undefined;
 }
 
 /** Optimizes a plan and encodes its image; the options reported are the ones it ran with. */
@@ -452,8 +462,9 @@ export async function stylize(
   const subjects = await subjectScale(contentBytes);
   const tiles = await planTiles(opts, sources[0].bytes, Math.max(content.width, content.height), subjects);
   const cropped = await planCrop(opts, sources, tiles.tiles);
+  const colorMatch = colourMatchFor(opts, tiles.tiles);
   const plan: RunPlan = {
-    opts: { ...opts, tiles: tiles.tiles, crop: cropped.crop?.box ?? 'none' },
+    opts: { ...opts, tiles: tiles.tiles, crop: cropped.crop?.box ?? 'none', colorMatch },
     tilesReason: tiles.reason,
     crop: cropped.crop,
     controls,
@@ -461,7 +472,7 @@ export async function stylize(
     subjects,
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
-    photoColours: photoColoursFor(opts, content),
+    photoColours: photoColoursFor(colorMatch, content),
     width: content.width,
     height: content.height,
   };
@@ -493,15 +504,16 @@ export async function upscale(
   const content = await resizeRgb(await decodeImage(contentBytes, { maxSide: opts.size, upscale: true }), width, height);
   for (const s of sources) await decodeImage(s.bytes, { maxSide: 64 });
   const cropped = await planCrop(opts, sources, tiles.tiles);
+  const colorMatch = colourMatchFor(opts, tiles.tiles);
   const plan: RunPlan = {
-    opts: { ...opts, tiles: tiles.tiles, balance: 'auto', crop: cropped.crop?.box ?? 'none' },
+    opts: { ...opts, tiles: tiles.tiles, balance: 'auto', crop: cropped.crop?.box ?? 'none', colorMatch },
     tilesReason: tiles.reason,
     crop: cropped.crop,
     controls,
     sources: cropped.sources,
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
-    photoColours: photoColoursFor(opts, content),
+    photoColours: photoColoursFor(colorMatch, content),
     previous,
     width,
     height,
@@ -525,7 +537,7 @@ export async function palette(
   // The palette takes the aspect of what it repeats: the crop, when there is one.
   const { sources, crop } = await planCrop(opts, whole, tiles.tiles);
   const first = crop?.box ? await decodeImage(sources[0].bytes, { maxSide: opts.size, upscale: true }) : uncut;
-  const used: PlannedOptions = { ...opts, tiles: tiles.tiles, crop: crop?.box ?? 'none', contentWeight: 0, init: 'noise', preserveColors: false };
+  const used: PlannedOptions = { ...opts, tiles: tiles.tiles, crop: crop?.box ?? 'none', contentWeight: 0, init: 'noise', preserveColors: false, colorMatch: 'none' };
   const plan: RunPlan = { opts: used, tilesReason: tiles.reason, crop, controls, sources, width: first.width, height: first.height };
   return run(ctx, plan);
 }
