@@ -1,5 +1,5 @@
 /** Colour control: the style's colours moved to the photo's, its object's shape kept (no network needed). */
-import { colourStats, colourTransfer, matchColours, objectMask, type ColourStats } from '../src/engine/colour-match.js';
+import { between, colourMatchFor, colourShare, colourStats, colourTransfer, matchColours, objectMask, type ColourStats } from '../src/engine/colour-match.js';
 import { OptionError, resolveOptions } from '../src/engine/index.js';
 import { seededRandom } from '../src/engine/preprocess.js';
 import type { RgbImage } from '../src/engine/image.js';
@@ -121,15 +121,45 @@ describe('matchColours', () => {
     expect(Array.from(matchColours(flipped, photo, 'object').data)).toEqual(Array.from(matchColours(flipped, photo, 'image').data));
   });
 
-  test("'none' returns the style untouched", () => {
+  test("'none', or no share of the way, returns the style untouched", () => {
     const style = duckOnWhite();
     expect(matchColours(style, photo, 'none')).toBe(style);
+    expect(matchColours(style, photo, 'image', 0)).toBe(style);
+  });
+});
+
+describe('colourMatchFor', () => {
+  test("'auto' matches a tiled style and leaves a painting (untiled) its colours; preserved colours need none", () => {
+    expect(colourMatchFor('auto', 4, false)).toBe('image');
+    expect(colourMatchFor('auto', 1, false)).toBe('none');
+    expect(colourMatchFor('object', 1, false)).toBe('object');
+    expect(colourMatchFor('image', 4, true)).toBe('none');
+  });
+});
+
+describe('colourShare', () => {
+  test('the whole way up to the default strength, less above it, none at 10', () => {
+    expect(colourShare(1)).toBe(1);
+    expect(colourShare(5)).toBe(1);
+    expect(colourShare(7.5)).toBeCloseTo(0.5);
+    expect(colourShare(10)).toBe(0);
+  });
+});
+
+describe('a partial match', () => {
+  test('moves the statistics part of the way and the object keeps some of its own colour', () => {
+    const style = duckOnWhite();
+    const own = colourStats(style);
+    const photo = colourStats(sunset());
+    const half = colourStats(matchColours(style, photo, 'image', 0.5));
+    expectStatsClose(half, between(own, photo, 0.5));
+    for (let c = 0; c < 3; c++) expect(half.mean[c]).toBeCloseTo((own.mean[c] + photo.mean[c]) / 2, 0);
   });
 });
 
 describe('the colorMatch option', () => {
   test('defaults, accepts its modes and rejects others with the allowed values', () => {
-    expect(resolveOptions({}).colorMatch).toBe('none');
+    expect(resolveOptions({}).colorMatch).toBe('auto');
     expect(resolveOptions({ colorMatch: 'object' }).colorMatch).toBe('object');
     expect(resolveOptions({ colorMatch: 'auto' }).colorMatch).toBe('auto');
     expect(() => resolveOptions({ colorMatch: 'photo' as never })).toThrow(OptionError);

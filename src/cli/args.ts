@@ -43,7 +43,7 @@ Options:
                            image matches the whole style's colour statistics to the photo's;
                            object matches an object cut out on a plain background by its own
                            pixels and paints the background in the photo's mean colour; auto
-                           (default) is object for a tiled style and none for a painting
+                           (default) is image for a tiled style and none for a painting
   --style-scale <s>        style features' size relative to the result
   --scales <n>             coarse-to-fine levels
   --learning-rate <lr>     Adam step size

@@ -28,7 +28,8 @@ export const DEFAULT_OPTIONS: TransferOptions = Object.freeze({
   init: 'content',
   seed: 42,
   preserveColors: false,
-  colorMatch: 'none',
+  // Tiled objects take the photo's colours, paintings keep theirs (colour-match.ts).
+  colorMatch: 'auto',
   styleScale: 1,
   scales: 3,
   schedule: 'quick',

@@ -26,7 +26,7 @@ import { SessionMemory, type LayerSet } from './session-memory.js';
 import { digest, LruCache } from './style-cache.js';
 import { tileStyle } from './tiling.js';
 import { chooseCrop, cropImage } from './style-crop.js';
-import { colourStats, matchColours, type ColourMatchMode, type ColourStats } from './colour-match.js';
+import { colourMatchFor, colourShare, colourStats, matchColours, type ColourMatchMode, type ColourStats } from './colour-match.js';
 import { subjectScale, type SubjectScale } from './subject-scale.js';
 import {
   JobCancelledError,
@@ -114,13 +114,14 @@ async function styleGrams(
   const blended: Float32Array[] = [];
   for (const src of sources) {
     checkAbort(signal);
-    const colours = photoColours ? `${opts.colorMatch}:${photoColours.mean.join(',')}:${photoColours.cov.join(',')}` : 'own';
+    const share = colourShare(opts.strength);
+    const colours = photoColours ? `${opts.colorMatch}:${share}:${photoColours.mean.join(',')}:${photoColours.cov.join(',')}` : 'own';
     const key = [src.key, opts.tiles, longest, opts.preserveColors ? 'luma' : 'rgb', colours, layers.style.join(','), layers.content.join(',')].join('|');
     let grams = ctx.styleCache.get(key);
     if (!grams) {
       const decoded = await decodeImage(src.bytes, { maxSide: longest, upscale: true });
       // Matched before tiling: each copy is the matched object, and the loss graph stays as it is.
-      const matched = photoColours ? matchColours(decoded, photoColours, opts.colorMatch) : decoded;
+      const matched = photoColours ? matchColours(decoded, photoColours, opts.colorMatch, share) : decoded;
       const mosaic = await tileStyle(matched, opts.tiles, matched.width, matched.height);
       const seen = opts.preserveColors ? luminanceOnly(mosaic) : mosaic;
       // Same layer set as the content targets, so both share one session.
@@ -398,16 +399,6 @@ function finish(x: VggImage, contentColour: RgbImage | undefined, width: number,
   return combineLuminance(rgb, contentColour);
 }
 
-/**
- * The colour match of a job: 'auto' gives a tiled style (an object as the stroke) the photo's colours
- * and leaves a painting's (untiled) its own. None with preserveColors: the network sees grey anyway.
- */
-function colourMatchFor(opts: TransferOptions, tiles: number): ColourMatchMode {
-  if (opts.preserveColors) return 'none';
-  if (opts.colorMatch === 'auto') return tiles > 1 ? 'object' : 'none';
-  return opts.colorMatch;
-}
-
 /** The photo's colour statistics when the styles take the photo's colours. */
 function photoColoursFor(mode: ColourMatchMode, content: RgbImage): ColourStats | undefined {
   return mode !== 'none' ? colourStats(content) : undefined;
@@ -462,7 +453,7 @@ export async function stylize(
   const subjects = await subjectScale(contentBytes);
   const tiles = await planTiles(opts, sources[0].bytes, Math.max(content.width, content.height), subjects);
   const cropped = await planCrop(opts, sources, tiles.tiles);
-  const colorMatch = colourMatchFor(opts, tiles.tiles);
+  const colorMatch = colourMatchFor(opts.colorMatch, tiles.tiles, opts.preserveColors);
   const plan: RunPlan = {
     opts: { ...opts, tiles: tiles.tiles, crop: cropped.crop?.box ?? 'none', colorMatch },
     tilesReason: tiles.reason,
@@ -504,7 +495,7 @@ export async function upscale(
   const content = await resizeRgb(await decodeImage(contentBytes, { maxSide: opts.size, upscale: true }), width, height);
   for (const s of sources) await decodeImage(s.bytes, { maxSide: 64 });
   const cropped = await planCrop(opts, sources, tiles.tiles);
-  const colorMatch = colourMatchFor(opts, tiles.tiles);
+  const colorMatch = colourMatchFor(opts.colorMatch, tiles.tiles, opts.preserveColors);
   const plan: RunPlan = {
     opts: { ...opts, tiles: tiles.tiles, balance: 'auto', crop: cropped.crop?.box ?? 'none', colorMatch },
     tilesReason: tiles.reason,

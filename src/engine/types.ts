@@ -57,8 +57,8 @@ export interface TransferOptions {
    * The style's colours moved to the photo's before its Gram matrices are taken (colour-match.ts):
    * 'none' keeps the style's own; 'image' matches the whole style's colour statistics to the photo's;
    * 'object' matches an object cut out on a plain background by its own pixels and paints the
-   * background in the photo's mean colour; 'auto' is 'object' for a tiled style (an object is the
-   * stroke) and 'none' for an untiled one (a painting's colours are its style). Ignored with
+   * background in the photo's mean colour; 'auto' (default) is 'image' for a tiled style (an object
+   * is the stroke) and 'none' for an untiled one (a painting's colours are its style). Ignored with
    * preserveColors and for palettes (no photo).
    */
   colorMatch: ColourMatchMode | 'auto';
