@@ -85,7 +85,9 @@ export async function measureResult(pair: string, content: Buffer, style: Buffer
   if (!(structure >= t.structure.min)) failures.push('content lost');
   if (!(structure <= t.structure.max)) failures.push('style too weak');
   if (!(styleMatch <= t.styleMatchMax)) failures.push('style not matched');
-  if (!(shift >= t.colourShiftMin)) failures.push("style's colours not taken");
+  // A colour-matched job gives the style the photo's colours on purpose (colour-match.ts): its strokes,
+  // not its colours, are what it takes.
+  if (result.options.colorMatch === 'none' && !(shift >= t.colourShiftMin)) failures.push("style's colours not taken");
   return {
     pair,
     tiles: result.options.tiles,

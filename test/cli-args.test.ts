@@ -95,6 +95,11 @@ describe('stylize command line', () => {
     expect(parseCliArgs(['a.jpg', 'b.jpg']).options).toEqual({});
   });
 
+  it('reads the colour match and explains a wrong one', () => {
+    expect(parseCliArgs(['a.jpg', 'b.jpg', '--color-match', 'object']).options).toEqual({ colorMatch: 'object' });
+    expect(usageError(['a.jpg', 'b.jpg', '--color-match', 'photo'])).toMatch(/color-match.*auto, none, image, object/);
+  });
+
   it('switches to the manual balance when a raw weight is given, unless --balance says otherwise', () => {
     expect(parseCliArgs(['a.jpg', 'b.jpg', '--content-weight', '5']).options).toEqual({ contentWeight: 5, balance: 'manual' });
     expect(parseCliArgs(['a.jpg', 'b.jpg', '--style-weight', '2', '--balance', 'auto']).options).toEqual({ styleWeight: 2, balance: 'auto' });

@@ -31,11 +31,12 @@ afterAll(() => engine?.dispose());
 describe('the defaults keep the picture and take the style', () => {
   // Under the default size, on two cores, with the default schedule: 96 and 192 px, then sharpening at 384.
   const size = 384;
+  // A painting keeps its colours; a tiled object takes the photo's (colour-match.ts).
   test.each([
-    ['dog.jpg', 'scream.jpg'],
-    ['eagle.jpg', 'guitar.png'],
-    ['person.jpg', 'face.png'],
-  ])('%s in the style of %s', async (c, s) => {
+    ['dog.jpg', 'scream.jpg', 'none'],
+    ['eagle.jpg', 'guitar.png', 'image'],
+    ['person.jpg', 'face.png', 'image'],
+  ])('%s in the style of %s (colour match %s)', async (c, s, colorMatch) => {
     const [content, style] = await Promise.all([fixture(c), fixture(s)]);
     const result = await engine.stylize(content, [{ image: style }], { size, seed: 7 }, { measure: true });
     const row = await measureResult(`${c} × ${s}`, content, style, result);
@@ -43,7 +44,11 @@ describe('the defaults keep the picture and take the style', () => {
     expect(row.structure).toBeGreaterThanOrEqual(t.structure.min);
     expect(row.structure).toBeLessThanOrEqual(t.structure.max);
     expect(row.styleMatch).toBeLessThanOrEqual(t.styleMatchMax);
-    expect(row.colourShift).toBeGreaterThanOrEqual(t.colourShiftMin);
+    expect(result.options.colorMatch).toBe(colorMatch);
+    // The style's colours taken, or, matched, the photo's kept: nearer the photo's than the style's.
+    if (colorMatch === 'none') expect(row.colourShift).toBeGreaterThanOrEqual(t.colourShiftMin);
+    else expect(row.colourShift).toBeLessThan(0.5);
+    expect(row.failures).toEqual([]);
     expect(result.stats.levelSteps.length).toBe(3);
   });
 });

@@ -38,6 +38,12 @@ Options:
   --tv-weight <w>          smoothness
   --optimizer lbfgs|adam   --init content|noise|style   --seed <n>
   --preserve-colors        keep the content image's colours
+  --color-match auto|none|image|object
+                           give the style the photo's colours before its strokes are learnt:
+                           image matches the whole style's colour statistics to the photo's;
+                           object matches an object cut out on a plain background by its own
+                           pixels and paints the background in the photo's mean colour; auto
+                           (default) is image for a tiled style and none for a painting
   --style-scale <s>        style features' size relative to the result
   --scales <n>             coarse-to-fine levels
   --learning-rate <lr>     Adam step size
@@ -205,6 +211,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         init: { type: 'string' },
         seed: { type: 'string' },
         'preserve-colors': { type: 'boolean' },
+        'color-match': { type: 'string' },
         'style-scale': { type: 'string' },
         scales: { type: 'string' },
         'learning-rate': { type: 'string' },
@@ -256,6 +263,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   set('init', oneOf('init', v.init, ['content', 'noise', 'style'] as const));
   set('seed', number('seed', v.seed, true));
   set('preserveColors', v['preserve-colors']);
+  set('colorMatch', oneOf('color-match', v['color-match'], ['auto', 'none', 'image', 'object'] as const));
   set('styleScale', number('style-scale', v['style-scale']));
   set('scales', number('scales', v.scales, true));
   set('learningRate', number('learning-rate', v['learning-rate']));

@@ -57,7 +57,15 @@ async function upscaleOptions(file: string, previous: Buffer): Promise<Partial<T
   try {
     const record = JSON.parse(await readFile(path.join(path.dirname(file), 'result.json'), 'utf8')) as { result?: { options?: Partial<TransferOptions> } };
     const known = record.result?.options;
-    if (known) options = { tiles: known.tiles, strength: known.strength, seed: known.seed, preserveColors: known.preserveColors, styleScale: known.styleScale };
+    if (known)
+      options = {
+        tiles: known.tiles,
+        strength: known.strength,
+        seed: known.seed,
+        preserveColors: known.preserveColors,
+        styleScale: known.styleScale,
+        colorMatch: known.colorMatch,
+      };
   } catch {
     // no record beside the result: the defaults (tiles chosen for the result's size)
   }

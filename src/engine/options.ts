@@ -27,6 +27,8 @@ export const DEFAULT_OPTIONS: TransferOptions = Object.freeze({
   init: 'content',
   seed: 42,
   preserveColors: false,
+  // Tiled objects take the photo's colours, paintings keep theirs (colour-match.ts).
+  colorMatch: 'auto',
   styleScale: 1,
   scales: 3,
   schedule: 'quick',
@@ -110,6 +112,7 @@ export function resolveOptions(partial: Partial<TransferOptions> = {}, maxSize: 
       if (typeof o.preserveColors !== 'boolean') throw new OptionError('preserveColors', 'preserveColors must be true or false.');
       return o.preserveColors;
     })(),
+    colorMatch: oneOf('colorMatch', o.colorMatch, ['auto', 'none', 'image', 'object'] as const),
     styleScale: range('styleScale', o.styleScale, LIMITS.styleScale.min, LIMITS.styleScale.max),
     scales: int('scales', o.scales, LIMITS.scales.min, LIMITS.scales.max),
     schedule: oneOf('schedule', o.schedule, ['quick', 'classic'] as const),

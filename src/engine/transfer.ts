@@ -19,6 +19,7 @@ import { digest, type LruCache } from './style-cache.js';
 import { styleMosaic } from './tiling.js';
 import { chooseCrop, cropImage } from './style-crop.js';
 import { layerSize } from './vgg-layers.js';
+import { colourMatchFor, colourShare, colourStats, matchColours, type ColourMatchMode, type ColourStats } from './colour-match.js';
 import { subjectScale, type SubjectScale } from './subject-scale.js';
 import { JobCancelledError, OptionError, type Losses, type RunControls, type StyleInput, type TransferOptions, type TransferResult } from './types.js';
 
@@ -100,17 +101,22 @@ async function styleGrams(
   opts: PlannedOptions,
   layers: LevelLayers,
   longest: number,
+  photoColours: ColourStats | undefined,
   signal?: AbortSignal,
 ): Promise<Float32Array[]> {
   const blended: Float32Array[] = [];
   for (const src of sources) {
     checkAbort(signal);
-    const key = [src.key, opts.tiles, longest, opts.preserveColors ? 'luma' : 'rgb', layers.style.join(','), layers.content.join(',')].join('|');
+    const share = colourShare(opts.strength);
+    const colours = photoColours ? `${opts.colorMatch}:${share}:${photoColours.mean.join(',')}:${photoColours.cov.join(',')}` : 'own';
+    const key = [src.key, opts.tiles, longest, opts.preserveColors ? 'luma' : 'rgb', colours, layers.style.join(','), layers.content.join(',')].join('|');
     let grams = ctx.styleCache.get(key);
     if (!grams) {
       // A thin style is decoded past `longest` (decodeStyle) and its mosaic grown along the short side.
       const decoded = await decodeStyle(src.bytes, longest);
-      const mosaic = await styleMosaic(decoded, opts.tiles, longest, MIN_SIDE);
+      // Matched before tiling: each copy is the matched object, and the loss graph stays as it is.
+      const matched = photoColours ? matchColours(decoded, photoColours, opts.colorMatch, share) : decoded;
+      const mosaic = await styleMosaic(matched, opts.tiles, longest, MIN_SIDE);
       const seen = opts.preserveColors ? luminanceOnly(mosaic) : mosaic;
       // Same layer set as the content targets, so both share one session.
       grams = (await ctx.backend.features(rgbToVgg(seen), layers)).grams;
@@ -125,8 +131,8 @@ async function styleGrams(
   return blended;
 }
 
-/** Options with the tiles decided. */
-export type PlannedOptions = TransferOptions & { tiles: number };
+/** Options with the tiles, and so the colour match, decided. */
+export type PlannedOptions = TransferOptions & { tiles: number; colorMatch: ColourMatchMode };
 
 interface RunPlan {
   opts: PlannedOptions;
@@ -138,6 +144,8 @@ interface RunPlan {
   content?: RgbImage;
   /** Content in colour, for colour preservation. */
   contentColour?: RgbImage;
+  /** The photo's colour statistics, which the styles' colours are moved to (opts.colorMatch). */
+  photoColours?: ColourStats;
   /** Where the content's subjects are: they weigh more in the content term. */
   subjects?: SubjectMap;
   /**
@@ -191,7 +199,15 @@ async function setUpLevel(ctx: TransferContext, plan: RunPlan, level: Level, las
   const layers = layersOf(opts, level);
   // Besides its loss, a level measures the style match on its style layers alone (styleMatchOf).
   await memory?.enterLevel([layers, { content: [], style: layers.style }], width * height);
-  const grams = await styleGrams(ctx, plan.sources, opts, layers, Math.max(16, Math.round(Math.max(width, height) * opts.styleScale)), controls.signal);
+  const grams = await styleGrams(
+    ctx,
+    plan.sources,
+    opts,
+    layers,
+    Math.max(16, Math.round(Math.max(width, height) * opts.styleScale)),
+    plan.photoColours,
+    controls.signal,
+  );
   const targets: LossTargets = { grams };
   let spec = fixedSpec(opts, layers);
   let layout: LevelSetup['layout'] = null;
@@ -389,6 +405,11 @@ function finish(x: VggImage, contentColour: RgbImage | undefined, width: number,
   return combineLuminance(rgb, contentColour);
 }
 
+/** The photo's colour statistics when the styles take the photo's colours. */
+function photoColoursFor(mode: ColourMatchMode, content: RgbImage): ColourStats | undefined {
+  return mode !== 'none' ? colourStats(content) : undefined;
+}
+
 /** Optimizes a plan and encodes its image; the options reported are the ones it ran with. */
 async function run(ctx: TransferContext, plan: RunPlan): Promise<TransferResult> {
   const memory = new SessionMemory(ctx.backend, ctx.releaseAbovePixels);
@@ -438,8 +459,9 @@ export async function stylize(
   const subjects = await subjectScale(contentBytes);
   const tiles = await planTiles(opts, sources[0].bytes, Math.max(content.width, content.height), subjects);
   const cropped = await planCrop(opts, sources, tiles.tiles);
+  const colorMatch = colourMatchFor(opts.colorMatch, tiles.tiles, opts.preserveColors);
   const plan: RunPlan = {
-    opts: { ...opts, tiles: tiles.tiles, crop: cropped.crop?.box ?? 'none' },
+    opts: { ...opts, tiles: tiles.tiles, crop: cropped.crop?.box ?? 'none', colorMatch },
     tilesReason: tiles.reason,
     crop: cropped.crop,
     controls,
@@ -447,6 +469,7 @@ export async function stylize(
     subjects,
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
+    photoColours: photoColoursFor(colorMatch, content),
     width: content.width,
     height: content.height,
   };
@@ -483,14 +506,16 @@ export async function upscale(
   const content = await resizeRgb(await decodeImage(contentBytes, { maxSide: opts.size, upscale: true }), width, height);
   for (const s of sources) await decodeStyle(s.bytes, 64);
   const cropped = await planCrop(opts, sources, tiles.tiles);
+  const colorMatch = colourMatchFor(opts.colorMatch, tiles.tiles, opts.preserveColors);
   const plan: RunPlan = {
-    opts: { ...opts, tiles: tiles.tiles, balance: 'auto', crop: cropped.crop?.box ?? 'none' },
+    opts: { ...opts, tiles: tiles.tiles, balance: 'auto', crop: cropped.crop?.box ?? 'none', colorMatch },
     tilesReason: tiles.reason,
     crop: cropped.crop,
     controls,
     sources: cropped.sources,
     content: opts.preserveColors ? luminanceOnly(content) : content,
     contentColour: opts.preserveColors ? content : undefined,
+    photoColours: photoColoursFor(colorMatch, content),
     previous,
     width,
     height,
@@ -510,7 +535,8 @@ export async function palette(ctx: TransferContext, styles: StyleInput[], opts: 
   // The palette takes the aspect of what it repeats (the crop, when there is one), up to PALETTE_MAX_ASPECT.
   const { sources, crop } = await planCrop(opts, whole, tiles.tiles);
   const first = crop?.box ? await decodeStyle(sources[0].bytes, opts.size) : uncut;
-  const used: PlannedOptions = { ...opts, ...PALETTE_FIXED, tiles: tiles.tiles, crop: crop?.box ?? 'none', init: 'noise' };
+  // A palette shows the style's own colours: there is no photo to match them to.
+  const used: PlannedOptions = { ...opts, ...PALETTE_FIXED, tiles: tiles.tiles, crop: crop?.box ?? 'none', init: 'noise', colorMatch: 'none' };
   const plan: RunPlan = { opts: used, tilesReason: tiles.reason, crop, controls, sources, ...paletteFrame(first.width, first.height, opts.size) };
   return run(ctx, plan);
 }

@@ -5,6 +5,7 @@ export type OptimizerName = 'lbfgs' | 'adam';
 export type InitName = 'content' | 'noise' | 'style';
 export type BalanceMode = 'auto' | 'manual';
 export type ScheduleName = 'quick' | 'classic';
+export type ColourMatchMode = 'none' | 'image' | 'object';
 
 /** VGG19 layer names as used for losses, e.g. 'relu4_2'. */
 export type LayerName = string;
@@ -52,6 +53,15 @@ export interface TransferOptions {
   seed: number;
   /** Transfer luminance only and keep the content image's colours. */
   preserveColors: boolean;
+  /**
+   * The style's colours moved to the photo's before its Gram matrices are taken (colour-match.ts):
+   * 'none' keeps the style's own; 'image' matches the whole style's colour statistics to the photo's;
+   * 'object' matches an object cut out on a plain background by its own pixels and paints the
+   * background in the photo's mean colour; 'auto' (default) is 'image' for a tiled style (an object
+   * is the stroke) and 'none' for an untiled one (a painting's colours are its style). Ignored with
+   * preserveColors and for palettes (no photo).
+   */
+  colorMatch: ColourMatchMode | 'auto';
   /** Size of the style features relative to the result (1 = same longest side). */
   styleScale: number;
   /** Coarse-to-fine levels: 1 = single scale; each level doubles the side up to `size`. */
