@@ -5,6 +5,7 @@ export { PALETTE_FIXED } from './palette-options.js';
 export { DEFAULT_STRENGTH, LIMITS, MAX_INPUT_BYTES, MAX_INPUT_PIXELS, MIN_SIDE } from './limits.js';
 export { chooseTiles, type TilesChoice } from './auto-tiles.js';
 export { chooseCrop, type CropChoice } from './style-crop.js';
+export { settleStyle, type StyleAsked, type StylePlan } from './style-plan.js';
 export { subjectScale, type SubjectScale } from './subject-scale.js';
 export { SWEEP_TILES, sweepCellSize, type SweepResult } from './sweep.js';
 export type { LossBackend, VggImage } from './backend.js';

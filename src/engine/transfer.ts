@@ -4,7 +4,6 @@
  * levels, report progress and previews, honour cancellation, and encode the result.
  */
 import type { LossBackend, LossSpec, LossTargets, VggImage } from './backend.js';
-import { chooseTiles } from './auto-tiles.js';
 import { decodeImage, encodePng, resizeRgb, type RgbImage } from './image.js';
 import { LIMITS, MIN_SIDE } from './limits.js';
 import { PALETTE_FIXED } from './palette-options.js';
@@ -17,7 +16,8 @@ import { ConvergenceWatch, paletteFrame, planLevels, SHARPEN_STEPS, SHARPEN_STYL
 import { SessionMemory, type LayerSet } from './session-memory.js';
 import { digest, type LruCache } from './style-cache.js';
 import { styleMosaic } from './tiling.js';
-import { chooseCrop, cropImage } from './style-crop.js';
+import { cropImage } from './style-crop.js';
+import { settleStyle } from './style-plan.js';
 import { layerSize } from './vgg-layers.js';
 import { colourMatchFor, colourShare, colourStats, matchColours, type ColourMatchMode, type ColourStats } from './colour-match.js';
 import { subjectScale, type SubjectScale } from './subject-scale.js';
@@ -424,24 +424,25 @@ async function run(ctx: TransferContext, plan: RunPlan): Promise<TransferResult>
   };
 }
 
-/** The tiles of a job: as given, or chosen from the first style image (and the content's subjects) for 'auto'. */
-async function planTiles(opts: TransferOptions, style: Buffer, longest: number, subjects?: SubjectScale): Promise<{ tiles: number; reason?: string }> {
-  if (opts.tiles !== 'auto') return { tiles: opts.tiles };
-  return chooseTiles(style, longest, subjects);
-}
-
 /**
- * The first style image cut to its subject when it is tiled (crop 'auto' or a box): the sources with
- * it replaced, and the crop to report. The tiles were chosen on the whole picture, which tells a
- * subject from a painting; the crop then decides what each copy shows.
+ * The tiles of a job and, when tiled, the first style image cut to its subject (settleStyle: the same
+ * rule the intake settles a job with): the sources with it replaced, and the crop to report. The
+ * tiles are chosen on the whole picture, which tells a subject from a painting; the crop then decides
+ * what each copy shows.
  */
-async function planCrop(opts: TransferOptions, sources: StyleSource[], tiles: number): Promise<{ sources: StyleSource[]; crop?: TransferResult['crop'] }> {
-  if (tiles <= 1 || opts.crop === 'none') return { sources };
-  const chosen = opts.crop === 'auto' ? await chooseCrop(sources[0]!.bytes) : { box: opts.crop, reason: 'cropped as asked' };
-  const crop = { box: chosen.box, reason: chosen.reason };
-  if (!crop.box) return { sources, crop };
+async function planStyle(
+  opts: TransferOptions,
+  sources: StyleSource[],
+  longest: number,
+  subjects?: SubjectScale,
+): Promise<{ tiles: number; tilesReason?: string; sources: StyleSource[]; crop?: TransferResult['crop'] }> {
+  const plan = await settleStyle(sources[0]!.bytes, { tiles: opts.tiles, crop: opts.crop, size: longest }, subjects);
+  const settled = { tiles: plan.tiles, ...(plan.tilesReason ? { tilesReason: plan.tilesReason } : {}) };
+  if (!plan.crop) return { ...settled, sources };
+  const crop = { box: plan.crop.box, reason: plan.crop.reason };
+  if (!crop.box) return { ...settled, sources, crop };
   const bytes = await cropImage(sources[0]!.bytes, crop.box);
-  return { sources: [{ ...sources[0]!, bytes, key: digest(bytes) }, ...sources.slice(1)], crop };
+  return { ...settled, sources: [{ ...sources[0]!, bytes, key: digest(bytes) }, ...sources.slice(1)], crop };
 }
 
 export async function stylize(
@@ -457,12 +458,11 @@ export async function stylize(
   // Validate style images up front so a bad one fails before any optimization.
   for (const s of sources) await decodeStyle(s.bytes, 64);
   const subjects = await subjectScale(contentBytes);
-  const tiles = await planTiles(opts, sources[0].bytes, Math.max(content.width, content.height), subjects);
-  const cropped = await planCrop(opts, sources, tiles.tiles);
-  const colorMatch = colourMatchFor(opts.colorMatch, tiles.tiles, opts.preserveColors);
+  const cropped = await planStyle(opts, sources, Math.max(content.width, content.height), subjects);
+  const colorMatch = colourMatchFor(opts.colorMatch, cropped.tiles, opts.preserveColors);
   const plan: RunPlan = {
-    opts: { ...opts, tiles: tiles.tiles, crop: cropped.crop?.box ?? 'none', colorMatch },
-    tilesReason: tiles.reason,
+    opts: { ...opts, tiles: cropped.tiles, crop: cropped.crop?.box ?? 'none', colorMatch },
+    tilesReason: cropped.tilesReason,
     crop: cropped.crop,
     controls,
     sources: cropped.sources,
@@ -492,24 +492,19 @@ export async function upscale(
   checkAbort(controls.signal);
   const sources = styleSources(styles);
   const previous = await decodeImage(previousBytes, { maxSide: LIMITS.size.max });
-  // The result's own tiles; 'auto' decides them as they were decided for the result, at its size.
-  const tiles = await planTiles(
-    opts,
-    sources[0].bytes,
-    Math.max(previous.width, previous.height),
-    opts.tiles === 'auto' ? await subjectScale(contentBytes) : undefined,
-  );
   if (Math.max(previous.width, previous.height) >= opts.size) {
     throw new OptionError('size', `An upscale needs a size larger than the result's ${Math.max(previous.width, previous.height)} px (got ${opts.size}).`);
   }
   const { width, height } = fitLongest(previous.width, previous.height, opts.size);
   const content = await resizeRgb(await decodeImage(contentBytes, { maxSide: opts.size, upscale: true }), width, height);
   for (const s of sources) await decodeStyle(s.bytes, 64);
-  const cropped = await planCrop(opts, sources, tiles.tiles);
-  const colorMatch = colourMatchFor(opts.colorMatch, tiles.tiles, opts.preserveColors);
+  // The result's own tiles; 'auto' decides them as they were decided for the result, at its size.
+  const subjects = opts.tiles === 'auto' ? await subjectScale(contentBytes) : undefined;
+  const cropped = await planStyle(opts, sources, Math.max(previous.width, previous.height), subjects);
+  const colorMatch = colourMatchFor(opts.colorMatch, cropped.tiles, opts.preserveColors);
   const plan: RunPlan = {
-    opts: { ...opts, tiles: tiles.tiles, balance: 'auto', crop: cropped.crop?.box ?? 'none', colorMatch },
-    tilesReason: tiles.reason,
+    opts: { ...opts, tiles: cropped.tiles, balance: 'auto', crop: cropped.crop?.box ?? 'none', colorMatch },
+    tilesReason: cropped.tilesReason,
     crop: cropped.crop,
     controls,
     sources: cropped.sources,
@@ -531,12 +526,11 @@ export async function palette(ctx: TransferContext, styles: StyleInput[], opts: 
   const uncut = await decodeStyle(whole[0].bytes, opts.size);
   for (const s of whole.slice(1)) await decodeStyle(s.bytes, 64);
   // The palette's size, not the decoded style's: a thin style is decoded longer (decodeStyle).
-  const tiles = await planTiles(opts, whole[0].bytes, opts.size);
   // The palette takes the aspect of what it repeats (the crop, when there is one), up to PALETTE_MAX_ASPECT.
-  const { sources, crop } = await planCrop(opts, whole, tiles.tiles);
+  const { tiles, tilesReason, sources, crop } = await planStyle(opts, whole, opts.size);
   const first = crop?.box ? await decodeStyle(sources[0].bytes, opts.size) : uncut;
   // A palette shows the style's own colours: there is no photo to match them to.
-  const used: PlannedOptions = { ...opts, ...PALETTE_FIXED, tiles: tiles.tiles, crop: crop?.box ?? 'none', init: 'noise', colorMatch: 'none' };
-  const plan: RunPlan = { opts: used, tilesReason: tiles.reason, crop, controls, sources, ...paletteFrame(first.width, first.height, opts.size) };
+  const used: PlannedOptions = { ...opts, ...PALETTE_FIXED, tiles, crop: crop?.box ?? 'none', init: 'noise', colorMatch: 'none' };
+  const plan: RunPlan = { opts: used, tilesReason, crop, controls, sources, ...paletteFrame(first.width, first.height, opts.size) };
   return run(ctx, plan);
 }
