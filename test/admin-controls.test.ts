@@ -10,8 +10,11 @@ import { afterEach, describe, expect, test } from '@jest/globals';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BANNED, HELD_TEXT, NOT_AN_OPERATOR, NO_PAUSE_WITH_WORKERS, QUEUE_PAUSED_NOTE } from '../src/commands/admin-messages.js';
+import { BANNED, HELD_TEXT, NOT_AN_OPERATOR, QUEUE_PAUSED_NOTE } from '../src/commands/admin-messages.js';
 import { createCommandService } from '../src/commands/service.js';
+import { Queue } from 'bullmq';
+import { PREFIX, QUEUE_NAME } from '../src/jobs/transport/redis-protocol.js';
+import { RedisWorkers } from '../src/jobs/transport/redis-worker.js';
 import { haveRedis, RedisServer } from './helpers/redis-server.js';
 import { parseAdminText } from '../src/commands/admin-text.js';
 import type { AdminAction, CommandRequest, Invocation } from '../src/commands/port.js';
@@ -218,23 +221,60 @@ test('every control survives a restart over the same data directory, and a job p
 });
 
 (haveRedis ? test : test.skip)(
-  'with Redis workers, pause is explained rather than pretended; the other controls work (skipped without redis-server)',
+  'with Redis workers, pause holds the jobs in Redis until resume, across a restart of the front end; the other controls work (skipped without redis-server)',
   async () => {
     const redis = await RedisServer.start();
     const dataDir = await mkdtemp(path.join(tmpdir(), 'tilestyle-admin-redis-'));
     dirs.push(dataDir);
-    const service = await createCommandService({ dataDir, redisUrl: redis.url, log: { error: console.error, warn: () => undefined, info: () => undefined } });
+    const stub = new StubEngine();
+    const quiet = { error: console.error, warn: () => undefined, info: () => undefined };
+    const workers = await RedisWorkers.start({
+      url: redis.url,
+      engines: [{ label: 'cpu', engine: stub }],
+      name: 'w1',
+      lockDurationMs: 30_000,
+      stalledIntervalMs: 30_000,
+      maxStalledCount: 1,
+      progressIntervalMs: 50,
+      log: quiet,
+    });
+    const start = async () => {
+      const service = await createCommandService({ dataDir, redisUrl: redis.url, defaults: { size: 64, iterations: 6 }, log: quiet });
+      service.registerFrontend(new RecordingFrontend('web'));
+      await service.start();
+      return service;
+    };
+    let service = await start();
     try {
       const say = async (action: AdminAction) => {
         const port = new RecordingPort();
         await service.handle({ kind: 'admin', action }, operator, port);
         return port.whispers().join('\n');
       };
-      expect(await say({ op: 'pause' })).toBe(NO_PAUSE_WITH_WORKERS);
-      expect(await say({ op: 'show' })).toMatch(/^Queue: running\./);
+      expect(await say({ op: 'pause' })).toMatch(/paused/i);
+      expect(await say({ op: 'show' })).toMatch(/^Queue: paused\./);
       expect(await say({ op: 'ban', user: 'u2' })).toMatch(/^Blocked user u2/);
+      // A restart of the front end keeps the pause: the job below waits in Redis, and no worker takes it.
+      await service.stop();
+      service = await start();
+      const port = new RecordingPort();
+      await service.handle(palette(), who('u1', { server: 'S1' }), port);
+      await port.waitFor((p) => p.posts().some((e) => e.text.includes(QUEUE_PAUSED_NOTE)));
+      // Paused in Redis itself (BullMQ's global pause), so no worker anywhere takes the job.
+      const queue = new Queue(QUEUE_NAME, { connection: { host: '127.0.0.1', port: redis.port }, prefix: PREFIX });
+      expect(await queue.isPaused()).toBe(true);
+      const counts = await queue.getJobCounts('active', 'waiting', 'paused', 'prioritized');
+      expect(counts.active).toBe(0);
+      expect(counts.waiting! + counts.paused! + counts.prioritized!).toBe(1);
+      expect(stub.calls).toHaveLength(0);
+      expect(await say({ op: 'resume' })).toMatch(/resum/i);
+      await port.waitForSettings(60_000);
+      expect(await queue.isPaused()).toBe(false);
+      await queue.close();
+      expect(stub.calls.length).toBeGreaterThan(0);
     } finally {
       await service.stop();
+      await workers.close();
       await redis.stop();
     }
   },

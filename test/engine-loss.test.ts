@@ -1,7 +1,7 @@
 /** The loss terms computed on pixels (layout, TV) and the balance's steering, checked on their own. */
 import { QUALITY_THRESHOLDS } from '../bench/quality-table.js';
 import { addLayout, addTv, layoutTarget } from '../src/engine/loss.js';
-import { guardSharpening, steerLayout, structureTarget, STEER_DEADBAND, STRUCTURE_GIVE } from '../src/engine/steering.js';
+import { guardSharpening, LayoutSteering, steerLayout, structureTarget, STEER_DEADBAND, STRUCTURE_GIVE } from '../src/engine/steering.js';
 import { seededRandom } from '../src/engine/preprocess.js';
 import { ConvergenceWatch, MIN_LEVEL_STEPS, planLevels, STOP_WINDOW } from '../src/engine/schedule.js';
 
@@ -106,4 +106,71 @@ test('a palette starts one level coarser under the quick schedule; classic keeps
   expect(planLevels({ ...base, schedule: 'quick' }, 256, true).map((l) => l.longest)).toEqual([64, 128, 256]);
   expect(planLevels({ ...base, schedule: 'classic' }, 256, true).map((l) => l.longest)).toEqual([128, 256]);
   expect(planLevels({ ...base, schedule: 'classic' }, 256, false).every((l) => !l.stopEarly)).toBe(true);
+});
+
+test('steering measures a composition level every 10 steps until its limit, and a sharpening level from where it started', async () => {
+  const goal = structureTarget(5);
+  const measuredAt: number[] = [];
+  const changedAt: number[] = [];
+  const steering = new LayoutSteering(true, 5, 0.05);
+  await steering.startLevel({ maxSteps: 80 }, false, true, async () => 1);
+  for (let step = 1; step <= 80; step++) {
+    // A structure well under the target: every measurement asks for more layout weight.
+    const structure = async () => {
+      measuredAt.push(step);
+      return goal - 0.2;
+    };
+    if (await steering.afterStep(step, structure, () => 0)) changedAt.push(step);
+  }
+  expect(measuredAt).toEqual([10, 20, 30, 40]);
+  // Each measurement raises the weight until it reaches the top of its range.
+  expect(changedAt[0]).toBe(10);
+  expect(changedAt.every((step) => measuredAt.includes(step))).toBe(true);
+  expect(steering.weight).toBeGreaterThan(0.05);
+
+  // Sharpening: measured at its start, then every 3 steps before its last; falling below where it
+  // started raises the weight, holding it does not.
+  const raised = steering.weight;
+  const sharpening: number[] = [];
+  await steering.startLevel({ sharpen: true, maxSteps: 12 }, true, true, async () => goal);
+  for (let step = 1; step <= 12; step++) {
+    const structure = async () => {
+      sharpening.push(step);
+      return goal;
+    };
+    await steering.afterStep(step, structure, () => 0);
+  }
+  expect(sharpening).toEqual([3, 6, 9]);
+  expect(steering.weight).toBe(raised);
+  const sharpened = new LayoutSteering(true, 5, 0.05);
+  await sharpened.startLevel({ sharpen: true, maxSteps: 12 }, true, true, async () => goal);
+  expect(
+    await sharpened.afterStep(
+      3,
+      async () => goal - 0.2,
+      () => 0,
+    ),
+  ).toBe(true);
+  expect(sharpened.weight).toBeGreaterThan(0.05);
+});
+
+test('inactive steering (raw weights, or no content) never measures nor changes the weight', async () => {
+  for (const steering of [new LayoutSteering(false, 5, 0.05), new LayoutSteering(true, 5, 0.05)]) {
+    const active = (steering as unknown as { active: boolean }).active;
+    await steering.startLevel({ maxSteps: 40 }, false, !active, async () => {
+      throw new Error('measured');
+    });
+    for (let step = 1; step <= 40; step++) {
+      expect(
+        await steering.afterStep(
+          step,
+          async () => {
+            throw new Error('measured');
+          },
+          () => 0,
+        ),
+      ).toBe(false);
+    }
+    expect(steering.weight).toBe(0.05);
+  }
 });

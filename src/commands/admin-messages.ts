@@ -17,9 +17,6 @@ export const QUEUE_PAUSED_NOTE = 'The queue is paused by an admin: your job keep
 /** A job at the front of the queue, held by the pause. */
 export const HELD_TEXT = 'Waiting: the queue is paused by an admin. This job keeps its place and starts when they resume it.';
 
-export const NO_PAUSE_WITH_WORKERS =
-  "Pause isn't available while jobs run on separate workers (REDIS_URL): stop the workers to hold the queue; waiting jobs stay in Redis.";
-
 export const NEEDS_SERVER = 'That control belongs to a server or workspace: use it in one of its channels, not here.';
 
 export const ADMIN_USAGE = [

@@ -155,7 +155,7 @@ export class JobFollower {
 
   /** While the operators hold the queue: the job keeps the front of its line and says why it waits. */
   private async held(job: FollowedJob): Promise<void> {
-    const waits = () => this.gate.paused && !this.pausing && !job.cancelRequested;
+    const waits = () => this.gate.holds && this.gate.paused && !this.pausing && !job.cancelRequested;
     if (!waits()) return;
     await job.status?.set(`${job.intro}${HELD_TEXT} ${CANCEL_HINT}`);
     while (waits()) await this.gate.changed();

@@ -13,14 +13,19 @@ export class OperatorControls {
   readonly gate: QueueGate;
 
   /**
-   * `canPause` false with Redis workers: they take jobs from Redis themselves, so a hold here would
-   * not stop them (pausing them belongs to the transport).
+   * `hold`: the transport's own pause, with Redis workers, which take jobs from Redis themselves (a
+   * hold here would not stop them); the gate then stays open.
    */
   constructor(
     readonly store: ControlsStore,
-    readonly canPause = true,
+    private readonly hold?: (paused: boolean) => Promise<void>,
   ) {
-    this.gate = new QueueGate(canPause && store.paused());
+    this.gate = new QueueGate(store.paused(), !hold);
+  }
+
+  /** Brings the transport's pause in line with the stored one (at start, with Redis workers). */
+  async restore(): Promise<void> {
+    await this.hold?.(this.store.paused());
   }
 
   /** Where bans, channels and limits of this invocation live: its platform and server. */
@@ -56,17 +61,23 @@ export class OperatorControls {
     };
   }
 
+  get paused(): boolean {
+    return this.store.paused();
+  }
+
   /** False when it was paused already. */
-  pause(): boolean {
-    if (this.gate.paused) return false;
+  async pause(): Promise<boolean> {
+    if (this.paused) return false;
+    await this.hold?.(true);
     this.store.setPaused(true);
     this.gate.close();
     return true;
   }
 
   /** False when it was not paused. */
-  resume(): boolean {
-    if (!this.gate.paused) return false;
+  async resume(): Promise<boolean> {
+    if (!this.paused) return false;
+    await this.hold?.(false);
     this.store.setPaused(false);
     this.gate.open();
     return true;

@@ -6,7 +6,14 @@
 export class QueueGate {
   private waiters: (() => void)[] = [];
 
-  constructor(private closed = false) {}
+  /**
+   * `holds` false where jobs are started elsewhere (Redis workers, paused in Redis itself): the gate
+   * then only tells whether the queue is paused, and holds no job.
+   */
+  constructor(
+    private closed = false,
+    readonly holds = true,
+  ) {}
 
   get paused(): boolean {
     return this.closed;

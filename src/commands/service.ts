@@ -150,7 +150,7 @@ class Service implements CommandService {
     const transport = transportFor({ files: this.files, cache, defaults, log: this.log });
     this.devices = transport.devices;
     this.replies = new JobReplies(this.store, this.files, this.log, this.limits, limits.deliveryRetryMs, (record) => this.lastResortFor(record));
-    this.controls = new OperatorControls(new ControlsStore(opts.dataDir), !opts.redisUrl);
+    this.controls = new OperatorControls(new ControlsStore(opts.dataDir), transport.hold ? (paused) => transport.hold!(paused) : undefined);
     const jobs = new JobFollower(this.store, transport, this.replies, this.limits.progressIntervalMs, this.log, this.controls.gate, opts.observer);
     this.ctx = { store: this.store, files: this.files, cache, jobs, transport, limits: this.limits, defaults, log: this.log };
   }
@@ -203,6 +203,8 @@ class Service implements CommandService {
   }
 
   async start(): Promise<void> {
+    // With Redis workers the pause lives in Redis too: the stored one is what an operator last said.
+    await this.controls.restore();
     await resumeUnfinished(this.store, this.files, this.ctx.jobs, this.replies, this.frontends, this.log);
   }
 

@@ -57,3 +57,61 @@ export function guardSharpening(weight: number, structure: number, target: numbe
   const floor = Math.min(target, atStart) - STEER_DEADBAND;
   return structure >= floor ? weight : corrected(weight, floor - structure);
 }
+
+/** Steps between two structure measurements while steering. */
+const STEER_EVERY = 10;
+/**
+ * Steering stops after this many steps of a level (fewer in the last, where the coarse level has done
+ * most of it), so that a converged level can end: every correction restarts the convergence window.
+ */
+const STEER_UNTIL = { coarse: 40, last: 20 } as const;
+/** Steps between two structure measurements of a sharpening level (guardSharpening). */
+const SHARPEN_GUARD_EVERY = 3;
+
+/**
+ * A job's layout weight and when it is corrected: on a composition level, every STEER_EVERY steps
+ * (until STEER_UNTIL) toward the strength's structure target (steerLayout); on a sharpening level,
+ * which has no content term, every SHARPEN_GUARD_EVERY steps against losing the structure it started
+ * with (guardSharpening). Inactive (raw weights, a palette) it never measures and never changes.
+ */
+export class LayoutSteering {
+  private readonly goal: number;
+  private readonly matchCap: number;
+  private level: { sharpen: boolean; maxSteps: number; last: boolean; measured: boolean } | null = null;
+  private structureAtStart = 0;
+
+  constructor(
+    private readonly active: boolean,
+    strength: number,
+    /** The layout weight in force (its starting value given here). */
+    public weight: number,
+  ) {
+    this.goal = structureTarget(strength);
+    this.matchCap = styleMatchCap(strength);
+  }
+
+  /** A level starts; a guarded sharpening level measures the structure it starts from. */
+  async startLevel(level: { sharpen?: boolean; maxSteps: number }, last: boolean, hasContent: boolean, structureNow: () => Promise<number>): Promise<void> {
+    const sharpen = !!level.sharpen;
+    this.level = { sharpen, maxSteps: level.maxSteps, last, measured: this.active && hasContent };
+    this.structureAtStart = this.level.measured && sharpen ? await structureNow() : 0;
+  }
+
+  /**
+   * After a level's `stepInLevel`-th step: measures when due and sets the weight the structure asks
+   * for. True when the weight changed (the objective with it).
+   */
+  async afterStep(stepInLevel: number, structureNow: () => Promise<number>, styleMatchNow: () => number): Promise<boolean> {
+    const level = this.level;
+    if (!level?.measured) return false;
+    let next = this.weight;
+    if (!level.sharpen && stepInLevel % STEER_EVERY === 0 && stepInLevel <= STEER_UNTIL[level.last ? 'last' : 'coarse']) {
+      next = steerLayout(this.weight, await structureNow(), this.goal, styleMatchNow(), this.matchCap);
+    } else if (level.sharpen && stepInLevel % SHARPEN_GUARD_EVERY === 0 && stepInLevel < level.maxSteps) {
+      next = guardSharpening(this.weight, await structureNow(), this.goal, this.structureAtStart);
+    }
+    if (next === this.weight) return false;
+    this.weight = next;
+    return true;
+  }
+}

@@ -8,7 +8,7 @@ import { decodeImage, encodePng, resizeRgb, type RgbImage } from './image.js';
 import { LIMITS, MIN_SIDE } from './limits.js';
 import { PALETTE_FIXED } from './palette-options.js';
 import { addLayout, BALANCE_SCALE, contentMask, type SubjectMap, balancedWeights, layoutTarget, STYLE_LAYER_BALANCE, styleLoss } from './loss.js';
-import { guardSharpening, LAYOUT_WEIGHT_START, steerLayout, styleMatchCap, structureTarget } from './steering.js';
+import { LAYOUT_WEIGHT_START, LayoutSteering } from './steering.js';
 import { createAdam, createLbfgs, type Objective, type Optimizer } from './optimizers/index.js';
 import { combineLuminance, luminanceOnly, noiseImage, rgbToVgg, vggBounds, vggToRgb } from './preprocess.js';
 import { structureOfRgb } from './quality.js';
@@ -49,15 +49,6 @@ const UPSCALE_LAYOUT_WEIGHT = 0.3;
 
 /** Share of the balanced content (relu4_2) term under automatic balance; the layout term does the rest. */
 const AUTO_CONTENT_SHARE = 0.1;
-/** Steps between two structure measurements while steering. */
-const STEER_EVERY = 10;
-/**
- * Steering stops after this many steps of a level (fewer in the last, where the coarse level has done
- * most of it), so that a converged level can end: every correction restarts the convergence window.
- */
-const STEER_UNTIL = { coarse: 40, last: 20 } as const;
-/** Steps between two structure measurements of a sharpening level (guardSharpening). */
-const SHARPEN_GUARD_EVERY = 3;
 
 /**
  * With previews asked for, the first comes at this step whatever their interval: a coarse level's
@@ -282,10 +273,7 @@ async function optimize(
   const started = performance.now();
   const levels = plan.levels ?? planLevels(opts, Math.max(plan.width, plan.height), !plan.content, Math.min(plan.width, plan.height));
   const total = levels.reduce((a, l) => a + l.maxSteps, 0);
-  const steering = !!plan.content && opts.balance === 'auto';
-  const structureGoal = structureTarget(opts.strength);
-  const matchCap = styleMatchCap(opts.strength);
-  let layoutWeight = plan.previous ? UPSCALE_LAYOUT_WEIGHT : LAYOUT_WEIGHT_START;
+  const steering = new LayoutSteering(!!plan.content && opts.balance === 'auto', opts.strength, plan.previous ? UPSCALE_LAYOUT_WEIGHT : LAYOUT_WEIGHT_START);
   let initialLosses: Losses | null = null;
   let finalLosses: Losses = { total: 0, content: 0, style: 0, tv: 0 };
   let current: VggImage | null = plan.previous ? rgbToVgg(plan.previous) : null;
@@ -301,7 +289,6 @@ async function optimize(
     level = lv;
     const { width, height } = lv;
     const x0 = await initialImage(plan, lv, current);
-    let weight = layoutWeight * BALANCE_SCALE;
     // The network's part of the last evaluation: an optimizer restarted at the same point after a
     // change of the layout weight (computed here in JS) needs no network pass.
     let lastNet: { x: Float32Array; losses: Losses; grad: Float32Array } | null = null;
@@ -314,7 +301,7 @@ async function optimize(
       }
       const r = { losses: lastNet.losses, grad: lv.layout ? lastNet.grad.slice() : lastNet.grad };
       if (lv.layout) {
-        const l = addLayout(image, lv.layout, weight, r.grad);
+        const l = addLayout(image, lv.layout, steering.weight * BALANCE_SCALE, r.grad);
         r.losses = { ...r.losses, total: r.losses.total + l, layout: l };
       }
       if (!initialLosses) initialLosses = r.losses;
@@ -325,30 +312,24 @@ async function optimize(
       opts.optimizer === 'adam' ? createAdam(x, objective, bounds, opts.learningRate) : createLbfgs(x, objective, bounds, { firstStep });
     let optimizer = makeOptimizer(x0);
     const watch = new ConvergenceWatch();
-    const guarded = steering && !!lv.content && levels[li].sharpen;
-    const structureAtStart = guarded ? await structureOfRgb(lv.content!.rgb, vggToRgb({ data: x0, width, height })) : 0;
+    const content = lv.content;
+    const structureOf = (x: Float32Array) => structureOfRgb(content!.rgb, vggToRgb({ data: x, width, height }));
+    await steering.startLevel(levels[li], last, !!content, () => structureOf(x0));
     let k = 0;
     for (; k < levels[li].maxSteps; k++) {
       checkAbort(signal);
       finalLosses = await optimizer.step();
       step++;
       const stepInLevel = k + 1;
-      // The layout weight the structure measured now asks for (unchanged when not measured).
-      let next = layoutWeight;
-      if (steering && lv.content && !levels[li].sharpen && stepInLevel % STEER_EVERY === 0 && stepInLevel <= STEER_UNTIL[last ? 'last' : 'coarse']) {
-        const s = await structureOfRgb(lv.content.rgb, vggToRgb({ data: optimizer.x, width, height }));
-        // The optimizer's losses are those of its current image, on this level's style layers and
-        // weights: its style match without another network pass.
-        const match = finalLosses.style / lv.content.styleLoss;
-        next = steerLayout(layoutWeight, s, structureGoal, match, matchCap);
-      } else if (guarded && stepInLevel % SHARPEN_GUARD_EVERY === 0 && stepInLevel < levels[li].maxSteps) {
-        const s = await structureOfRgb(lv.content!.rgb, vggToRgb({ data: optimizer.x, width, height }));
-        next = guardSharpening(layoutWeight, s, structureGoal, structureAtStart);
-      }
-      const changed = next !== layoutWeight;
+      // The optimizer's losses are those of its current image, on this level's style layers and
+      // weights: its style match without another network pass.
+      const losses = finalLosses;
+      const changed = await steering.afterStep(
+        stepInLevel,
+        () => structureOf(optimizer.x),
+        () => losses.style / content!.styleLoss,
+      );
       if (changed) {
-        layoutWeight = next;
-        weight = layoutWeight * BALANCE_SCALE;
         // The objective changed: the curvature history no longer applies.
         optimizer = makeOptimizer(optimizer.x.slice(), 5);
         watch.reset();

@@ -13,7 +13,6 @@ import {
   LIMITS_NEEDED,
   limitsText,
   NEEDS_SERVER,
-  NO_PAUSE_WITH_WORKERS,
   NOT_AN_OPERATOR,
   pausedText,
   resumedText,
@@ -42,16 +41,15 @@ export async function admin(ctx: IntakeContext, controls: OperatorControls, acti
   const global = ctx.limits;
   const serverOnly = action.op === 'allow-channel' || action.op === 'all-channels' || action.op === 'limits' || action.op === 'clear-limits';
   if (serverOnly && !invocation.server) return port.whisper(NEEDS_SERVER);
-  if ((action.op === 'pause' || action.op === 'resume') && !controls.canPause) return port.whisper(NO_PAUSE_WITH_WORKERS);
   switch (action.op) {
     case 'pause': {
       const waiting = ctx.jobs.waiting().length;
-      const changed = controls.pause();
+      const changed = await controls.pause();
       if (changed) ctx.log.info(`Admin ${invocation.platform}:${invocation.user.id} paused the queue.`);
       return port.whisper(pausedText(!changed, waiting));
     }
     case 'resume': {
-      const changed = controls.resume();
+      const changed = await controls.resume();
       if (changed) ctx.log.info(`Admin ${invocation.platform}:${invocation.user.id} resumed the queue.`);
       return port.whisper(resumedText(!changed));
     }
@@ -83,7 +81,7 @@ export async function admin(ctx: IntakeContext, controls: OperatorControls, acti
     case 'show':
       return port.whisper(
         showText({
-          paused: controls.gate.paused,
+          paused: controls.paused,
           banned: store.banned(scope),
           channels: invocation.server ? store.channels(scope) : null,
           limits: invocation.server ? limitsText(store.limits(scope), global) : null,

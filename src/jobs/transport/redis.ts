@@ -116,6 +116,12 @@ export class RedisTransport implements Transport {
     return (await this.find(record.id)) ?? { device: SHARED_QUEUE, position: this.counts.waiting };
   }
 
+  /** BullMQ's global pause: the workers take no new job until resumed; it is kept in Redis itself. */
+  async hold(paused: boolean): Promise<void> {
+    if (paused) await this.queue.pause();
+    else await this.queue.resume();
+  }
+
   async remove(jobId: string): Promise<boolean> {
     const state = await this.queue.getJobState(queueJobId(jobId));
     if (state !== 'waiting' && state !== 'prioritized' && state !== 'delayed') return false;

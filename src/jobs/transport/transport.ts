@@ -47,6 +47,12 @@ export interface Transport {
   remove(jobId: string): Promise<boolean>;
   /** Stops a running job within a step (its listener hears a cancellation). */
   abort(jobId: string): Promise<void>;
+  /**
+   * The operators' pause where jobs are taken by others (Redis workers): while held, no waiting job
+   * starts and running ones finish. Absent where the front end starts its jobs itself (it holds them
+   * at JobListener.starting).
+   */
+  hold?(paused: boolean): Promise<void>;
   /** Whether a new job would have to wait. */
   wouldWait(): boolean;
   find(jobId: string): Promise<Placement | undefined>;
