@@ -9,6 +9,7 @@ const path = require('node:path');
 const LONGEST_FIRST = [
   'engine-quality',
   'engine-transfer',
+  'engine-shapes',
   'load',
   'cli',
   'device-bundle',
