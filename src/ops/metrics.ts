@@ -84,32 +84,23 @@ export class OpsMetrics implements JobObserver {
       registers,
     });
     const sources = () => this.sources;
-    new Gauge({
-      name: 'tilestyle_queue_depth',
-      help: 'Jobs waiting, per queue.',
-      labelNames: ['queue'],
-      registers,
-      async collect() {
-        const loads = await sources()
-          .loads?.()
-          .catch(() => undefined);
-        this.reset();
-        for (const load of loads ?? []) this.set({ queue: load.device }, load.waiting);
-      },
-    });
-    new Gauge({
-      name: 'tilestyle_jobs_running',
-      help: 'Jobs running, per device or worker.',
-      labelNames: ['queue'],
-      registers,
-      async collect() {
-        const loads = await sources()
-          .loads?.()
-          .catch(() => undefined);
-        this.reset();
-        for (const load of loads ?? []) this.set({ queue: load.device }, load.running);
-      },
-    });
+    // Read from the queues' loads at each scrape: how many wait, and how many run, per queue.
+    const loadGauge = (name: string, help: string, count: (load: DeviceLoad) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['queue'],
+        registers,
+        async collect() {
+          const loads = await sources()
+            .loads?.()
+            .catch(() => undefined);
+          this.reset();
+          for (const load of loads ?? []) this.set({ queue: load.device }, count(load));
+        },
+      });
+    loadGauge('tilestyle_queue_depth', 'Jobs waiting, per queue.', (load) => load.waiting);
+    loadGauge('tilestyle_jobs_running', 'Jobs running, per device or worker.', (load) => load.running);
     new Gauge({
       name: 'tilestyle_undelivered_results',
       help: 'Jobs whose final replies reached no one yet (kept, tried again at the next start).',
