@@ -39,6 +39,14 @@ run person-hopper-whole "$fixtures/person.jpg" "$extra/style-hopper.jpg" --crop 
 run kites-astronaut "$extra/content-kites.jpg" "$extra/style-astronaut.jpg"
 run kites-astronaut-whole "$extra/content-kites.jpg" "$extra/style-astronaut.jpg" --crop none --tiles 6
 
+# Rows from the broad quality set (npx tsx bench/quality-set.ts assembles it into ../quality-set).
+broad=${TILESTYLE_QUALITY_SET:-../quality-set}
+if [[ -d $broad ]]; then
+  run coffee-tiger "$broad/content/coffee.jpg" "$broad/style/tiger.png"
+  run cat-indoors-capybara "$broad/content/cat-indoors.jpg" "$broad/style/capybara.png"
+  run dusk-lake-banana "$broad/content/dusk-lake.jpg" "$broad/style/banana.png"
+fi
+
 # Tiling at work: the guitar's palette with 1, 4 and 8 tiles.
 for n in 1 4 8; do
   run "guitar-tiles$n" --palette "$fixtures/guitar.png" --tiles "$n" --size 192
