@@ -10,6 +10,7 @@
  */
 import sharp from 'sharp';
 import { rgbToLab } from './lab.js';
+import { blur } from './quality.js';
 
 const WIDTH = 96;
 const HEIGHT = 72;
@@ -18,27 +19,6 @@ const CELLS_Y = 6;
 const BINS = 8;
 /** A cell's histogram is divided by √(|h|² + (ε·mean |h|)²): a flat sky does not count as much as a hull. */
 const FLAT_CELL = 0.2;
-
-/** Separable Gaussian blur, σ = 1 (radius 3), edges clamped. */
-function blur(src: Float64Array, w: number, h: number): Float64Array {
-  const k = [-3, -2, -1, 0, 1, 2, 3].map((d) => Math.exp(-(d * d) / 2));
-  const sum = k.reduce((a, b) => a + b, 0);
-  const pass = (a: Float64Array, horizontal: boolean) => {
-    const out = new Float64Array(a.length);
-    for (let y = 0; y < h; y++)
-      for (let x = 0; x < w; x++) {
-        let acc = 0;
-        for (let d = -3; d <= 3; d++) {
-          const xx = horizontal ? Math.min(w - 1, Math.max(0, x + d)) : x;
-          const yy = horizontal ? y : Math.min(h - 1, Math.max(0, y + d));
-          acc += k[d + 3]! * a[yy * w + xx]!;
-        }
-        out[y * w + x] = acc / sum;
-      }
-    return out;
-  };
-  return pass(pass(src, true), false);
-}
 
 /** The edge-orientation layout of an encoded picture (any format sharp reads, flattened on white). */
 export async function edgeLayout(image: Buffer): Promise<Float64Array> {

@@ -28,7 +28,7 @@ function luma(rgb: Buffer): Float64Array {
 }
 
 /** Separable Gaussian blur (σ = 1, radius 3), edges clamped. */
-function blur(img: Float64Array, width: number, height: number): Float64Array {
+export function blur(img: Float64Array, width: number, height: number): Float64Array {
   const k = [-3, -2, -1, 0, 1, 2, 3].map((d) => Math.exp(-(d * d) / 2));
   const sum = k.reduce((a, b) => a + b, 0);
   const kn = k.map((v) => v / sum);
