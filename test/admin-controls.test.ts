@@ -14,8 +14,7 @@ import { BANNED, HELD_TEXT, NOT_AN_OPERATOR, QUEUE_PAUSED_NOTE } from '../src/co
 import { createCommandService } from '../src/commands/service.js';
 import { Queue } from 'bullmq';
 import { PREFIX, QUEUE_NAME } from '../src/jobs/transport/redis-protocol.js';
-import { RedisWorkers } from '../src/jobs/transport/redis-worker.js';
-import { haveRedis, RedisServer } from './helpers/redis-server.js';
+import { haveRedis, RedisServer, startTestWorkers } from './helpers/redis-server.js';
 import { parseAdminText } from '../src/commands/admin-text.js';
 import type { AdminAction, CommandRequest, Invocation } from '../src/commands/port.js';
 import { imageSource, makeTestCommands, RecordingFrontend, RecordingPort, type TestCommands } from './helpers/commands.js';
@@ -228,16 +227,7 @@ test('every control survives a restart over the same data directory, and a job p
     dirs.push(dataDir);
     const stub = new StubEngine();
     const quiet = { error: console.error, warn: () => undefined, info: () => undefined };
-    const workers = await RedisWorkers.start({
-      url: redis.url,
-      engines: [{ label: 'cpu', engine: stub }],
-      name: 'w1',
-      lockDurationMs: 30_000,
-      stalledIntervalMs: 30_000,
-      maxStalledCount: 1,
-      progressIntervalMs: 50,
-      log: quiet,
-    });
+    const workers = await startTestWorkers(redis.url, stub, { log: quiet });
     const start = async () => {
       const service = await createCommandService({ dataDir, redisUrl: redis.url, defaults: { size: 64, iterations: 6 }, log: quiet });
       service.registerFrontend(new RecordingFrontend('web'));

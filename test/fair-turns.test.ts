@@ -9,9 +9,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createCommandService, type CommandService } from '../src/commands/index.js';
 import { fairOrder, type InLine } from '../src/jobs/fair-turns.js';
-import { RedisWorkers } from '../src/jobs/transport/redis-worker.js';
 import { imageSource, invocation, makeTestCommands, RecordingFrontend, RecordingPort, type TestCommands } from './helpers/commands.js';
-import { haveRedis, RedisServer } from './helpers/redis-server.js';
+import { haveRedis, RedisServer, startTestWorkers } from './helpers/redis-server.js';
 import { StubEngine } from './helpers/stub-engine.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -125,16 +124,7 @@ describeWithRedis('through Redis', () => {
     const redis = await RedisServer.start();
     const dataDir = await mkdtemp(path.join(tmpdir(), 'tilestyle-fair-'));
     const stub = new StubEngine();
-    const workers = await RedisWorkers.start({
-      url: redis.url,
-      engines: [{ label: 'cpu', engine: stub }],
-      name: 'w1',
-      lockDurationMs: 30_000,
-      stalledIntervalMs: 30_000,
-      maxStalledCount: 1,
-      progressIntervalMs: 50,
-      log: quiet,
-    });
+    const workers = await startTestWorkers(redis.url, stub, { log: quiet });
     // Room for every job in line: only the order is under test here.
     const service = await createCommandService({
       dataDir,

@@ -10,11 +10,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { createCommandService, type CommandService } from '../src/commands/index.js';
-import { RedisWorkers } from '../src/jobs/transport/redis-worker.js';
 import { OpsMetrics } from '../src/ops/metrics.js';
 import type { PartHealth } from '../src/ops/health.js';
 import { imageSource, invocation, RecordingPort } from './helpers/commands.js';
-import { haveRedis, RedisServer } from './helpers/redis-server.js';
+import { haveRedis, RedisServer, startTestWorkers } from './helpers/redis-server.js';
+import type { RedisWorkers } from '../src/jobs/transport/redis-worker.js';
 import { StubEngine } from './helpers/stub-engine.js';
 
 if (!haveRedis) console.warn('Skipping the Redis operator tests: redis-server is missing.');
@@ -48,17 +48,7 @@ describeWithRedis('health and metrics in the Redis mode', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     dataDir = await mkdtemp(path.join(tmpdir(), 'tilestyle-ops-redis-'));
-    workers = await RedisWorkers.start({
-      url: redis.url,
-      engines: [{ label: 'cpu', engine: new StubEngine() }],
-      name: 'w1',
-      lockDurationMs: 30_000,
-      stalledIntervalMs: 30_000,
-      maxStalledCount: 1,
-      progressIntervalMs: 50,
-      log,
-      observer: back,
-    });
+    workers = await startTestWorkers(redis.url, new StubEngine(), { log, observer: back });
     service = await createCommandService({
       dataDir,
       redisUrl: redis.url,

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { createCommandService, type CommandService } from '../src/commands/index.js';
-import { RedisWorkers } from '../src/jobs/transport/redis-worker.js';
 import { imageSource, invocation, RecordingPort, testEngine } from './helpers/commands.js';
-import { haveRedis, RedisServer } from './helpers/redis-server.js';
+import { haveRedis, RedisServer, startTestWorkers } from './helpers/redis-server.js';
+import type { RedisWorkers } from '../src/jobs/transport/redis-worker.js';
 
 if (!haveRedis) console.warn('Skipping the Redis upscale test: redis-server is missing (.ci/run installs it).');
 const describeWithRedis = haveRedis ? describe : describe.skip;
@@ -28,16 +28,7 @@ describeWithRedis('upscale on a Redis worker', () => {
   beforeAll(async () => {
     redis = await RedisServer.start();
     dataDir = await mkdtemp(path.join(tmpdir(), 'tilestyle-redis-upscale-'));
-    workers = await RedisWorkers.start({
-      url: redis.url,
-      engines: [{ label: 'cpu', engine: await testEngine('cpu', 0) }],
-      name: 'w1',
-      lockDurationMs: 30_000,
-      stalledIntervalMs: 30_000,
-      maxStalledCount: 1,
-      progressIntervalMs: 50,
-      log,
-    });
+    workers = await startTestWorkers(redis.url, await testEngine('cpu', 0), { log });
     service = await createCommandService({
       dataDir,
       redisUrl: redis.url,

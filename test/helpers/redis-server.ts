@@ -13,6 +13,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { StyleEngine } from '../../src/jobs/run-job.js';
+import { RedisWorkers, type RedisWorkersOptions } from '../../src/jobs/transport/redis-worker.js';
 
 export const REDIS_SERVER = process.env.TILESTYLE_REDIS_SERVER ?? '/usr/bin/redis-server';
 export const haveRedis = existsSync(REDIS_SERVER);
@@ -109,4 +111,21 @@ export class RedisServer {
     await this.halt();
     await rm(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * `npm run worker`'s workers inside the test process, one per engine, with the settings the Redis
+ * tests share (locks and the stalled check at BullMQ's defaults, one takeover, progress every 50 ms).
+ */
+export function startTestWorkers(url: string, engine: StyleEngine, opts: Pick<RedisWorkersOptions, 'log' | 'observer'>): Promise<RedisWorkers> {
+  return RedisWorkers.start({
+    url,
+    engines: [{ label: 'cpu', engine }],
+    name: 'w1',
+    lockDurationMs: 30_000,
+    stalledIntervalMs: 30_000,
+    maxStalledCount: 1,
+    progressIntervalMs: 50,
+    ...opts,
+  });
 }
